@@ -1,0 +1,43 @@
+# Auralumic backend. `make run` and `make test` set themselves up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+AWS_PORT ?= 5000
+
+.PHONY: run test lint typecheck package bench token seed-catalog check clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check 'pip<26.3'
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP) ## the whole system locally: moto, tables, demo data, API on :$(PORT), workers, schedules
+	@$(PY) -m tools.run_local --port $(PORT) --aws-port $(AWS_PORT)
+
+test: $(STAMP) ## the whole test suite
+	@$(PY) -m pytest
+
+lint: $(STAMP)
+	@$(PY) -m ruff check .
+
+typecheck: $(STAMP)
+	@$(PY) -m mypy
+
+package: $(STAMP) ## chalice package merged with infra/, then cfn-lint
+	@bash tools/package.sh
+
+bench: $(STAMP) ## figures: DynamoDB calls per request, latency percentiles, import time
+	@$(PY) -m bench.run
+
+token: $(STAMP) ## make token USER=<id> ROLE=<client|reader|admin>
+	@$(PY) -m tools.mint_token --user "$(USER)" --role "$(ROLE)" --aws-port $(AWS_PORT)
+
+check: lint typecheck test package
+
+clean:
+	rm -rf $(VENV) .local out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,244 @@
+"""Route declarations: access, validation, error mapping and the OpenAPI registry.
+
+Every route is declared with ``@route(bp, path, method, access=..., ...)``. The wrapper
+
+* authenticates (unless ``PUBLIC``) and checks the declared access;
+* parses the JSON body and the query string with the declared pydantic models;
+* maps domain errors to the envelope of API.md, once, here; anything unexpected is a
+  500 with the request id, logged with its stack;
+* records the declaration in ``REGISTRY`` so /openapi.json cannot drift from the code.
+
+A route registered with a bare ``@bp.route`` has no declaration; the access test walks
+the app and fails on it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import auth
+from chalicelib.config import get_settings
+from chalicelib.errors import (
+    BadRequest,
+    DomainError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    error_body,
+)
+from chalicelib.logs import logger
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@dataclass
+class RouteSpec:
+    path: str
+    method: str
+    access: auth.Access
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    cache_seconds: int | None = None
+    description: str = ""
+    content_type: str = "application/json"
+    path_params: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler_name
+
+    handler_name: str = ""
+
+
+REGISTRY: list[RouteSpec] = []
+
+
+@dataclass
+class Reply:
+    """A handler result that needs a status or headers other than the route's default."""
+
+    body: Any
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RequestContext:
+    request: Any
+    request_id: str
+    principal: auth.Principal | None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def user(self) -> auth.Principal:
+        assert self.principal is not None, "route declared public but needs a user"
+        return self.principal
+
+
+# Resolving the principal needs the users service; it is injected by app.py so that this
+# module stays free of storage concerns.
+PrincipalResolver = Callable[[dict[str, Any]], auth.Principal]
+_resolver: PrincipalResolver | None = None
+
+
+def set_principal_resolver(resolver: PrincipalResolver) -> None:
+    global _resolver
+    _resolver = resolver
+
+
+def route(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    access: auth.Access,
+    summary: str,
+    tags: tuple[str, ...] | list[str] = (),
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    cache_seconds: int | None = None,
+    description: str = "",
+    content_type: str = "application/json",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    method = method.upper()
+    path_params = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
+
+    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        spec = RouteSpec(
+            path=path, method=method, access=access, summary=summary, tags=tuple(tags), body=body,
+            query=query, response=response, status=status, errors=errors, cache_seconds=cache_seconds,
+            description=description or (inspect.getdoc(handler) or ""), content_type=content_type,
+            path_params=path_params, handler_name=handler.__name__,
+        )
+        REGISTRY.append(spec)
+
+        @functools.wraps(handler)
+        def view(**path_kwargs: str) -> Response:
+            request = bp.current_request
+            request_id = _request_id(request)
+            try:
+                ctx = _prepare(request, request_id, spec)
+                result = handler(ctx, **path_kwargs)
+                return _respond(request, spec, result)
+            except DomainError as exc:
+                return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+            except Exception:  # noqa: BLE001 - the one place a bug becomes a 500
+                logger.exception("unhandled error", extra={"request_id": request_id, "route": f"{method} {path}"})
+                return error_response(500, "internal_error", "an unexpected error occurred", {}, {},
+                                      request_id=request_id)
+
+        view.__route_spec__ = spec  # type: ignore[attr-defined]
+        # Chalice's own content-type check answers outside our envelope; we check in _prepare.
+        bp.route(path, methods=[method], content_types=["*/*"])(view)
+        return view
+
+    return decorator
+
+
+def _request_id(request: Any) -> str:
+    context = getattr(request, "context", None) or {}
+    return str(context.get("requestId") or uuid.uuid4())
+
+
+def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
+    principal = None
+    if not spec.access.is_public:
+        claims = auth.verify_token(auth.bearer_token(request.headers))
+        if _resolver is None:
+            raise RuntimeError("no principal resolver configured")
+        principal = _resolver(claims)
+        auth.authorize(principal, spec.access)
+    ctx = RequestContext(request=request, request_id=request_id, principal=principal)
+    if spec.query is not None:
+        ctx.query = validate(spec.query, _query_dict(request))
+    if spec.body is not None:
+        ctx.body = validate(spec.body, _json_body(request))
+    return ctx
+
+
+def _query_dict(request: Any) -> dict[str, Any]:
+    params = request.query_params or {}
+    out: dict[str, Any] = {}
+    for key in params:
+        values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        out[key] = values if len(values) > 1 else values[0]
+    return out
+
+
+def _json_body(request: Any) -> Any:
+    raw: bytes = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"request body exceeds {get_settings().max_body_bytes} bytes")
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType("request body must be application/json",
+                                   details={"contentType": content_type or None})
+    if not raw.strip():
+        raise BadRequest("request body is empty; a JSON object is expected", code="malformed_json")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("request body is not valid JSON", code="malformed_json") from exc
+
+
+def validate(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("request validation failed", details={"fields": field_errors(exc)}) from exc
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"path": ".".join(str(part) for part in err["loc"]) or "(body)", "message": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def _respond(request: Any, spec: RouteSpec, result: Any) -> Response:
+    reply = result if isinstance(result, Reply) else Reply(body=result)
+    status = reply.status or spec.status
+    headers: dict[str, Any] = dict(reply.headers)
+    body = reply.body
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if spec.content_type != "application/json":
+        headers.setdefault("Content-Type", spec.content_type)
+        return Response(body=body, status_code=status, headers=headers)
+    text = json.dumps(body, separators=(",", ":"), default=str)
+    headers.setdefault("Content-Type", "application/json")
+    if spec.cache_seconds is not None and status == 200:
+        etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+        headers["ETag"] = etag
+        headers["Cache-Control"] = f"public, max-age={spec.cache_seconds}"
+        if etag in (request.headers.get("if-none-match") or ""):
+            return Response(body="", status_code=304, headers=headers)
+    return Response(body=text, status_code=status, headers=headers)
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None, request_id: str | None = None) -> Response:
+    return Response(
+        body=json.dumps(error_body(code, message, details, request_id)),
+        status_code=status,
+        headers=dict[str, Any]({**JSON_HEADERS, **(headers or {})}),
+    )

@@ -1,0 +1,84 @@
+"""Domain errors, and their one mapping to HTTP.
+
+Services raise these; the route layer (chalicelib/api.py) turns them into the error
+envelope of API.md: ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+        self.headers: dict[str, str] = {}
+
+
+class ValidationFailed(DomainError):
+    status, code = 400, "validation_error"
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+    def __init__(self, what: str, **kwargs: Any):
+        super().__init__(f"{what} not found", **kwargs)
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
+
+
+class BusinessRuleViolation(DomainError):
+    status, code = 422, "business_rule"
+
+
+class InsufficientCredits(BusinessRuleViolation):
+    code = "insufficient_credits"
+
+
+class RateLimited(DomainError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.headers["Retry-After"] = str(retry_after_s)
+
+
+class DependencyUnavailable(DomainError):
+    status, code = 503, "dependency_unavailable"
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None, request_id: str | None = None) -> dict:
+    body: dict[str, Any] = {"code": code, "message": message, "details": details or {}}
+    if request_id:
+        body["requestId"] = request_id
+    return {"error": body}

@@ -1,0 +1,49 @@
+"""Relay committed domain events from the outbox to the notifications queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.config import get_settings
+from chalicelib.integrations import aws
+from chalicelib.logs import logger
+from chalicelib.services import outbox
+
+outbox_jobs = Blueprint(__name__)
+
+
+def send_to_notifications_queue(message: dict[str, Any]) -> None:
+    aws.client("sqs").send_message(
+        QueueUrl=aws.queue_url(get_settings().notifications_queue_name),
+        MessageBody=json.dumps(message, separators=(",", ":")),
+        MessageAttributes={"eventType": {"DataType": "String", "StringValue": message["type"]},
+                           "eventId": {"DataType": "String", "StringValue": message["eventId"]}},
+    )
+
+
+@outbox_jobs.lambda_function(name="outbox_relay")
+def outbox_relay(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """DynamoDB stream consumer (ReportBatchItemFailures is set on its event source)."""
+    records = event.get("Records", [])
+    failed = set(outbox.relay(outbox.inserted_event_ids(records), send_to_notifications_queue))
+    failures = []
+    for record in records:
+        event_id = record.get("dynamodb", {}).get("Keys", {}).get("eventId", {}).get("S")
+        if event_id in failed:
+            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+    if failures:
+        logger.warning("outbox relay failures", extra={"failed": sorted(failed)})
+    return {"batchItemFailures": failures}
+
+
+@outbox_jobs.schedule("rate(5 minutes)", name="outbox_sweep")
+def outbox_sweep(event: Any) -> dict[str, int]:
+    """Safety net: relay events the stream path has not marked within two minutes."""
+    stale = outbox.stale_pending(older_than_s=120)
+    failed = outbox.relay(stale, send_to_notifications_queue)
+    if stale:
+        logger.info("outbox sweep", extra={"relayed": len(stale) - len(failed), "failed": len(failed)})
+    return {"relayed": len(stale) - len(failed), "failed": len(failed)}

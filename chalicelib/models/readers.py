@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import region, table_name
+
+
+class ReadersByStatus(GlobalSecondaryIndex["ReaderProfile"]):
+    """Application queue and approved roster: Query by status, oldest submission first."""
+
+    class Meta:
+        index_name = "byStatus"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    submitted_at = UnicodeAttribute(range_key=True, attr_name="submittedAt")
+
+
+class ReaderProfile(Model):
+    """A reader's profile; while ``status`` is draft/pending/declined it is the application."""
+
+    class Meta:
+        table_name = table_name("readers")
+        region = region()
+
+    reader_id = UnicodeAttribute(hash_key=True, attr_name="readerId")
+    status = UnicodeAttribute(default="draft")  # draft | pending | approved | declined | suspended
+    display_name = UnicodeAttribute(null=True, attr_name="displayName")
+    tagline = UnicodeAttribute(null=True)
+    bio = UnicodeAttribute(null=True)
+    location = UnicodeAttribute(null=True)
+    profile_image = UnicodeAttribute(null=True, attr_name="profileImage")
+    background_image = UnicodeAttribute(null=True, attr_name="backgroundImage")
+    attributes: MapAttribute[str, Any] = MapAttribute(null=True)  # {tools: [...], abilities: [...], style: "..."}
+    reading_options: ListAttribute[Any] = ListAttribute(null=True, attr_name="readingOptions")
+    availability: MapAttribute[str, Any] = MapAttribute(null=True)  # {schedule, timezone, instantBooking}
+    is_online = BooleanAttribute(default=False, attr_name="isOnline")
+    last_seen_at = UnicodeAttribute(null=True, attr_name="lastSeenAt")
+    rating_average = NumberAttribute(default=0, attr_name="ratingAverage")
+    rating_count = NumberAttribute(default=0, attr_name="ratingCount")
+    total_readings = NumberAttribute(default=0, attr_name="totalReadings")
+    badges: ListAttribute[Any] = ListAttribute(null=True)
+    submitted_at = UnicodeAttribute(null=True, attr_name="submittedAt")
+    decided_at = UnicodeAttribute(null=True, attr_name="decidedAt")
+    decline_reason = UnicodeAttribute(null=True, attr_name="declineReason")
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UnicodeAttribute(attr_name="updatedAt")
+    version = VersionAttribute()
+
+    by_status = ReadersByStatus()

@@ -1,0 +1,12 @@
+"""Every PynamoDB model, so health checks and the drift test see the same list."""
+
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from chalicelib.models.catalog import CatalogItem
+from chalicelib.models.outbox import OutboxEvent
+from chalicelib.models.readers import ReaderProfile
+from chalicelib.models.users import User
+
+ALL_MODELS: list[type[Model]] = [User, CatalogItem, ReaderProfile, OutboxEvent]

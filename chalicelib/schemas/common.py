@@ -1,0 +1,57 @@
+"""Shared pydantic building blocks: camelCase on the wire, strict inputs, the error envelope."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """A response shape: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class InputModel(ApiModel):
+    """A request body: unknown fields are a 400, never stored (no mass assignment)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
+
+
+class QueryModel(ApiModel):
+    """A query string: unknown parameters are ignored, declared ones validated."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class ErrorDetail(ApiModel):
+    code: str = Field(description="snake_case error code, stable for programs to match on")
+    message: str = Field(description="human-readable explanation")
+    details: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = Field(default=None, description="present on 500s; quote it in bug reports")
+
+
+class ErrorEnvelope(ApiModel):
+    error: ErrorDetail
+
+
+class PageInfo(ApiModel):
+    limit: int
+    next_cursor: str | None = None
+    has_next: bool
+    total: int | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    data: list[T]
+    pagination: PageInfo

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import Field, field_validator
+
+from chalicelib.schemas.common import ApiModel, InputModel
+
+Role = Literal["client", "reader", "admin"]
+
+# BCP 47 language tag: primary subtag, optional script and region (e.g. en, en-US, zh-Hant-TW).
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+
+
+def _valid_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError("must be an IANA time zone name such as 'Europe/Paris'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone name such as 'Europe/Paris'") from exc
+    return value
+
+
+_TZ_CACHE: set[str] = set()
+
+
+def _timezones() -> set[str]:
+    if not _TZ_CACHE:
+        _TZ_CACHE.update(available_timezones())
+        _TZ_CACHE.add("UTC")
+    return _TZ_CACHE
+
+
+class NotificationChannels(InputModel):
+    email: bool = True
+    push: bool = True
+    in_app: bool = True
+    reading_reminders: bool = True
+    marketing_emails: bool = False
+
+
+class Accessibility(InputModel):
+    high_contrast: bool = False
+    font_size: Literal["small", "medium", "large"] = "medium"
+    screen_reader: bool = False
+    reduced_motion: bool = False
+
+
+class Privacy(InputModel):
+    profile_visibility: Literal["public", "readers_only", "private"] = "public"
+    show_online_status: bool = True
+    allow_direct_messages: bool = True
+
+
+class Preferences(InputModel):
+    """UserPreferences of the product requirements. ``PUT`` replaces the whole document;
+    omitted fields take these defaults."""
+
+    theme: Literal["light", "dark", "auto"] = "auto"
+    notifications: NotificationChannels = Field(default_factory=NotificationChannels)
+    language: str = Field(default="en", max_length=35, description="BCP 47 tag, e.g. en or pt-BR")
+    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone name, e.g. Europe/Paris")
+    accessibility: Accessibility = Field(default_factory=Accessibility)
+    privacy: Privacy = Field(default_factory=Privacy)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError("must be a BCP 47 language tag such as 'en' or 'pt-BR'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _valid_timezone(value)
+
+
+class PreferencesOut(Preferences):
+    updated_at: str | None = None
+
+
+class Credits(ApiModel):
+    available: int = Field(description="credits the user can spend now")
+    held: int = Field(description="credits held for requested readings")
+
+
+class MeFlags(ApiModel):
+    age_verified: bool
+    suspended: bool
+    is_reader: bool
+    is_admin: bool
+
+
+class MeOut(ApiModel):
+    id: str
+    email: str | None = None
+    display_name: str | None = None
+    image_url: str | None = None
+    role: Role
+    status: Literal["active", "suspended"]
+    credits: Credits
+    flags: MeFlags
+    created_at: str
+    last_login_at: str | None = None
+
+
+class MePatch(InputModel):
+    """The fields a user may change about themselves. Role, email, credits and status
+    are not writable here (unknown fields are a 400)."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=80)
+
+    @field_validator("display_name")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():
+            raise ValueError("must not contain control characters")
+        return value

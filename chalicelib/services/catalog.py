@@ -1,0 +1,55 @@
+"""The catalog: one Query for everything the frontend needs to render choices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.models.base import iso, utcnow
+from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
+
+_SECTIONS = {
+    "topic": "topics",
+    "reading_type": "readingTypes",
+    "time_span": "timeSpans",
+    "credit_package": "creditPackages",
+    "plan": "subscriptionPlans",
+    "badge": "badges",
+    "category": "categories",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load() -> dict[str, Any]:
+    """Active catalog entries grouped the way ``GET /catalog`` shows them."""
+    out: dict[str, Any] = {section: [] for section in _SECTIONS.values()}
+    out["attributes"] = {"abilities": [], "tools": [], "styles": []}
+    for item in CatalogItem.query(CATALOG_PARTITION, filter_condition=CatalogItem.active == True):  # noqa: E712
+        entry = {"id": item.item_id, **_plain(item.data.as_dict())}
+        if item.kind == "attribute":
+            out["attributes"][entry["kind"]].append(entry)
+        elif item.kind in _SECTIONS:
+            out[_SECTIONS[item.kind]].append(entry)
+    for section in [*out.values(), *out["attributes"].values()]:
+        if isinstance(section, list):
+            section.sort(key=lambda e: (e.get("position", 0), e.get("duration", 0), e.get("price", 0), e["id"]))
+    return out
+
+
+def upsert(items: list[tuple[str, str, dict[str, Any]]]) -> int:
+    """Write catalog entries (idempotent: the same input twice leaves the same table)."""
+    now = iso(utcnow())
+    with CatalogItem.batch_write() as batch:
+        for kind, item_id, data in items:
+            batch.save(CatalogItem(sk=f"{kind}#{item_id}", kind=kind, item_id=item_id, data=data, active=True,
+                                   updated_at=now, version=1))
+    return len(items)

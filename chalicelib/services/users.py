@@ -1,0 +1,82 @@
+"""Users: provisioning on first sight, the caller's own profile and preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.auth import Principal
+from chalicelib.errors import NotFound
+from chalicelib.models.base import iso, utcnow
+from chalicelib.models.users import User
+from chalicelib.schemas.me import Preferences
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The caller behind verified token claims: one GetItem when known, a conditional
+    put the first time a subject is seen (it becomes a client)."""
+    user = get_or_provision(claims["sub"], email=_claim_str(claims, "email"), name=_claim_str(claims, "name"))
+    return Principal(user_id=user.user_id, role=user.role, status=user.status, email=user.email, record=user)
+
+
+def _claim_str(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def get_or_provision(user_id: str, *, email: str | None = None, name: str | None = None) -> User:
+    try:
+        return User.get(user_id)
+    except User.DoesNotExist:
+        pass
+    now = iso(utcnow())
+    user = User(user_id=user_id, email=email, display_name=name, role="client", status="active",
+                created_at=now, updated_at=now, last_login_at=now)
+    try:
+        user.save(condition=User.user_id.does_not_exist())
+    except PutError:
+        # A concurrent first request provisioned it; read the winner.
+        return User.get(user_id, consistent_read=True)
+    return user
+
+
+def get(user_id: str) -> User:
+    try:
+        return User.get(user_id)
+    except User.DoesNotExist as exc:
+        raise NotFound("user") from exc
+
+
+def _update(user_id: str, actions: list[Any]) -> User:
+    """One conditional UpdateItem; the returned user carries the new values."""
+    user = User(user_id=user_id)
+    try:
+        user.update(actions=actions, condition=User.user_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound("user") from exc
+        raise
+    return user
+
+
+def update_profile(user_id: str, *, display_name: str | None) -> User:
+    actions: list[Any] = [User.updated_at.set(iso(utcnow()))]
+    if display_name is not None:
+        actions.append(User.display_name.set(display_name))
+    return _update(user_id, actions)
+
+
+def get_preferences(user_id: str) -> tuple[Preferences, str | None]:
+    user = get(user_id)
+    raw = user.preferences.as_dict() if user.preferences is not None else {}
+    stored = raw.pop("_updatedAt", None)
+    return Preferences.model_validate(raw), stored
+
+
+def put_preferences(user_id: str, preferences: Preferences) -> str:
+    now = iso(utcnow())
+    document = preferences.model_dump(mode="json", by_alias=True)
+    document["_updatedAt"] = now
+    _update(user_id, [User.preferences.set(document), User.updated_at.set(now)])
+    return now

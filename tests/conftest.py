@@ -1,0 +1,139 @@
+"""Shared fixtures: moto in-process, the app under chalice.test.Client, signed tokens.
+
+The environment is set before the app is imported (settings are read at import), and
+``AWS_ENDPOINT_URL`` is removed so moto intercepts every call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+_KEYS = Path(tempfile.mkdtemp(prefix="auralumic-test-keys-"))
+ISSUER = "https://clerk.test.auralumic.example"
+AZP = "https://app.test.auralumic.example"
+PREFIX = "auralumic-test"
+REGION = "us-east-1"
+
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.update({
+    "STAGE": "test",
+    "RESOURCE_PREFIX": PREFIX,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "CLERK_ISSUER": ISSUER,
+    "CLERK_JWKS_URL": (_KEYS / "jwks.json").resolve().as_uri(),
+    "CLERK_AUTHORIZED_PARTIES": f"{AZP},http://localhost:3000",
+    "CURSOR_SECRET": "test-cursor-secret",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_NAMESPACE": "auralumic-test",
+})
+
+from moto import mock_aws  # noqa: E402
+
+from tools.local_issuer import LocalIssuer  # noqa: E402
+
+ISSUER_KEYS = LocalIssuer(_KEYS, ISSUER, AZP)
+ISSUER_KEYS.write_jwks()
+
+
+@pytest.fixture()
+def aws() -> Iterator[None]:
+    """A fresh moto account with every resource of infra/resources.json."""
+    import boto3
+
+    from chalicelib.integrations import aws as aws_clients
+    from tools.resources import create_all
+
+    with mock_aws():
+        aws_clients.reset()
+        create_all(PREFIX, boto3.session.Session(), REGION)
+        yield
+    aws_clients.reset()
+
+
+@pytest.fixture()
+def issuer() -> LocalIssuer:
+    return ISSUER_KEYS
+
+
+class Api:
+    """chalice.test.Client with ``as_user`` and JSON conveniences."""
+
+    def __init__(self, client: Any, issuer: LocalIssuer):
+        self.client = client
+        self.issuer = issuer
+
+    def request(self, method: str, path: str, *, as_user: str | None = None, token: str | None = None,
+                json_body: Any = None, body: str | bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+        all_headers = dict(headers or {})
+        if as_user is not None:
+            token = self.issuer.token(as_user)
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            body = json.dumps(json_body)
+            all_headers.setdefault("Content-Type", "application/json")
+        response = self.client.http.request(method=method, path=path, headers=all_headers, body=body or b"")
+        response.json = json.loads(response.body) if response.body and response.headers.get(
+            "Content-Type", "").startswith("application/json") else None
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture()
+def chalice_app() -> Any:
+    from app import app
+
+    return app
+
+
+@pytest.fixture()
+def api(aws: None, issuer: LocalIssuer, chalice_app: Any) -> Iterator[Api]:
+    from chalice.test import Client
+
+    with Client(chalice_app) as client:
+        yield Api(client, issuer)
+
+
+@pytest.fixture()
+def make_user(aws: None) -> Any:
+    """Create a user with a role directly in the table (as an admin action would)."""
+    from chalicelib.models.base import iso, utcnow
+    from chalicelib.models.users import User
+
+    def _make(user_id: str, role: str = "client", status: str = "active", **fields: Any) -> User:
+        now = iso(utcnow())
+        user = User(user_id=user_id, role=role, status=status, created_at=now, updated_at=now,
+                    email=f"{user_id}@example.com", **fields)
+        user.save()
+        return user
+
+    return _make
