@@ -41,6 +41,7 @@ class Settings:
     clerk_jwks_url: str
     clerk_authorized_parties: tuple[str, ...]
     cursor_secret: str
+    cors_allow_origin: str
     # Tunables (documented defaults).
     jwks_refresh_cooldown_s: int = 60  # at most one JWKS refetch per minute on unknown kid
     jwt_leeway_s: int = 5  # clock skew allowed on exp/nbf; never more than 5 s
@@ -77,6 +78,7 @@ def get_settings() -> Settings:
         clerk_jwks_url=_required("CLERK_JWKS_URL"),
         clerk_authorized_parties=parties,
         cursor_secret=_required("CURSOR_SECRET"),
+        cors_allow_origin=_required("CORS_ALLOW_ORIGIN"),
         jwks_refresh_cooldown_s=_int("JWKS_REFRESH_COOLDOWN_SECONDS", 60),
         jwt_leeway_s=leeway,
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),

@@ -72,3 +72,13 @@ def test_retired_catalog_entries_disappear(api, seeded):
     CatalogItem.get("catalog", "attribute#tarot").update(actions=[CatalogItem.active.set(False)])
     names = {a["name"] for a in api.get("/catalog").json["attributes"]["tools"]}
     assert "Tarot" not in names and len(names) == 8
+
+
+def test_responses_carry_cors_headers_for_the_frontend_origin(api):
+    from tests.conftest import AZP
+
+    response = api.get("/health")
+    assert response.headers["Access-Control-Allow-Origin"] == AZP
+    denied = api.get("/me")  # errors too, or the browser hides them from the frontend
+    assert denied.headers["Access-Control-Allow-Origin"] == AZP
+    assert "Authorization" in denied.headers["Access-Control-Allow-Headers"]
