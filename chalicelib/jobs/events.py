@@ -5,16 +5,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.config import get_settings
 from chalicelib.logs import logger
 from chalicelib.services import events
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 events_jobs = Blueprint(__name__)
-_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def _processor() -> BatchProcessor:
+    # Lazy: powertools' batch module pulls in asyncio (~100 ms) that API cold starts never need.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS)
 
 
 def _handle(record: SQSRecord) -> None:
@@ -28,6 +40,8 @@ def _handle(record: SQSRecord) -> None:
                             name="domain_events")
 def domain_events(event: Any) -> dict[str, Any]:
     """Partial batch response: only failed records return to the queue."""
-    response = process_partial_response(event=event.to_dict(), record_handler=_handle, processor=_processor,
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = process_partial_response(event=event.to_dict(), record_handler=_handle, processor=_processor(),
                                         context=event.context)
     return dict(response)
