@@ -37,6 +37,9 @@ bench: $(STAMP) ## figures: DynamoDB calls per request, latency percentiles, imp
 token: $(STAMP) ## make token USER=<id> ROLE=<client|reader|admin>
 	@$(PY) -m tools.mint_token --user "$(USER)" --role "$(ROLE)" --aws-port $(AWS_PORT)
 
+seed-catalog: $(STAMP) ## make seed-catalog STAGE=dev: the default catalog into a cloud stage
+	@$(PY) -m tools.seed_catalog --stage "$(STAGE)"
+
 check: lint typecheck test package
 
 clean:

@@ -58,11 +58,16 @@ class RouteSpec:
     content_type: str = "application/json"
     path_params: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def operation_id(self) -> str:
-        return self.handler_name
-
     handler_name: str = ""
+
+    def example_body(self) -> Any:
+        """The body model's first declared example (``json_schema_extra={"examples": [...]}``),
+        else ``{}``; used by the docs and by the authorization matrix."""
+        if self.body is None:
+            return None
+        extra = self.body.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        return examples[0] if isinstance(examples, list) and examples else {}
 
 
 REGISTRY: list[RouteSpec] = []
@@ -171,7 +176,7 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
     if spec.query is not None:
         ctx.query = validate(spec.query, _query_dict(request))
     if spec.body is not None:
-        ctx.body = validate(spec.body, _json_body(request))
+        ctx.body = validate_json(spec.body, _json_body(request))
     return ctx
 
 
@@ -184,7 +189,8 @@ def _query_dict(request: Any) -> dict[str, Any]:
     return out
 
 
-def _json_body(request: Any) -> Any:
+def _json_body(request: Any) -> bytes:
+    """The raw body, once it is known to be a JSON document of acceptable size."""
     raw: bytes = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"request body exceeds {get_settings().max_body_bytes} bytes")
@@ -195,9 +201,19 @@ def _json_body(request: Any) -> Any:
     if not raw.strip():
         raise BadRequest("request body is empty; a JSON object is expected", code="malformed_json")
     try:
-        return json.loads(raw)
+        json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("request body is not valid JSON", code="malformed_json") from exc
+    return raw
+
+
+def validate_json(model: type[BaseModel], raw: bytes) -> Any:
+    """Validate a JSON body in pydantic's strict JSON mode: "yes" is not a boolean and "5"
+    not a number, while ISO-8601 strings still parse as datetimes."""
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise ValidationFailed("request validation failed", details={"fields": field_errors(exc)}) from exc
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:

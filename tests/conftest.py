@@ -41,6 +41,9 @@ os.environ.update({
     "CORS_ALLOW_ORIGIN": "https://app.test.auralumic.example",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_NAMESPACE": "auralumic-test",
+    # botocore would route ARN-addressed calls (DynamoDB streams) to account-based hosts
+    # that moto's in-process mock does not recognise.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 })
 
 from moto import mock_aws  # noqa: E402
@@ -138,3 +141,10 @@ def make_user(aws: None) -> Any:
         return user
 
     return _make
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.report import LINES
+
+    for line in LINES:
+        terminalreporter.write_line(line)

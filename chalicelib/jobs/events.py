@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 

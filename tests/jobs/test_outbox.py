@@ -30,9 +30,7 @@ def _queue_messages():
 def _stream_records():
     """The outbox table's stream records, as Lambda would receive them."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    # Explicit endpoint: botocore now routes ARN calls to an account-based host moto does not match.
-    streams = boto3.client("dynamodbstreams", region_name=REGION,
-                           endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com")
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
     arn = dynamodb.describe_table(TableName=f"{PREFIX}-outbox")["Table"]["LatestStreamArn"]
     records = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:

@@ -1,0 +1,1 @@
+"""Performance figures for the Auralumic backend (``make bench``): measured, never asserted."""

@@ -1,0 +1,115 @@
+"""Every route x every kind of caller: the declared access is what callers get.
+
+Callers: anonymous, client A, client B, an approved reader, a pending reader (a client
+whose application is pending), a suspended user, an admin. Where a route takes an id,
+the id belongs to someone other than the caller (see ``PATH_FIXTURES``), so a route that
+forgets its ownership check shows up as a 200 where a 404/403 is due.
+
+A new route whose path parameter has no entry in ``PATH_FIXTURES`` fails here with a
+message saying what to add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from app import app
+from chalicelib.api import REGISTRY, RouteSpec
+from tests.report import report
+
+
+@dataclass(frozen=True)
+class PathFixture:
+    """How to fill one path parameter. ``owned_by`` names the caller who owns the object
+    (None: a public object, such as a docs asset); every other caller except an admin
+    must get 404 or 403 for an owned object."""
+
+    value: Callable[[dict[str, str]], str]
+    owned_by: str | None = None
+
+
+# One entry per path parameter name used by any route. Later capabilities add theirs
+# (e.g. "readingId": PathFixture(lambda world: world["reading_of_client_b"], owned_by="client_b")).
+PATH_FIXTURES: dict[str, PathFixture] = {
+    "name": PathFixture(lambda world: "swagger-ui.css"),
+}
+
+CALLERS = ["anonymous", "client_a", "client_b", "reader", "pending_reader", "suspended", "admin"]
+ROLE_OF = {"client_a": "client", "client_b": "client", "reader": "reader", "pending_reader": "client",
+           "suspended": "client", "admin": "admin"}
+
+
+@pytest.fixture()
+def world(api, make_user):
+    from chalicelib.models.base import iso, utcnow
+    from chalicelib.models.readers import ReaderProfile
+
+    ids = {caller: f"user_matrix_{caller}" for caller in ROLE_OF}
+    for caller, role in ROLE_OF.items():
+        make_user(ids[caller], role=role, status="suspended" if caller == "suspended" else "active")
+    now = iso(utcnow())
+    ReaderProfile(reader_id=ids["reader"], status="approved", created_at=now, updated_at=now,
+                  submitted_at=now).save()
+    ReaderProfile(reader_id=ids["pending_reader"], status="pending", created_at=now, updated_at=now,
+                  submitted_at=now).save()
+    return ids
+
+
+def _expected(spec: RouteSpec, caller: str, owners: set[str]) -> set[int] | None:
+    """The statuses the caller may get; None means 'allowed: anything but 401/403/5xx'."""
+    access = spec.access
+    if access.is_public:
+        return None
+    if caller == "anonymous":
+        return {401}
+    if caller == "suspended" and not access.allow_suspended:
+        return {403}
+    if access.kind == "roles" and ROLE_OF[caller] not in access.roles:
+        return {403}
+    if owners and caller not in owners and caller != "admin":
+        return {403, 404}
+    return None
+
+
+def _path_for(spec: RouteSpec, world: dict[str, str]) -> tuple[str, set[str]]:
+    path, owners = spec.path, set()
+    for name in spec.path_params:
+        fixture = PATH_FIXTURES.get(name)
+        if fixture is None:
+            pytest.fail(f"{spec.method} {spec.path}: add PATH_FIXTURES[{name!r}] in {__file__} "
+                        f"(an id owned by some caller, so the matrix can check the route's ownership check)")
+        path = path.replace("{" + name + "}", fixture.value(world))
+        if fixture.owned_by:
+            owners.add(fixture.owned_by)
+    return path, owners
+
+
+ROUTES = sorted(REGISTRY, key=lambda s: (s.path, s.method))
+
+
+def test_the_matrix_covers_every_route_of_the_app():
+    app_routes = {(m, p) for p, methods in app.routes.items() for m in methods}
+    assert {(s.method, s.path) for s in ROUTES} == app_routes
+    report(f"authorization matrix: {len(ROUTES)} routes x {len(CALLERS)} callers = "
+           f"{len(ROUTES) * len(CALLERS)} calls")
+
+
+@pytest.mark.parametrize("spec", ROUTES, ids=[f"{s.method} {s.path}" for s in ROUTES])
+def test_each_caller_gets_what_the_route_declares(api, world, spec):
+    path, owners = _path_for(spec, world)
+    failures = []
+    for caller in CALLERS:
+        kwargs = {} if caller == "anonymous" else {"as_user": world[caller]}
+        body = spec.example_body()
+        if body is not None:
+            kwargs["json_body"] = body
+        response = api.request(spec.method, path, **kwargs)
+        allowed = _expected(spec, caller, owners)
+        status = response.status_code
+        ok = status not in (401, 403) and status < 500 if allowed is None else status in allowed
+        if not ok:
+            failures.append(f"{caller}: got {status}, expected {sorted(allowed) if allowed else 'allowed'}")
+    assert not failures, f"{spec.method} {spec.path} ({spec.access.describe()}): " + "; ".join(failures)

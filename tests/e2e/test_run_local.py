@@ -1,0 +1,461 @@
+"""``make run`` end to end: the real runner as a subprocess on free ports with its own
+state directory, probed over HTTP and through its moto endpoint; plus in-process checks
+of the demo seed and the schedule parser. Every runner started here is stopped in its
+fixture's teardown, whatever happens."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_DEADLINE_S = 60
+# What tests/conftest.py sets for the in-process tests; the runner sets its own.
+_TEST_ONLY_ENV = ("STAGE", "RESOURCE_PREFIX", "CURSOR_SECRET", "JWT_LEEWAY_SECONDS")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in _TEST_ONLY_ENV and not k.startswith(("AWS_", "CLERK_", "POWERTOOLS_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Runner:
+    process: subprocess.Popen[bytes]
+    port: int
+    aws_port: int
+    state_dir: Path
+    out: Path
+    err: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def tokens(self) -> dict[str, dict[str, str]]:
+        return json.loads((self.state_dir / "dev-tokens.json").read_text())
+
+    def stdout(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.err.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGINT, timeout_s: float = 10) -> int | None:
+        """Signal it and wait; kill it if it does not stop in time (returns None then)."""
+        if self.process.poll() is not None:
+            return self.process.returncode
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            return None
+
+
+def _start(state_dir: Path, port: int | None = None, aws_port: int | None = None) -> Runner:
+    port, aws_port = port or _free_port(), aws_port or _free_port()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    out, err = state_dir / "runner.out", state_dir / "runner.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tools.run_local", "--port", str(port), "--aws-port", str(aws_port),
+             "--state-dir", str(state_dir)],
+            cwd=ROOT, env=_child_env(), stdout=stdout, stderr=stderr)
+    return Runner(process, port, aws_port, state_dir, out, err)
+
+
+def _wait_ready(runner: Runner) -> float:
+    """Seconds until /health answers 200 and the banner is out; fails with the output otherwise."""
+    started = time.monotonic()
+    deadline = started + START_DEADLINE_S
+    while time.monotonic() < deadline:
+        if runner.process.poll() is not None:
+            pytest.fail(f"runner exited with {runner.process.returncode}:\n{runner.stdout()}\n{runner.stderr()}")
+        try:
+            if (requests.get(f"{runner.url}/health", timeout=10).status_code == 200
+                    and "Ctrl-C to stop." in runner.stdout()):
+                return time.monotonic() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"/health not 200 within {START_DEADLINE_S} s:\n{runner.stdout()}\n{runner.stderr()}")
+
+
+@pytest.fixture()
+def start_runner(tmp_path: Path) -> Iterator[Callable[..., Runner]]:
+    """Start runners on demand; every one is stopped (or killed) at teardown."""
+    started: list[Runner] = []
+
+    def start(name: str = "state", **ports: int) -> Runner:
+        runner = _start(tmp_path / name, **ports)
+        started.append(runner)
+        return runner
+
+    yield start
+    for runner in started:
+        runner.stop(signal.SIGINT, timeout_s=10)  # killed if it does not stop in time
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    """One running system shared by the read-only probes of this module."""
+    running = _start(tmp_path_factory.mktemp("run-local"))
+    try:
+        _wait_ready(running)
+        yield running
+    finally:
+        running.stop()
+
+
+def _get(runner: Runner, path: str, token: str | None = None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(f"{runner.url}{path}", headers=headers, timeout=10)
+
+
+def test_health_reports_every_dependency_ok(runner: Runner) -> None:
+    response = _get(runner, "/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["stage"] == "local"
+    assert len(body["checks"]) >= 6
+    assert all(check["status"] == "ok" for check in body["checks"].values()), body
+
+
+def test_banner_prints_urls_tokens_and_curl(runner: Runner) -> None:
+    out = runner.stdout()
+    assert f"{runner.url}/docs" in out
+    assert f"http://127.0.0.1:{runner.aws_port}" in out
+    assert f'curl -H "Authorization: Bearer $TOKEN" {runner.url}/me' in out
+    assert runner.tokens()["admin"]["token"] in out
+
+
+def test_me_without_a_token_is_a_401_envelope(runner: Runner) -> None:
+    response = _get(runner, "/me")
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "details"}
+
+
+def test_dev_tokens_authenticate_with_their_seeded_roles(runner: Runner) -> None:
+    tokens = runner.tokens()
+    assert {"admin", "client1", "client2", "client3", "applicant", *(f"reader{i}" for i in range(1, 13))} == set(tokens)
+    admin = _get(runner, "/me", tokens["admin"]["token"])
+    assert admin.status_code == 200, admin.text
+    assert admin.json()["id"] == "user_demo_admin" and admin.json()["role"] == "admin"
+    reader = _get(runner, "/me", tokens["reader7"]["token"]).json()
+    assert reader["id"] == "user_demo_reader7" and reader["role"] == "reader"
+    client = _get(runner, "/me", tokens["client1"]["token"]).json()
+    assert client["role"] == "client" and client["credits"]["available"] > 0
+    assert _get(runner, "/me", tokens["applicant"]["token"]).json()["role"] == "client"
+
+
+def test_catalog_is_seeded(runner: Runner) -> None:
+    response = _get(runner, "/catalog")
+    assert response.status_code == 200
+    attributes = response.json()["attributes"]
+    assert (len(attributes["abilities"]), len(attributes["tools"]), len(attributes["styles"])) == (8, 9, 3)
+
+
+def test_docs_and_openapi_are_served(runner: Runner) -> None:
+    docs = _get(runner, "/docs")
+    assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
+    assert "swagger-ui" in docs.text
+    document = _get(runner, "/openapi.json")
+    assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
+
+
+_EMIT = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from tools import local_env
+    env = local_env.configure(int(sys.argv[1]), Path(sys.argv[2]))
+    import boto3
+    from pynamodb.transactions import TransactWrite
+    from chalicelib.models.base import connection
+    from chalicelib.models.outbox import OutboxEvent
+    from chalicelib.services import outbox
+    with TransactWrite(connection=connection()) as tx:
+        event_id = outbox.emit(tx, "demo.pinged", note="from the e2e test")
+    sqs = boto3.client("sqs", region_name=env.region)
+    queue = sqs.get_queue_url(QueueName=env.prefix + "-notifications")["QueueUrl"]
+    result = {"eventId": event_id, "relayedAt": None, "pending": "pending", "queueDrained": False}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        event = OutboxEvent.get(event_id, consistent_read=True)
+        result.update(relayedAt=event.relayed_at, pending=event.pending)
+        counts = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        result["queueDrained"] = all(v == "0" for v in counts.values())
+        if result["relayedAt"] and result["queueDrained"]:
+            break
+        time.sleep(0.2)
+    print(json.dumps(result))
+""")
+
+
+def test_an_outbox_event_is_relayed_by_the_stream_poller_and_consumed(runner: Runner) -> None:
+    """The real path: emit in a transaction -> stream -> outbox_relay -> SQS -> domain_events."""
+    emitted = subprocess.run(
+        [sys.executable, "-c", _EMIT, str(runner.aws_port), str(runner.state_dir)],
+        cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=45, check=False)
+    assert emitted.returncode == 0, emitted.stderr
+    result = json.loads(emitted.stdout.strip().splitlines()[-1])
+    assert result["relayedAt"] and result["pending"] is None, result
+    assert result["queueDrained"], result
+    deadline = time.monotonic() + 5
+    while "[sqs] domain_events: 1 message(s), 1 done" not in runner.stderr() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "[sqs] domain_events: 1 message(s), 1 done" in runner.stderr()
+
+
+def test_taken_ports_give_one_line_and_exit_1(runner: Runner, tmp_path: Path) -> None:
+    for port, aws_port, variable in ((runner.port, _free_port(), "PORT"), (_free_port(), runner.aws_port, "AWS_PORT")):
+        second = subprocess.run(
+            [sys.executable, "-m", "tools.run_local", "--port", str(port), "--aws-port", str(aws_port),
+             "--state-dir", str(tmp_path / "second")],
+            cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=30, check=False)
+        taken = port if variable == "PORT" else aws_port
+        assert second.returncode == 1
+        assert second.stderr.strip() == f"error: port {taken} is already in use (set {variable}=...)"
+        assert "Traceback" not in second.stdout + second.stderr
+    assert _get(runner, "/health").status_code == 200  # the first one is untouched
+
+
+def test_sigint_stops_everything_with_exit_0(start_runner: Callable[..., Runner]) -> None:
+    running = start_runner("sigint")
+    _wait_ready(running)
+    started = time.monotonic()
+    code = running.stop(signal.SIGINT, timeout_s=10)
+    assert code == 0, running.stderr()
+    assert time.monotonic() - started < 10
+    assert running.stdout().rstrip().endswith("stopped")
+    assert "Traceback" not in running.stderr()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{running.url}/health", timeout=2)
+
+
+# ----------------------------------------------------------------------------- in process
+
+
+def test_seed_is_idempotent_and_respects_the_reader_limits(aws: None, issuer: Any) -> None:
+    from chalicelib.models.readers import ReaderProfile
+    from chalicelib.models.users import User
+    from chalicelib.services.catalog_defaults import ATTRIBUTES, slug
+    from tools.seed import seed_demo
+
+    first = seed_demo(issuer)
+    before = {u.user_id: u.updated_at for u in User.scan()}
+    second = seed_demo(issuer)
+    assert {h: (v["userId"], v["role"]) for h, v in first.items()} == {
+        h: (v["userId"], v["role"]) for h, v in second.items()}
+    assert {u.user_id: u.updated_at for u in User.scan()} == before
+
+    roles = [u.role for u in User.scan()]
+    assert (roles.count("admin"), roles.count("client"), roles.count("reader")) == (1, 4, 12)
+    approved = list(ReaderProfile.by_status.query("approved"))
+    pending = list(ReaderProfile.by_status.query("pending"))
+    assert len(approved) == 12 and [p.reader_id for p in pending] == ["user_demo_applicant"]
+    known = {kind: {slug(n) for n in names} for kind, names in ATTRIBUTES.items()}
+    timezones = set()
+    for profile in [*approved, *pending]:
+        attributes = profile.attributes.as_dict()
+        assert 1 <= len(attributes["tools"]) <= 3 and set(attributes["tools"]) <= known["tools"]
+        assert 1 <= len(attributes["abilities"]) <= 3 and set(attributes["abilities"]) <= known["abilities"]
+        assert attributes["style"] in known["styles"]
+        assert profile.reading_options
+        for option in profile.reading_options:
+            assert option["type"] in {"phone_call", "video_message", "live_video"}
+            assert option["price"] > 0 and option["duration"] > 0
+        timezones.add(profile.availability.as_dict()["timezone"])
+        assert profile.created_at.endswith("Z") and profile.submitted_at.endswith("Z")
+    for profile in approved:
+        assert 3.8 <= float(profile.rating_average) <= 5.0 and profile.decided_at
+    assert len(timezones) >= 8
+    assert any(p.is_online for p in approved) and not all(p.is_online for p in approved)
+
+
+def test_seeded_tokens_resolve_to_the_seeded_roles(api: Any, issuer: Any) -> None:
+    from tools.seed import seed_demo
+
+    tokens = seed_demo(issuer)
+    for handle, role in (("admin", "admin"), ("reader1", "reader"), ("client2", "client")):
+        response = api.get("/me", token=tokens[handle]["token"])
+        assert response.status_code == 200 and response.json["role"] == role
+
+
+def test_schedule_expressions() -> None:
+    from tools.run_local import parse_schedule
+
+    assert parse_schedule("rate(5 minutes)").seconds == 300  # type: ignore[union-attr]
+    assert parse_schedule("rate(1 hour)").seconds == 3600  # type: ignore[union-attr]
+    weekdays_noon = parse_schedule("cron(0 12 ? * MON-FRI *)")
+    monday = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+    assert weekdays_noon.matches(monday)  # type: ignore[union-attr]
+    assert not weekdays_noon.matches(monday.replace(day=7))  # type: ignore[union-attr]  # a Sunday
+    assert not weekdays_noon.matches(monday.replace(minute=1))  # type: ignore[union-attr]
+    every_15 = parse_schedule("cron(0/15 * * * ? *)")
+    assert every_15.first_after(monday.timestamp()) == monday.replace(minute=15).timestamp()
+    with pytest.raises(ValueError):
+        parse_schedule("cron(0 12 L * ? *)")
+
+
+def test_workers_are_discovered_from_the_app(chalice_app: Any, issuer: Any) -> None:
+    import threading
+
+    workers = _workers_of(chalice_app, issuer, threading.Event())
+    assert {"schedule:outbox_sweep", "sqs:domain_events", "stream:outbox_relay"} <= set(workers)
+    assert all(callable(worker.invoke) for worker in workers.values())
+
+
+def test_sqs_worker_deletes_all_but_the_reported_failures(aws: None) -> None:
+    import threading
+
+    import boto3
+
+    from tests.conftest import PREFIX, REGION
+    from tools.run_local import SqsWorker
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = f"{PREFIX}-notifications"
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    for n in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}), MessageAttributes={
+            "eventType": {"DataType": "String", "StringValue": "demo.pinged"}})
+    seen: list[dict[str, Any]] = []
+
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.extend(event["Records"])
+        failed = [r for r in event["Records"] if json.loads(r["body"])["n"] == 0]
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failed]}
+
+    worker = SqsWorker("domain_events", queue, 10, stop=threading.Event(), invoke=invoke, context=lambda: None,
+                       region=REGION)
+    deadline = time.monotonic() + 10
+    while len(seen) < 2 and time.monotonic() < deadline:
+        worker.step()
+    record = seen[0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"].endswith(f":{queue}")
+    assert record["messageAttributes"]["eventType"]["stringValue"] == "demo.pinged"
+    assert record["awsRegion"] == REGION and record["receiptHandle"] and record["attributes"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
+
+
+def test_stream_worker_retries_from_the_first_failed_record(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import boto3
+
+    from tests.conftest import PREFIX, REGION
+    from tools.resources import resources_of, table_definitions
+    from tools.run_local import StreamWorker
+
+    # botocore sends stream calls to <account>.streams-ddb.<region>.amazonaws.com, which moto's
+    # in-process mock does not route (its server, behind AWS_ENDPOINT_URL, is not affected).
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    table = table_definitions(PREFIX)["OutboxTable"]["TableName"]
+    batches: list[list[str]] = []
+
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event["Records"]
+        batches.append([r["dynamodb"]["Keys"]["eventId"]["S"] for r in records])
+        assert all(r["eventSource"] == "aws:dynamodb" and r["eventName"] == "INSERT" for r in records)
+        assert all(isinstance(r["dynamodb"]["ApproximateCreationDateTime"], int) for r in records)
+        assert all(r["eventSourceARN"].startswith("arn:aws:dynamodb:") for r in records)
+        if len(batches) == 1:  # the second record fails once
+            return {"batchItemFailures": [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]}
+        return {"batchItemFailures": []}
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for event_id in ("a", "b", "c"):  # written before the worker starts: TRIM_HORIZON still sees them
+        dynamodb.put_item(TableName=table, Item={"eventId": {"S": event_id}})
+    mapping = resources_of("AWS::Lambda::EventSourceMapping")["OutboxRelayStreamMapping"]["Properties"]
+    worker = StreamWorker("outbox_relay", table, mapping, stop=threading.Event(), invoke=invoke,
+                          context=lambda: None, region=REGION)
+    worker.RETRY_BACKOFF_S = 0
+    for _ in range(4):
+        worker.step()
+    assert batches == [["a", "b", "c"], ["b", "c"]]
+    # The mapping's filter (INSERT only) holds locally too: an update is not delivered.
+    dynamodb.put_item(TableName=table, Item={"eventId": {"S": "a"}, "relayedAt": {"S": "now"}})
+    dynamodb.put_item(TableName=table, Item={"eventId": {"S": "d"}})
+    for _ in range(2):
+        worker.step()
+    assert batches[2:] == [["d"]]
+
+
+def _workers_of(app: Any, issuer: Any, stop: Any) -> dict[str, Any]:
+    from tests.conftest import PREFIX, REGION
+    from tools.local_env import LocalEnv
+    from tools.run_local import discover_workers
+
+    env = LocalEnv(aws_port=0, state_dir=ROOT / ".local", region=REGION, prefix=PREFIX, issuer=issuer)
+    return {worker.name: worker for worker in discover_workers(app, None, env, stop)}
+
+
+def test_the_real_sqs_consumer_accepts_the_runner_event(aws: None, chalice_app: Any, issuer: Any) -> None:
+    import threading
+
+    import boto3
+
+    from tests.conftest import PREFIX, REGION
+
+    worker = _workers_of(chalice_app, issuer, threading.Event())["sqs:domain_events"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=f"{PREFIX}-notifications")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"eventId": "e1", "type": "demo.pinged", "data": {}}))
+    results: list[Any] = []
+    real = worker.invoke
+    worker.invoke = lambda event, context: results.append(real(event, context)) or results[-1]
+    deadline = time.monotonic() + 10
+    while not results and time.monotonic() < deadline:
+        worker.step()
+    assert results == [{"batchItemFailures": []}]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+
+
+def test_the_schedule_worker_runs_the_real_handler_at_its_rate(aws: None, chalice_app: Any, issuer: Any) -> None:
+    import threading
+
+    stop = threading.Event()
+    worker = _workers_of(chalice_app, issuer, stop)["schedule:outbox_sweep"]
+    assert worker.schedule.seconds == 300  # rate(5 minutes)
+    worker.schedule.seconds = 0.1  # the same loop, faster
+    results: list[Any] = []
+    real = worker.invoke
+    worker.invoke = lambda event, context: results.append(real(event, context))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(results) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+    assert results[:2] == [{"relayed": 0, "failed": 0}] * 2
+    assert not worker.is_alive()

@@ -1,0 +1,85 @@
+"""Scaffold for property-based state tests over the HTTP API (hypothesis).
+
+Subclass ``ApiStateMachine``, add ``@rule``s that call ``self.api`` as different users,
+keep a model of what *should* be true, and assert it in ``@invariant``s. One moto account
+(with every resource) serves all examples of a run, for speed; each example gets its own
+namespace, so ``self.user("ana")`` is a new user in every example and examples stay
+independent. Model anything global (e.g. the ledger total) per namespace. The credits and
+readings state machines build on this.
+
+    class Balances(ApiStateMachine):
+        @rule(amount=st.integers(1, 50))
+        def grant(self, amount): ...
+
+        @invariant()
+        def ledger_sums_to_zero(self): ...
+
+    TestBalances = Balances.TestCase
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+import boto3
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine
+from moto import mock_aws
+
+from tests.conftest import ISSUER_KEYS, PREFIX, REGION, Api
+
+STATE_SETTINGS = settings(max_examples=20, stateful_step_count=15, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+
+class ApiStateMachine(RuleBasedStateMachine):
+    """The API client, a per-example namespace, and user helpers."""
+
+    _shared: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.api = Api(self._environment(), ISSUER_KEYS)
+        self.namespace = uuid.uuid4().hex[:10]
+        self.users: dict[str, str] = {}
+
+    @classmethod
+    def _environment(cls) -> Any:
+        """Start moto and the app client once per process; they outlive the examples."""
+        if "client" not in cls._shared:
+            from chalice.test import Client
+
+            from app import app
+            from chalicelib.integrations import aws as aws_clients
+            from tools.resources import create_all
+
+            mock = mock_aws()
+            mock.start()
+            aws_clients.reset()
+            create_all(PREFIX, boto3.session.Session(), REGION)
+            client = Client(app)
+            client.__enter__()
+            cls._shared.update(mock=mock, client=client)
+        return cls._shared["client"]
+
+    @classmethod
+    def stop_environment(cls) -> None:
+        if "client" in cls._shared:
+            from chalicelib.integrations import aws as aws_clients
+
+            cls._shared.pop("client").__exit__(None, None, None)
+            cls._shared.pop("mock").stop()
+            aws_clients.reset()
+
+    def user(self, handle: str, role: str = "client", **fields: Any) -> str:
+        """Create (once per example) a user with a role, as an admin would; returns its id."""
+        if handle not in self.users:
+            from chalicelib.models.base import iso, utcnow
+            from chalicelib.models.users import User
+
+            user_id = f"user_{self.namespace}_{handle}"
+            now = iso(utcnow())
+            User(user_id=user_id, role=role, status="active", created_at=now, updated_at=now, **fields).save()
+            self.users[handle] = user_id
+        return self.users[handle]
