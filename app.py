@@ -4,10 +4,18 @@ from chalice import Chalice, CORSConfig
 
 from chalicelib import api
 from chalicelib.config import get_settings
+from chalicelib.handlers.admin_catalog import admin_catalog_api
+from chalicelib.handlers.clerk_webhooks import clerk_webhooks_api
 from chalicelib.handlers.me import me_api
+from chalicelib.handlers.media import media_api
+from chalicelib.handlers.onboarding import onboarding_api
 from chalicelib.handlers.platform import platform_api
+from chalicelib.handlers.reader_applications import reader_applications_api
+from chalicelib.handlers.readers import readers_api
 from chalicelib.jobs.events import events_jobs
+from chalicelib.jobs.media import media_jobs
 from chalicelib.jobs.outbox import outbox_jobs
+from chalicelib.jobs.presence import presence_jobs
 from chalicelib.services.users import principal_from_claims
 
 app = Chalice(app_name="auralumic")
@@ -22,7 +30,18 @@ app.api.cors = CORSConfig(
 
 api.set_principal_resolver(principal_from_claims)
 
-app.register_blueprint(platform_api)
-app.register_blueprint(me_api)
-app.register_blueprint(outbox_jobs)
-app.register_blueprint(events_jobs)
+for blueprint in (
+    platform_api,
+    me_api,
+    onboarding_api,
+    clerk_webhooks_api,
+    reader_applications_api,
+    readers_api,
+    admin_catalog_api,
+    media_api,
+    outbox_jobs,
+    events_jobs,
+    presence_jobs,
+    media_jobs,
+):
+    app.register_blueprint(blueprint)

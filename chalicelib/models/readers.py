@@ -27,6 +27,18 @@ class ReadersByStatus(GlobalSecondaryIndex["ReaderProfile"]):
     submitted_at = UnicodeAttribute(range_key=True, attr_name="submittedAt")
 
 
+class OnlineReaders(GlobalSecondaryIndex["ReaderProfile"]):
+    """Sparse: only online readers carry ``onlineFlag``; the presence job Queries it for
+    heartbeats older than the timeout."""
+
+    class Meta:
+        index_name = "onlineReaders"
+        projection = AllProjection()
+
+    online_flag = UnicodeAttribute(hash_key=True, attr_name="onlineFlag")
+    last_seen_at = UnicodeAttribute(range_key=True, attr_name="lastSeenAt")
+
+
 class ReaderProfile(Model):
     """A reader's profile; while ``status`` is draft/pending/declined it is the application."""
 
@@ -46,6 +58,7 @@ class ReaderProfile(Model):
     reading_options: ListAttribute[Any] = ListAttribute(null=True, attr_name="readingOptions")
     availability: MapAttribute[str, Any] = MapAttribute(null=True)  # {schedule, timezone, instantBooking}
     is_online = BooleanAttribute(default=False, attr_name="isOnline")
+    online_flag = UnicodeAttribute(null=True, attr_name="onlineFlag")  # "online" while online, else absent
     last_seen_at = UnicodeAttribute(null=True, attr_name="lastSeenAt")
     rating_average = NumberAttribute(default=0, attr_name="ratingAverage")
     rating_count = NumberAttribute(default=0, attr_name="ratingCount")
@@ -59,3 +72,4 @@ class ReaderProfile(Model):
     version = VersionAttribute()
 
     by_status = ReadersByStatus()
+    online_readers = OnlineReaders()

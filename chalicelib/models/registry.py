@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from chalicelib.models.audit import AuditRecord
 from chalicelib.models.catalog import CatalogItem
 from chalicelib.models.outbox import OutboxEvent
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
+from chalicelib.models.webhooks import ProcessedWebhook
 
-ALL_MODELS: list[type[Model]] = [User, CatalogItem, ReaderProfile, OutboxEvent]
+ALL_MODELS: list[type[Model]] = [User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook]

@@ -35,6 +35,16 @@ class PathFixture:
 # (e.g. "readingId": PathFixture(lambda world: world["reading_of_client_b"], owned_by="client_b")).
 PATH_FIXTURES: dict[str, PathFixture] = {
     "name": PathFixture(lambda world: "swagger-ui.css"),
+    # Public reader profiles: anyone may read them.
+    "readerId": PathFixture(lambda world: world["reader"]),
+    # Admin-only routes: the role check decides; the ids name real or plausible objects.
+    "applicationId": PathFixture(lambda world: world["pending_reader"]),
+    "attributeId": PathFixture(lambda world: "tarot"),
+    "categoryId": PathFixture(lambda world: "love"),
+    "badgeId": PathFixture(lambda world: "tarot-bronze"),
+    "timeSpanId": PathFixture(lambda world: "30-min"),
+    "packageId": PathFixture(lambda world: "starter"),
+    "planId": PathFixture(lambda world: "monthly-60"),
 }
 
 CALLERS = ["anonymous", "client_a", "client_b", "reader", "pending_reader", "suspended", "admin"]

@@ -1,20 +1,19 @@
 """``make run`` end to end: the real runner as a subprocess on free ports with its own
 state directory, probed over HTTP and through its moto endpoint; plus in-process checks
-of the demo seed and the schedule parser. Every runner started here is stopped in its
-fixture's teardown, whatever happens."""
+of the demo seed and the schedule parser. The running system is the session's
+``local_stack`` (tests/e2e/conftest.py); the tests that stop a runner or need its ports
+taken start their own with ``start_runner``. Every runner is stopped in its fixture's
+teardown, whatever happens."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,113 +21,13 @@ from typing import Any
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-START_DEADLINE_S = 60
-# What tests/conftest.py sets for the in-process tests; the runner sets its own.
-_TEST_ONLY_ENV = ("STAGE", "RESOURCE_PREFIX", "CURSOR_SECRET", "JWT_LEEWAY_SECONDS")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in _TEST_ONLY_ENV and not k.startswith(("AWS_", "CLERK_", "POWERTOOLS_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-@dataclass
-class Runner:
-    process: subprocess.Popen[bytes]
-    port: int
-    aws_port: int
-    state_dir: Path
-    out: Path
-    err: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def tokens(self) -> dict[str, dict[str, str]]:
-        return json.loads((self.state_dir / "dev-tokens.json").read_text())
-
-    def stdout(self) -> str:
-        return self.out.read_text(errors="replace")
-
-    def stderr(self) -> str:
-        return self.err.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGINT, timeout_s: float = 10) -> int | None:
-        """Signal it and wait; kill it if it does not stop in time (returns None then)."""
-        if self.process.poll() is not None:
-            return self.process.returncode
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            return None
-
-
-def _start(state_dir: Path, port: int | None = None, aws_port: int | None = None) -> Runner:
-    port, aws_port = port or _free_port(), aws_port or _free_port()
-    state_dir.mkdir(parents=True, exist_ok=True)
-    out, err = state_dir / "runner.out", state_dir / "runner.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tools.run_local", "--port", str(port), "--aws-port", str(aws_port),
-             "--state-dir", str(state_dir)],
-            cwd=ROOT, env=_child_env(), stdout=stdout, stderr=stderr)
-    return Runner(process, port, aws_port, state_dir, out, err)
-
-
-def _wait_ready(runner: Runner) -> float:
-    """Seconds until /health answers 200 and the banner is out; fails with the output otherwise."""
-    started = time.monotonic()
-    deadline = started + START_DEADLINE_S
-    while time.monotonic() < deadline:
-        if runner.process.poll() is not None:
-            pytest.fail(f"runner exited with {runner.process.returncode}:\n{runner.stdout()}\n{runner.stderr()}")
-        try:
-            if (requests.get(f"{runner.url}/health", timeout=10).status_code == 200
-                    and "Ctrl-C to stop." in runner.stdout()):
-                return time.monotonic() - started
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"/health not 200 within {START_DEADLINE_S} s:\n{runner.stdout()}\n{runner.stderr()}")
+from tests.e2e.conftest import ROOT, LocalStack, Runner, child_env, free_port, wait_ready
 
 
 @pytest.fixture()
-def start_runner(tmp_path: Path) -> Iterator[Callable[..., Runner]]:
-    """Start runners on demand; every one is stopped (or killed) at teardown."""
-    started: list[Runner] = []
-
-    def start(name: str = "state", **ports: int) -> Runner:
-        runner = _start(tmp_path / name, **ports)
-        started.append(runner)
-        return runner
-
-    yield start
-    for runner in started:
-        runner.stop(signal.SIGINT, timeout_s=10)  # killed if it does not stop in time
-
-
-@pytest.fixture(scope="module")
-def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    """One running system shared by the read-only probes of this module."""
-    running = _start(tmp_path_factory.mktemp("run-local"))
-    try:
-        _wait_ready(running)
-        yield running
-    finally:
-        running.stop()
+def runner(local_stack: LocalStack) -> Runner:
+    """The session's running system (tests/e2e/conftest.py), shared with the other e2e modules."""
+    return local_stack.runner
 
 
 def _get(runner: Runner, path: str, token: str | None = None) -> requests.Response:
@@ -219,25 +118,27 @@ _EMIT = textwrap.dedent("""
 
 def test_an_outbox_event_is_relayed_by_the_stream_poller_and_consumed(runner: Runner) -> None:
     """The real path: emit in a transaction -> stream -> outbox_relay -> SQS -> domain_events."""
+    consumed = "[sqs] domain_events: 1 message(s), 1 done"
+    before = runner.stderr().count(consumed)  # the stack is shared: count only this test's line
     emitted = subprocess.run(
         [sys.executable, "-c", _EMIT, str(runner.aws_port), str(runner.state_dir)],
-        cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=45, check=False)
+        cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=45, check=False)
     assert emitted.returncode == 0, emitted.stderr
     result = json.loads(emitted.stdout.strip().splitlines()[-1])
     assert result["relayedAt"] and result["pending"] is None, result
     assert result["queueDrained"], result
     deadline = time.monotonic() + 5
-    while "[sqs] domain_events: 1 message(s), 1 done" not in runner.stderr() and time.monotonic() < deadline:
+    while runner.stderr().count(consumed) == before and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert "[sqs] domain_events: 1 message(s), 1 done" in runner.stderr()
+    assert runner.stderr().count(consumed) == before + 1
 
 
 def test_taken_ports_give_one_line_and_exit_1(runner: Runner, tmp_path: Path) -> None:
-    for port, aws_port, variable in ((runner.port, _free_port(), "PORT"), (_free_port(), runner.aws_port, "AWS_PORT")):
+    for port, aws_port, variable in ((runner.port, free_port(), "PORT"), (free_port(), runner.aws_port, "AWS_PORT")):
         second = subprocess.run(
             [sys.executable, "-m", "tools.run_local", "--port", str(port), "--aws-port", str(aws_port),
              "--state-dir", str(tmp_path / "second")],
-            cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=30, check=False)
+            cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=30, check=False)
         taken = port if variable == "PORT" else aws_port
         assert second.returncode == 1
         assert second.stderr.strip() == f"error: port {taken} is already in use (set {variable}=...)"
@@ -247,7 +148,7 @@ def test_taken_ports_give_one_line_and_exit_1(runner: Runner, tmp_path: Path) ->
 
 def test_sigint_stops_everything_with_exit_0(start_runner: Callable[..., Runner]) -> None:
     running = start_runner("sigint")
-    _wait_ready(running)
+    wait_ready(running)
     started = time.monotonic()
     code = running.stop(signal.SIGINT, timeout_s=10)
     assert code == 0, running.stderr()

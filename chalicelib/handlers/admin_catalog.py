@@ -1,0 +1,5 @@
+"""(placeholder: filled in by the people capability, issue 4)"""
+
+from chalice import Blueprint
+
+admin_catalog_api = Blueprint(__name__)
