@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 class ApiModel(BaseModel):
     """A response shape: camelCase on the wire, snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -21,14 +21,15 @@ class InputModel(ApiModel):
     """A request body: unknown fields are a 400, never stored (no mass assignment)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True,
+        defer_build=True,
     )
 
 
 class QueryModel(ApiModel):
     """A query string: unknown parameters are ignored, declared ones validated."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class ErrorDetail(ApiModel):
