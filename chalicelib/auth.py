@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import jwt
-
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, Unauthorized
 from chalicelib.integrations.jwks import JwksCache
@@ -86,6 +84,8 @@ def bearer_token(headers: Any) -> str:
 
 def verify_token(token: str) -> dict[str, Any]:
     """Return the verified claims or raise ``Unauthorized``; never trusts the header's alg."""
+    import jwt  # lazy: PyJWT + cryptography (~80 ms) are not needed by public routes and webhooks
+
     settings = get_settings()
     invalid = Unauthorized("the bearer token is invalid", code="invalid_token")
     try:

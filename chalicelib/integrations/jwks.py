@@ -11,9 +11,10 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jwt import PyJWK
+if TYPE_CHECKING:
+    from jwt import PyJWK
 
 
 class JwksCache:
@@ -45,6 +46,8 @@ class JwksCache:
     def _refresh(self) -> None:
         self._last_fetch = self._clock()
         self.fetch_count += 1
+        from jwt import PyJWK
+
         document = self._fetch(self.url)
         keys: dict[str, PyJWK] = {}
         for jwk in document.get("keys", []):
