@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 AWS_PORT ?= 5000
 
-.PHONY: run test lint typecheck package bench token seed-catalog check clean
+.PHONY: run test lint typecheck package bench token seed-catalog client client-check check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -37,10 +37,16 @@ bench: $(STAMP) ## figures: DynamoDB calls per request, latency percentiles, imp
 token: $(STAMP) ## make token USER=<id> ROLE=<client|reader|admin>
 	@$(PY) -m tools.mint_token --user "$(USER)" --role "$(ROLE)" --aws-port $(AWS_PORT)
 
+client: $(STAMP) ## export the OpenAPI document and regenerate clients/typescript (commit the result)
+	@PY=$(PY) bash clients/typescript/generate.sh
+
+client-check: $(STAMP) ## fail if clients/typescript is stale ("run make client"), then type-check it
+	@PY=$(PY) bash clients/typescript/check.sh
+
 seed-catalog: $(STAMP) ## make seed-catalog STAGE=dev: the default catalog into a cloud stage
 	@$(PY) -m tools.seed_catalog --stage "$(STAGE)"
 
-check: lint typecheck test package
+check: lint typecheck package client-check test
 
 clean:
 	rm -rf $(VENV) .local out .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 # Only what importing ``app`` requires (see chalicelib/config.py); set only where unset.
+# Keep in step with tests/conftest.py: a new required setting fails with ConfigError.
 PLACEHOLDERS = {
     "STAGE": "export",
     "RESOURCE_PREFIX": "auralumic-export",
@@ -28,6 +29,7 @@ PLACEHOLDERS = {
     "CLERK_JWKS_URL": "https://clerk.invalid/.well-known/jwks.json",
     "CLERK_AUTHORIZED_PARTIES": "https://app.invalid",
     "CURSOR_SECRET": "export-placeholder-not-a-secret",
+    "CLERK_WEBHOOK_SECRET": "whsec_ZXhwb3J0LXBsYWNlaG9sZGVyLW5vdC1hLWtleQ==",
     "CORS_ALLOW_ORIGIN": "https://app.invalid",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
@@ -45,8 +47,6 @@ def build() -> dict[str, Any]:
     for name, value in PLACEHOLDERS.items():
         if not os.environ.get(name, "").strip():
             os.environ[name] = value
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     # Nothing an import prints may end up in the JSON on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         import app  # noqa: F401  (registers every route)
@@ -61,7 +61,17 @@ def render(document: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    text = render(build())
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from chalicelib.config import ConfigError
+
+    try:
+        document = build()
+    except ConfigError as exc:
+        print(f"export_openapi: {exc} (if the app newly requires it, add a placeholder to PLACEHOLDERS "
+              f"in {Path(__file__).relative_to(ROOT)})", file=sys.stderr)
+        return 2
+    text = render(document)
     if args.output is None:
         sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.flush()
