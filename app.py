@@ -23,7 +23,7 @@ app.api.binary_types = []  # every body we accept or send is text
 # The frontend's origin, per stage; set before the blueprints so every route carries it.
 app.api.cors = CORSConfig(
     allow_origin=get_settings().cors_allow_origin,
-    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "If-Match"],
     expose_headers=["ETag", "Retry-After"],
     max_age=600,
 )

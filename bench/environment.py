@@ -38,6 +38,7 @@ def variables(keys_dir: Path) -> dict[str, str]:
         "CLERK_JWKS_URL": (keys_dir / "jwks.json").resolve().as_uri(),
         "CLERK_AUTHORIZED_PARTIES": f"{AZP},http://localhost:3000",
         "CURSOR_SECRET": "bench-cursor-secret",
+        "CLERK_WEBHOOK_SECRET": "whsec_YmVuY2gtb25seS1jbGVyay13ZWJob29rLWtleQ==",
         "CORS_ALLOW_ORIGIN": AZP,
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": "auralumic-bench",

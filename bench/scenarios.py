@@ -72,6 +72,40 @@ def seed_catalog(harness: Harness, scenario: Scenario) -> None:
     catalog.upsert(catalog_defaults.default_items())
 
 
+BENCH_READER = "user_bench_reader"
+
+
+def approved_reader(harness: Harness, scenario: Scenario) -> None:
+    """One approved, online reader with a realistic profile (six options, a weekly schedule)."""
+    from chalicelib.models.base import iso, utcnow
+    from chalicelib.models.readers import ReaderProfile
+    from chalicelib.models.users import User
+    from chalicelib.services import catalog, catalog_defaults
+
+    catalog.upsert(catalog_defaults.default_items())
+    now = iso(utcnow())
+    User(user_id=BENCH_READER, role="reader", status="active", display_name="Bench Reader", created_at=now,
+         updated_at=now, preferences={"privacy": {"showOnlineStatus": True}}).save()
+    options = [{"id": f"opt_{kind}_{minutes}", "type": kind, "name": f"{minutes}-minute {kind}",
+                "description": "A reading tailored to your question.", "duration": minutes, "price": minutes * 3,
+                "isActive": True}
+               for kind in ("phone_call", "live_video") for minutes in (15, 30, 60)]
+    week = {day: [{"start": "09:00", "end": "12:00"}, {"start": "14:00", "end": "18:00"}]
+            for day in ("mon", "tue", "wed", "thu", "fri")}
+    ReaderProfile(
+        reader_id=BENCH_READER, status="approved", display_name="Bench Reader", tagline="Clear answers, kindly",
+        bio="Twenty years of tarot and astrology. " * 10, location="Lisbon, Portugal",
+        profile_image="https://images.example.com/bench.webp",
+        attributes={"tools": ["tarot", "astrology"], "abilities": ["clairvoyant", "empath"], "style": "compassionate"},
+        attribute_names={"tarot": "Tarot", "astrology": "Astrology", "clairvoyant": "Clairvoyant", "empath": "Empath",
+                         "compassionate": "Compassionate"},
+        reading_options=options, availability={"timezone": "Europe/Lisbon", "instantBooking": True, "schedule": week},
+        is_online=True, online_flag="online", last_seen_at=now, rating_average=4.8, rating_count=120,
+        total_readings=340, badges=["tarot-silver"], submitted_at=now, decided_at=now, created_at=now,
+        updated_at=now,
+    ).save()
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 PREFERENCES = {
@@ -93,4 +127,6 @@ SCENARIOS: list[Scenario] = [
              setup=provision_user, target="2 DynamoDB calls (auth GetItem + UpdateItem)", dynamodb_target=2),
     Scenario("GET /health", "GET", "/health",
              target="1 DescribeTable per table, 1 SQS, 1 S3"),
+    Scenario("GET /readers/{readerId}", "GET", f"/readers/{BENCH_READER}", setup=approved_reader,
+             target="<= 2 DynamoDB calls (profile GetItem + the reader's privacy GetItem)", dynamodb_target=2),
 ]

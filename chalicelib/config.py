@@ -6,6 +6,8 @@ Tunables with a documented default say so here and nowhere else.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +34,23 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"setting {name} must be an integer, got {raw!r}") from exc
 
 
+def _webhook_secret(name: str) -> str:
+    """A Svix/Standard Webhooks secret: ``whsec_`` followed by base64 key bytes."""
+    value = _required(name)
+    if value.startswith("{{resolve:"):
+        # `chalice package` imports the app with the stage's values; CloudFormation resolves
+        # this dynamic reference at deploy time, so the real secret is checked at cold start.
+        return value
+    encoded = value.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError(f"setting {name} must be 'whsec_' followed by base64") from exc
+    if not value.startswith("whsec_") or len(key) < 16:
+        raise ConfigError(f"setting {name} must be 'whsec_' followed by base64 of at least 16 bytes")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str
@@ -42,10 +61,14 @@ class Settings:
     clerk_authorized_parties: tuple[str, ...]
     cursor_secret: str
     cors_allow_origin: str
+    clerk_webhook_secret: str  # "whsec_<base64>": the Svix signing secret of Clerk's webhook endpoint
     # Tunables (documented defaults).
     jwks_refresh_cooldown_s: int = 60  # at most one JWKS refetch per minute on unknown kid
     jwt_leeway_s: int = 5  # clock skew allowed on exp/nbf; never more than 5 s
     max_body_bytes: int = 64 * 1024  # larger request bodies are a 413
+    # A reader whose last heartbeat (PUT /reader/online) is older than this is set offline by
+    # the reader_presence job (runs every minute). Clients should heartbeat about every 60 s.
+    reader_presence_timeout_s: int = 300
 
     # Resource names derive from the prefix; infra/resources.json builds the same names.
     def table_name(self, short: str) -> str:
@@ -69,6 +92,9 @@ def get_settings() -> Settings:
     leeway = _int("JWT_LEEWAY_SECONDS", 5)
     if not 0 <= leeway <= 5:
         raise ConfigError("JWT_LEEWAY_SECONDS must be between 0 and 5")
+    presence_timeout = _int("READER_PRESENCE_TIMEOUT_SECONDS", 300)
+    if presence_timeout < 60:
+        raise ConfigError("READER_PRESENCE_TIMEOUT_SECONDS must be at least 60 (the presence job runs every minute)")
     parties = tuple(p.strip() for p in _required("CLERK_AUTHORIZED_PARTIES").split(",") if p.strip())
     return Settings(
         stage=_required("STAGE"),
@@ -79,7 +105,9 @@ def get_settings() -> Settings:
         clerk_authorized_parties=parties,
         cursor_secret=_required("CURSOR_SECRET"),
         cors_allow_origin=_required("CORS_ALLOW_ORIGIN"),
+        clerk_webhook_secret=_webhook_secret("CLERK_WEBHOOK_SECRET"),
         jwks_refresh_cooldown_s=_int("JWKS_REFRESH_COOLDOWN_SECONDS", 60),
         jwt_leeway_s=leeway,
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+        reader_presence_timeout_s=presence_timeout,
     )

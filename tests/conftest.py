@@ -38,6 +38,7 @@ os.environ.update({
     "CLERK_JWKS_URL": (_KEYS / "jwks.json").resolve().as_uri(),
     "CLERK_AUTHORIZED_PARTIES": f"{AZP},http://localhost:3000",
     "CURSOR_SECRET": "test-cursor-secret",
+    "CLERK_WEBHOOK_SECRET": "whsec_dGVzdC1vbmx5LWNsZXJrLXdlYmhvb2stc2lnbmluZy1rZXk=",
     "CORS_ALLOW_ORIGIN": "https://app.test.auralumic.example",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_NAMESPACE": "auralumic-test",

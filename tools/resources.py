@@ -96,5 +96,26 @@ def create_all(prefix: str, session: Any, region: str) -> dict[str, Any]:
             rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
                      for rule in cors["CorsRules"]]
             s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+        notifications = props.get("NotificationConfiguration")
+        if notifications:
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration=bucket_notifications(notifications))
         created["buckets"].append(bucket)
     return created
+
+
+def bucket_notifications(cfn: dict[str, Any]) -> dict[str, Any]:
+    """A resolved CloudFormation NotificationConfiguration in the S3 API's spelling (only the
+    queue configurations: the template has no others). With it, S3 (moto, locally) sends
+    ObjectCreated events to the queue as it does in the cloud."""
+    unsupported = set(cfn) - {"QueueConfigurations"}
+    if unsupported:
+        raise ValueError(f"cannot create {sorted(unsupported)} locally")
+    queues = []
+    for entry in cfn["QueueConfigurations"]:
+        config: dict[str, Any] = {"QueueArn": entry["Queue"], "Events": [entry["Event"]]}
+        rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules")
+        if rules:
+            config["Filter"] = {"Key": {"FilterRules": rules}}
+        queues.append(config)
+    return {"QueueConfigurations": queues}

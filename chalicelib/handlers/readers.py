@@ -1,5 +1,77 @@
-"""(placeholder: filled in by the people capability, issue 4)"""
+"""Reader profiles: the reader's own profile, options, availability and online status; the public card."""
+
+from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api import RequestContext, route
+from chalicelib.auth import PUBLIC, READER
+from chalicelib.schemas.readers import (
+    AvailabilityOut,
+    AvailabilityPut,
+    OnlineIn,
+    OnlineOut,
+    ReaderCard,
+    ReaderProfileOut,
+    ReaderProfilePatch,
+    ReadingOptionsOut,
+    ReadingOptionsPut,
+)
+from chalicelib.services import presence, readers
+
 readers_api = Blueprint(__name__)
+
+
+@route(readers_api, "/readers/{readerId}", "GET", access=PUBLIC, response=ReaderCard, errors=(404,),
+       cache_seconds=60, tags=["readers"], summary="A reader's public profile card")
+def get_reader_card(ctx: RequestContext, readerId: str) -> ReaderCard:
+    """Approved readers only (anyone else is 404). Active reading options only; online status
+    and last activity only if the reader's privacy settings show them."""
+    return ReaderCard.model_validate(readers.public_card(readerId))
+
+
+@route(readers_api, "/reader/profile", "GET", access=READER, response=ReaderProfileOut, errors=(404,),
+       tags=["reader profile"], summary="The caller's own reader profile")
+def get_profile(ctx: RequestContext) -> ReaderProfileOut:
+    return ReaderProfileOut.model_validate(readers.own_profile_document(readers.get_profile(ctx.user.user_id)))
+
+
+@route(readers_api, "/reader/profile", "PATCH", access=READER, body=ReaderProfilePatch, response=ReaderProfileOut,
+       errors=(404,), tags=["reader profile"], summary="Edit the caller's reader profile")
+def patch_profile(ctx: RequestContext) -> ReaderProfileOut:
+    """Images are https URLs or media keys under ``media/<yourUserId>/``. Attributes are
+    replaced as a whole: 1-3 tools, 1-3 abilities, one style, all active in the catalog."""
+    profile = readers.update_profile(ctx.user.user_id, ctx.body)
+    return ReaderProfileOut.model_validate(readers.own_profile_document(profile))
+
+
+@route(readers_api, "/reader/reading-options", "PUT", access=READER, body=ReadingOptionsPut,
+       response=ReadingOptionsOut, errors=(404,), tags=["reader profile"],
+       summary="Replace the caller's reading options")
+def put_reading_options(ctx: RequestContext) -> ReadingOptionsOut:
+    """At most 12 options, one per type and duration; duration 5..180 minutes; price
+    1..10000 credits. An option without an id gets a new one."""
+    body: ReadingOptionsPut = ctx.body
+    profile = readers.replace_reading_options(ctx.user.user_id, body.reading_options)
+    return ReadingOptionsOut.model_validate({"readingOptions": readers.profile_document(profile)["readingOptions"]})
+
+
+@route(readers_api, "/reader/availability", "PUT", access=READER, body=AvailabilityPut, response=AvailabilityOut,
+       errors=(404,), tags=["reader profile"],
+       summary="Replace the caller's weekly schedule, timezone and instant booking")
+def put_availability(ctx: RequestContext) -> AvailabilityOut:
+    """Slots are local to the IANA timezone; start < end; 24:00 may end a day; slots of a day
+    may touch but not overlap; a slot crossing midnight is two slots."""
+    profile = readers.replace_availability(ctx.user.user_id, ctx.body)
+    return AvailabilityOut.model_validate(readers.profile_document(profile)["availability"])
+
+
+@route(readers_api, "/reader/online", "PUT", access=READER, body=OnlineIn, response=OnlineOut, errors=(404, 409),
+       tags=["reader profile"], summary="Go online or offline; repeat while online as a heartbeat")
+def put_online(ctx: RequestContext) -> OnlineOut:
+    """Send about once a minute while online; a reader without a heartbeat for
+    READER_PRESENCE_TIMEOUT_SECONDS (default 300) is set offline by the presence job. Only a
+    change emits ``reader.online_changed``."""
+    body: OnlineIn = ctx.body
+    state = presence.set_online(ctx.user.user_id, body.online)
+    return OnlineOut(is_online=state.is_online, last_seen_at=state.last_seen_at, changed=state.changed)

@@ -1,5 +1,17 @@
-"""(placeholder: filled in by the people capability, issue 4)"""
+"""Reader presence: time out readers whose heartbeats stopped."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.services import presence
+
 presence_jobs = Blueprint(__name__)
+
+
+@presence_jobs.schedule("rate(1 minute)", name="reader_presence")
+def reader_presence(event: Any) -> dict[str, int]:
+    """Sets offline every reader silent for READER_PRESENCE_TIMEOUT_SECONDS (default 300)."""
+    return {"expired": len(presence.expire_stale())}

@@ -54,7 +54,13 @@ class ReaderProfile(Model):
     location = UnicodeAttribute(null=True)
     profile_image = UnicodeAttribute(null=True, attr_name="profileImage")
     background_image = UnicodeAttribute(null=True, attr_name="backgroundImage")
+    # Set by the media job: {"uploadId": ..., "96": key, "256": key, "768": key} (WebP variants).
+    profile_image_variants: MapAttribute[str, Any] = MapAttribute(null=True, attr_name="profileImageVariants")
+    background_image_variants: MapAttribute[str, Any] = MapAttribute(null=True, attr_name="backgroundImageVariants")
     attributes: MapAttribute[str, Any] = MapAttribute(null=True)  # {tools: [...], abilities: [...], style: "..."}
+    # {attributeId: name} for the ids in ``attributes``, copied from the catalog when they are
+    # written, so the public card needs no catalog read.
+    attribute_names: MapAttribute[str, Any] = MapAttribute(null=True, attr_name="attributeNames")
     reading_options: ListAttribute[Any] = ListAttribute(null=True, attr_name="readingOptions")
     availability: MapAttribute[str, Any] = MapAttribute(null=True)  # {schedule, timezone, instantBooking}
     is_online = BooleanAttribute(default=False, attr_name="isOnline")
@@ -64,6 +70,14 @@ class ReaderProfile(Model):
     rating_count = NumberAttribute(default=0, attr_name="ratingCount")
     total_readings = NumberAttribute(default=0, attr_name="totalReadings")
     badges: ListAttribute[Any] = ListAttribute(null=True)
+    # The few newest reviews, kept on the profile by the review writer so the public card stays
+    # one read; the full list is GET /readers/{readerId}/reviews.
+    recent_reviews: ListAttribute[Any] = ListAttribute(null=True, attr_name="recentReviews")
+    # Application-only fields.
+    experience = UnicodeAttribute(null=True)  # beginner | intermediate | expert
+    application_step = NumberAttribute(null=True, attr_name="applicationStep")  # the form step reached
+    submission_count = NumberAttribute(null=True, attr_name="submissionCount")
+    decided_by = UnicodeAttribute(null=True, attr_name="decidedBy")
     submitted_at = UnicodeAttribute(null=True, attr_name="submittedAt")
     decided_at = UnicodeAttribute(null=True, attr_name="decidedAt")
     decline_reason = UnicodeAttribute(null=True, attr_name="declineReason")

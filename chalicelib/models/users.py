@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -31,7 +37,9 @@ class User(Model):
     display_name = UnicodeAttribute(null=True, attr_name="displayName")
     image_url = UnicodeAttribute(null=True, attr_name="imageUrl")
     role = UnicodeAttribute(default="client")
-    status = UnicodeAttribute(default="active")  # active | suspended
+    # active | suspended | deleted. "deleted" (Clerk's user.deleted) is terminal: the item stays
+    # as a tombstone so the subject is never provisioned again and late webhooks cannot revive it.
+    status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     last_login_at = UnicodeAttribute(null=True, attr_name="lastLoginAt")
@@ -41,5 +49,19 @@ class User(Model):
     credits_held = NumberAttribute(default=0, attr_name="creditsHeld")
     preferences: MapAttribute[str, Any] = MapAttribute(null=True)  # raw map, validated by schemas.me.Preferences
     age_verified_at = UnicodeAttribute(null=True, attr_name="ageVerifiedAt")
+    age_verification_method = UnicodeAttribute(null=True, attr_name="ageVerificationMethod")  # self_declared
+
+    # Clerk sync: Clerk's ``updated_at`` (ms since the epoch) of the state last applied; a
+    # webhook carrying an older or equal one is stale and changes nothing.
+    clerk_updated_at = NumberAttribute(null=True, attr_name="clerkUpdatedAt")
+    deleted_at = UnicodeAttribute(null=True, attr_name="deletedAt")
+
+    # Onboarding (UserOnboarding): top-level attributes so that marking steps is a commutative
+    # ADD on a string set (no read-modify-write, no lost step under concurrent PATCHes).
+    onboarding_steps = UnicodeSetAttribute(null=True, attr_name="onboardingCompletedSteps")
+    onboarding_current_step = UnicodeAttribute(null=True, attr_name="onboardingCurrentStep")
+    onboarding_skip_tutorial = BooleanAttribute(null=True, attr_name="onboardingSkipTutorial")
+    onboarding_welcome_shown = BooleanAttribute(null=True, attr_name="onboardingWelcomeShown")
+    onboarding_updated_at = UnicodeAttribute(null=True, attr_name="onboardingUpdatedAt")
 
     by_role = UsersByRole()

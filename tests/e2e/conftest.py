@@ -4,7 +4,8 @@ ports with its own state directory.
 ``local_stack`` is session scoped: every e2e module probes the same running system, which
 is started once (on first use) and stopped with SIGINT (killed if it does not stop in
 time) at the end of the session, whatever happens. Tests that need a runner of their own
-(SIGINT, taken ports) start one with ``start_runner``.
+(SIGINT, taken ports) start one with ``start_runner``. The fuzzing module writes through
+every route, so it is moved after every other test of the session.
 """
 
 from __future__ import annotations
@@ -104,6 +105,15 @@ def wait_ready(runner: Runner) -> float:
             pass
         time.sleep(0.2)
     pytest.fail(f"/health not 200 within {START_DEADLINE_S} s:\n{runner.stdout()}\n{runner.stderr()}")
+
+
+# Writes through every route (catalog, applications, profiles): runs after every other test.
+_RUNS_LAST = "tests.e2e.test_fuzz_schemathesis"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fuzzing runs last, so the other probes of the shared stack see the seeded data."""
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") == _RUNS_LAST)
 
 
 @dataclass(frozen=True)

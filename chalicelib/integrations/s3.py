@@ -1,0 +1,118 @@
+"""S3, thinly: presigned POSTs for browser uploads, and the object reads/writes the media job needs.
+
+The client signs with SigV4 (``s3v4``): S3 refuses SigV2 on buckets created since 2020,
+and a presigned POST carries its policy's signature. It is built once per container, on
+the first path that needs it (``reset`` forgets it, for tests switching moto contexts).
+``AWS_ENDPOINT_URL`` (the local runner) points it at moto's server like every client.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from chalicelib.config import get_settings
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int  # the whole object's size, even when only its first bytes were read
+    content_type: str
+    etag: str
+    data: bytes  # the bytes read (the first ones, or all)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@cache
+def _client() -> Any:
+    import boto3  # lazy, as in integrations/aws.py
+    from botocore.config import Config
+
+    return boto3.session.Session().client("s3", region_name=get_settings().region,
+                                          config=Config(signature_version="s3v4"))
+
+
+def reset() -> None:
+    _client.cache_clear()
+
+
+def presigned_post(bucket: str, key: str, *, fields: dict[str, str], conditions: list[Any],
+                   expires_in: int) -> dict[str, Any]:
+    """``{"url", "fields"}`` for an HTML form POST of exactly ``key`` (S3 adds bucket and key
+    conditions itself; ``conditions`` add the rest)."""
+    return dict(_client().generate_presigned_post(Bucket=bucket, Key=key, Fields=fields, Conditions=conditions,
+                                                  ExpiresIn=expires_in))
+
+
+def presigned_get(bucket: str, key: str, *, expires_in: int = 3600) -> str:
+    """A time-limited download URL for a private object."""
+    return str(_client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                                ExpiresIn=expires_in))
+
+
+def _missing(exc: Exception) -> bool:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code in ("NoSuchKey", "404", "NotFound")
+
+
+def _stored(key: str, response: dict[str, Any], data: bytes) -> StoredObject:
+    size = int(response.get("ContentLength", len(data)))
+    total = re.search(r"/(\d+)$", response.get("ContentRange") or "")
+    return StoredObject(key=key, size=int(total.group(1)) if total else size,
+                        content_type=str(response.get("ContentType") or ""),
+                        etag=str(response.get("ETag", "")).strip('"'), data=data,
+                        metadata={k.lower(): v for k, v in (response.get("Metadata") or {}).items()})
+
+
+def read(bucket: str, key: str, *, limit: int) -> StoredObject | None:
+    """The object, reading at most ``limit + 1`` bytes (so an oversized one is seen without
+    reading all of it); None when there is no such object."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = _client().get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+    body = response["Body"]
+    try:
+        data = body.read(limit + 1)
+    finally:
+        body.close()
+    return _stored(key, response, data)
+
+
+def read_head(bucket: str, key: str, *, first_bytes: int) -> StoredObject | None:
+    """The object's first ``first_bytes`` bytes (a ranged GET) and its metadata; None when
+    there is no such object. An empty object reads as no bytes."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = _client().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{first_bytes - 1}")
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") == "InvalidRange":
+            head = _client().head_object(Bucket=bucket, Key=key)
+            return _stored(key, head, b"")
+        raise
+    body = response["Body"]
+    try:
+        data = body.read(first_bytes)
+    finally:
+        body.close()
+    return _stored(key, response, data)
+
+
+def put(bucket: str, key: str, data: bytes, *, content_type: str, cache_control: str | None = None) -> None:
+    extra = {"CacheControl": cache_control} if cache_control else {}
+    _client().put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)
+
+
+def delete(bucket: str, key: str) -> None:
+    """Idempotent: deleting a missing object succeeds."""
+    _client().delete_object(Bucket=bucket, Key=key)

@@ -1,0 +1,491 @@
+"""Reader applications, reader profiles, reading options, availability and the public card.
+
+Limits (the product's and ours, stated once here):
+
+* attributes: at most 3 tools, 3 abilities and 1 style, catalog ids (slugs such as
+  ``tarot``); the catalog check itself (active entry of the right kind) is the service's,
+  since it needs the catalog. A complete profile (submission, an approved reader's PATCH)
+  has 1-3 tools, 1-3 abilities and exactly one style; "no-tools" stands alone.
+* reading options: type phone_call | video_message | live_video; duration 5..180 minutes;
+  price 1..10000 credits (an integer); at most 12 options; one option per type + duration.
+* availability: an IANA timezone; per weekday (mon..sun) up to 12 slots ``{"start": "HH:MM",
+  "end": "HH:MM"}`` in the reader's local time, start < end, "24:00" allowed as an end, slots
+  of a day may touch (09:00-12:00 and 12:00-15:00) but not overlap. A slot never crosses
+  midnight: 22:00-02:00 is two slots, 22:00-24:00 on one day and 00:00-02:00 on the next.
+* images: an ``https://`` URL, or a media key under the caller's own prefix
+  ``media/<userId>/...`` (the service checks the owner; the media capability attaches
+  processed variants).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from chalicelib.pagination import PageQuery
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
+from chalicelib.schemas.me import _valid_timezone
+
+ReadingType = Literal["phone_call", "video_message", "live_video"]
+ApplicationStatus = Literal["draft", "pending", "approved", "declined", "suspended"]
+Experience = Literal["beginner", "intermediate", "expert"]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_TOOLS = 3
+MAX_ABILITIES = 3
+MIN_DURATION, MAX_DURATION = 5, 180
+MIN_PRICE, MAX_PRICE = 1, 10_000
+MAX_READING_OPTIONS = 12
+MAX_SLOTS_PER_DAY = 12
+NO_TOOLS = "no-tools"
+
+CatalogId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+OptionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_MEDIA_KEY = re.compile(r"^media/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9._/-]{1,512}$")
+
+
+def _printable(value: str) -> str:
+    if not value.replace("\n", "").replace("\t", "").isprintable():
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+def _image_ref(value: str) -> str:
+    """An https URL or a ``media/<userId>/...`` key; which user's prefix is checked by the service."""
+    if _MEDIA_KEY.match(value):
+        if ".." in value.split("/") or "//" in value:
+            raise ValueError("must be a media key without '..' or empty segments")
+        return value
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or not value.isprintable() or " " in value:
+        raise ValueError("must be an https:// URL or a media key 'media/<yourUserId>/...'")
+    return value
+
+
+ImageRef = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_image_ref)]
+Line = Annotated[str, AfterValidator(_one_line)]
+Text = Annotated[str, AfterValidator(_printable)]
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+# --- attributes ------------------------------------------------------------------------------
+
+
+class AttributesIn(InputModel):
+    """Attribute ids by kind. In a draft every part is optional and only the limits apply."""
+
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={
+        "examples": [{"tools": ["tarot", "oracle-cards"], "abilities": ["clairvoyant"], "style": "compassionate"}]})
+
+    tools: list[CatalogId] = Field(default_factory=list, max_length=MAX_TOOLS, description="at most 3 tool ids")
+    abilities: list[CatalogId] = Field(default_factory=list, max_length=MAX_ABILITIES,
+                                       description="at most 3 ability ids")
+    style: CatalogId | None = Field(default=None, description="one style id")
+
+    @field_validator("tools", "abilities")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("must not repeat an attribute")
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _no_tools_alone(cls, value: list[str]) -> list[str]:
+        if NO_TOOLS in value and len(value) > 1:
+            raise ValueError(f"'{NO_TOOLS}' cannot be combined with other tools")
+        return value
+
+
+class CompleteAttributes(AttributesIn):
+    """What a submitted application and an approved reader's profile carry."""
+
+    tools: list[CatalogId] = Field(min_length=1, max_length=MAX_TOOLS, description="1-3 tool ids")
+    abilities: list[CatalogId] = Field(min_length=1, max_length=MAX_ABILITIES, description="1-3 ability ids")
+    style: CatalogId = Field(description="exactly one style id")
+
+
+# --- reading options ---------------------------------------------------------------------------
+
+
+class ReadingOptionIn(InputModel):
+    id: OptionId | None = Field(default=None, description="keep an existing option's id; omitted: a new id is made")
+    type: ReadingType
+    name: Line = Field(min_length=1, max_length=80)
+    description: Text = Field(default="", max_length=1000)
+    duration: int = Field(ge=MIN_DURATION, le=MAX_DURATION, description="minutes, 5..180")
+    price: int = Field(ge=MIN_PRICE, le=MAX_PRICE, description="credits, 1..10000")
+    is_active: bool = True
+
+
+def _distinct_options(options: list[ReadingOptionIn]) -> list[ReadingOptionIn]:
+    seen: dict[tuple[str, int], int] = {}
+    ids: dict[str, int] = {}
+    for index, option in enumerate(options):
+        key = (option.type, option.duration)
+        if key in seen:
+            raise ValueError(f"options {seen[key]} and {index} are both a {option.duration}-minute {option.type}; "
+                             "one option per type and duration")
+        seen[key] = index
+        if option.id is not None:
+            if option.id in ids:
+                raise ValueError(f"options {ids[option.id]} and {index} share the id {option.id!r}")
+            ids[option.id] = index
+    return options
+
+
+ReadingOptionList = Annotated[list[ReadingOptionIn], Field(max_length=MAX_READING_OPTIONS),
+                              AfterValidator(_distinct_options)]
+
+
+class ReadingOptionsPut(InputModel):
+    """``PUT /reader/reading-options`` replaces the whole list (an empty list pauses every
+    booking; ``isActive: false`` pauses one option)."""
+
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{"readingOptions": [
+        {"type": "phone_call", "name": "Quick call", "description": "A focused question", "duration": 15,
+         "price": 30, "isActive": True},
+        {"type": "video_message", "name": "Video reading", "description": "A recorded spread", "duration": 20,
+         "price": 45, "isActive": True},
+    ]}]})
+
+    reading_options: ReadingOptionList
+
+
+# --- availability ------------------------------------------------------------------------------
+
+
+class TimeSlot(InputModel):
+    start: str = Field(description="HH:MM, 00:00..23:59, the reader's local time")
+    end: str = Field(description="HH:MM, after start; 24:00 means midnight at the end of the day")
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError("must be HH:MM between 00:00 and 23:59")
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _end(cls, value: str) -> str:
+        if value != "24:00" and not _CLOCK.match(value):
+            raise ValueError("must be HH:MM between 00:01 and 24:00")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeSlot:
+        if _minutes(self.start) >= _minutes(self.end):
+            raise ValueError(f"start {self.start} must be before end {self.end} (split a slot that crosses midnight)")
+        return self
+
+
+def _no_overlap(slots: list[TimeSlot]) -> list[TimeSlot]:
+    ordered = sorted(slots, key=lambda s: _minutes(s.start))
+    for before, after in pairwise(ordered):
+        if _minutes(after.start) < _minutes(before.end):
+            raise ValueError(f"slots {before.start}-{before.end} and {after.start}-{after.end} overlap")
+    return ordered
+
+
+DaySlots = Annotated[list[TimeSlot], Field(max_length=MAX_SLOTS_PER_DAY), AfterValidator(_no_overlap)]
+
+
+class WeeklySchedule(InputModel):
+    """Slots per weekday, in the reader's timezone; a day left out has no slots."""
+
+    mon: DaySlots = Field(default_factory=list)
+    tue: DaySlots = Field(default_factory=list)
+    wed: DaySlots = Field(default_factory=list)
+    thu: DaySlots = Field(default_factory=list)
+    fri: DaySlots = Field(default_factory=list)
+    sat: DaySlots = Field(default_factory=list)
+    sun: DaySlots = Field(default_factory=list)
+
+
+class AvailabilityDraft(InputModel):
+    """Availability in an application draft: every part optional."""
+
+    timezone: str | None = Field(default=None, max_length=64, description="IANA time zone name, e.g. Europe/Paris")
+    instant_booking: bool = False
+    schedule: WeeklySchedule = Field(default_factory=WeeklySchedule)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_timezone(value)
+
+
+class AvailabilityPut(AvailabilityDraft):
+    """``PUT /reader/availability`` replaces the whole availability."""
+
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{
+        "timezone": "Europe/Paris", "instantBooking": True,
+        "schedule": {"mon": [{"start": "09:00", "end": "12:00"}, {"start": "14:00", "end": "18:00"}],
+                     "sat": [{"start": "10:00", "end": "24:00"}]}}]})
+
+    timezone: str = Field(max_length=64, description="IANA time zone name, e.g. Europe/Paris")
+
+
+# --- application and profile inputs -----------------------------------------------------------
+
+
+class ApplicationDraft(InputModel):
+    """``PUT /reader-application``: one step of the multi-step form. Fields left out keep
+    their saved value; ``null`` clears a field; values that are present are validated in
+    full (limits, catalog). ``attributes``, ``readingOptions`` and ``availability`` are
+    replaced as a whole."""
+
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{
+        "displayName": "Luna Marquez", "tagline": "Tarot that tells it straight", "location": "Austin, TX",
+        "bio": "Fifteen years of reading tarot for friends, now for you.",
+        "attributes": {"tools": ["tarot"], "abilities": ["clairvoyant"], "style": "straightforward"},
+        "experience": "expert", "step": 2}]})
+
+    display_name: Line | None = Field(default=None, min_length=1, max_length=80)
+    tagline: Line | None = Field(default=None, min_length=1, max_length=120)
+    bio: Text | None = Field(default=None, min_length=1, max_length=4000)
+    location: Line | None = Field(default=None, min_length=1, max_length=120)
+    profile_image: ImageRef | None = None
+    background_image: ImageRef | None = None
+    attributes: AttributesIn | None = None
+    reading_options: ReadingOptionList | None = None
+    availability: AvailabilityDraft | None = None
+    experience: Experience | None = None
+    step: int | None = Field(default=None, ge=1, le=20, description="the form step the applicant reached")
+
+
+class CompleteApplication(BaseModel):
+    """What ``POST /reader-application/submit`` requires of the saved draft (not a request
+    body: the stored draft is checked against it). Required: displayName, tagline, bio,
+    attributes (1-3 tools, 1-3 abilities, one style), at least one active reading option,
+    availability with a timezone. Optional: location, images, experience."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    display_name: str = Field(alias="displayName", min_length=1)
+    tagline: str = Field(min_length=1)
+    bio: str = Field(min_length=1)
+    attributes: CompleteAttributes
+    reading_options: list[dict[str, Any]] = Field(alias="readingOptions", min_length=1)
+    availability: dict[str, Any]
+
+    @field_validator("reading_options")
+    @classmethod
+    def _one_active(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not any(option.get("isActive") for option in value):
+            raise ValueError("at least one reading option must be active")
+        return value
+
+    @field_validator("availability")
+    @classmethod
+    def _timezone(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value.get("timezone"):
+            raise ValueError("a timezone is required")
+        return value
+
+
+class ReaderProfilePatch(InputModel):
+    """``PATCH /reader/profile``: the fields a reader edits. Left out: unchanged. ``null``
+    clears location, profileImage or backgroundImage; the other fields cannot be cleared.
+    ``attributes`` is replaced as a whole and must stay complete."""
+
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{
+        "tagline": "Tarot that tells it straight", "location": "Austin, TX",
+        "profileImage": "https://images.example.com/luna.webp",
+        "attributes": {"tools": ["tarot", "pendulum"], "abilities": ["empath"], "style": "compassionate"}}]})
+
+    # ``| SkipJsonSchema[None]``: None only stands for "left out"; the document does not offer null.
+    display_name: Line | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=80)
+    tagline: Line | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=120)
+    bio: Text | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=4000)
+    location: Line | None = Field(default=None, min_length=1, max_length=120)
+    profile_image: ImageRef | None = None
+    background_image: ImageRef | None = None
+    attributes: CompleteAttributes | SkipJsonSchema[None] = None
+
+    @field_validator("display_name", "tagline", "bio", "attributes", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Runs only for values that were sent (defaults are not validated): None means "null".
+        if value is None:
+            raise ValueError("cannot be cleared; leave it out to keep the current value")
+        return value
+
+
+class OnlineIn(InputModel):
+    """``PUT /reader/online``: ``true`` again while online is a heartbeat (send one about
+    every minute; after ``READER_PRESENCE_TIMEOUT_SECONDS`` without one the reader goes offline)."""
+
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{"online": True}]})
+
+    online: bool
+
+
+class DeclineIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={
+        "examples": [{"reason": "Please add a longer bio and at least one active reading option."}]})
+
+    reason: Text = Field(min_length=1, max_length=500, description="shown to the applicant")
+
+
+class ApplicationQuery(PageQuery):
+    status: Literal["pending", "approved", "declined"] = Field(default="pending",
+                                                               description="queue to list; oldest submission first")
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+class AttributesOut(ApiModel):
+    tools: list[str]
+    abilities: list[str]
+    style: str | None = None
+
+
+class ReadingOptionOut(ApiModel):
+    id: str
+    type: ReadingType
+    name: str
+    description: str
+    duration: int
+    price: int
+    is_active: bool
+
+
+class TimeSlotOut(ApiModel):
+    start: str
+    end: str
+
+
+class WeeklyScheduleOut(ApiModel):
+    mon: list[TimeSlotOut]
+    tue: list[TimeSlotOut]
+    wed: list[TimeSlotOut]
+    thu: list[TimeSlotOut]
+    fri: list[TimeSlotOut]
+    sat: list[TimeSlotOut]
+    sun: list[TimeSlotOut]
+
+
+class AvailabilityOut(ApiModel):
+    timezone: str | None = None
+    instant_booking: bool
+    schedule: WeeklyScheduleOut
+
+
+class _ProfileFields(ApiModel):
+    id: str = Field(description="the reader's user id")
+    user_id: str
+    status: ApplicationStatus
+    display_name: str | None = None
+    tagline: str | None = None
+    bio: str | None = None
+    location: str | None = None
+    profile_image: str | None = Field(default=None, description="an https URL or a media key")
+    background_image: str | None = None
+    profile_image_variants: dict[str, str] | None = Field(
+        default=None, description="processed WebP variants: {size in px: media key}")
+    background_image_variants: dict[str, str] | None = None
+    attributes: AttributesOut
+    attribute_names: dict[str, str] = Field(description="catalog name of each attribute id in attributes")
+    reading_options: list[ReadingOptionOut]
+    availability: AvailabilityOut
+    created_at: str
+    updated_at: str
+
+
+class ApplicationOut(_ProfileFields):
+    experience: Experience | None = None
+    step: int | None = None
+    submitted_at: str | None = None
+    decided_at: str | None = None
+    decline_reason: str | None = None
+    submission_count: int = 0
+    missing_for_submit: list[str] = Field(description="fields still needed before submitting (empty: ready)")
+
+
+class ApplicationPage(ApiModel):
+    data: list[ApplicationOut]
+    pagination: PageInfo
+
+
+class ReaderProfileOut(_ProfileFields):
+    is_online: bool
+    last_seen_at: str | None = None
+    rating_average: float
+    rating_count: int
+    total_readings: int
+    badges: list[str]
+
+
+class ReadingOptionsOut(ApiModel):
+    reading_options: list[ReadingOptionOut]
+
+
+class OnlineOut(ApiModel):
+    is_online: bool
+    last_seen_at: str
+    changed: bool = Field(description="false for a heartbeat that kept the same status")
+
+
+class CardStats(ApiModel):
+    total_readings: int
+    average_rating: float
+
+
+class ReviewSummary(ApiModel):
+    id: str
+    rating: int
+    comment: str | None = None
+    client_name: str | None = None
+    created_at: str
+
+
+class ReaderCard(ApiModel):
+    """``GET /readers/{readerId}``: what the frontend shows on a reader's public profile.
+    ``isOnline`` and ``lastActive`` respect the reader's privacy.showOnlineStatus (hidden:
+    isOnline false, no lastActive)."""
+
+    id: str
+    user_id: str
+    display_name: str | None = None
+    tagline: str | None = None
+    location: str | None = None
+    bio: str | None = None
+    profile_image: str | None = Field(default=None, description="an https URL or a media key")
+    background_image: str | None = None
+    profile_image_variants: dict[str, str] | None = Field(
+        default=None, description="processed WebP variants: {size in px: media key}")
+    background_image_variants: dict[str, str] | None = None
+    attributes: AttributesOut
+    attribute_names: dict[str, str]
+    reading_options: list[ReadingOptionOut] = Field(description="active options only")
+    availability: AvailabilityOut
+    is_online: bool
+    last_active: str | None = None
+    is_approved: bool = True
+    rating_average: float
+    rating_count: int
+    total_readings: int
+    stats: CardStats
+    badges: list[str]
+    reviews: list[ReviewSummary] = Field(description="the most recent reviews (full list: /readers/{id}/reviews)")
+    created_at: str
+    created_date: str = Field(description="same as createdAt (the PsychicReader interface's name)")

@@ -1,0 +1,241 @@
+"""Catalog administration: create, update, retire and restore catalog entries.
+
+Entries are ``CatalogItem`` rows (pk "catalog", sk "<kind>#<id>") whose ``data`` map is
+exactly what ``GET /catalog`` shows, so an admin change is visible there on the next read.
+
+Decisions:
+
+* **Deleting retires (soft delete), for every kind.** ``active`` becomes false: the entry
+  leaves ``GET /catalog`` (so nobody can newly choose or buy it) but stays readable, listed
+  by the admin routes with ``active=false``, and restorable (PATCH ``active: true``).
+  Readers keep a retired attribute on their profile (their stored ids and names are
+  untouched), purchases and subscriptions keep pointing at a retired package or plan,
+  earned badges keep their definition. Refusing with "409: used by N readers" would need
+  a readers-by-attribute index (no Scan on a request path) and would still not cover
+  packages and plans referenced by purchases; retiring has neither problem. A retired
+  attribute cannot be chosen by readers any more, nor named by a new badge; badges that
+  already name it are left as they are (retire them separately if wanted).
+* **Every change is conditional and audited in one transaction.** Create is a put with
+  ``attribute_not_exists`` (a duplicate id, live or retired, is a 409); update and retire
+  are conditional on the version read in the same request (``VersionAttribute``). With an
+  ``If-Match`` version the caller asked for that version only: any other is a 409. Without
+  one, a lost race is retried (re-read, re-apply only the fields this request sent), so two
+  concurrent PATCHes of different fields both land and neither silently erases the other;
+  the audit record (before/after of the version actually replaced) commits with the change.
+* A badge's ``attribute`` must name an active attribute: a ``ConditionCheck`` in the same
+  transaction, so retiring the attribute concurrently cannot slip a dangling badge in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import BadRequest, BusinessRuleViolation, Conflict, NotFound
+from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
+from chalicelib.pagination import PageQuery, PageResult, paginate
+from chalicelib.services import audit
+
+KINDS = ("attribute", "category", "badge", "time_span", "credit_package", "plan")
+_POSITIONED = ("attribute", "category")  # kinds shown in an admin-chosen order
+_UPDATE_ATTEMPTS = 3
+_MAX_ID = 64
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    id: str
+    data: dict[str, Any]
+    active: bool
+    version: int
+    updated_at: str
+
+    def view(self) -> dict[str, Any]:
+        """camelCase, as the admin routes show it (and as audit before/after records it)."""
+        return {"id": self.id, **self.data, "active": self.active, "version": self.version,
+                "updatedAt": self.updated_at}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:_MAX_ID].strip("-")
+
+
+def default_id(kind: str, data: dict[str, Any]) -> str:
+    """A new entry's id when the admin gives none: ``<minutes>-min`` for time spans (as the
+    seeded ones), else a slug of the name."""
+    item_id = f"{data['duration']}-min" if kind == "time_span" else slug(str(data.get("name", "")))
+    if not item_id:
+        raise BadRequest("the name has no letters or digits to make an id from; send an id",
+                         code="validation_error", details={"fields": [{"path": "id", "message": "required"}]})
+    return item_id
+
+
+def _entry(item: CatalogItem) -> Entry:
+    return Entry(kind=item.kind, id=item.item_id, data=dict(item.data.as_dict()), active=bool(item.active),
+                 version=int(item.version or 0), updated_at=item.updated_at)
+
+
+def _sk(kind: str, item_id: str) -> str:
+    return f"{kind}#{item_id}"
+
+
+def _read(kind: str, item_id: str) -> CatalogItem | None:
+    try:
+        return CatalogItem.get(CATALOG_PARTITION, _sk(kind, item_id), consistent_read=True)
+    except CatalogItem.DoesNotExist:
+        return None
+
+
+def _label(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def list_entries(kind: str, *, active: bool | None, page: PageQuery, scope: str) -> PageResult[Entry]:
+    """One page of ``kind``'s entries in id order, retired ones included unless filtered."""
+    condition = None if active is None else CatalogItem.active == active
+
+    def run(limit: int, start: dict[str, Any] | None) -> Any:
+        return CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith(f"{kind}#"),
+                                 filter_condition=condition, limit=limit, last_evaluated_key=start)
+
+    result = paginate(run, page, scope)
+    return PageResult(items=[_entry(item) for item in result.items], next_cursor=result.next_cursor,
+                      limit=result.limit)
+
+
+def get_entry(kind: str, item_id: str) -> Entry:
+    item = _read(kind, item_id)
+    if item is None:
+        raise NotFound(_label(kind))
+    return _entry(item)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _reraise_unless_cancelled(exc: TransactWriteError) -> None:
+    """A failed condition or a concurrent transaction cancels; anything else is a bug or an outage."""
+    if exc.cause_response_code != "TransactionCanceledException":
+        raise exc
+
+
+def _references(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, id) of the active entries ``data`` must point at."""
+    if kind == "badge" and "attribute" in data:
+        return [("attribute", str(data["attribute"]))]
+    return []
+
+
+def _check_references(tx: TransactWrite, references: list[tuple[str, str]]) -> None:
+    for ref_kind, ref_id in references:
+        tx.condition_check(CatalogItem, CATALOG_PARTITION, _sk(ref_kind, ref_id),
+                           condition=CatalogItem.active == True)  # noqa: E712
+
+
+def _broken_reference(references: list[tuple[str, str]]) -> None:
+    """Raise the 422 for the first reference that is missing or retired."""
+    for ref_kind, ref_id in references:
+        item = _read(ref_kind, ref_id)
+        if item is None or not item.active:
+            raise BusinessRuleViolation(f"{_label(ref_kind)} {ref_id!r} does not exist or is retired",
+                                        code=f"unknown_{ref_kind}", details={ref_kind: ref_id})
+
+
+def _next_position(kind: str, data: dict[str, Any]) -> int:
+    """After the last entry of its list (attributes: of the same attribute kind)."""
+    positions = [int(item.data.as_dict().get("position", 0) or 0)
+                 for item in CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith(f"{kind}#"))
+                 if kind != "attribute" or item.data.as_dict().get("kind") == data.get("kind")]
+    return max(positions, default=-1) + 1
+
+
+def create_entry(kind: str, item_id: str | None, data: dict[str, Any], *, actor_id: str,
+                 request_id: str | None = None, now: datetime | None = None) -> Entry:
+    """Add a live entry; 409 if the id is taken (live or retired), 422 on a broken reference."""
+    item_id = item_id or default_id(kind, data)
+    data = dict(data)
+    if kind in _POSITIONED and data.get("position") is None:
+        data["position"] = _next_position(kind, data)
+    at = iso(now or utcnow())
+    item = CatalogItem(sk=_sk(kind, item_id), kind=kind, item_id=item_id, data=data, active=True, updated_at=at)
+    references = _references(kind, data)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            _check_references(tx, references)
+            tx.save(item, condition=CatalogItem.sk.does_not_exist())
+            created = Entry(kind=kind, id=item_id, data=data, active=True, version=1, updated_at=at)
+            audit.record(tx, actor_id=actor_id, action=f"catalog.{kind}.created", entity_type=kind,
+                         entity_id=item_id, before=None, after=created.view(), request_id=request_id)
+    except TransactWriteError as exc:
+        _reraise_unless_cancelled(exc)
+        if _read(kind, item_id) is not None:
+            raise Conflict(f"a {_label(kind)} with id {item_id!r} already exists (retired ones included)",
+                           code="duplicate_id", details={"id": item_id}) from exc
+        _broken_reference(references)
+        raise Conflict("a concurrent change interfered; retry", code="concurrent_change") from exc
+    return created
+
+
+def update_entry(kind: str, item_id: str, changes: dict[str, Any], *, active: bool | None = None,
+                 expected_version: int | None = None, actor_id: str, request_id: str | None = None,
+                 now: datetime | None = None) -> Entry:
+    """Apply ``changes`` (top-level data fields) and/or ``active`` to the stored version.
+
+    ``expected_version`` (If-Match): only that version may be changed, else 409. Without it,
+    a concurrent change makes this re-read and re-apply its own fields (bounded retries)."""
+    for _ in range(_UPDATE_ATTEMPTS):
+        item = _read(kind, item_id)
+        if item is None:
+            raise NotFound(_label(kind))
+        current = _entry(item)
+        if expected_version is not None and current.version != expected_version:
+            raise Conflict(f"this {_label(kind)} is at version {current.version}, not {expected_version}",
+                           code="version_mismatch", details={"currentVersion": current.version})
+        data = {**current.data, **changes}
+        new_active = current.active if active is None else active
+        if data == current.data and new_active == current.active:
+            return current  # nothing to change: no write, no audit record
+        at = iso(now or utcnow())
+        updated = Entry(kind=kind, id=item_id, data=data, active=new_active, version=current.version + 1,
+                        updated_at=at)
+        if new_active != current.active and data == current.data:
+            action = "restored" if new_active else "retired"
+        else:
+            action = "updated"
+        # Re-pointing or restoring a badge must not create a dangling reference.
+        re_pointed = "attribute" in changes or not current.active
+        references = _references(kind, data) if new_active and re_pointed else []
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                _check_references(tx, references)
+                tx.update(item, actions=[CatalogItem.data.set(data), CatalogItem.active.set(new_active),
+                                         CatalogItem.updated_at.set(at)],
+                          condition=CatalogItem.sk.exists())  # plus version == current.version (PynamoDB)
+                audit.record(tx, actor_id=actor_id, action=f"catalog.{kind}.{action}", entity_type=kind,
+                             entity_id=item_id, before=current.view(), after=updated.view(), request_id=request_id)
+        except TransactWriteError as exc:
+            _reraise_unless_cancelled(exc)
+            _broken_reference(references)
+            if expected_version is not None:
+                raise Conflict(f"this {_label(kind)} changed since version {expected_version}",
+                               code="version_mismatch") from exc
+            continue  # lost a race: re-read and re-apply only this request's fields
+        return updated
+    raise Conflict(f"this {_label(kind)} kept changing; retry", code="concurrent_change")
+
+
+def retire_entry(kind: str, item_id: str, *, expected_version: int | None = None, actor_id: str,
+                 request_id: str | None = None, now: datetime | None = None) -> Entry:
+    """Soft delete (see the module docstring); retiring a retired entry changes nothing."""
+    return update_entry(kind, item_id, {}, active=False, expected_version=expected_version, actor_id=actor_id,
+                        request_id=request_id, now=now)

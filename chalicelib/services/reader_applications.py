@@ -1,0 +1,326 @@
+"""Reader applications: the applicant's multi-step draft, submission, and the admin's decision.
+
+An application is the applicant's ``ReaderProfile`` item (key: the user id) while its
+status is draft, pending or declined:
+
+    (none) --PUT--> draft --submit--> pending --approve--> approved (user becomes a reader)
+                      ^                   |
+                      |                   +--decline--> declined --PUT (edit)/submit--> pending
+                      +-------------------------------------(edit)
+
+* Only a client may apply; a reader (an approved application) gets 409 ``already_reader``.
+* A draft and a declined application are editable; a pending one is not (409
+  ``application_pending``): the admin decides on what was submitted.
+* A declined applicant may edit and resubmit; the application stays ``declined`` (with its
+  ``declineReason`` visible) until resubmitted, when the reason is cleared (the audit log
+  keeps it) and ``submissionCount`` goes up.
+* Approval is one transaction: profile pending -> approved (on status and version), user
+  role client -> reader (on the current role), two audit records, one outbox event.
+  Either everything commits or nothing does. A decision on one's own application is 403.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.readers import ReaderProfile
+from chalicelib.models.users import User
+from chalicelib.pagination import PageQuery, PageResult, paginate
+from chalicelib.schemas.readers import ApplicationDraft, AttributesIn, CompleteApplication, ReadingOptionIn
+from chalicelib.services import audit, outbox
+from chalicelib.services.readers import (
+    active_catalog,
+    attribute_errors,
+    attributes_document,
+    availability_document,
+    check_attributes,
+    check_images,
+    check_reading_types,
+    options_document,
+    plain,
+    profile_document,
+    reading_type_errors,
+    validation_fields,
+)
+
+EDITABLE = ("draft", "declined")
+PENDING = "pending"
+_SIMPLE_FIELDS = ("display_name", "tagline", "bio", "location", "profile_image", "background_image", "experience")
+
+
+def _get(user_id: str) -> ReaderProfile | None:
+    try:
+        return ReaderProfile.get(user_id, consistent_read=True)
+    except ReaderProfile.DoesNotExist:
+        return None
+
+
+def get_own(user_id: str) -> ReaderProfile:
+    profile = _get(user_id)
+    if profile is None:
+        raise NotFound("reader application", code="application_not_found")
+    return profile
+
+
+def _refuse_if_not_editable(profile: ReaderProfile | None, role: str) -> None:
+    if role != "client" or (profile is not None and profile.status in ("approved", "suspended")):
+        raise Conflict("you are already a reader; edit your profile at /reader/profile instead",
+                       code="already_reader")
+    if profile is not None and profile.status == PENDING:
+        raise Conflict("your application is under review and cannot change until it is decided",
+                       code="application_pending")
+
+
+def _draft_actions(user_id: str, draft: ApplicationDraft) -> dict[str, Any]:
+    """{model attribute: new value (None: remove)} for the fields present in the draft."""
+    fields = draft.model_fields_set
+    check_images(user_id, {name: getattr(draft, attr) for attr, name in
+                           (("profile_image", "profileImage"), ("background_image", "backgroundImage"))
+                           if attr in fields})
+    values: dict[str, Any] = {attr: getattr(draft, attr) for attr in _SIMPLE_FIELDS if attr in fields}
+    if "step" in fields:
+        values["application_step"] = draft.step
+    needs_catalog = (draft.attributes is not None and "attributes" in fields) or (
+        draft.reading_options and "reading_options" in fields)
+    active = active_catalog() if needs_catalog else None
+    if "attributes" in fields:
+        if draft.attributes is None:
+            values["attributes"] = values["attribute_names"] = None
+        else:
+            assert active is not None
+            values["attribute_names"] = check_attributes(draft.attributes, active)
+            values["attributes"] = attributes_document(draft.attributes)
+    if "reading_options" in fields:
+        if draft.reading_options:
+            assert active is not None
+            check_reading_types(draft.reading_options, active)
+        values["reading_options"] = None if draft.reading_options is None else options_document(draft.reading_options)
+    if "availability" in fields:
+        values["availability"] = None if draft.availability is None else availability_document(draft.availability)
+    return values
+
+
+def save_draft(user_id: str, role: str, draft: ApplicationDraft, *, now: datetime | None = None) -> ReaderProfile:
+    """Create or update the caller's draft with the fields present (optimistic: the write
+    is conditioned on the version read, so a concurrent edit or submit is a 409)."""
+    existing = _get(user_id)
+    _refuse_if_not_editable(existing, role)
+    values = _draft_actions(user_id, draft)
+    stamp = iso(now or utcnow())
+    if existing is None:
+        profile = ReaderProfile(reader_id=user_id, status="draft", created_at=stamp, updated_at=stamp,
+                                **{k: v for k, v in values.items() if v is not None})
+        try:
+            profile.save(condition=ReaderProfile.reader_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise Conflict("your application was created by another request; reload and retry",
+                           code="concurrent_change") from exc
+        return profile
+    actions: list[Any] = [ReaderProfile.updated_at.set(stamp)]
+    for attr, value in values.items():
+        column = getattr(ReaderProfile, attr)
+        actions.append(column.remove() if value is None else column.set(value))
+    try:
+        existing.update(actions=actions, condition=ReaderProfile.status.is_in(*EDITABLE))
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise Conflict("your application changed while you were editing it; reload and retry",
+                       code="concurrent_change") from exc
+    return existing
+
+
+def missing_for_submit(profile: ReaderProfile) -> list[str]:
+    """The paths a submission would reject (empty: ready to submit)."""
+    try:
+        CompleteApplication.model_validate(_stored_document(profile))
+    except ValidationError as exc:
+        return sorted({error["path"] for error in validation_fields(exc)})
+    return []
+
+
+def _stored_document(profile: ReaderProfile) -> dict[str, Any]:
+    return {
+        "displayName": profile.display_name,
+        "tagline": profile.tagline,
+        "bio": profile.bio,
+        "attributes": plain(profile.attributes),
+        "readingOptions": plain(profile.reading_options),
+        "availability": plain(profile.availability),
+    }
+
+
+def _check_complete(profile: ReaderProfile) -> None:
+    """A complete profile whose catalog values are still active (the catalog may have
+    changed since the draft was saved)."""
+    document = _stored_document(profile)
+    try:
+        complete = CompleteApplication.model_validate(document)
+    except ValidationError as exc:
+        raise BusinessRuleViolation("the application is incomplete", code="application_incomplete",
+                                    details={"fields": validation_fields(exc)}) from exc
+    active = active_catalog()
+    _, problems = attribute_errors(AttributesIn.model_validate(complete.attributes.model_dump()), active)
+    problems += reading_type_errors([ReadingOptionIn.model_validate(option) for option in complete.reading_options],
+                                    active)
+    if problems:
+        raise BusinessRuleViolation("the application uses catalog values that are no longer offered",
+                                    code="application_incomplete", details={"fields": problems})
+
+
+def submit(user_id: str, role: str, *, now: datetime | None = None) -> ReaderProfile:
+    profile = _get(user_id)
+    if profile is None:
+        raise NotFound("reader application", code="application_not_found")
+    _refuse_if_not_editable(profile, role)
+    _check_complete(profile)
+    stamp = iso(now or utcnow())
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(profile, actions=[
+                ReaderProfile.status.set(PENDING),
+                ReaderProfile.submitted_at.set(stamp),
+                ReaderProfile.updated_at.set(stamp),
+                ReaderProfile.submission_count.add(1),
+                ReaderProfile.decline_reason.remove(),
+                ReaderProfile.decided_at.remove(),
+                ReaderProfile.decided_by.remove(),
+            ], condition=ReaderProfile.status.is_in(*EDITABLE))
+            outbox.emit(tx, "reader_application.submitted", application_id=user_id, user_id=user_id,
+                        submitted_at=stamp, submission=int(profile.submission_count or 0) + 1)
+    except TransactWriteError as exc:
+        _reraise_unless_cancelled(exc)
+        current = _get(user_id)
+        if current is not None and current.status == PENDING:
+            raise Conflict("this application has already been submitted", code="application_pending") from exc
+        raise Conflict("your application changed while submitting; reload and retry",
+                       code="concurrent_change") from exc
+    profile.status, profile.submitted_at, profile.updated_at = PENDING, stamp, stamp
+    profile.submission_count = int(profile.submission_count or 0) + 1
+    profile.decline_reason = profile.decided_at = profile.decided_by = None
+    return profile
+
+
+def application_document(profile: ReaderProfile) -> dict[str, Any]:
+    return {
+        **profile_document(profile),
+        "experience": profile.experience,
+        "step": int(profile.application_step) if profile.application_step is not None else None,
+        "submittedAt": profile.submitted_at,
+        "decidedAt": profile.decided_at,
+        "declineReason": profile.decline_reason,
+        "submissionCount": int(profile.submission_count or 0),
+        "missingForSubmit": missing_for_submit(profile) if profile.status in EDITABLE else [],
+    }
+
+
+# --- the admin's side -----------------------------------------------------------------------------
+
+
+def list_by_status(status: str, page: PageQuery) -> PageResult[ReaderProfile]:
+    """One Query on byStatus, oldest submission first (drafts have no submittedAt and never
+    appear)."""
+    return paginate(lambda limit, start: ReaderProfile.by_status.query(
+        status, limit=limit, last_evaluated_key=start, scan_index_forward=True),
+        page, scope=f"GET /admin/reader-applications:{status}")
+
+
+def _pending_application(application_id: str, admin_id: str) -> ReaderProfile:
+    if application_id == admin_id:
+        raise Forbidden("you may not decide on your own reader application", code="self_approval")
+    profile = _get(application_id)
+    if profile is None:
+        raise NotFound("reader application", code="application_not_found")
+    if profile.status != PENDING:
+        raise Conflict(f"the application is {profile.status}, not pending", code="application_not_pending",
+                       details={"status": profile.status})
+    return profile
+
+
+def approve(application_id: str, *, admin_id: str, request_id: str | None = None,
+            now: datetime | None = None) -> ReaderProfile:
+    profile = _pending_application(application_id, admin_id)
+    stamp = iso(now or utcnow())
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(profile, actions=[
+                ReaderProfile.status.set("approved"),
+                ReaderProfile.decided_at.set(stamp),
+                ReaderProfile.decided_by.set(admin_id),
+                ReaderProfile.updated_at.set(stamp),
+            ], condition=ReaderProfile.status == PENDING)
+            tx.update(User(user_id=application_id),
+                      actions=[User.role.set("reader"), User.updated_at.set(stamp)],
+                      condition=User.role == "client")
+            audit.record(tx, actor_id=admin_id, action="reader_application.approve", entity_type="reader_application",
+                         entity_id=application_id, before={"status": PENDING}, after={"status": "approved"},
+                         request_id=request_id)
+            audit.record(tx, actor_id=admin_id, action="user.role_change", entity_type="user",
+                         entity_id=application_id, before={"role": "client"}, after={"role": "reader"},
+                         request_id=request_id)
+            outbox.emit(tx, "reader_application.approved", application_id=application_id, user_id=application_id,
+                        decided_by=admin_id, decided_at=stamp)
+    except TransactWriteError as exc:
+        _reraise_unless_cancelled(exc)
+        raise _decision_conflict(application_id, check_role=True) from exc
+    profile.status, profile.decided_at, profile.decided_by, profile.updated_at = "approved", stamp, admin_id, stamp
+    return profile
+
+
+def decline(application_id: str, reason: str, *, admin_id: str, request_id: str | None = None,
+            now: datetime | None = None) -> ReaderProfile:
+    profile = _pending_application(application_id, admin_id)
+    stamp = iso(now or utcnow())
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(profile, actions=[
+                ReaderProfile.status.set("declined"),
+                ReaderProfile.decline_reason.set(reason),
+                ReaderProfile.decided_at.set(stamp),
+                ReaderProfile.decided_by.set(admin_id),
+                ReaderProfile.updated_at.set(stamp),
+            ], condition=ReaderProfile.status == PENDING)
+            audit.record(tx, actor_id=admin_id, action="reader_application.decline", entity_type="reader_application",
+                         entity_id=application_id, before={"status": PENDING},
+                         after={"status": "declined", "declineReason": reason}, request_id=request_id)
+            outbox.emit(tx, "reader_application.declined", application_id=application_id, user_id=application_id,
+                        reason=reason, decided_by=admin_id, decided_at=stamp)
+    except TransactWriteError as exc:
+        _reraise_unless_cancelled(exc)
+        raise _decision_conflict(application_id, check_role=False) from exc
+    profile.status, profile.decline_reason, profile.decided_at = "declined", reason, stamp
+    profile.decided_by, profile.updated_at = admin_id, stamp
+    return profile
+
+
+def _reraise_unless_cancelled(exc: TransactWriteError) -> None:
+    if exc.cause_response_code not in ("TransactionCanceledException", "TransactionConflictException"):
+        raise exc
+
+
+def _decision_conflict(application_id: str, *, check_role: bool) -> Conflict:
+    """Which condition stopped a decision, found by reading the current state (cancellation
+    reasons are ordered by operation kind, not by our calls, so we do not decode them)."""
+    current = _get(application_id)
+    if current is None or current.status != PENDING:
+        status = current.status if current is not None else "gone"
+        return Conflict(f"the application is {status}, not pending (decided by another request)",
+                        code="application_not_pending", details={"status": status})
+    if check_role:
+        try:
+            role: str | None = User.get(application_id, consistent_read=True).role
+        except User.DoesNotExist:
+            role = None
+        if role != "client":
+            return Conflict(f"the applicant's role is {role or 'missing'}, not client; nothing was changed",
+                            code="applicant_not_client", details={"role": role})
+    return Conflict("the application changed during the decision; reload and retry", code="concurrent_change")

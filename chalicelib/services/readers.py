@@ -1,0 +1,323 @@
+"""Reader profiles: the reader's own profile, reading options and availability, and the
+public card.
+
+Writes to an approved profile are single conditional UpdateItems (``status == approved``)
+that replace whole values (attributes, the options list, availability), so they need no
+read first and never conflict with heartbeats. Catalog names of attributes are copied
+onto the profile when attributes are written, so the public card reads no catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.models.base import iso, utcnow
+from chalicelib.models.readers import ReaderProfile
+from chalicelib.models.users import User
+from chalicelib.schemas.readers import (
+    WEEKDAYS,
+    AttributesIn,
+    AvailabilityDraft,
+    ReaderProfilePatch,
+    ReadingOptionIn,
+)
+from chalicelib.services import catalog, catalog_defaults
+
+APPROVED = "approved"
+# Profile attribute key -> the catalog's attribute kind.
+ATTRIBUTE_KINDS = {"tools": "tools", "abilities": "abilities", "style": "styles"}
+_KIND_NOUN = {"tools": "tool", "abilities": "ability", "styles": "style"}
+_READER_ID_MAX = 128
+
+
+# --- shared helpers (also used by reader_applications) ------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """A stored map or list as plain Python values."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def field_error(path: str, message: str, kind: str = "value_error") -> dict[str, str]:
+    return {"path": path, "message": message, "type": kind}
+
+
+def invalid(errors: list[dict[str, str]]) -> ValidationFailed:
+    return ValidationFailed("request validation failed", details={"fields": errors})
+
+
+def validation_fields(exc: ValidationError) -> list[dict[str, str]]:
+    """pydantic errors in the shape of the error envelope's ``details.fields``."""
+    return [field_error(".".join(str(part) for part in error["loc"]) or "(body)", error["msg"], error["type"])
+            for error in exc.errors(include_url=False)]
+
+
+def blind(reader_id: str) -> ReaderProfile:
+    """An instance for an update that does not depend on a read. ``version=0`` makes
+    PynamoDB *increment* the stored version (rather than reset it to 1); callers pass
+    ``add_version_condition=False`` and state their own condition."""
+    return ReaderProfile(reader_id=reader_id, version=0)
+
+
+def active_catalog() -> dict[str, Any]:
+    """One catalog Query: active attribute names by kind, and the active reading types."""
+    loaded = catalog.load()
+    return {
+        "attributes": {kind: {entry["id"]: entry.get("name", entry["id"]) for entry in entries}
+                       for kind, entries in loaded["attributes"].items()},
+        "reading_types": {entry["id"] for entry in loaded["readingTypes"]},
+    }
+
+
+def attribute_errors(attributes: AttributesIn, active: dict[str, Any],
+                     path: str = "attributes") -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Every id must be an active catalog attribute of its kind: ({id: name}, field errors)."""
+    names: dict[str, str] = {}
+    errors = []
+    for key, kind in ATTRIBUTE_KINDS.items():
+        value = getattr(attributes, key)
+        ids = [] if value is None else [value] if isinstance(value, str) else list(value)
+        known = active["attributes"].get(kind, {})
+        for index, attribute_id in enumerate(ids):
+            where = f"{path}.{key}" if key == "style" else f"{path}.{key}.{index}"
+            if attribute_id in known:
+                names[attribute_id] = known[attribute_id]
+            else:
+                errors.append(field_error(where, f"{attribute_id!r} is not an active {_KIND_NOUN[kind]} in the catalog",
+                                          "not_in_catalog"))
+    return names, errors
+
+
+def check_attributes(attributes: AttributesIn, active: dict[str, Any], path: str = "attributes") -> dict[str, str]:
+    """{id: name} of the attributes, or a 400 naming each id the catalog does not offer."""
+    names, errors = attribute_errors(attributes, active, path)
+    if errors:
+        raise invalid(errors)
+    return names
+
+
+def reading_type_errors(options: Iterable[ReadingOptionIn], active: dict[str, Any],
+                        path: str = "readingOptions") -> list[dict[str, str]]:
+    return [field_error(f"{path}.{index}.type", f"{option.type!r} readings are not offered at the moment",
+                        "not_in_catalog")
+            for index, option in enumerate(options) if option.type not in active["reading_types"]]
+
+
+def check_reading_types(options: Iterable[ReadingOptionIn], active: dict[str, Any]) -> None:
+    errors = reading_type_errors(options, active)
+    if errors:
+        raise invalid(errors)
+
+
+def check_images(user_id: str, values: dict[str, str | None]) -> None:
+    """A media key must be under the caller's own prefix (``media/<userId>/``)."""
+    errors = [field_error(path, f"a media key must start with media/{user_id}/", "foreign_media_key")
+              for path, value in values.items()
+              if value is not None and value.startswith("media/") and not value.startswith(f"media/{user_id}/")]
+    if errors:
+        raise invalid(errors)
+
+
+def attributes_document(attributes: AttributesIn) -> dict[str, Any]:
+    document: dict[str, Any] = {"tools": list(attributes.tools), "abilities": list(attributes.abilities)}
+    if attributes.style is not None:
+        document["style"] = attributes.style
+    return document
+
+
+def options_document(options: list[ReadingOptionIn]) -> list[dict[str, Any]]:
+    return [{"id": option.id or f"opt_{new_id()}", "type": option.type, "name": option.name,
+             "description": option.description, "duration": option.duration, "price": option.price,
+             "isActive": option.is_active} for option in options]
+
+
+def availability_document(availability: AvailabilityDraft) -> dict[str, Any]:
+    schedule = {day: [{"start": slot.start, "end": slot.end} for slot in getattr(availability.schedule, day)]
+                for day in WEEKDAYS if getattr(availability.schedule, day)}
+    document: dict[str, Any] = {"instantBooking": availability.instant_booking, "schedule": schedule}
+    if availability.timezone is not None:
+        document["timezone"] = availability.timezone
+    return document
+
+
+_DEFAULT_NAMES = {catalog_defaults.slug(name): name for names in catalog_defaults.ATTRIBUTES.values() for name in names}
+
+
+def _fallback_name(attribute_id: str) -> str:
+    """For profiles written without copied names (e.g. seeded ones): the default catalog's
+    name, else the slug made readable. No catalog read."""
+    return _DEFAULT_NAMES.get(attribute_id) or attribute_id.replace("-", " ").title()
+
+
+def _variants(stored: Any) -> dict[str, str] | None:
+    """{size in px: media key} of the processed image variants (the media job writes them)."""
+    variants = {size: key for size, key in (plain(stored) or {}).items() if size.isdigit()}
+    return variants or None
+
+
+def profile_document(profile: ReaderProfile) -> dict[str, Any]:
+    """The fields every profile view shares, camelCase, with defaults filled in."""
+    attributes = plain(profile.attributes) or {}
+    ids = [*attributes.get("tools", []), *attributes.get("abilities", []),
+           *([attributes["style"]] if attributes.get("style") else [])]
+    stored_names = plain(profile.attribute_names) or {}
+    availability = plain(profile.availability) or {}
+    schedule = availability.get("schedule") or {}
+    return {
+        "id": profile.reader_id,
+        "userId": profile.reader_id,
+        "status": profile.status,
+        "displayName": profile.display_name,
+        "tagline": profile.tagline,
+        "bio": profile.bio,
+        "location": profile.location,
+        "profileImage": profile.profile_image,
+        "backgroundImage": profile.background_image,
+        "profileImageVariants": _variants(profile.profile_image_variants),
+        "backgroundImageVariants": _variants(profile.background_image_variants),
+        "attributes": {"tools": list(attributes.get("tools", [])), "abilities": list(attributes.get("abilities", [])),
+                       "style": attributes.get("style")},
+        # Profiles written before names were copied (e.g. seeded ones) fall back to the slug.
+        "attributeNames": {attribute_id: stored_names.get(attribute_id) or _fallback_name(attribute_id)
+                           for attribute_id in ids},
+        "readingOptions": [{**option, "description": option.get("description", ""),
+                            "isActive": bool(option.get("isActive", True))}
+                           for option in plain(profile.reading_options) or []],
+        "availability": {"timezone": availability.get("timezone"),
+                         "instantBooking": bool(availability.get("instantBooking", False)),
+                         "schedule": {day: list(schedule.get(day, [])) for day in WEEKDAYS}},
+        "createdAt": profile.created_at,
+        "updatedAt": profile.updated_at,
+    }
+
+
+def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
+    return {
+        **profile_document(profile),
+        "isOnline": bool(profile.is_online),
+        "lastSeenAt": profile.last_seen_at,
+        "ratingAverage": float(profile.rating_average or 0),
+        "ratingCount": int(profile.rating_count or 0),
+        "totalReadings": int(profile.total_readings or 0),
+        "badges": list(plain(profile.badges) or []),
+    }
+
+
+# --- the reader's own profile -------------------------------------------------------------------
+
+
+def get_profile(reader_id: str) -> ReaderProfile:
+    try:
+        return ReaderProfile.get(reader_id, consistent_read=True)
+    except ReaderProfile.DoesNotExist as exc:
+        raise NotFound("reader profile", code="reader_profile_not_found") from exc
+
+
+def _update_approved(reader_id: str, actions: list[Any]) -> ReaderProfile:
+    """One UpdateItem on an approved profile; the returned profile carries the new values."""
+    profile = blind(reader_id)
+    try:
+        profile.update(actions=actions, condition=ReaderProfile.status == APPROVED, add_version_condition=False)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise _not_active(reader_id) from exc
+    return profile
+
+
+def _not_active(reader_id: str) -> Exception:
+    """Why a write conditioned on an approved profile did not apply."""
+    try:
+        current = ReaderProfile.get(reader_id, consistent_read=True)
+    except ReaderProfile.DoesNotExist:
+        return NotFound("reader profile", code="reader_profile_not_found")
+    return Forbidden(f"your reader profile is {current.status}, not approved", code="reader_profile_not_active",
+                     details={"status": current.status})
+
+
+def update_profile(reader_id: str, patch: ReaderProfilePatch, *, now: datetime | None = None) -> ReaderProfile:
+    fields = patch.model_fields_set
+    check_images(reader_id, {name: getattr(patch, attr) for attr, name in
+                             (("profile_image", "profileImage"), ("background_image", "backgroundImage"))
+                             if attr in fields})
+    actions: list[Any] = [ReaderProfile.updated_at.set(iso(now or utcnow()))]
+    for attr in ("display_name", "tagline", "bio", "location", "profile_image", "background_image"):
+        if attr in fields:
+            value = getattr(patch, attr)
+            column = getattr(ReaderProfile, attr)
+            actions.append(column.remove() if value is None else column.set(value))
+    if patch.attributes is not None:
+        names = check_attributes(patch.attributes, active_catalog())
+        actions += [ReaderProfile.attributes.set(attributes_document(patch.attributes)),
+                    ReaderProfile.attribute_names.set(names)]
+    return _update_approved(reader_id, actions)
+
+
+def replace_reading_options(reader_id: str, options: list[ReadingOptionIn], *,
+                            now: datetime | None = None) -> ReaderProfile:
+    if options:
+        check_reading_types(options, active_catalog())
+    return _update_approved(reader_id, [ReaderProfile.reading_options.set(options_document(options)),
+                                        ReaderProfile.updated_at.set(iso(now or utcnow()))])
+
+
+def replace_availability(reader_id: str, availability: AvailabilityDraft, *,
+                         now: datetime | None = None) -> ReaderProfile:
+    return _update_approved(reader_id, [ReaderProfile.availability.set(availability_document(availability)),
+                                        ReaderProfile.updated_at.set(iso(now or utcnow()))])
+
+
+# --- the public card ------------------------------------------------------------------------------
+
+
+def public_card(reader_id: str) -> dict[str, Any]:
+    """Two GetItems: the profile, then the reader's user item (status and the
+    showOnlineStatus preference, projected). Anything but an approved profile of an active
+    reader is a 404."""
+    missing = NotFound("reader", code="reader_not_found")
+    if not reader_id or len(reader_id) > _READER_ID_MAX:
+        raise missing
+    try:
+        profile = ReaderProfile.get(reader_id)
+    except ReaderProfile.DoesNotExist as exc:
+        raise missing from exc
+    if profile.status != APPROVED:
+        raise missing
+    try:
+        user = User.get(reader_id, attributes_to_get=["userId", "role", "status", "preferences"])
+    except User.DoesNotExist as exc:
+        raise missing from exc
+    if user.status != "active" or user.role != "reader":
+        raise missing
+    privacy = (plain(user.preferences) or {}).get("privacy") or {}
+    show_online = privacy.get("showOnlineStatus", True) is not False
+    document = profile_document(profile)
+    rating_average = float(profile.rating_average or 0)
+    total_readings = int(profile.total_readings or 0)
+    return {
+        **{k: v for k, v in document.items() if k not in ("status", "updatedAt")},
+        "readingOptions": [option for option in document["readingOptions"] if option["isActive"]],
+        "isOnline": bool(profile.is_online) and show_online,
+        "lastActive": profile.last_seen_at if show_online else None,
+        "isApproved": True,
+        "ratingAverage": rating_average,
+        "ratingCount": int(profile.rating_count or 0),
+        "totalReadings": total_readings,
+        "stats": {"totalReadings": total_readings, "averageRating": rating_average},
+        "badges": list(plain(profile.badges) or []),
+        "reviews": list(plain(profile.recent_reviews) or []),
+        "createdDate": profile.created_at,
+    }
