@@ -118,6 +118,8 @@ def verify_token(token: str) -> dict[str, Any]:
 
 
 def authorize(principal: Principal, access: Access) -> None:
+    if principal.status == "deleted":
+        raise Unauthorized("this account has been deleted", code="account_deleted")
     if principal.status == "suspended" and not access.allow_suspended:
         raise Forbidden("this account is suspended", code="account_suspended")
     if access.kind == "roles" and principal.role not in access.roles:

@@ -227,6 +227,7 @@ def _reader_profile(reader: dict[str, Any], index: int, now: Any, *, pending: bo
         availability={"timezone": reader["timezone"], "instantBooking": reader["instant"],
                       "schedule": _SCHEDULES[reader["schedule"]]},
         is_online=reader["online"],
+        online_flag="online" if reader["online"] else None,
         last_seen_at=iso(now if reader["online"] else now - timedelta(hours=5 + index)),
         rating_average=reader["rating"],
         rating_count=reader["ratings"],

@@ -16,7 +16,7 @@ DISPLAY_NAME_MAX = 80  # as PATCH /me allows
 
 
 class _ClerkModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use, not at cold start
 
 
 class ClerkEvent(_ClerkModel):

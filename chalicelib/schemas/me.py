@@ -101,7 +101,7 @@ class MeOut(ApiModel):
     display_name: str | None = None
     image_url: str | None = None
     role: Role
-    status: Literal["active", "suspended"]
+    status: Literal["active", "suspended", "deleted"]
     credits: Credits
     flags: MeFlags
     created_at: str

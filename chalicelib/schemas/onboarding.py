@@ -68,7 +68,8 @@ class AgeVerificationIn(InputModel):
     )
 
     method: Literal["self_declared"]
-    date_of_birth: date = Field(description="YYYY-MM-DD; not in the future, not before 1900-01-01")
+    # strict=False: pydantic 2.14 rejects an ISO date string for this field in strict JSON mode.
+    date_of_birth: date = Field(strict=False, description="YYYY-MM-DD; not in the future, not before 1900-01-01")
 
 
 class AgeVerificationOut(ApiModel):

@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.pagination import PageQuery
 from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
@@ -301,6 +300,14 @@ class CompleteApplication(BaseModel):
         return value
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """A field whose ``None`` only means "left out": the document does not offer null."""
+    variants = [v for v in schema.pop("anyOf", []) if v.get("type") != "null"]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    schema.pop("default", None)
+
+
 class ReaderProfilePatch(InputModel):
     """``PATCH /reader/profile``: the fields a reader edits. Left out: unchanged. ``null``
     clears location, profileImage or backgroundImage; the other fields cannot be cleared.
@@ -311,14 +318,13 @@ class ReaderProfilePatch(InputModel):
         "profileImage": "https://images.example.com/luna.webp",
         "attributes": {"tools": ["tarot", "pendulum"], "abilities": ["empath"], "style": "compassionate"}}]})
 
-    # ``| SkipJsonSchema[None]``: None only stands for "left out"; the document does not offer null.
-    display_name: Line | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=80)
-    tagline: Line | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=120)
-    bio: Text | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=4000)
+    display_name: Line | None = Field(default=None, min_length=1, max_length=80, json_schema_extra=_not_nullable)
+    tagline: Line | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=_not_nullable)
+    bio: Text | None = Field(default=None, min_length=1, max_length=4000, json_schema_extra=_not_nullable)
     location: Line | None = Field(default=None, min_length=1, max_length=120)
     profile_image: ImageRef | None = None
     background_image: ImageRef | None = None
-    attributes: CompleteAttributes | SkipJsonSchema[None] = None
+    attributes: CompleteAttributes | None = Field(default=None, json_schema_extra=_not_nullable)
 
     @field_validator("display_name", "tagline", "bio", "attributes", mode="before")
     @classmethod

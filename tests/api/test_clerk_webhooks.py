@@ -334,8 +334,6 @@ def test_a_deleted_user_is_a_tombstone_with_its_ledger_kept(api, make_user):
     assert event["data"]["user_id"] == "user_leaving" and event["data"]["source"] == "clerk"
 
 
-@pytest.mark.xfail(strict=True, reason="needs auth.authorize to refuse status 'deleted' (requested from the lead); "
-                                       "remove this mark once it does")
 def test_a_deleted_user_gets_401_on_every_signed_in_route(api, make_user):
     from chalicelib.api import REGISTRY
 

@@ -4,6 +4,285 @@
  */
 
 export interface paths {
+    "/admin/attributes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List attribute entries, retired ones included (filter with ?active=) */
+        get: operations["list_admin_attributes"];
+        put?: never;
+        /** Create a attribute */
+        post: operations["create_admin_attribute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/attributes/{attributeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One attribute, retired or not, with its version as ETag */
+        get: operations["get_admin_attribute"];
+        put?: never;
+        post?: never;
+        /** Retire a attribute (soft delete: hidden from the catalog, kept for what refers to it) */
+        delete: operations["retire_admin_attribute"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a attribute (If-Match: its version) */
+        patch: operations["patch_admin_attribute"];
+        trace?: never;
+    };
+    "/admin/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List badge entries, retired ones included (filter with ?active=) */
+        get: operations["list_admin_badges"];
+        put?: never;
+        /** Create a badge */
+        post: operations["create_admin_badge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/badges/{badgeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One badge, retired or not, with its version as ETag */
+        get: operations["get_admin_badge"];
+        put?: never;
+        post?: never;
+        /** Retire a badge (soft delete: hidden from the catalog, kept for what refers to it) */
+        delete: operations["retire_admin_badge"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a badge (If-Match: its version) */
+        patch: operations["patch_admin_badge"];
+        trace?: never;
+    };
+    "/admin/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List category entries, retired ones included (filter with ?active=) */
+        get: operations["list_admin_categories"];
+        put?: never;
+        /** Create a category */
+        post: operations["create_admin_category"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/categories/{categoryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One category, retired or not, with its version as ETag */
+        get: operations["get_admin_category"];
+        put?: never;
+        post?: never;
+        /** Retire a category (soft delete: hidden from the catalog, kept for what refers to it) */
+        delete: operations["retire_admin_category"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a category (If-Match: its version) */
+        patch: operations["patch_admin_category"];
+        trace?: never;
+    };
+    "/admin/credit-packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List credit package entries, retired ones included (filter with ?active=) */
+        get: operations["list_admin_credit_packages"];
+        put?: never;
+        /** Create a credit package */
+        post: operations["create_admin_credit_package"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/credit-packages/{packageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One credit package, retired or not, with its version as ETag */
+        get: operations["get_admin_credit_package"];
+        put?: never;
+        post?: never;
+        /** Retire a credit package (soft delete: hidden from the catalog, kept for what refers to it) */
+        delete: operations["retire_admin_credit_package"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a credit package (If-Match: its version) */
+        patch: operations["patch_admin_credit_package"];
+        trace?: never;
+    };
+    "/admin/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List plan entries, retired ones included (filter with ?active=) */
+        get: operations["list_admin_plans"];
+        put?: never;
+        /** Create a plan */
+        post: operations["create_admin_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/plans/{planId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One plan, retired or not, with its version as ETag */
+        get: operations["get_admin_plan"];
+        put?: never;
+        post?: never;
+        /** Retire a plan (soft delete: hidden from the catalog, kept for what refers to it) */
+        delete: operations["retire_admin_plan"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a plan (If-Match: its version) */
+        patch: operations["patch_admin_plan"];
+        trace?: never;
+    };
+    "/admin/reader-applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reader applications by status, oldest submission first */
+        get: operations["list_applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reader-applications/{applicationId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending application: the applicant becomes a reader
+         * @description One transaction: the application becomes approved, the user's role client -> reader,
+         *     audit records for both, and the ``reader_application.approved`` event. Deciding on one's
+         *     own application is 403 self_approval; an application that is not pending (or was decided
+         *     concurrently), or an applicant who is no longer a client, is 409 and changes nothing.
+         */
+        post: operations["approve_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reader-applications/{applicationId}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline a pending application with a reason shown to the applicant */
+        post: operations["decline_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/time-spans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List time span entries, retired ones included (filter with ?active=) */
+        get: operations["list_admin_time_spans"];
+        put?: never;
+        /** Create a time span */
+        post: operations["create_admin_time_span"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/time-spans/{timeSpanId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One time span, retired or not, with its version as ETag */
+        get: operations["get_admin_time_span"];
+        put?: never;
+        post?: never;
+        /** Retire a time span (soft delete: hidden from the catalog, kept for what refers to it) */
+        delete: operations["retire_admin_time_span"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a time span (If-Match: its version) */
+        patch: operations["patch_admin_time_span"];
+        trace?: never;
+    };
     "/catalog": {
         parameters: {
             query?: never;
@@ -96,6 +375,55 @@ export interface paths {
         patch: operations["patch_me"];
         trace?: never;
     };
+    "/me/age-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Self-declare a date of birth: 18 or older is recorded, under 18 is refused
+         * @description Under 18 on today's UTC date is a 422 (``underage``) and nothing is stored; a date in
+         *     the future or before 1900 is a 400. The date of birth itself is not stored: only the
+         *     fact, the method and the time. Repeating it answers 200 with the original record.
+         */
+        post: operations["verify_age"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's onboarding steps and profile completion percentage
+         * @description Steps come from the caller's role; automatic steps and the percentage follow the real
+         *     profile fields (for readers, the reader profile too).
+         */
+        get: operations["get_onboarding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Mark steps complete, move the current step, skip the tutorial, note the welcome message
+         * @description An unknown step id is a 400 (``unknown_step``); an automatic step (age_verification,
+         *     profile, reading_options, availability) is a 422 (``step_not_completable``). Completed
+         *     steps stay completed.
+         */
+        patch: operations["patch_onboarding"];
+        trace?: never;
+    };
     "/me/preferences": {
         parameters: {
             query?: never;
@@ -114,6 +442,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/media/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A presigned upload for a profile/background image or a video message
+         * @description Answers the URL and form fields of an S3 POST valid for 10 minutes, for exactly one
+         *     object under the caller's prefix, of the declared type and at most the purpose's size.
+         */
+        post: operations["create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -125,6 +474,186 @@ export interface paths {
         get: operations["get_openapi"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader-application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's reader application and its status
+         * @description ``missingForSubmit`` lists what a submission still needs; ``declineReason`` says why a
+         *     declined application was declined (it may be edited and resubmitted).
+         */
+        get: operations["get_application"];
+        /**
+         * Save a step of the reader application (a draft; partial fields allowed)
+         * @description Fields left out keep their saved value; ``null`` clears one. Values that are present
+         *     are validated in full (limits and the catalog). A pending application cannot be edited
+         *     (409 application_pending); a reader cannot apply (409 already_reader).
+         */
+        put: operations["put_application"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader-application/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit the reader application for review
+         * @description Requires a complete profile: displayName, tagline, bio, 1-3 tools, 1-3 abilities and a
+         *     style (active in the catalog), at least one active reading option, availability with a
+         *     timezone (422 application_incomplete lists what is missing). Submitting again while
+         *     pending is 409 application_pending. A declined application may be resubmitted.
+         */
+        post: operations["submit_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace the caller's weekly schedule, timezone and instant booking
+         * @description Slots are local to the IANA timezone; start < end; 24:00 may end a day; slots of a day
+         *     may touch but not overlap; a slot crossing midnight is two slots.
+         */
+        put: operations["put_availability"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Go online or offline; repeat while online as a heartbeat
+         * @description Send about once a minute while online; a reader without a heartbeat for
+         *     READER_PRESENCE_TIMEOUT_SECONDS (default 300) is set offline by the presence job. Only a
+         *     change emits ``reader.online_changed``.
+         */
+        put: operations["put_online"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own reader profile */
+        get: operations["get_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit the caller's reader profile
+         * @description Images are https URLs or media keys under ``media/<yourUserId>/``. Attributes are
+         *     replaced as a whole: 1-3 tools, 1-3 abilities, one style, all active in the catalog.
+         */
+        patch: operations["patch_profile"];
+        trace?: never;
+    };
+    "/reader/reading-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace the caller's reading options
+         * @description At most 12 options, one per type and duration; duration 5..180 minutes; price
+         *     1..10000 credits. An option without an id gets a new one.
+         */
+        put: operations["put_reading_options"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readers/{readerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A reader's public profile card
+         * @description Approved readers only (anyone else is 404). Active reading options only; online status
+         *     and last activity only if the reader's privacy settings show them.
+         */
+        get: operations["get_reader_card"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/clerk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clerk user events (Svix-signed): user.created, user.updated, user.deleted
+         * @description Verifies the ``svix-id``/``svix-timestamp``/``svix-signature`` headers over the raw body
+         *     (5-minute tolerance); a bad or missing signature is a 400 ``invalid_signature`` and nothing
+         *     is written. Replays (same ``svix-id``) and older states are acknowledged and change nothing;
+         *     other event types are acknowledged and ignored.
+         */
+        post: operations["clerk_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -159,6 +688,474 @@ export interface components {
              */
             screenReader?: boolean;
         };
+        /** AdminAttribute */
+        AdminAttribute: {
+            /**
+             * Active
+             * @description false once retired (soft-deleted): hidden from GET /catalog
+             */
+            active: boolean;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "abilities" | "tools" | "styles";
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default null
+             */
+            position?: number | null;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Version
+             * @description send it back as If-Match to update only this version
+             */
+            version: number;
+        };
+        /** AdminAttributePage */
+        AdminAttributePage: {
+            /** Data */
+            data: components["schemas"]["AdminAttribute"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /** AdminBadge */
+        AdminBadge: {
+            /**
+             * Active
+             * @description false once retired (soft-deleted): hidden from GET /catalog
+             */
+            active: boolean;
+            /** Attribute */
+            attribute: string;
+            /** Description */
+            description: string;
+            /** Icon */
+            icon: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            requirements: components["schemas"]["BadgeRequirements"];
+            /**
+             * Tier
+             * @enum {string}
+             */
+            tier: "Bronze" | "Silver" | "Gold";
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Version
+             * @description send it back as If-Match to update only this version
+             */
+            version: number;
+        };
+        /** AdminBadgePage */
+        AdminBadgePage: {
+            /** Data */
+            data: components["schemas"]["AdminBadge"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /** AdminCategory */
+        AdminCategory: {
+            /**
+             * Active
+             * @description false once retired (soft-deleted): hidden from GET /catalog
+             */
+            active: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default null
+             */
+            position?: number | null;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Version
+             * @description send it back as If-Match to update only this version
+             */
+            version: number;
+        };
+        /** AdminCategoryPage */
+        AdminCategoryPage: {
+            /** Data */
+            data: components["schemas"]["AdminCategory"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /** AdminCreditPackage */
+        AdminCreditPackage: {
+            /**
+             * Active
+             * @description false once retired (soft-deleted): hidden from GET /catalog
+             */
+            active: boolean;
+            /** Credits */
+            credits: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Discount
+             * @description percentage
+             * @default null
+             */
+            discount?: number | null;
+            /** Id */
+            id: string;
+            /** Ispopular */
+            isPopular: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Price
+             * @description in cents
+             */
+            price: number;
+            /** Stripepriceid */
+            stripePriceId: string;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Version
+             * @description send it back as If-Match to update only this version
+             */
+            version: number;
+        };
+        /** AdminCreditPackagePage */
+        AdminCreditPackagePage: {
+            /** Data */
+            data: components["schemas"]["AdminCreditPackage"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /** AdminPlan */
+        AdminPlan: {
+            /**
+             * Active
+             * @description false once retired (soft-deleted): hidden from GET /catalog
+             */
+            active: boolean;
+            /** Creditsincluded */
+            creditsIncluded: number;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string;
+            /** Features */
+            features: string[];
+            /** Id */
+            id: string;
+            /**
+             * Isactive
+             * @default true
+             */
+            isActive?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Price
+             * @description monthly, in cents
+             */
+            price: number;
+            /** Rollovercap */
+            rolloverCap: number;
+            /** Stripepriceid */
+            stripePriceId: string;
+            /**
+             * Trialdays
+             * @default null
+             */
+            trialDays?: number | null;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Version
+             * @description send it back as If-Match to update only this version
+             */
+            version: number;
+        };
+        /** AdminPlanPage */
+        AdminPlanPage: {
+            /** Data */
+            data: components["schemas"]["AdminPlan"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /** AdminTimeSpan */
+        AdminTimeSpan: {
+            /**
+             * Active
+             * @description false once retired (soft-deleted): hidden from GET /catalog
+             */
+            active: boolean;
+            /**
+             * Duration
+             * @description minutes
+             */
+            duration: number;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string;
+            /**
+             * Multiplier
+             * @description decimal text, e.g. '0.95'
+             */
+            multiplier: string;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Version
+             * @description send it back as If-Match to update only this version
+             */
+            version: number;
+        };
+        /** AdminTimeSpanPage */
+        AdminTimeSpanPage: {
+            /** Data */
+            data: components["schemas"]["AdminTimeSpan"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * AgeVerificationIn
+         * @description A self-declared date of birth. It is checked (18 or older on today's UTC date) and
+         *     not stored: only the fact, the method and the time of verification are kept.
+         * @example {
+         *       "dateOfBirth": "1990-04-12",
+         *       "method": "self_declared"
+         *     }
+         */
+        AgeVerificationIn: {
+            /**
+             * Dateofbirth
+             * Format: date
+             * @description YYYY-MM-DD; not in the future, not before 1900-01-01
+             */
+            dateOfBirth: string;
+            /**
+             * Method
+             * @constant
+             */
+            method: "self_declared";
+        };
+        /**
+         * AgeVerificationOut
+         * @description ComplianceTracking.ageVerification.
+         */
+        AgeVerificationOut: {
+            /**
+             * Method
+             * @default null
+             */
+            method?: ("self_declared" | "id_verification" | "credit_card") | null;
+            /**
+             * Minimumage
+             * @default 18
+             */
+            minimumAge?: number;
+            /** Verified */
+            verified: boolean;
+            /** Verifieddate */
+            verifiedDate: string;
+        };
+        /**
+         * ApplicationDraft
+         * @description ``PUT /reader-application``: one step of the multi-step form. Fields left out keep
+         *     their saved value; ``null`` clears a field; values that are present are validated in
+         *     full (limits, catalog). ``attributes``, ``readingOptions`` and ``availability`` are
+         *     replaced as a whole.
+         * @example {
+         *       "attributes": {
+         *         "abilities": [
+         *           "clairvoyant"
+         *         ],
+         *         "style": "straightforward",
+         *         "tools": [
+         *           "tarot"
+         *         ]
+         *       },
+         *       "bio": "Fifteen years of reading tarot for friends, now for you.",
+         *       "displayName": "Luna Marquez",
+         *       "experience": "expert",
+         *       "location": "Austin, TX",
+         *       "step": 2,
+         *       "tagline": "Tarot that tells it straight"
+         *     }
+         */
+        ApplicationDraft: {
+            /** @default null */
+            attributes?: components["schemas"]["AttributesIn"] | null;
+            /** @default null */
+            availability?: components["schemas"]["AvailabilityDraft"] | null;
+            /**
+             * Backgroundimage
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /**
+             * Bio
+             * @default null
+             */
+            bio?: string | null;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /**
+             * Experience
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Profileimage
+             * @default null
+             */
+            profileImage?: string | null;
+            /**
+             * Readingoptions
+             * @default null
+             */
+            readingOptions?: components["schemas"]["ReadingOptionIn"][] | null;
+            /**
+             * Step
+             * @description the form step the applicant reached
+             * @default null
+             */
+            step?: number | null;
+            /**
+             * Tagline
+             * @default null
+             */
+            tagline?: string | null;
+        };
+        /** ApplicationOut */
+        ApplicationOut: {
+            /**
+             * Attributenames
+             * @description catalog name of each attribute id in attributes
+             */
+            attributeNames: {
+                [key: string]: string;
+            };
+            attributes: components["schemas"]["AttributesOut"];
+            availability: components["schemas"]["AvailabilityOut"];
+            /**
+             * Backgroundimage
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /**
+             * Backgroundimagevariants
+             * @default null
+             */
+            backgroundImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Bio
+             * @default null
+             */
+            bio?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Decidedat
+             * @default null
+             */
+            decidedAt?: string | null;
+            /**
+             * Declinereason
+             * @default null
+             */
+            declineReason?: string | null;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /**
+             * Experience
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
+            /**
+             * Id
+             * @description the reader's user id
+             */
+            id: string;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Missingforsubmit
+             * @description fields still needed before submitting (empty: ready)
+             */
+            missingForSubmit: string[];
+            /**
+             * Profileimage
+             * @description an https URL or a media key
+             * @default null
+             */
+            profileImage?: string | null;
+            /**
+             * Profileimagevariants
+             * @description processed WebP variants: {size in px: media key}
+             * @default null
+             */
+            profileImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Readingoptions */
+            readingOptions: components["schemas"]["ReadingOptionOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "pending" | "approved" | "declined" | "suspended";
+            /**
+             * Step
+             * @default null
+             */
+            step?: number | null;
+            /**
+             * Submissioncount
+             * @default 0
+             */
+            submissionCount?: number;
+            /**
+             * Submittedat
+             * @default null
+             */
+            submittedAt?: string | null;
+            /**
+             * Tagline
+             * @default null
+             */
+            tagline?: string | null;
+            /** Updatedat */
+            updatedAt: string;
+            /** Userid */
+            userId: string;
+        };
+        /** ApplicationPage */
+        ApplicationPage: {
+            /** Data */
+            data: components["schemas"]["ApplicationOut"][];
+            pagination: components["schemas"]["PageInfo"];
+        };
         /** Attribute */
         Attribute: {
             /** Id */
@@ -171,6 +1168,61 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * AttributeCreate
+         * @example {
+         *       "kind": "tools",
+         *       "name": "Tea Leaves"
+         *     }
+         */
+        AttributeCreate: {
+            /**
+             * Id
+             * @description optional slug (lowercase letters, digits, hyphens); default: a slug of the name
+             * @default null
+             */
+            id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "abilities" | "tools" | "styles";
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @description display order within its list (ascending)
+             * @default null
+             */
+            position?: number | null;
+        };
+        /**
+         * AttributePatch
+         * @description The kind is fixed at creation: moving a tool to the abilities would break the per-kind
+         *     limits of readers who chose it.
+         * @example {
+         *       "name": "Tarot Cards"
+         *     }
+         */
+        AttributePatch: {
+            /**
+             * Active
+             * @description false retires the item, true restores it
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Position
+             * @description display order within its list (ascending)
+             * @default null
+             */
+            position?: number | null;
+        };
         /** AttributesByKind */
         AttributesByKind: {
             /** Abilities */
@@ -179,6 +1231,118 @@ export interface components {
             styles: components["schemas"]["Attribute"][];
             /** Tools */
             tools: components["schemas"]["Attribute"][];
+        };
+        /**
+         * AttributesIn
+         * @description Attribute ids by kind. In a draft every part is optional and only the limits apply.
+         * @example {
+         *       "abilities": [
+         *         "clairvoyant"
+         *       ],
+         *       "style": "compassionate",
+         *       "tools": [
+         *         "tarot",
+         *         "oracle-cards"
+         *       ]
+         *     }
+         */
+        AttributesIn: {
+            /**
+             * Abilities
+             * @description at most 3 ability ids
+             */
+            abilities?: string[];
+            /**
+             * Style
+             * @description one style id
+             * @default null
+             */
+            style?: string | null;
+            /**
+             * Tools
+             * @description at most 3 tool ids
+             */
+            tools?: string[];
+        };
+        /** AttributesOut */
+        AttributesOut: {
+            /** Abilities */
+            abilities: string[];
+            /**
+             * Style
+             * @default null
+             */
+            style?: string | null;
+            /** Tools */
+            tools: string[];
+        };
+        /**
+         * AvailabilityDraft
+         * @description Availability in an application draft: every part optional.
+         */
+        AvailabilityDraft: {
+            /**
+             * Instantbooking
+             * @default false
+             */
+            instantBooking?: boolean;
+            schedule?: components["schemas"]["WeeklySchedule"];
+            /**
+             * Timezone
+             * @description IANA time zone name, e.g. Europe/Paris
+             * @default null
+             */
+            timezone?: string | null;
+        };
+        /** AvailabilityOut */
+        AvailabilityOut: {
+            /** Instantbooking */
+            instantBooking: boolean;
+            schedule: components["schemas"]["WeeklyScheduleOut"];
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone?: string | null;
+        };
+        /**
+         * AvailabilityPut
+         * @description ``PUT /reader/availability`` replaces the whole availability.
+         * @example {
+         *       "instantBooking": true,
+         *       "schedule": {
+         *         "mon": [
+         *           {
+         *             "end": "12:00",
+         *             "start": "09:00"
+         *           },
+         *           {
+         *             "end": "18:00",
+         *             "start": "14:00"
+         *           }
+         *         ],
+         *         "sat": [
+         *           {
+         *             "end": "24:00",
+         *             "start": "10:00"
+         *           }
+         *         ]
+         *       },
+         *       "timezone": "Europe/Paris"
+         *     }
+         */
+        AvailabilityPut: {
+            /**
+             * Instantbooking
+             * @default false
+             */
+            instantBooking?: boolean;
+            schedule?: components["schemas"]["WeeklySchedule"];
+            /**
+             * Timezone
+             * @description IANA time zone name, e.g. Europe/Paris
+             */
+            timezone: string;
         };
         /** Badge */
         Badge: {
@@ -199,6 +1363,90 @@ export interface components {
              */
             tier: "Bronze" | "Silver" | "Gold";
         };
+        /**
+         * BadgeCreate
+         * @example {
+         *       "attribute": "runes",
+         *       "description": "500 completed Runes readings rated 4.8+",
+         *       "icon": "badge-gold",
+         *       "name": "Runes Platinum",
+         *       "requirements": {
+         *         "averageRating": 4.8,
+         *         "readingsCompleted": 500,
+         *         "timeframe": "total"
+         *       },
+         *       "tier": "Gold"
+         *     }
+         */
+        BadgeCreate: {
+            /**
+             * Attribute
+             * @description the id of an active attribute
+             */
+            attribute: string;
+            /** Description */
+            description: string;
+            /** Icon */
+            icon: string;
+            /**
+             * Id
+             * @description optional slug (lowercase letters, digits, hyphens); default: a slug of the name
+             * @default null
+             */
+            id?: string | null;
+            /** Name */
+            name: string;
+            requirements: components["schemas"]["BadgeRequirementsIn"];
+            /**
+             * Tier
+             * @enum {string}
+             */
+            tier: "Bronze" | "Silver" | "Gold";
+        };
+        /**
+         * BadgePatch
+         * @description ``requirements`` is replaced as a whole.
+         * @example {
+         *       "requirements": {
+         *         "readingsCompleted": 12
+         *       }
+         *     }
+         */
+        BadgePatch: {
+            /**
+             * Active
+             * @description false retires the item, true restores it
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Attribute
+             * @default null
+             */
+            attribute?: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Icon
+             * @default null
+             */
+            icon?: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /** @default null */
+            requirements?: components["schemas"]["BadgeRequirementsIn"] | null;
+            /**
+             * Tier
+             * @default null
+             */
+            tier?: ("Bronze" | "Silver" | "Gold") | null;
+        };
         /** BadgeRequirements */
         BadgeRequirements: {
             /**
@@ -213,6 +1461,28 @@ export interface components {
              * @default null
              */
             timeframe?: string | null;
+        };
+        /** BadgeRequirementsIn */
+        BadgeRequirementsIn: {
+            /**
+             * Averagerating
+             * @default null
+             */
+            averageRating?: number | null;
+            /** Readingscompleted */
+            readingsCompleted: number;
+            /**
+             * Timeframe
+             * @default null
+             */
+            timeframe?: ("this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total") | null;
+        };
+        /** CardStats */
+        CardStats: {
+            /** Averagerating */
+            averageRating: number;
+            /** Totalreadings */
+            totalReadings: number;
         };
         /** CatalogOut */
         CatalogOut: {
@@ -238,6 +1508,98 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /**
+         * CategoryCreate
+         * @example {
+         *       "name": "Family"
+         *     }
+         */
+        CategoryCreate: {
+            /**
+             * Id
+             * @description optional slug (lowercase letters, digits, hyphens); default: a slug of the name
+             * @default null
+             */
+            id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @description display order within its list (ascending)
+             * @default null
+             */
+            position?: number | null;
+        };
+        /**
+         * CategoryPatch
+         * @example {
+         *       "name": "Romance"
+         *     }
+         */
+        CategoryPatch: {
+            /**
+             * Active
+             * @description false retires the item, true restores it
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Position
+             * @description display order within its list (ascending)
+             * @default null
+             */
+            position?: number | null;
+        };
+        /** ClerkWebhookAck */
+        ClerkWebhookAck: {
+            /**
+             * Outcome
+             * @description applied; stale (older than the state we hold, or the user is deleted); replay (this svix-id was processed); ignored (an event type we do not use)
+             * @enum {string}
+             */
+            outcome: "applied" | "stale" | "replay" | "ignored";
+            /**
+             * Received
+             * @default true
+             */
+            received?: boolean;
+        };
+        /**
+         * CompleteAttributes
+         * @description What a submitted application and an approved reader's profile carry.
+         * @example {
+         *       "abilities": [
+         *         "clairvoyant"
+         *       ],
+         *       "style": "compassionate",
+         *       "tools": [
+         *         "tarot",
+         *         "oracle-cards"
+         *       ]
+         *     }
+         */
+        CompleteAttributes: {
+            /**
+             * Abilities
+             * @description 1-3 ability ids
+             */
+            abilities: string[];
+            /**
+             * Style
+             * @description exactly one style id
+             */
+            style: string;
+            /**
+             * Tools
+             * @description 1-3 tool ids
+             */
+            tools: string[];
         };
         /** CreditPackage */
         CreditPackage: {
@@ -265,6 +1627,103 @@ export interface components {
             /** Stripepriceid */
             stripePriceId: string;
         };
+        /**
+         * CreditPackageCreate
+         * @example {
+         *       "credits": 600,
+         *       "currency": "usd",
+         *       "discount": 30,
+         *       "isPopular": false,
+         *       "name": "Sage",
+         *       "price": 13999,
+         *       "stripePriceId": "price_sage"
+         *     }
+         */
+        CreditPackageCreate: {
+            /** Credits */
+            credits: number;
+            /**
+             * Currency
+             * @default usd
+             * @constant
+             */
+            currency?: "usd";
+            /**
+             * Discount
+             * @description percentage shown to the buyer
+             * @default 0
+             */
+            discount?: number;
+            /**
+             * Id
+             * @description optional slug (lowercase letters, digits, hyphens); default: a slug of the name
+             * @default null
+             */
+            id?: string | null;
+            /**
+             * Ispopular
+             * @default false
+             */
+            isPopular?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Price
+             * @description in cents (Stripe's minimum charge is 50)
+             */
+            price: number;
+            /** Stripepriceid */
+            stripePriceId: string;
+        };
+        /**
+         * CreditPackagePatch
+         * @example {
+         *       "isPopular": true
+         *     }
+         */
+        CreditPackagePatch: {
+            /**
+             * Active
+             * @description false retires the item, true restores it
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Credits
+             * @default null
+             */
+            credits?: number | null;
+            /**
+             * Currency
+             * @default null
+             */
+            currency?: "usd" | null;
+            /**
+             * Discount
+             * @default null
+             */
+            discount?: number | null;
+            /**
+             * Ispopular
+             * @default null
+             */
+            isPopular?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Price
+             * @default null
+             */
+            price?: number | null;
+            /**
+             * Stripepriceid
+             * @default null
+             */
+            stripePriceId?: string | null;
+        };
         /** Credits */
         Credits: {
             /**
@@ -277,6 +1736,19 @@ export interface components {
              * @description credits held for requested readings
              */
             held: number;
+        };
+        /**
+         * DeclineIn
+         * @example {
+         *       "reason": "Please add a longer bio and at least one active reading option."
+         *     }
+         */
+        DeclineIn: {
+            /**
+             * Reason
+             * @description shown to the applicant
+             */
+            reason: string;
         };
         /** DependencyCheck */
         DependencyCheck: {
@@ -385,7 +1857,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "active" | "suspended";
+            status: "active" | "suspended" | "deleted";
         };
         /**
          * MePatch
@@ -426,6 +1898,255 @@ export interface components {
              * @default true
              */
             readingReminders?: boolean;
+        };
+        /**
+         * OnboardingOut
+         * @description UserOnboarding, plus the role's step catalogue and the profile checklist behind the percentage.
+         */
+        OnboardingOut: {
+            /**
+             * Completedsteps
+             * @description completed step ids, in catalogue order
+             */
+            completedSteps: string[];
+            /**
+             * Currentstep
+             * @description the step set by PATCH while it is incomplete, else the first incomplete step; absent when all steps are complete
+             * @default null
+             */
+            currentStep?: string | null;
+            /** Iscomplete */
+            isComplete: boolean;
+            /** Profilechecklist */
+            profileChecklist: components["schemas"]["ProfileCheck"][];
+            /** Profilecompletionpercentage */
+            profileCompletionPercentage: number;
+            /** Skiptutorial */
+            skipTutorial: boolean;
+            /** Steps */
+            steps: components["schemas"]["OnboardingStep"][];
+            /**
+             * Updatedat
+             * @default null
+             */
+            updatedAt?: string | null;
+            /** Userid */
+            userId: string;
+            /** Welcomemessageshown */
+            welcomeMessageShown: boolean;
+        };
+        /**
+         * OnboardingPatch
+         * @description Mark steps complete (added; completion is never undone), move the current step,
+         *     skip the tutorial, record that the welcome message was shown. Omitted fields are unchanged.
+         * @example {
+         *       "completeSteps": [
+         *         "welcome"
+         *       ],
+         *       "welcomeMessageShown": true
+         *     }
+         */
+        OnboardingPatch: {
+            /**
+             * Completesteps
+             * @description step ids of the caller's role to mark complete
+             * @default null
+             */
+            completeSteps?: string[] | null;
+            /**
+             * Currentstep
+             * @default null
+             */
+            currentStep?: string | null;
+            /**
+             * Skiptutorial
+             * @default null
+             */
+            skipTutorial?: boolean | null;
+            /**
+             * Welcomemessageshown
+             * @default null
+             */
+            welcomeMessageShown?: boolean | null;
+        };
+        /** OnboardingStep */
+        OnboardingStep: {
+            /**
+             * Automatic
+             * @description true: the step completes itself when the fact holds (age verified, profile filled in...); it cannot be marked complete by hand
+             */
+            automatic: boolean;
+            /** Completed */
+            completed: boolean;
+            /** Id */
+            id: string;
+        };
+        /**
+         * OnlineIn
+         * @description ``PUT /reader/online``: ``true`` again while online is a heartbeat (send one about
+         *     every minute; after ``READER_PRESENCE_TIMEOUT_SECONDS`` without one the reader goes offline).
+         * @example {
+         *       "online": true
+         *     }
+         */
+        OnlineIn: {
+            /** Online */
+            online: boolean;
+        };
+        /** OnlineOut */
+        OnlineOut: {
+            /**
+             * Changed
+             * @description false for a heartbeat that kept the same status
+             */
+            changed: boolean;
+            /** Isonline */
+            isOnline: boolean;
+            /** Lastseenat */
+            lastSeenAt: string;
+        };
+        /** PageInfo */
+        PageInfo: {
+            /** Hasnext */
+            hasNext: boolean;
+            /** Limit */
+            limit: number;
+            /**
+             * Nextcursor
+             * @default null
+             */
+            nextCursor?: string | null;
+            /**
+             * Total
+             * @default null
+             */
+            total?: number | null;
+        };
+        /**
+         * PlanCreate
+         * @example {
+         *       "creditsIncluded": 300,
+         *       "currency": "usd",
+         *       "description": "300 credits every month.",
+         *       "features": [
+         *         "300 credits a month"
+         *       ],
+         *       "isActive": true,
+         *       "name": "Monthly Oracle",
+         *       "price": 6499,
+         *       "rolloverCap": 300,
+         *       "stripePriceId": "price_monthly_oracle",
+         *       "trialDays": 7
+         *     }
+         */
+        PlanCreate: {
+            /** Creditsincluded */
+            creditsIncluded: number;
+            /**
+             * Currency
+             * @default usd
+             * @constant
+             */
+            currency?: "usd";
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /** Features */
+            features?: string[];
+            /**
+             * Id
+             * @description optional slug (lowercase letters, digits, hyphens); default: a slug of the name
+             * @default null
+             */
+            id?: string | null;
+            /**
+             * Isactive
+             * @description false: shown to current subscribers, not sold
+             * @default true
+             */
+            isActive?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Price
+             * @description monthly, in cents
+             */
+            price: number;
+            /** Rollovercap */
+            rolloverCap: number;
+            /** Stripepriceid */
+            stripePriceId: string;
+            /**
+             * Trialdays
+             * @default 0
+             */
+            trialDays?: number;
+        };
+        /**
+         * PlanPatch
+         * @example {
+         *       "trialDays": 14
+         *     }
+         */
+        PlanPatch: {
+            /**
+             * Active
+             * @description false retires the item, true restores it
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Creditsincluded
+             * @default null
+             */
+            creditsIncluded?: number | null;
+            /**
+             * Currency
+             * @default null
+             */
+            currency?: "usd" | null;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Features
+             * @default null
+             */
+            features?: string[] | null;
+            /**
+             * Isactive
+             * @default null
+             */
+            isActive?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Price
+             * @default null
+             */
+            price?: number | null;
+            /**
+             * Rollovercap
+             * @default null
+             */
+            rolloverCap?: number | null;
+            /**
+             * Stripepriceid
+             * @default null
+             */
+            stripePriceId?: string | null;
+            /**
+             * Trialdays
+             * @default null
+             */
+            trialDays?: number | null;
         };
         /**
          * Preferences
@@ -503,6 +2224,344 @@ export interface components {
              */
             showOnlineStatus?: boolean;
         };
+        /** ProfileCheck */
+        ProfileCheck: {
+            /** Complete */
+            complete: boolean;
+            /**
+             * Field
+             * @description displayName, imageUrl, preferences, ageVerified; readers also tagline, location, profileImage, attributes, readingOptions, availability
+             */
+            field: string;
+        };
+        /**
+         * ReaderCard
+         * @description ``GET /readers/{readerId}``: what the frontend shows on a reader's public profile.
+         *     ``isOnline`` and ``lastActive`` respect the reader's privacy.showOnlineStatus (hidden:
+         *     isOnline false, no lastActive).
+         */
+        ReaderCard: {
+            /** Attributenames */
+            attributeNames: {
+                [key: string]: string;
+            };
+            attributes: components["schemas"]["AttributesOut"];
+            availability: components["schemas"]["AvailabilityOut"];
+            /**
+             * Backgroundimage
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /**
+             * Backgroundimagevariants
+             * @default null
+             */
+            backgroundImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Badges */
+            badges: string[];
+            /**
+             * Bio
+             * @default null
+             */
+            bio?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Createddate
+             * @description same as createdAt (the PsychicReader interface's name)
+             */
+            createdDate: string;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Isapproved
+             * @default true
+             */
+            isApproved?: boolean;
+            /** Isonline */
+            isOnline: boolean;
+            /**
+             * Lastactive
+             * @default null
+             */
+            lastActive?: string | null;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Profileimage
+             * @description an https URL or a media key
+             * @default null
+             */
+            profileImage?: string | null;
+            /**
+             * Profileimagevariants
+             * @description processed WebP variants: {size in px: media key}
+             * @default null
+             */
+            profileImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Ratingaverage */
+            ratingAverage: number;
+            /** Ratingcount */
+            ratingCount: number;
+            /**
+             * Readingoptions
+             * @description active options only
+             */
+            readingOptions: components["schemas"]["ReadingOptionOut"][];
+            /**
+             * Reviews
+             * @description the most recent reviews (full list: /readers/{id}/reviews)
+             */
+            reviews: components["schemas"]["ReviewSummary"][];
+            stats: components["schemas"]["CardStats"];
+            /**
+             * Tagline
+             * @default null
+             */
+            tagline?: string | null;
+            /** Totalreadings */
+            totalReadings: number;
+            /** Userid */
+            userId: string;
+        };
+        /** ReaderProfileOut */
+        ReaderProfileOut: {
+            /**
+             * Attributenames
+             * @description catalog name of each attribute id in attributes
+             */
+            attributeNames: {
+                [key: string]: string;
+            };
+            attributes: components["schemas"]["AttributesOut"];
+            availability: components["schemas"]["AvailabilityOut"];
+            /**
+             * Backgroundimage
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /**
+             * Backgroundimagevariants
+             * @default null
+             */
+            backgroundImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Badges */
+            badges: string[];
+            /**
+             * Bio
+             * @default null
+             */
+            bio?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /**
+             * Id
+             * @description the reader's user id
+             */
+            id: string;
+            /** Isonline */
+            isOnline: boolean;
+            /**
+             * Lastseenat
+             * @default null
+             */
+            lastSeenAt?: string | null;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Profileimage
+             * @description an https URL or a media key
+             * @default null
+             */
+            profileImage?: string | null;
+            /**
+             * Profileimagevariants
+             * @description processed WebP variants: {size in px: media key}
+             * @default null
+             */
+            profileImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Ratingaverage */
+            ratingAverage: number;
+            /** Ratingcount */
+            ratingCount: number;
+            /** Readingoptions */
+            readingOptions: components["schemas"]["ReadingOptionOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "pending" | "approved" | "declined" | "suspended";
+            /**
+             * Tagline
+             * @default null
+             */
+            tagline?: string | null;
+            /** Totalreadings */
+            totalReadings: number;
+            /** Updatedat */
+            updatedAt: string;
+            /** Userid */
+            userId: string;
+        };
+        /**
+         * ReaderProfilePatch
+         * @description ``PATCH /reader/profile``: the fields a reader edits. Left out: unchanged. ``null``
+         *     clears location, profileImage or backgroundImage; the other fields cannot be cleared.
+         *     ``attributes`` is replaced as a whole and must stay complete.
+         * @example {
+         *       "attributes": {
+         *         "abilities": [
+         *           "empath"
+         *         ],
+         *         "style": "compassionate",
+         *         "tools": [
+         *           "tarot",
+         *           "pendulum"
+         *         ]
+         *       },
+         *       "location": "Austin, TX",
+         *       "profileImage": "https://images.example.com/luna.webp",
+         *       "tagline": "Tarot that tells it straight"
+         *     }
+         */
+        ReaderProfilePatch: {
+            attributes?: components["schemas"]["CompleteAttributes"];
+            /**
+             * Backgroundimage
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /** Bio */
+            bio?: string;
+            /** Displayname */
+            displayName?: string;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Profileimage
+             * @default null
+             */
+            profileImage?: string | null;
+            /** Tagline */
+            tagline?: string;
+        };
+        /** ReadingOptionIn */
+        ReadingOptionIn: {
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Duration
+             * @description minutes, 5..180
+             */
+            duration: number;
+            /**
+             * Id
+             * @description keep an existing option's id; omitted: a new id is made
+             * @default null
+             */
+            id?: string | null;
+            /**
+             * Isactive
+             * @default true
+             */
+            isActive?: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Price
+             * @description credits, 1..10000
+             */
+            price: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "phone_call" | "video_message" | "live_video";
+        };
+        /** ReadingOptionOut */
+        ReadingOptionOut: {
+            /** Description */
+            description: string;
+            /** Duration */
+            duration: number;
+            /** Id */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Name */
+            name: string;
+            /** Price */
+            price: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "phone_call" | "video_message" | "live_video";
+        };
+        /** ReadingOptionsOut */
+        ReadingOptionsOut: {
+            /** Readingoptions */
+            readingOptions: components["schemas"]["ReadingOptionOut"][];
+        };
+        /**
+         * ReadingOptionsPut
+         * @description ``PUT /reader/reading-options`` replaces the whole list (an empty list pauses every
+         *     booking; ``isActive: false`` pauses one option).
+         * @example {
+         *       "readingOptions": [
+         *         {
+         *           "description": "A focused question",
+         *           "duration": 15,
+         *           "isActive": true,
+         *           "name": "Quick call",
+         *           "price": 30,
+         *           "type": "phone_call"
+         *         },
+         *         {
+         *           "description": "A recorded spread",
+         *           "duration": 20,
+         *           "isActive": true,
+         *           "name": "Video reading",
+         *           "price": 45,
+         *           "type": "video_message"
+         *         }
+         *       ]
+         *     }
+         */
+        ReadingOptionsPut: {
+            /** Readingoptions */
+            readingOptions: components["schemas"]["ReadingOptionIn"][];
+        };
         /** ReadingType */
         ReadingType: {
             /** Description */
@@ -516,6 +2575,25 @@ export interface components {
             live: boolean;
             /** Name */
             name: string;
+        };
+        /** ReviewSummary */
+        ReviewSummary: {
+            /**
+             * Clientname
+             * @default null
+             */
+            clientName?: string | null;
+            /**
+             * Comment
+             * @default null
+             */
+            comment?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /** Id */
+            id: string;
+            /** Rating */
+            rating: number;
         };
         /** SubscriptionPlan */
         SubscriptionPlan: {
@@ -551,6 +2629,26 @@ export interface components {
              */
             trialDays?: number | null;
         };
+        /** TimeSlot */
+        TimeSlot: {
+            /**
+             * End
+             * @description HH:MM, after start; 24:00 means midnight at the end of the day
+             */
+            end: string;
+            /**
+             * Start
+             * @description HH:MM, 00:00..23:59, the reader's local time
+             */
+            start: string;
+        };
+        /** TimeSlotOut */
+        TimeSlotOut: {
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+        };
         /** TimeSpan */
         TimeSpan: {
             /**
@@ -565,6 +2663,67 @@ export interface components {
             /** Multiplier */
             multiplier: number;
         };
+        /**
+         * TimeSpanCreate
+         * @example {
+         *       "duration": 20,
+         *       "label": "20 minutes",
+         *       "multiplier": "0.97"
+         *     }
+         */
+        TimeSpanCreate: {
+            /**
+             * Duration
+             * @description minutes
+             */
+            duration: number;
+            /**
+             * Id
+             * @description default: '<duration>-min'
+             * @default null
+             */
+            id?: string | null;
+            /**
+             * Label
+             * @description default: '<duration> minutes'
+             * @default null
+             */
+            label?: string | null;
+            /**
+             * Multiplier
+             * @description 0.1 to 3.0, at most 3 decimals; stored as decimal text
+             */
+            multiplier: string | number;
+        };
+        /**
+         * TimeSpanPatch
+         * @example {
+         *       "multiplier": "0.9"
+         *     }
+         */
+        TimeSpanPatch: {
+            /**
+             * Active
+             * @description false retires the item, true restores it
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Duration
+             * @default null
+             */
+            duration?: number | null;
+            /**
+             * Label
+             * @default null
+             */
+            label?: string | null;
+            /**
+             * Multiplier
+             * @default null
+             */
+            multiplier?: string | number | null;
+        };
         /** Topic */
         Topic: {
             /** Id */
@@ -577,6 +2736,109 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** UploadOut */
+        UploadOut: {
+            /**
+             * Expiresat
+             * @description the form is refused after this instant (UTC)
+             */
+            expiresAt: string;
+            /**
+             * Fields
+             * @description send every one of these form fields, then the file as 'file' (last)
+             */
+            fields: {
+                [key: string]: string;
+            };
+            /**
+             * Key
+             * @description where the file will be: media/<userId>/<purpose>/<uploadId>.<ext>
+             */
+            key: string;
+            /**
+             * Maxbytes
+             * @description the largest file S3 accepts for this purpose
+             */
+            maxBytes: number;
+            /** Uploadid */
+            uploadId: string;
+            /**
+             * Url
+             * @description POST a multipart/form-data form here
+             */
+            url: string;
+        };
+        /**
+         * UploadRequest
+         * @description Images (profile_image, background_image): image/jpeg, image/png, image/webp, up to 5 MB.
+         *     Video messages (readers only): video/mp4, video/webm, video/quicktime, up to 500 MB.
+         * @example {
+         *       "contentLength": 48213,
+         *       "contentType": "image/png",
+         *       "purpose": "profile_image"
+         *     }
+         */
+        UploadRequest: {
+            /**
+             * Contentlength
+             * @description the file's size in bytes
+             */
+            contentLength: number;
+            /**
+             * Contenttype
+             * @description the file's type; S3 refuses the upload under any other
+             * @enum {string}
+             */
+            contentType: "image/jpeg" | "image/png" | "image/webp" | "video/mp4" | "video/webm" | "video/quicktime";
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "profile_image" | "background_image" | "video_message";
+            /**
+             * Readingid
+             * @description video_message only: the reading it answers
+             * @default null
+             */
+            readingId?: string | null;
+        };
+        /**
+         * WeeklySchedule
+         * @description Slots per weekday, in the reader's timezone; a day left out has no slots.
+         */
+        WeeklySchedule: {
+            /** Fri */
+            fri?: components["schemas"]["TimeSlot"][];
+            /** Mon */
+            mon?: components["schemas"]["TimeSlot"][];
+            /** Sat */
+            sat?: components["schemas"]["TimeSlot"][];
+            /** Sun */
+            sun?: components["schemas"]["TimeSlot"][];
+            /** Thu */
+            thu?: components["schemas"]["TimeSlot"][];
+            /** Tue */
+            tue?: components["schemas"]["TimeSlot"][];
+            /** Wed */
+            wed?: components["schemas"]["TimeSlot"][];
+        };
+        /** WeeklyScheduleOut */
+        WeeklyScheduleOut: {
+            /** Fri */
+            fri: components["schemas"]["TimeSlotOut"][];
+            /** Mon */
+            mon: components["schemas"]["TimeSlotOut"][];
+            /** Sat */
+            sat: components["schemas"]["TimeSlotOut"][];
+            /** Sun */
+            sun: components["schemas"]["TimeSlotOut"][];
+            /** Thu */
+            thu: components["schemas"]["TimeSlotOut"][];
+            /** Tue */
+            tue: components["schemas"]["TimeSlotOut"][];
+            /** Wed */
+            wed: components["schemas"]["TimeSlotOut"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -586,6 +2848,2634 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_admin_attributes: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only live items; false: only retired ones */
+                active?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAttributePage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_attribute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributeCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAttribute"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_attribute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attributeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAttribute"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    retire_admin_attribute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attributeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAttribute"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_attribute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attributeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAttribute"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_admin_badges: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only live items; false: only retired ones */
+                active?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBadgePage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BadgeCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBadge"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                badgeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBadge"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    retire_admin_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                badgeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBadge"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                badgeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BadgePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBadge"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_admin_categories: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only live items; false: only retired ones */
+                active?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCategoryPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_category: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCategory"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_category: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                categoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCategory"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    retire_admin_category: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                categoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCategory"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_category: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                categoryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCategory"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_admin_credit_packages: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only live items; false: only retired ones */
+                active?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCreditPackagePage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_credit_package: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditPackageCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCreditPackage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_credit_package: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCreditPackage"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    retire_admin_credit_package: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCreditPackage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_credit_package: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                packageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditPackagePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminCreditPackage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_admin_plans: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only live items; false: only retired ones */
+                active?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPlanPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPlan"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                planId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPlan"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    retire_admin_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                planId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPlan"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                planId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPlan"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_applications: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description queue to list; oldest submission first */
+                status?: "pending" | "approved" | "declined";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    approve_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    decline_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_admin_time_spans: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only live items; false: only retired ones */
+                active?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTimeSpanPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_time_span: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeSpanCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTimeSpan"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_time_span: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                timeSpanId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTimeSpan"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    retire_admin_time_span: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                timeSpanId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTimeSpan"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_time_span: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                timeSpanId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeSpanPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTimeSpan"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_catalog: {
         parameters: {
             query?: never;
@@ -854,6 +5744,227 @@ export interface operations {
             };
         };
     };
+    verify_age: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgeVerificationIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgeVerificationOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_onboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnboardingOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_onboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardingPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnboardingOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_preferences: {
         parameters: {
             query?: never;
@@ -979,6 +6090,84 @@ export interface operations {
             };
         };
     };
+    create_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_openapi: {
         parameters: {
             query?: never;
@@ -994,6 +6183,730 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationDraft"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    submit_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_availability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvailabilityPut"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvailabilityOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_online: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnlineIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReaderProfileOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReaderProfilePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReaderProfileOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_reading_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadingOptionsPut"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadingOptionsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_reader_card: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReaderCard"];
+                };
+            };
+            /** @description Not modified (ETag matched If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    clerk_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClerkWebhookAck"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description Bug; the body carries the request id */
             500: {
