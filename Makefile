@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 AWS_PORT ?= 5000
 
-.PHONY: run test lint typecheck package bench token seed-catalog client client-check check clean
+.PHONY: run test lint typecheck package bench token seed-catalog client client-check fuzz check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -42,6 +42,9 @@ client: $(STAMP) ## export the OpenAPI document and regenerate clients/typescrip
 
 client-check: $(STAMP) ## fail if clients/typescript is stale ("run make client"), then type-check it
 	@PY=$(PY) bash clients/typescript/check.sh
+
+fuzz: $(STAMP) ## schemathesis against a local stack: FUZZ_EXAMPLES per operation (default 1000), FUZZ_SEED
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PY) -m pytest tests/e2e/test_fuzz_schemathesis.py
 
 seed-catalog: $(STAMP) ## make seed-catalog STAGE=dev: the default catalog into a cloud stage
 	@$(PY) -m tools.seed_catalog --stage "$(STAGE)"

@@ -610,7 +610,10 @@ def main(argv: list[str] | None = None) -> int:
         create_all(env.prefix, boto3.session.Session(), env.region)
 
         from chalice.cli.factory import CLIFactory
-        from chalice.local import create_local_server
+        from chalice.local import ChaliceRequestHandler, create_local_server
+
+        # Without TCP_NODELAY, kept-alive requests wait ~40 ms on delayed ACKs (53 ms -> 8 ms measured).
+        ChaliceRequestHandler.disable_nagle_algorithm = True
 
         factory = CLIFactory(project_dir=str(local_env.ROOT))  # its environ is a copy: os.environ stays ours
         config = factory.create_config_obj(chalice_stage_name=local_env.STAGE)
