@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -58,5 +57,7 @@ class JwksCache:
 
 
 def _fetch_json(url: str) -> dict[str, Any]:
+    import urllib.request  # lazy: ~40 ms of http/email modules that only a JWKS refresh needs
+
     with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - URL comes from config
         return json.loads(response.read())
