@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import BusinessRuleViolation, NotFound, ValidationFailed
@@ -39,7 +39,7 @@ from chalicelib.schemas.onboarding import (
     OnboardingStep,
     ProfileCheck,
 )
-from chalicelib.services import outbox
+from chalicelib.services import outbox, users
 
 _CLIENT_STEPS = ("welcome", "preferences", "age_verification", "first_credits", "first_reading")
 STEPS: dict[str, tuple[str, ...]] = {
@@ -193,14 +193,7 @@ def update(user: User, patch: OnboardingPatch, *, now: datetime | None = None) -
     if not actions:
         return get_state(user)
     actions.append(User.onboarding_updated_at.set(iso(now or utcnow())))
-    updated = User(user_id=user.user_id)
-    try:
-        updated.update(actions=actions, condition=User.user_id.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound("user") from exc
-        raise
-    return get_state(updated)
+    return get_state(users.update_fields(user.user_id, actions))
 
 
 def verify_age(user: User, *, method: str, date_of_birth: date, today: date | None = None,

@@ -48,7 +48,7 @@ def get(user_id: str) -> User:
         raise NotFound("user") from exc
 
 
-def _update(user_id: str, actions: list[Any]) -> User:
+def update_fields(user_id: str, actions: list[Any]) -> User:
     """One conditional UpdateItem; the returned user carries the new values."""
     user = User(user_id=user_id)
     try:
@@ -64,7 +64,7 @@ def update_profile(user_id: str, *, display_name: str | None) -> User:
     actions: list[Any] = [User.updated_at.set(iso(utcnow()))]
     if display_name is not None:
         actions.append(User.display_name.set(display_name))
-    return _update(user_id, actions)
+    return update_fields(user_id, actions)
 
 
 def get_preferences(user_id: str) -> tuple[Preferences, str | None]:
@@ -78,5 +78,5 @@ def put_preferences(user_id: str, preferences: Preferences) -> str:
     now = iso(utcnow())
     document = preferences.model_dump(mode="json", by_alias=True)
     document["_updatedAt"] = now
-    _update(user_id, [User.preferences.set(document), User.updated_at.set(now)])
+    update_fields(user_id, [User.preferences.set(document), User.updated_at.set(now)])
     return now
