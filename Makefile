@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 AWS_PORT ?= 5000
 
-.PHONY: run test lint typecheck package bench token seed-catalog client client-check fuzz check clean
+.PHONY: run test lint typecheck package bench token ledger-check seed-catalog client client-check fuzz check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -36,6 +36,9 @@ bench: $(STAMP) ## figures: DynamoDB calls per request, latency percentiles, imp
 
 token: $(STAMP) ## make token USER=<id> ROLE=<client|reader|admin>
 	@$(PY) -m tools.mint_token --user "$(USER)" --role "$(ROLE)" --aws-port $(AWS_PORT)
+
+ledger-check: $(STAMP) ## verify every ledger balance against its entries and the zero sum (local stack; ARGS=--aws for a stage)
+	@$(PY) -m tools.ledger_check --aws-port $(AWS_PORT) $(ARGS)
 
 client: $(STAMP) ## export the OpenAPI document and regenerate clients/typescript (commit the result)
 	@PY=$(PY) bash clients/typescript/generate.sh

@@ -6,6 +6,7 @@ from chalicelib import api
 from chalicelib.config import get_settings
 from chalicelib.handlers.admin_catalog import admin_catalog_api
 from chalicelib.handlers.clerk_webhooks import clerk_webhooks_api
+from chalicelib.handlers.credits import credits_api
 from chalicelib.handlers.me import me_api
 from chalicelib.handlers.media import media_api
 from chalicelib.handlers.onboarding import onboarding_api
@@ -13,6 +14,7 @@ from chalicelib.handlers.platform import platform_api
 from chalicelib.handlers.reader_applications import reader_applications_api
 from chalicelib.handlers.readers import readers_api
 from chalicelib.jobs.events import events_jobs
+from chalicelib.jobs.ledger import ledger_jobs
 from chalicelib.jobs.media import media_jobs
 from chalicelib.jobs.outbox import outbox_jobs
 from chalicelib.jobs.presence import presence_jobs
@@ -39,9 +41,11 @@ for blueprint in (
     readers_api,
     admin_catalog_api,
     media_api,
+    credits_api,
     outbox_jobs,
     events_jobs,
     presence_jobs,
     media_jobs,
+    ledger_jobs,
 ):
     app.register_blueprint(blueprint)

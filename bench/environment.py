@@ -39,6 +39,8 @@ def variables(keys_dir: Path) -> dict[str, str]:
         "CLERK_AUTHORIZED_PARTIES": f"{AZP},http://localhost:3000",
         "CURSOR_SECRET": "bench-cursor-secret",
         "CLERK_WEBHOOK_SECRET": "whsec_YmVuY2gtb25seS1jbGVyay13ZWJob29rLWtleQ==",
+        "STRIPE_SECRET_KEY": "local",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench_only_stripe_signing_secret",
         "CORS_ALLOW_ORIGIN": AZP,
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": "auralumic-bench",

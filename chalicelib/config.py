@@ -62,6 +62,13 @@ class Settings:
     cursor_secret: str
     cors_allow_origin: str
     clerk_webhook_secret: str  # "whsec_<base64>": the Svix signing secret of Clerk's webhook endpoint
+    # Stripe: the secret API key ("local" in the local stage: payments go through the local
+    # stand-in, integrations/payments_local.py) and the webhook endpoint's signing secret.
+    stripe_secret_key: str = "local"
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # override of https://api.stripe.com (tests: a recording server)
+    app_base_url: str = ""  # the frontend, where Checkout returns to
+    api_base_url: str = ""  # this API's public URL (the local checkout page links to it)
     # Tunables (documented defaults).
     jwks_refresh_cooldown_s: int = 60  # at most one JWKS refetch per minute on unknown kid
     jwt_leeway_s: int = 5  # clock skew allowed on exp/nbf; never more than 5 s
@@ -69,6 +76,7 @@ class Settings:
     # A reader whose last heartbeat (PUT /reader/online) is older than this is set offline by
     # the reader_presence job (runs every minute). Clients should heartbeat about every 60 s.
     reader_presence_timeout_s: int = 300
+    platform_fee_percent: int = 20  # the platform's share of a completed reading's price
 
     # Resource names derive from the prefix; infra/resources.json builds the same names.
     def table_name(self, short: str) -> str:
@@ -86,6 +94,12 @@ class Settings:
     def is_local(self) -> bool:
         return self.stage == "local"
 
+    @property
+    def payments_are_local(self) -> bool:
+        """No Stripe account: Checkout is the local stand-in that signs and posts real
+        Stripe-format events to our own webhook."""
+        return self.stripe_secret_key == "local"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
@@ -95,6 +109,9 @@ def get_settings() -> Settings:
     presence_timeout = _int("READER_PRESENCE_TIMEOUT_SECONDS", 300)
     if presence_timeout < 60:
         raise ConfigError("READER_PRESENCE_TIMEOUT_SECONDS must be at least 60 (the presence job runs every minute)")
+    fee_percent = _int("PLATFORM_FEE_PERCENT", 20)
+    if not 0 <= fee_percent <= 100:
+        raise ConfigError("PLATFORM_FEE_PERCENT must be between 0 and 100")
     parties = tuple(p.strip() for p in _required("CLERK_AUTHORIZED_PARTIES").split(",") if p.strip())
     return Settings(
         stage=_required("STAGE"),
@@ -110,4 +127,10 @@ def get_settings() -> Settings:
         jwt_leeway_s=leeway,
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
         reader_presence_timeout_s=presence_timeout,
+        stripe_secret_key=_required("STRIPE_SECRET_KEY"),
+        stripe_webhook_secret=_required("STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=os.environ.get("STRIPE_API_BASE", "").strip().rstrip("/"),
+        app_base_url=(os.environ.get("APP_BASE_URL", "").strip() or _required("CORS_ALLOW_ORIGIN")).rstrip("/"),
+        api_base_url=os.environ.get("API_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000",
+        platform_fee_percent=fee_percent,
     )

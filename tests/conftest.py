@@ -40,6 +40,9 @@ os.environ.update({
     "CURSOR_SECRET": "test-cursor-secret",
     "CLERK_WEBHOOK_SECRET": "whsec_dGVzdC1vbmx5LWNsZXJrLXdlYmhvb2stc2lnbmluZy1rZXk=",
     "CORS_ALLOW_ORIGIN": "https://app.test.auralumic.example",
+    "STRIPE_SECRET_KEY": "local",
+    "STRIPE_WEBHOOK_SECRET": "whsec_test_only_stripe_signing_secret",
+    "API_BASE_URL": "http://api.test.auralumic.example",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_NAMESPACE": "auralumic-test",
     # botocore would route ARN-addressed calls (DynamoDB streams) to account-based hosts
@@ -142,6 +145,37 @@ def make_user(aws: None) -> Any:
         return user
 
     return _make
+
+
+@pytest.fixture()
+def default_catalog(aws: None) -> None:
+    """The default catalog (packages, plans, topics...) as `make run` seeds it."""
+    from chalicelib.services import catalog, catalog_defaults
+
+    catalog.upsert(catalog_defaults.default_items())
+
+
+@pytest.fixture()
+def drain(aws: None) -> Any:
+    """Run the outbox as the workers would: relay every pending event and hand it to its
+    consumers (the domain_events job's dispatch), until nothing is pending. Returns the
+    messages delivered."""
+    from chalicelib.services import events, outbox
+
+    def _drain(rounds: int = 10) -> list[dict[str, Any]]:
+        delivered: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            ids = outbox.stale_pending(older_than_s=-60)
+            if not ids:
+                break
+            messages: list[dict[str, Any]] = []
+            outbox.relay(ids, messages.append)
+            for message in messages:
+                events.dispatch(message)
+            delivered += messages
+        return delivered
+
+    return _drain
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -30,6 +30,8 @@ PLACEHOLDERS = {
     "CLERK_AUTHORIZED_PARTIES": "https://app.invalid",
     "CURSOR_SECRET": "export-placeholder-not-a-secret",
     "CLERK_WEBHOOK_SECRET": "whsec_ZXhwb3J0LXBsYWNlaG9sZGVyLW5vdC1hLWtleQ==",
+    "STRIPE_SECRET_KEY": "local",
+    "STRIPE_WEBHOOK_SECRET": "whsec_export_placeholder",
     "CORS_ALLOW_ORIGIN": "https://app.invalid",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }

@@ -68,7 +68,7 @@ class LocalEnv:
         return self.state_dir / "dev-tokens.json"
 
 
-def configure(aws_port: int, state_dir: Path | None = None) -> LocalEnv:
+def configure(aws_port: int, state_dir: Path | None = None, api_port: int = 8000) -> LocalEnv:
     """Set ``os.environ`` for the local stage against moto at ``aws_port``; returns the
     issuer (its JWKS written) and the names the runner needs. Call before importing app."""
     state_dir = (state_dir or default_state_dir()).resolve()
@@ -91,6 +91,8 @@ def configure(aws_port: int, state_dir: Path | None = None) -> LocalEnv:
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         "CLERK_JWKS_URL": issuer.jwks_url,
+        # The local checkout page is served by this API; Checkout returns to it.
+        "API_BASE_URL": f"http://127.0.0.1:{api_port}",
     })
     return LocalEnv(aws_port=aws_port, state_dir=state_dir, region=region, prefix=env["RESOURCE_PREFIX"],
                     issuer=issuer)

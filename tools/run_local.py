@@ -594,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         started = time.monotonic()
-        env = local_env.configure(args.aws_port, args.state_dir)
+        env = local_env.configure(args.aws_port, args.state_dir, api_port=args.port)
         # Quiet moto's per-request access log; the API's request lines stay (as with `chalice local`).
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditRecord
+from chalicelib.models.billing import Purchase, Subscription
 from chalicelib.models.catalog import CatalogItem
+from chalicelib.models.ledger import LedgerEntry, LedgerLine, SystemAccount
 from chalicelib.models.outbox import OutboxEvent
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
 from chalicelib.models.webhooks import ProcessedWebhook
 
-ALL_MODELS: list[type[Model]] = [User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook]
+ALL_MODELS: list[type[Model]] = [
+    User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
+    LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription,
+]

@@ -47,6 +47,12 @@ class User(Model):
     # only the ledger service writes them.
     credits_available = NumberAttribute(default=0, attr_name="creditsAvailable")
     credits_held = NumberAttribute(default=0, attr_name="creditsHeld")
+    # A reader's earnings account (credits paid for completed readings, net of the fee).
+    credits_earnings = NumberAttribute(default=0, attr_name="creditsEarnings")
+    # Receivable: never positive; negative when a refund or chargeback reversed credits the
+    # user had already spent. While it is below zero the user cannot book readings, and the
+    # next grant pays it down first.
+    credits_receivable = NumberAttribute(default=0, attr_name="creditsReceivable")
     preferences: MapAttribute[str, Any] = MapAttribute(null=True)  # raw map, validated by schemas.me.Preferences
     age_verified_at = UnicodeAttribute(null=True, attr_name="ageVerifiedAt")
     age_verification_method = UnicodeAttribute(null=True, attr_name="ageVerificationMethod")  # self_declared

@@ -53,3 +53,14 @@ def upsert(items: list[tuple[str, str, dict[str, Any]]]) -> int:
             batch.save(CatalogItem(sk=f"{kind}#{item_id}", kind=kind, item_id=item_id, data=data, active=True,
                                    updated_at=now, version=1))
     return len(items)
+
+
+def get_active(kind: str, item_id: str) -> dict[str, Any] | None:
+    """One active catalog entry (one GetItem), or None when missing or retired."""
+    try:
+        item = CatalogItem.get(CATALOG_PARTITION, f"{kind}#{item_id}")
+    except CatalogItem.DoesNotExist:
+        return None
+    if not item.active:
+        return None
+    return {"id": item.item_id, **_plain(item.data.as_dict())}

@@ -1,0 +1,107 @@
+"""Credits, checkout and subscriptions on the wire."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from chalicelib.pagination import PageQuery
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
+
+_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[a-z0-9][a-z0-9-]*$"}
+
+
+class CheckoutIn(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"packageId": "seeker"}]})
+    package_id: str = Field(description="a credit package id from GET /catalog (creditPackages)", **_ID)
+
+
+class SubscribeIn(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"planId": "monthly-60"}]})
+    plan_id: str = Field(description="a plan id from GET /catalog (subscriptionPlans)", **_ID)
+
+
+class CheckoutOut(ApiModel):
+    session_id: str
+    checkout_url: str = Field(description="send the browser here (Stripe Checkout; locally, the local payment page)")
+    amount: int = Field(description="price in minor units (cents)")
+    currency: str
+    package_id: str | None = None
+    plan_id: str | None = None
+    credits: int | None = Field(default=None, description="credits the package grants once paid")
+
+
+class BalanceOut(ApiModel):
+    available: int = Field(description="credits the user can spend")
+    held: int = Field(description="credits held for requested readings")
+    earnings: int = Field(description="a reader's earnings, net of the platform fee (0 for clients)")
+    owed: int = Field(description="credits owed after a refund or chargeback of credits already spent")
+    restricted: bool = Field(description="true while something is owed: no new readings until settled "
+                                         "(the next purchase pays it down first)")
+
+
+class LedgerLineOut(ApiModel):
+    entry_id: str
+    kind: str = Field(description="grant.purchase, grant.subscription, grant.promotion, hold, release, capture, "
+                                  "payout, refund, reversal, chargeback")
+    created_at: str
+    changes: dict[str, int] = Field(description="signed change per account of the user: available, held, "
+                                                "earnings, owed")
+    reference: str | None = Field(default=None, description="the reading, checkout session or subscription")
+    description: str | None = None
+
+
+class CreditsOut(ApiModel):
+    balance: BalanceOut
+    data: list[LedgerLineOut] = Field(description="ledger history, newest first")
+    pagination: PageInfo
+
+
+class CreditsQuery(PageQuery):
+    pass
+
+
+SubscriptionStatus = Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled",
+                             "unpaid", "paused"]
+
+
+class SubscriptionOut(ApiModel):
+    subscription_id: str
+    plan_id: str
+    status: str = Field(description="Stripe's status: trialing, active, past_due, canceled, unpaid, incomplete...")
+    cancel_at_period_end: bool
+    current_period_start: str | None = None
+    current_period_end: str | None = None
+    canceled_at: str | None = None
+    credits_granted: int = Field(description="subscription credits granted so far")
+    rollover_credits: int = Field(description="unused subscription credits carried into the next period "
+                                              "(up to the plan's rollover cap)")
+
+
+class SubscriptionMeOut(ApiModel):
+    subscription: SubscriptionOut | None = Field(description="the current subscription, else the latest, else null")
+
+
+class StripeWebhookAck(ApiModel):
+    received: bool = True
+    duplicate: bool = Field(description="this event id was already recorded: nothing done again")
+    handled: bool = Field(description="false for event types we do not use (acknowledged, ignored)")
+
+
+class LocalCheckoutIn(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "paid"}]})
+    outcome: Literal["paid", "failed"] = Field(description="paid: the card succeeds; failed: the payment fails")
+
+
+class DeliveredEvent(ApiModel):
+    event_id: str
+    type: str
+    duplicate: bool
+
+
+class LocalCheckoutOut(ApiModel):
+    session_id: str
+    outcome: str
+    events: list[DeliveredEvent] = Field(description="Stripe-format events signed and delivered to "
+                                                     "POST /webhooks/stripe")

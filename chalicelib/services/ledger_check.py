@@ -1,0 +1,74 @@
+"""Verify the ledger: every balance equals the sum of its postings, every entry sums to
+zero, and all balances together sum to zero.
+
+Reads the whole journal and every user (a Scan: this runs as a scheduled job and as
+``make ledger-check``, never on a request path).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.models.ledger import LedgerEntry, SystemAccount
+from chalicelib.models.users import User
+from chalicelib.services.ledger import SYSTEM_ACCOUNTS, USER_ACCOUNT_FIELDS, user_account
+
+
+@dataclass
+class Report:
+    entries: int = 0
+    accounts: int = 0
+    total_balance: int = 0
+    total_postings: int = 0
+    unbalanced_entries: list[str] = field(default_factory=list)
+    differences: list[dict[str, Any]] = field(default_factory=list)  # {account, balance, postings}
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.unbalanced_entries and self.total_balance == 0
+
+    def lines(self) -> list[str]:
+        out = [f"ledger check: {self.entries} entries, {self.accounts} accounts, "
+               f"sum of balances {self.total_balance}, sum of postings {self.total_postings}: "
+               + ("OK" if self.ok else "DIFFERENCES")]
+        out += [f"  entry {entry_id} does not sum to zero" for entry_id in self.unbalanced_entries]
+        out += [f"  {d['account']}: balance {d['balance']} != postings {d['postings']}" for d in self.differences]
+        return out
+
+
+def run() -> Report:
+    report = Report()
+    postings: dict[str, int] = defaultdict(int)
+    for entry in LedgerEntry.scan(consistent_read=True):
+        report.entries += 1
+        total = 0
+        for posting in entry.postings:
+            postings[posting.account] += int(posting.amount)
+            total += int(posting.amount)
+        if total:
+            report.unbalanced_entries.append(entry.entry_id)
+    balances: dict[str, int] = {}
+    for user in User.scan(consistent_read=True):
+        for kind in USER_ACCOUNT_FIELDS:
+            value = int(getattr(user, _python_name(kind)) or 0)
+            account = user_account(user.user_id, kind)
+            if value or account in postings:
+                balances[account] = value
+    for account in SYSTEM_ACCOUNTS:
+        balances[account] = sum(int(s.balance or 0) for s in SystemAccount.query(account, consistent_read=True))
+    for account in set(balances) | set(postings):
+        balance, posted = balances.get(account, 0), postings.get(account, 0)
+        if balance != posted:
+            report.differences.append({"account": account, "balance": balance, "postings": posted})
+    report.differences.sort(key=lambda d: d["account"])
+    report.accounts = len(set(balances) | set(postings))
+    report.total_balance = sum(balances.values())
+    report.total_postings = sum(postings.values())
+    return report
+
+
+def _python_name(kind: str) -> str:
+    return {"available": "credits_available", "held": "credits_held", "earnings": "credits_earnings",
+            "receivable": "credits_receivable"}[kind]
