@@ -7,7 +7,7 @@ import html
 
 from chalice import Blueprint
 
-from chalicelib.api import RequestContext, Reply, route
+from chalicelib.api import RequestContext, route
 from chalicelib.auth import PUBLIC, SIGNED_IN
 from chalicelib.errors import NotFound
 from chalicelib.models.billing import Subscription

@@ -24,8 +24,10 @@ def _me(user: User) -> MeOut:
         image_url=user.image_url,
         role=user.role,  # type: ignore[arg-type]
         status=user.status,  # type: ignore[arg-type]
-        credits=Credits(available=int(user.credits_available or 0), held=int(user.credits_held or 0)),
+        credits=Credits(available=int(user.credits_available or 0), held=int(user.credits_held or 0),
+                        earnings=int(user.credits_earnings or 0), owed=-int(user.credits_receivable or 0)),
         flags=MeFlags(age_verified=user.age_verified_at is not None, suspended=user.status == "suspended",
+                      payment_restricted=int(user.credits_receivable or 0) < 0,
                       is_reader=user.role == "reader", is_admin=user.role == "admin"),
         created_at=user.created_at,
         last_login_at=user.last_login_at,

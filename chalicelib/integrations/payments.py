@@ -67,7 +67,8 @@ class StripeGateway:
         try:
             return _plain(fn(*args, **kwargs))
         except stripe.StripeError as exc:
-            raise DependencyUnavailable("payments", f"Stripe: {exc.user_message or type(exc).__name__}") from exc
+            message = f"payments (Stripe): {exc.user_message or type(exc).__name__}"
+            raise DependencyUnavailable(message, code="payments_unavailable") from exc
 
     def create_checkout(self, *, mode: str, item: LineItem, metadata: dict[str, str], customer_email: str | None,
                         success_url: str, cancel_url: str, idempotency_key: str,
@@ -152,14 +153,14 @@ class LocalGateway:
         with self._lock:
             found = self.subscriptions.get(subscription_id)
         if found is None:
-            raise DependencyUnavailable("payments", f"no such subscription {subscription_id}")
+            raise _no_subscription(subscription_id)
         return dict(found)
 
     def cancel_at_period_end(self, subscription_id: str, *, idempotency_key: str) -> dict[str, Any]:
         with self._lock:
             found = self.subscriptions.get(subscription_id)
             if found is None:
-                raise DependencyUnavailable("payments", f"no such subscription {subscription_id}")
+                raise _no_subscription(subscription_id)
             found["cancel_at_period_end"] = True
             return dict(found)
 
@@ -210,6 +211,10 @@ class LocalGateway:
             events.append(_event("customer.subscription.created", subscription, now))
             events.append(_event("invoice.paid" if outcome == "paid" else "invoice.payment_failed", invoice, now))
             return events
+
+
+def _no_subscription(subscription_id: str) -> DependencyUnavailable:
+    return DependencyUnavailable(f"payments: no such subscription {subscription_id}", code="payments_unavailable")
 
 
 def _event(event_type: str, obj: dict[str, Any], now: int) -> dict[str, Any]:

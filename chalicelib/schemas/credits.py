@@ -9,17 +9,19 @@ from pydantic import ConfigDict, Field
 from chalicelib.pagination import PageQuery
 from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[a-z0-9][a-z0-9-]*$"}
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class CheckoutIn(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"packageId": "seeker"}]})
-    package_id: str = Field(description="a credit package id from GET /catalog (creditPackages)", **_ID)
+    package_id: str = Field(description="a credit package id from GET /catalog (creditPackages)",
+                            min_length=1, max_length=64, pattern=_ID_PATTERN)
 
 
 class SubscribeIn(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"planId": "monthly-60"}]})
-    plan_id: str = Field(description="a plan id from GET /catalog (subscriptionPlans)", **_ID)
+    plan_id: str = Field(description="a plan id from GET /catalog (subscriptionPlans)",
+                         min_length=1, max_length=64, pattern=_ID_PATTERN)
 
 
 class CheckoutOut(ApiModel):

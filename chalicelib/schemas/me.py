@@ -86,11 +86,15 @@ class PreferencesOut(Preferences):
 class Credits(ApiModel):
     available: int = Field(description="credits the user can spend now")
     held: int = Field(description="credits held for requested readings")
+    earnings: int = Field(default=0, description="a reader's earnings, net of the platform fee")
+    owed: int = Field(default=0, description="credits owed after a refund or chargeback of spent credits")
 
 
 class MeFlags(ApiModel):
     age_verified: bool
     suspended: bool
+    payment_restricted: bool = Field(default=False, description="true while credits are owed: no new readings "
+                                                                "until the next purchase settles it")
     is_reader: bool
     is_admin: bool
 

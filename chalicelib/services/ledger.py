@@ -153,7 +153,7 @@ def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
     tx.save(entry, condition=LedgerEntry.entry_id.does_not_exist(), label="ledger:entry")
     for user_id, changes in movement.user_changes().items():
         actions = []
-        condition = User.user_id.exists()
+        condition: Any = User.user_id.exists()
         for kind, delta in changes.items():
             attribute = USER_ACCOUNT_FIELDS[kind]
             actions.append(attribute.add(delta))
@@ -169,11 +169,11 @@ def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
                                memo=movement.memo),
                     condition=LedgerLine.owner.does_not_exist(), label="ledger:line")
     for account, delta in movement.system_changes().items():
-        condition = None
+        floor: Any = None
         if delta < 0 and account not in UNBOUNDED:
-            condition = SystemAccount.balance >= -delta
+            floor = SystemAccount.balance >= -delta
         tx.update(SystemAccount(account=account, shard=movement.shard), actions=[SystemAccount.balance.add(delta)],
-                  condition=condition, label=f"ledger:account:{account}")
+                  condition=floor, label=f"ledger:account:{account}")
 
 
 def commit(movement: Movement, extra: ExtraOps | None = None) -> bool:
@@ -200,7 +200,7 @@ def commit(movement: Movement, extra: ExtraOps | None = None) -> bool:
                 raise LedgerRejected(failed) from exc
             if not Transaction.conflicted(exc) or attempt == MAX_ATTEMPTS - 1:
                 raise
-            time.sleep(random.uniform(0.01, 0.05) * (2 ** attempt))
+            time.sleep(random.uniform(0.01, 0.05) * (2 ** attempt))  # noqa: S311 - jitter, not crypto
     raise AssertionError("unreachable")
 
 
@@ -209,7 +209,7 @@ def _commit_user_movement(movement: Movement, user_id: str, extra: ExtraOps | No
         return commit(movement, extra)
     except LedgerRejected as exc:
         if f"ledger:user:{user_id}" in exc.labels:
-            raise InsufficientCredits() from exc
+            raise InsufficientCredits("not enough credits available", details={"userId": user_id}) from exc
         raise
 
 
@@ -244,7 +244,7 @@ def grant(user_id: str, credits: int, *, source: str, entry_id: str, ref: str | 
             if f"ledger:user:{user_id}" not in exc.labels:
                 raise
             # The receivable or balance changed since the read: compute again.
-    raise BusinessRuleViolation("ledger_busy", "the account changed too often; try again")
+    raise BusinessRuleViolation("the account changed too often; try again", code="ledger_busy")
 
 
 def hold(user_id: str, amount: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
@@ -331,7 +331,7 @@ def reverse(user_id: str, credits: int, *, entry_id: str, ref: str | None = None
         except LedgerRejected as exc:
             if f"ledger:user:{user_id}" not in exc.labels:
                 raise
-    raise BusinessRuleViolation("ledger_busy", "the account changed too often; try again")
+    raise BusinessRuleViolation("the account changed too often; try again", code="ledger_busy")
 
 
 def _positive(amount: int) -> None:

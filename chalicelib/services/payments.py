@@ -123,7 +123,7 @@ def current_subscription(user_id: str) -> Subscription | None:
 def latest_subscription(user_id: str) -> Subscription | None:
     found = subscriptions_of(user_id)
     current = [s for s in found if s.status in CURRENT_STATES]
-    return (current or found or [None])[0]
+    return (current or found)[0] if (current or found) else None
 
 
 def cancel_subscription(user_id: str) -> Subscription:
@@ -163,7 +163,7 @@ def apply_subscription(obj: dict[str, Any]) -> Subscription | None:
     start, end = _period(obj)
     now = iso(utcnow())
     record = Subscription(user_id=user_id, subscription_id=obj["id"])
-    actions = [
+    actions: list[Any] = [
         Subscription.plan_id.set(plan_id),
         Subscription.status.set(str(obj.get("status") or "incomplete")),
         Subscription.cancel_at_period_end.set(bool(obj.get("cancel_at_period_end"))),
@@ -308,15 +308,18 @@ def _invoice_paid(invoice: dict[str, Any]) -> None:
         expire = unused - carried
         now = iso(utcnow())
 
-        def extra(tx: Transaction, bucket: int = bucket, carried: int = carried, now: str = now) -> None:
+        def extra(tx: Transaction, current: Subscription = current, bucket: int = bucket, carried: int = carried,
+                  expire: int = expire, now: str = now) -> None:
             condition = (Subscription.bucket == bucket) if current.bucket is not None else \
                 Subscription.bucket.does_not_exist()
             tx.update(Subscription(user_id=record.user_id, subscription_id=record.subscription_id),
-                      actions=[Subscription.bucket.set(carried + included), Subscription.last_invoice_id.set(invoice_id),
+                      actions=[Subscription.bucket.set(carried + included),
+                               Subscription.last_invoice_id.set(invoice_id),
                                Subscription.credits_granted.add(included)],
                       condition=condition, label="subscription")
             tx.save(Purchase(payment_key=payment_key, user_id=record.user_id, credits=included,
-                             amount=int(invoice.get("amount_paid") or 0), currency=str(invoice.get("currency") or "usd"),
+                             amount=int(invoice.get("amount_paid") or 0),
+                             currency=str(invoice.get("currency") or "usd"),
                              source="invoice", source_id=invoice_id, grant_entry_id=f"subscription:{invoice_id}",
                              created_at=now),
                     condition=Purchase.payment_key.does_not_exist(), label="purchase")
@@ -388,7 +391,8 @@ def _take_back(purchase: Purchase, amount: int, *, entry_id: str, kind: str, mem
         if credits <= 0:
             return
 
-        def extra(tx: Transaction, credits: int = credits, reversed_so_far: int = reversed_so_far) -> None:
+        def extra(tx: Transaction, current: Purchase = current, credits: int = credits,
+                  reversed_so_far: int = reversed_so_far) -> None:
             tx.update(Purchase(payment_key=current.payment_key),
                       actions=[Purchase.reversed_credits.set(reversed_so_far + credits)],
                       condition=Purchase.reversed_credits == reversed_so_far if current.reversed_credits is not None

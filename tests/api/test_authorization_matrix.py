@@ -45,6 +45,8 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "timeSpanId": PathFixture(lambda world: "30-min"),
     "packageId": PathFixture(lambda world: "starter"),
     "planId": PathFixture(lambda world: "monthly-60"),
+    # Local checkout sessions: public (the stand-in for Stripe's hosted page); unknown -> 404.
+    "sessionId": PathFixture(lambda world: "cs_local_unknown"),
 }
 
 CALLERS = ["anonymous", "client_a", "client_b", "reader", "pending_reader", "suspended", "admin"]

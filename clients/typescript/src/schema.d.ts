@@ -300,6 +300,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's balance and ledger history, newest first
+         * @description The balance comes from the caller's account (no summing); the history is one Query
+         *     over the caller's ledger lines, paginated with ``cursor``.
+         */
+        get: operations["get_credits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/credits/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Buy a credit package: creates a Stripe Checkout Session and returns its URL
+         * @description Credits are granted when Stripe reports the payment (webhook), not on return to the
+         *     success URL. Send an ``Idempotency-Key`` header so a retried or double-clicked request
+         *     returns the same Checkout Session.
+         */
+        post: operations["post_checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/docs": {
         parameters: {
             query?: never;
@@ -348,6 +391,31 @@ export interface paths {
         get: operations["get_health"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/local/checkout/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local stack only: the stand-in for Stripe's Checkout page
+         * @description 404 outside the local stack (where Checkout is Stripe's own page).
+         */
+        get: operations["local_checkout_page"];
+        put?: never;
+        /**
+         * Local stack only: pay (or fail) a checkout session; delivers signed Stripe events
+         * @description The events go through the real webhook path (signature, record, outbox); the local
+         *     workers then grant the credits within a second or two. 409 when already completed.
+         */
+        post: operations["local_checkout_complete"];
         delete?: never;
         options?: never;
         head?: never;
@@ -637,6 +705,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe to a plan: Stripe Checkout in subscription mode
+         * @description 409 already_subscribed while a subscription is active, trialing or past due. Each
+         *     paid invoice grants the plan's credits once; unused ones roll over up to the plan's cap.
+         */
+        post: operations["post_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's subscription (current one, else the latest; null if none) */
+        get: operations["get_my_subscription"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel the subscription at the end of the paid period
+         * @description Idempotent: cancelling again answers the same. The period's credits stay; no refund.
+         */
+        delete: operations["cancel_my_subscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/clerk": {
         parameters: {
             query?: never;
@@ -654,6 +764,29 @@ export interface paths {
          *     other event types are acknowledged and ignored.
          */
         post: operations["clerk_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe events (signed): checkout, invoices, subscriptions, refunds, disputes
+         * @description Verifies ``Stripe-Signature`` over the raw body (300 s tolerance either way; any
+         *     ``v1`` may match); a bad signature is a 400 and nothing is recorded. The event id is
+         *     recorded permanently and the event queued in one transaction: a replay answers
+         *     ``duplicate: true`` and does nothing; a failure to record is a 503 so Stripe retries.
+         */
+        post: operations["stripe_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1477,6 +1610,34 @@ export interface components {
              */
             timeframe?: ("this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total") | null;
         };
+        /** BalanceOut */
+        BalanceOut: {
+            /**
+             * Available
+             * @description credits the user can spend
+             */
+            available: number;
+            /**
+             * Earnings
+             * @description a reader's earnings, net of the platform fee (0 for clients)
+             */
+            earnings: number;
+            /**
+             * Held
+             * @description credits held for requested readings
+             */
+            held: number;
+            /**
+             * Owed
+             * @description credits owed after a refund or chargeback of credits already spent
+             */
+            owed: number;
+            /**
+             * Restricted
+             * @description true while something is owed: no new readings until settled (the next purchase pays it down first)
+             */
+            restricted: boolean;
+        };
         /** CardStats */
         CardStats: {
             /** Averagerating */
@@ -1555,6 +1716,52 @@ export interface components {
              * @default null
              */
             position?: number | null;
+        };
+        /**
+         * CheckoutIn
+         * @example {
+         *       "packageId": "seeker"
+         *     }
+         */
+        CheckoutIn: {
+            /**
+             * Packageid
+             * @description a credit package id from GET /catalog (creditPackages)
+             */
+            packageId: string;
+        };
+        /** CheckoutOut */
+        CheckoutOut: {
+            /**
+             * Amount
+             * @description price in minor units (cents)
+             */
+            amount: number;
+            /**
+             * Checkouturl
+             * @description send the browser here (Stripe Checkout; locally, the local payment page)
+             */
+            checkoutUrl: string;
+            /**
+             * Credits
+             * @description credits the package grants once paid
+             * @default null
+             */
+            credits?: number | null;
+            /** Currency */
+            currency: string;
+            /**
+             * Packageid
+             * @default null
+             */
+            packageId?: string | null;
+            /**
+             * Planid
+             * @default null
+             */
+            planId?: string | null;
+            /** Sessionid */
+            sessionId: string;
         };
         /** ClerkWebhookAck */
         ClerkWebhookAck: {
@@ -1732,10 +1939,32 @@ export interface components {
              */
             available: number;
             /**
+             * Earnings
+             * @description a reader's earnings, net of the platform fee
+             * @default 0
+             */
+            earnings?: number;
+            /**
              * Held
              * @description credits held for requested readings
              */
             held: number;
+            /**
+             * Owed
+             * @description credits owed after a refund or chargeback of spent credits
+             * @default 0
+             */
+            owed?: number;
+        };
+        /** CreditsOut */
+        CreditsOut: {
+            balance: components["schemas"]["BalanceOut"];
+            /**
+             * Data
+             * @description ledger history, newest first
+             */
+            data: components["schemas"]["LedgerLineOut"][];
+            pagination: components["schemas"]["PageInfo"];
         };
         /**
          * DeclineIn
@@ -1749,6 +1978,15 @@ export interface components {
              * @description shown to the applicant
              */
             reason: string;
+        };
+        /** DeliveredEvent */
+        DeliveredEvent: {
+            /** Duplicate */
+            duplicate: boolean;
+            /** Eventid */
+            eventId: string;
+            /** Type */
+            type: string;
         };
         /** DependencyCheck */
         DependencyCheck: {
@@ -1809,6 +2047,62 @@ export interface components {
              */
             status: "ok" | "degraded";
         };
+        /** LedgerLineOut */
+        LedgerLineOut: {
+            /**
+             * Changes
+             * @description signed change per account of the user: available, held, earnings, owed
+             */
+            changes: {
+                [key: string]: number;
+            };
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /** Entryid */
+            entryId: string;
+            /**
+             * Kind
+             * @description grant.purchase, grant.subscription, grant.promotion, hold, release, capture, payout, refund, reversal, chargeback
+             */
+            kind: string;
+            /**
+             * Reference
+             * @description the reading, checkout session or subscription
+             * @default null
+             */
+            reference?: string | null;
+        };
+        /**
+         * LocalCheckoutIn
+         * @example {
+         *       "outcome": "paid"
+         *     }
+         */
+        LocalCheckoutIn: {
+            /**
+             * Outcome
+             * @description paid: the card succeeds; failed: the payment fails
+             * @enum {string}
+             */
+            outcome: "paid" | "failed";
+        };
+        /** LocalCheckoutOut */
+        LocalCheckoutOut: {
+            /**
+             * Events
+             * @description Stripe-format events signed and delivered to POST /webhooks/stripe
+             */
+            events: components["schemas"]["DeliveredEvent"][];
+            /** Outcome */
+            outcome: string;
+            /** Sessionid */
+            sessionId: string;
+        };
         /** MeFlags */
         MeFlags: {
             /** Ageverified */
@@ -1817,6 +2111,12 @@ export interface components {
             isAdmin: boolean;
             /** Isreader */
             isReader: boolean;
+            /**
+             * Paymentrestricted
+             * @description true while credits are owed: no new readings until the next purchase settles it
+             * @default false
+             */
+            paymentRestricted?: boolean;
             /** Suspended */
             suspended: boolean;
         };
@@ -2594,6 +2894,81 @@ export interface components {
             id: string;
             /** Rating */
             rating: number;
+        };
+        /** StripeWebhookAck */
+        StripeWebhookAck: {
+            /**
+             * Duplicate
+             * @description this event id was already recorded: nothing done again
+             */
+            duplicate: boolean;
+            /**
+             * Handled
+             * @description false for event types we do not use (acknowledged, ignored)
+             */
+            handled: boolean;
+            /**
+             * Received
+             * @default true
+             */
+            received?: boolean;
+        };
+        /**
+         * SubscribeIn
+         * @example {
+         *       "planId": "monthly-60"
+         *     }
+         */
+        SubscribeIn: {
+            /**
+             * Planid
+             * @description a plan id from GET /catalog (subscriptionPlans)
+             */
+            planId: string;
+        };
+        /** SubscriptionMeOut */
+        SubscriptionMeOut: {
+            /** @description the current subscription, else the latest, else null */
+            subscription: components["schemas"]["SubscriptionOut"] | null;
+        };
+        /** SubscriptionOut */
+        SubscriptionOut: {
+            /** Cancelatperiodend */
+            cancelAtPeriodEnd: boolean;
+            /**
+             * Canceledat
+             * @default null
+             */
+            canceledAt?: string | null;
+            /**
+             * Creditsgranted
+             * @description subscription credits granted so far
+             */
+            creditsGranted: number;
+            /**
+             * Currentperiodend
+             * @default null
+             */
+            currentPeriodEnd?: string | null;
+            /**
+             * Currentperiodstart
+             * @default null
+             */
+            currentPeriodStart?: string | null;
+            /** Planid */
+            planId: string;
+            /**
+             * Rollovercredits
+             * @description unused subscription credits carried into the next period (up to the plan's rollover cap)
+             */
+            rolloverCredits: number;
+            /**
+             * Status
+             * @description Stripe's status: trialing, active, past_due, canceled, unpaid, incomplete...
+             */
+            status: string;
+            /** Subscriptionid */
+            subscriptionId: string;
         };
         /** SubscriptionPlan */
         SubscriptionPlan: {
@@ -5512,6 +5887,163 @@ export interface operations {
             };
         };
     };
+    get_credits: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_checkout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_docs: {
         parameters: {
             query?: never;
@@ -5610,6 +6142,126 @@ export interface operations {
             };
             /** @description A dependency is unreachable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_checkout_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_checkout_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalCheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalCheckoutOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6872,6 +7524,223 @@ export interface operations {
             };
         };
     };
+    post_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscribeIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_my_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionMeOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    cancel_my_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     clerk_webhook: {
         parameters: {
             query?: never;
@@ -6910,6 +7779,62 @@ export interface operations {
             };
             /** @description Bug; the body carries the request id */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    stripe_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeWebhookAck"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
