@@ -7,9 +7,9 @@ the same map ``make run`` writes to ``.local/dev-tokens.json``.
 Import this module only after the environment is configured (tools.local_env.configure,
 or the test conftest): chalicelib reads its settings at import, so it is imported lazily.
 
-The clients' starting credits are written straight onto their User items: demo data
-only. Real balances move through the ledger (DESIGN.md); once the ledger service exists,
-this should grant the demo credits through it so the books still sum to zero.
+The clients' starting credits are a promotion granted through the ledger (entry
+``demo-credits:<user>``, applied once however often the seed runs), so the books sum to
+zero from the first request and ``make ledger-check`` passes on a fresh stack.
 """
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
     from chalicelib.models.base import iso, utcnow
     from chalicelib.models.readers import ReaderProfile
     from chalicelib.models.users import User
-    from chalicelib.services import catalog
+    from chalicelib.services import catalog, ledger
     from chalicelib.services.catalog_defaults import default_items
 
     catalog.upsert(default_items())
@@ -261,12 +261,15 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
     for index, (handle, name, role) in enumerate(demo_users()):
         created = iso(now - timedelta(days=500 - index))
         users.append(User(user_id=user_id(handle), email=f"{handle}@{EMAIL_DOMAIN}", display_name=name, role=role,
-                          status="active", created_at=created, updated_at=created,
-                          credits_available=DEMO_CREDITS if handle.startswith("client") else 0, credits_held=0))
+                          status="active", created_at=created, updated_at=created))
     profiles = [_reader_profile(reader, index, now, pending=False) for index, reader in enumerate(READERS)]
     profiles.append(_reader_profile(APPLICANT, len(READERS), now, pending=True))
     _create_missing(User, users, lambda u: u.user_id)
     _create_missing(ReaderProfile, profiles, lambda p: p.reader_id)
+    for handle, _name, _role in demo_users():
+        if handle.startswith("client"):
+            ledger.grant(user_id(handle), DEMO_CREDITS, source="promotion", entry_id=f"demo-credits:{user_id(handle)}",
+                         memo="Welcome credits (demo)")
     return {handle: {"userId": user_id(handle), "role": role,
                      "token": issuer.token(user_id(handle), ttl_s=token_ttl_s, email=f"{handle}@{EMAIL_DOMAIN}",
                                            name=name)}

@@ -133,6 +133,34 @@ def test_an_outbox_event_is_relayed_by_the_stream_poller_and_consumed(runner: Ru
     assert runner.stderr().count(consumed) == before + 1
 
 
+def test_buying_credits_on_the_local_checkout_page_grants_them_through_the_webhook(runner: Runner) -> None:
+    """make run's payments: checkout URL -> local page -> signed Stripe events -> webhook ->
+    outbox -> worker -> ledger grant; then the ledger check of the running stack passes."""
+    token = runner.tokens()["client3"]["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    before = requests.get(f"{runner.url}/credits", headers=auth, timeout=10).json()["balance"]["available"]
+    checkout = requests.post(f"{runner.url}/credits/checkout", json={"packageId": "starter"},
+                             headers={**auth, "Idempotency-Key": "e2e-starter"}, timeout=10)
+    assert checkout.status_code == 201, checkout.text
+    url = checkout.json()["checkoutUrl"]
+    assert url.startswith(runner.url + "/local/checkout/")
+    page = requests.get(url, timeout=10)
+    assert page.status_code == 200 and "Local checkout" in page.text and "Starter" in page.text
+    paid = requests.post(url, json={"outcome": "paid"}, timeout=10)
+    assert paid.status_code == 200, paid.text
+    deadline = time.monotonic() + 15  # the workers poll the stream and the queue
+    available = before
+    while available == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        available = requests.get(f"{runner.url}/credits", headers=auth, timeout=10).json()["balance"]["available"]
+    assert available == before + 30
+    check = subprocess.run(
+        [sys.executable, "-m", "tools.ledger_check", "--aws-port", str(runner.aws_port),
+         "--state-dir", str(runner.state_dir)],
+        cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert check.returncode == 0 and ": OK" in check.stdout, check.stdout + check.stderr
+
+
 def test_taken_ports_give_one_line_and_exit_1(runner: Runner, tmp_path: Path) -> None:
     for port, aws_port, variable in ((runner.port, free_port(), "PORT"), (free_port(), runner.aws_port, "AWS_PORT")):
         second = subprocess.run(
@@ -174,6 +202,12 @@ def test_seed_is_idempotent_and_respects_the_reader_limits(aws: None, issuer: An
     assert {h: (v["userId"], v["role"]) for h, v in first.items()} == {
         h: (v["userId"], v["role"]) for h, v in second.items()}
     assert {u.user_id: u.updated_at for u in User.scan()} == before
+    # The demo credits are a promotion through the ledger, granted once however often it runs.
+    from chalicelib.services import ledger_check
+
+    clients = [u for u in User.scan() if u.role == "client" and u.user_id.startswith("user_demo_client")]
+    assert clients and all(int(u.credits_available) == 120 for u in clients)
+    assert ledger_check.run().ok
 
     roles = [u.role for u in User.scan()]
     assert (roles.count("admin"), roles.count("client"), roles.count("reader")) == (1, 4, 12)
