@@ -66,7 +66,11 @@ def run_scenario(scenario: Scenario, issuer: Any, runs: int, max_seconds: float)
 
     result = ScenarioResult(scenario)
 
+    counter = iter(range(1 << 30))
+
     def call(harness: Harness) -> Any:
+        if scenario.operation is not None:
+            return scenario.operation(harness, next(counter))
         return harness.request(scenario.method, scenario.path, as_user=scenario.as_user, body=scenario.body,
                                headers=scenario.headers)
 

@@ -53,6 +53,10 @@ class Scenario:
     dynamodb_target: int | None = None  # when set, a request over it is flagged in the table
     status: int = 200  # the expected response status; anything else marks the row as an error
     headers: dict[str, str] = field(default_factory=dict)
+    # Instead of method/path: ``operation(harness, n)`` is timed (n counts the calls from 0), for
+    # service operations with no route of their own (ledger holds, captures) or requests that
+    # must differ each time (a fresh signed webhook event). Returns something with status_code.
+    operation: Callable[[Harness, int], Any] | None = None
 
 
 # --- setup functions -------------------------------------------------------------------------
@@ -106,6 +110,57 @@ def approved_reader(harness: Harness, scenario: Scenario) -> None:
     ).save()
 
 
+class Done:
+    status_code = 200
+
+
+BENCH_BUYER = "user_bench_buyer"
+
+
+def funded_user(harness: Harness, scenario: Scenario) -> None:
+    """A client with a large balance, and the same amount already held (for captures)."""
+    from chalicelib.models.base import iso, utcnow
+    from chalicelib.models.users import User
+    from chalicelib.services import ledger
+
+    now = iso(utcnow())
+    User(user_id=BENCH_BUYER, role="client", status="active", created_at=now, updated_at=now).save()
+    ledger.grant(BENCH_BUYER, 2_000_000, source="promotion", entry_id="bench:grant")
+    ledger.hold(BENCH_BUYER, 1_000_000, entry_id="bench:hold")
+
+
+def ledger_hold(harness: Harness, n: int) -> Done:
+    from chalicelib.services import ledger
+
+    ledger.hold(BENCH_BUYER, 1, entry_id=f"bench:hold:{n}", ref=f"reading_{n}")
+    return Done()
+
+
+def ledger_capture(harness: Harness, n: int) -> Done:
+    from chalicelib.services import ledger
+
+    ledger.capture(BENCH_BUYER, 1, entry_id=f"bench:capture:{n}", ref=f"reading_{n}")
+    return Done()
+
+
+def stripe_webhook(harness: Harness, n: int) -> Any:
+    """A new, correctly signed checkout.session.completed each time (verify, record, enqueue)."""
+    import time as _time
+
+    from chalicelib.config import get_settings
+    from chalicelib.integrations import stripe_signature
+
+    event = {"id": f"evt_bench_{n}", "object": "event", "type": "checkout.session.completed", "created": 0,
+             "data": {"object": {"id": f"cs_bench_{n}", "object": "checkout.session", "mode": "payment",
+                                 "payment_status": "paid", "payment_intent": f"pi_bench_{n}", "amount_total": 1799,
+                                 "currency": "usd", "metadata": {"userId": BENCH_BUYER, "kind": "credits",
+                                                                 "packageId": "seeker", "credits": "60"}}}}
+    body = json.dumps(event).encode()
+    header = stripe_signature.header(get_settings().stripe_webhook_secret, int(_time.time()), body)
+    return harness.client.http.request(method="POST", path="/webhooks/stripe", body=body,
+                                       headers={"Content-Type": "application/json", "Stripe-Signature": header})
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 PREFERENCES = {
@@ -129,4 +184,12 @@ SCENARIOS: list[Scenario] = [
              target="1 DescribeTable per table, 1 SQS, 1 S3"),
     Scenario("GET /readers/{readerId}", "GET", f"/readers/{BENCH_READER}", setup=approved_reader,
              target="<= 2 DynamoDB calls (profile GetItem + the reader's privacy GetItem)", dynamodb_target=2),
+    Scenario("ledger hold (service)", "-", "ledger.hold", setup=funded_user, operation=ledger_hold,
+             target="1 TransactWriteItems, no read", dynamodb_target=1),
+    Scenario("ledger capture (service)", "-", "ledger.capture", setup=funded_user, operation=ledger_capture,
+             target="1 TransactWriteItems, no read", dynamodb_target=1),
+    Scenario("POST /webhooks/stripe", "POST", "/webhooks/stripe", setup=funded_user, operation=stripe_webhook,
+             target="1 TransactWriteItems (event record + outbox)", dynamodb_target=1),
+    Scenario("GET /credits", "GET", "/credits", as_user=BENCH_BUYER, setup=funded_user,
+             target="2 DynamoDB calls (auth GetItem + history Query)", dynamodb_target=2),
 ]
