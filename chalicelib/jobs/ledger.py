@@ -14,7 +14,8 @@ ledger_jobs = Blueprint(__name__)
 
 @ledger_jobs.schedule("rate(1 day)", name="ledger_check")
 def ledger_check_job(event: Any) -> dict[str, Any]:
-    """Logs the report; any difference is an ERROR line (alarmed in infra)."""
+    """Logs the report. Any difference is an ERROR line and fails the invocation, which the
+    ``<prefix>-ledger-check-failed`` alarm (infra/resources.json) reports."""
     report = ledger_check.run()
     summary = {"ok": report.ok, "entries": report.entries, "accounts": report.accounts,
                "totalBalance": report.total_balance, "differences": report.differences[:50],
@@ -23,4 +24,11 @@ def ledger_check_job(event: Any) -> dict[str, Any]:
         logger.info("ledger check passed", extra=summary)
     else:
         logger.error("ledger check found differences", extra=summary)
+        raise LedgerOutOfBalance(f"ledger check: {len(report.differences)} account(s) differ, "
+                                 f"{len(report.unbalanced_entries)} unbalanced entr(ies), "
+                                 f"total {report.total_balance}")
     return summary
+
+
+class LedgerOutOfBalance(RuntimeError):
+    """The books do not balance: a bug to investigate, never to auto-correct."""
