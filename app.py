@@ -13,11 +13,13 @@ from chalicelib.handlers.onboarding import onboarding_api
 from chalicelib.handlers.platform import platform_api
 from chalicelib.handlers.reader_applications import reader_applications_api
 from chalicelib.handlers.readers import readers_api
+from chalicelib.handlers.readings import readings_api
 from chalicelib.jobs.events import events_jobs
 from chalicelib.jobs.ledger import ledger_jobs
 from chalicelib.jobs.media import media_jobs
 from chalicelib.jobs.outbox import outbox_jobs
 from chalicelib.jobs.presence import presence_jobs
+from chalicelib.jobs.readings import readings_jobs
 from chalicelib.services.users import principal_from_claims
 
 app = Chalice(app_name="auralumic")
@@ -42,10 +44,12 @@ for blueprint in (
     admin_catalog_api,
     media_api,
     credits_api,
+    readings_api,
     outbox_jobs,
     events_jobs,
     presence_jobs,
     media_jobs,
     ledger_jobs,
+    readings_jobs,
 ):
     app.register_blueprint(blueprint)

@@ -40,6 +40,7 @@ def variables(keys_dir: Path) -> dict[str, str]:
         "CURSOR_SECRET": "bench-cursor-secret",
         "CLERK_WEBHOOK_SECRET": "whsec_YmVuY2gtb25seS1jbGVyay13ZWJob29rLWtleQ==",
         "STRIPE_SECRET_KEY": "local",
+        "LIVE_SESSIONS": "local",
         "STRIPE_WEBHOOK_SECRET": "whsec_bench_only_stripe_signing_secret",
         "CORS_ALLOW_ORIGIN": AZP,
         "POWERTOOLS_LOG_LEVEL": "WARNING",

@@ -34,6 +34,13 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"setting {name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigError(f"setting {name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _webhook_secret(name: str) -> str:
     """A Svix/Standard Webhooks secret: ``whsec_`` followed by base64 key bytes."""
     value = _required(name)
@@ -77,6 +84,7 @@ class Settings:
     # the reader_presence job (runs every minute). Clients should heartbeat about every 60 s.
     reader_presence_timeout_s: int = 300
     platform_fee_percent: int = 20  # the platform's share of a completed reading's price
+    live_sessions: str = "chime"  # chime (Amazon Chime SDK Meetings) | local (the stand-in)
 
     # Resource names derive from the prefix; infra/resources.json builds the same names.
     def table_name(self, short: str) -> str:
@@ -133,4 +141,6 @@ def get_settings() -> Settings:
         app_base_url=(os.environ.get("APP_BASE_URL", "").strip() or _required("CORS_ALLOW_ORIGIN")).rstrip("/"),
         api_base_url=os.environ.get("API_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000",
         platform_fee_percent=fee_percent,
+        live_sessions=_choice("LIVE_SESSIONS", ("chime", "local"),
+                              "local" if os.environ.get("STAGE", "").strip() == "local" else "chime"),
     )

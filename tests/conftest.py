@@ -43,6 +43,7 @@ os.environ.update({
     "STRIPE_SECRET_KEY": "local",
     "STRIPE_WEBHOOK_SECRET": "whsec_test_only_stripe_signing_secret",
     "API_BASE_URL": "http://api.test.auralumic.example",
+    "LIVE_SESSIONS": "local",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_NAMESPACE": "auralumic-test",
     # botocore would route ARN-addressed calls (DynamoDB streams) to account-based hosts

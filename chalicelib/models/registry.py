@@ -10,10 +10,11 @@ from chalicelib.models.catalog import CatalogItem
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, SystemAccount
 from chalicelib.models.outbox import OutboxEvent
 from chalicelib.models.readers import ReaderProfile
+from chalicelib.models.readings import Reading, ReadingSlot, Review
 from chalicelib.models.users import User
 from chalicelib.models.webhooks import ProcessedWebhook
 
 ALL_MODELS: list[type[Model]] = [
     User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
-    LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription,
+    LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
 ]

@@ -10,7 +10,8 @@ from typing import Any
 
 
 def slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
+    """"Love & Relationships" -> "love-relationships" (runs of other characters -> one dash)."""
+    return "-".join(part for part in "".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 
 
 TOPICS = ["Career & Work", "Lost & Seeking", "Love & Relationships", "Past Life", "Life Path", "Future Life"]

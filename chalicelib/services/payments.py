@@ -310,8 +310,10 @@ def _invoice_paid(invoice: dict[str, Any]) -> None:
 
         def extra(tx: Transaction, current: Subscription = current, bucket: int = bucket, carried: int = carried,
                   expire: int = expire, now: str = now) -> None:
-            condition = (Subscription.bucket == bucket) if current.bucket is not None else \
-                Subscription.bucket.does_not_exist()
+            # A record written only by apply_subscription has no bucket attribute, and the
+            # model reads the missing attribute as its default (0): accept either for 0.
+            condition = (Subscription.bucket == bucket) if bucket else \
+                (Subscription.bucket.does_not_exist() | (Subscription.bucket == 0))
             tx.update(Subscription(user_id=record.user_id, subscription_id=record.subscription_id),
                       actions=[Subscription.bucket.set(carried + included),
                                Subscription.last_invoice_id.set(invoice_id),

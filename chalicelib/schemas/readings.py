@@ -1,0 +1,216 @@
+"""Readings on the wire (the product's Reading, ReadingOption, Review, ReadingDelivery)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from chalicelib.pagination import PageQuery
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
+from chalicelib.schemas.readers import Line, OptionId, ReadingType, Text
+
+ReadingStatus = Literal["requested", "accepted", "declined", "in_progress", "completed", "disputed", "refunded",
+                        "cancelled", "expired"]
+Tab = Literal["requested", "accepted", "archived"]
+_USER_ID = r"^[A-Za-z0-9_-]{1,128}$"
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+_EXAMPLE: dict[str, Any] = {"readerId": "user_demo_reader1", "optionType": "phone_call", "duration": 30,
+            "scheduledAt": "2026-12-01T15:00:00Z"}
+
+
+class QuoteIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [dict(_EXAMPLE)]})  # type: ignore[dict-item]
+
+    reader_id: str = Field(pattern=_USER_ID)
+    option_type: ReadingType
+    option_id: OptionId | None = Field(default=None, description="one of the reader's options of that type; "
+                                                                 "default: the first active one")
+    duration: int = Field(ge=1, le=600, description="minutes: the duration of a catalog time span")
+    scheduled_at: AwareDatetime | None = Field(default=None, strict=False,
+                                               description="UTC start on a 5-minute boundary; omit for now "
+                                                           "(and always for a video message)")
+
+
+class ReadingIn(QuoteIn):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [  # type: ignore[dict-item]
+        {**_EXAMPLE, "topicId": "love-relationships", "question": "Will we move in together this year?"}]})
+
+    topic_id: str = Field(pattern=_SLUG, description="a topic id from GET /catalog")
+    question: Text | None = Field(default=None, max_length=1000,
+                                  description="required unless the topic is the general reading")
+
+
+class PriceOut(ApiModel):
+    rate: str = Field(description="credits per minute of the reader's option (decimal string)")
+    minutes: int
+    multiplier: str = Field(description="the time span's multiplier (decimal string)")
+    total: int = Field(description="ceil(rate x minutes x multiplier): the credits held at request")
+
+
+class OptionOut(ApiModel):
+    id: str | None = None
+    type: ReadingType
+    name: str | None = None
+    duration: int
+    price: int
+
+
+class QuoteOut(ApiModel):
+    reader_id: str
+    option: OptionOut
+    schedule: Literal["immediate", "scheduled"]
+    scheduled_start: str | None = None
+    scheduled_end: str | None = None
+    price: PriceOut
+    available: bool = Field(description="whether the reader can take it then")
+    reason: Literal["reader_offline", "outside_availability", "slot_taken"] | None = None
+
+
+class AttendeeOut(ApiModel):
+    attendee_id: str
+    join_token: str
+
+
+class DeliveryOut(ApiModel):
+    type: ReadingType
+    delivered_at: str | None = None
+    video_url: str | None = Field(default=None, description="a time-limited URL of the video message")
+    provider: str | None = Field(default=None, description="chime | local")
+    meeting_id: str | None = None
+    media_region: str | None = None
+    join_url: str | None = None
+    attendee: AttendeeOut | None = Field(default=None, description="the caller's own attendee (join token)")
+    created_at: str | None = None
+
+
+class ReviewOut(ApiModel):
+    id: str
+    rating: int
+    comment: str
+    created_at: str
+
+
+class DisputeOut(ApiModel):
+    reason: str
+    opened_at: str
+    status: Literal["open", "resolved"]
+    outcome: Literal["full_refund", "partial_refund", "reject"] | None = None
+    refunded: int | None = None
+    note: str | None = None
+    resolved_at: str | None = None
+
+
+class ReadingOut(ApiModel):
+    id: str
+    client_id: str
+    reader_id: str
+    status: ReadingStatus
+    topic_id: str
+    topic: str
+    question: str | None = None
+    reading_option: OptionOut
+    duration: int
+    pricing: PriceOut
+    credits_cost: int
+    schedule: Literal["immediate", "scheduled"]
+    scheduled_start: str | None = None
+    scheduled_end: str | None = None
+    respond_by: str | None = Field(default=None, description="an unanswered request expires then")
+    delivery_due_at: str | None = None
+    created_at: str
+    updated_at: str
+    accepted_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    closed_at: str | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
+    no_show: Literal["client", "reader"] | None = None
+    refunded_credits: int = 0
+    delivery: DeliveryOut | None = None
+    review: ReviewOut | None = None
+    dispute: DisputeOut | None = None
+    allowed_actions: list[str] = Field(description="what the caller may do next: accept, decline, cancel, start, "
+                                                   "complete, deliver, report_no_show, review, dispute, join, resolve")
+
+
+class ReadingPage(ApiModel):
+    data: list[ReadingOut]
+    pagination: PageInfo
+
+
+class ReadingsQuery(PageQuery):
+    as_: Literal["client", "reader"] = Field(default="client", alias="as", description="whose side to list")
+    tab: Tab = Field(default="requested", description="requested; accepted (accepted and in progress); archived")
+
+
+class ReasonIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
+        {"reason": "I am not available at that time, sorry."}]})
+    reason: Line = Field(min_length=3, max_length=500)
+
+
+class OptionalReasonIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{"reason": "Plans changed"}]})
+    reason: Line | None = Field(default=None, max_length=500)
+
+
+class DeliveryIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{}]})
+    upload_key: str | None = Field(default=None, max_length=1024,
+                                   description="video message: the key of the reader's upload (POST /media/uploads "
+                                               "with purpose video_message); omit for calls and live video")
+
+
+class ReviewIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
+        {"rating": 5, "comment": "Warm, precise and honest."}]})
+    rating: int = Field(ge=1, le=5)
+    comment: Text = Field(default="", max_length=2000)
+
+
+class ReaderReviewOut(ApiModel):
+    reading_id: str
+    rating: int
+    comment: str
+    client_name: str | None = None
+    topic: str | None = None
+    reading_type: str | None = None
+    created_at: str
+
+
+class ReaderReviewPage(ApiModel):
+    data: list[ReaderReviewOut]
+    pagination: PageInfo
+
+
+class ResolveIn(InputModel):
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
+        {"outcome": "partial_refund", "amount": 10, "note": "The call dropped twice."}]})
+    outcome: Literal["full_refund", "partial_refund", "reject"]
+    amount: int | None = Field(default=None, ge=1, description="credits, for a partial refund (<= the price)")
+    note: Line = Field(min_length=3, max_length=1000, description="why: both parties are told")
+
+
+def reading_document(reading: Any, user_id: str, role: str, allowed: list[str],
+                     delivery: dict[str, Any] | None) -> dict[str, Any]:
+    from chalicelib.services.readings import ledger_plain
+
+    def plain(value: Any) -> Any:
+        return ledger_plain(value) if value is not None else None
+
+    return {
+        "id": reading.reading_id, "clientId": reading.client_id, "readerId": reading.reader_id,
+        "status": reading.status, "topicId": reading.topic_id, "topic": reading.topic, "question": reading.question,
+        "readingOption": plain(reading.reading_option), "duration": int(reading.duration),
+        "pricing": plain(reading.pricing), "creditsCost": int(reading.credits_cost), "schedule": reading.schedule,
+        "scheduledStart": reading.scheduled_start, "scheduledEnd": reading.scheduled_end,
+        "respondBy": reading.respond_by, "deliveryDueAt": reading.delivery_due_at,
+        "createdAt": reading.created_at, "updatedAt": reading.updated_at, "acceptedAt": reading.accepted_at,
+        "startedAt": reading.started_at, "completedAt": reading.completed_at, "closedAt": reading.closed_at,
+        "closedBy": reading.closed_by, "closeReason": reading.close_reason, "noShow": reading.no_show,
+        "refundedCredits": int(reading.refunded or 0), "delivery": delivery, "review": plain(reading.review),
+        "dispute": plain(reading.dispute), "allowedActions": allowed,
+    }

@@ -1,0 +1,93 @@
+"""Prices and schedules of readings: pure functions, no storage.
+
+Pricing (DESIGN.md): a reader's option sets its rate (price / duration, credits per
+minute); the chosen time span's multiplier applies to the minutes booked;
+``cost = ceil(rate x minutes x multiplier)``, computed exactly (fractions, no floats).
+
+Availability: the reader's weekly schedule is in their own IANA timezone; a scheduled
+reading must fit inside one of that local day's windows, with DST applied by zoneinfo for
+the date in question. Bookings occupy whole 5-minute slots (``slot_starts``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SLOT_MINUTES = 5
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Price:
+    rate: Fraction  # credits per minute
+    minutes: int
+    multiplier: Fraction
+    total: int
+
+    def breakdown(self) -> dict[str, Any]:
+        return {"rate": _decimal_text(self.rate), "minutes": self.minutes,
+                "multiplier": _decimal_text(self.multiplier), "total": self.total}
+
+
+def _decimal_text(value: Fraction) -> str:
+    """A short exact-enough decimal for display (4 places, trailing zeros dropped)."""
+    text = f"{Decimal(value.numerator) / Decimal(value.denominator):.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def price(option: dict[str, Any], minutes: int, multiplier: str | float | int) -> Price:
+    rate = Fraction(int(option["price"]), int(option["duration"]))
+    factor = Fraction(Decimal(str(multiplier)))
+    total = math.ceil(rate * minutes * factor)
+    return Price(rate=rate, minutes=minutes, multiplier=factor, total=max(total, 1))
+
+
+def slot_starts(start: datetime, end: datetime) -> list[datetime]:
+    """The 5-minute slots [start, end) touches (start is on a slot boundary)."""
+    slots = []
+    moment = start
+    while moment < end:
+        slots.append(moment)
+        moment += timedelta(minutes=SLOT_MINUTES)
+    return slots
+
+
+def on_slot_boundary(moment: datetime) -> bool:
+    return moment.second == 0 and moment.microsecond == 0 and moment.minute % SLOT_MINUTES == 0
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def within_availability(availability: dict[str, Any] | None, start: datetime, end: datetime) -> bool:
+    """True when [start, end) lies inside one window of the reader's local schedule."""
+    if not availability or not availability.get("timezone"):
+        return False
+    try:
+        zone = ZoneInfo(str(availability["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = WEEKDAYS[local_start.weekday()]
+    # Wall-clock minutes of the local day (so a DST change inside the reading counts as the
+    # reader's clock shows it); a reading past local midnight fits no window.
+    begin = local_start.hour * 60 + local_start.minute
+    finish = (local_end.date() - local_start.date()).days * 1440 + local_end.hour * 60 + local_end.minute
+    for window in (availability.get("schedule") or {}).get(day) or []:
+        if _minutes(window["start"]) <= begin and finish <= _minutes(window["end"]):
+            return True
+    return False
+
+
+def utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("times must carry a timezone")
+    return moment.astimezone(UTC)
