@@ -58,7 +58,7 @@ def quote(ctx: RequestContext) -> dict:
        errors=(400, 403, 404, 409, 422), tags=_TAGS,
        summary="Request a reading: holds its price in the same transaction")
 def request_reading(ctx: RequestContext) -> Any:
-    """Needs the 18+ declaration (403 age_verification_required) and nothing owed (422
+    """Needs the 18+ declaration (422 age_verification_required) and nothing owed (422
     payment_restricted). Send ``Idempotency-Key``: a retry returns the same reading (200);
     the same key with a different body is 409 idempotency_key_reused. A scheduled time
     already booked with the reader is 409 slot_taken; too few credits 422

@@ -152,6 +152,10 @@ def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
     )
     tx.save(entry, condition=LedgerEntry.entry_id.does_not_exist(), label="ledger:entry")
     for user_id, changes in movement.user_changes().items():
+        if not changes:
+            # Postings that cancel out on this user (a subscription grant whose expiry equals
+            # it): nothing to update; an UpdateItem without actions is invalid.
+            continue
         actions = []
         condition: Any = User.user_id.exists()
         for kind, delta in changes.items():
@@ -163,11 +167,10 @@ def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
             elif delta < 0:
                 condition &= attribute >= -delta
         tx.update(User(user_id=user_id), actions=actions, condition=condition, label=f"ledger:user:{user_id}")
-        if changes:
-            tx.save(LedgerLine(owner=user_id, sk=f"{created_at}#{movement.entry_id}", entry_id=movement.entry_id,
-                               kind=movement.kind, created_at=created_at, changes=changes, ref=movement.ref,
-                               memo=movement.memo),
-                    condition=LedgerLine.owner.does_not_exist(), label="ledger:line")
+        tx.save(LedgerLine(owner=user_id, sk=f"{created_at}#{movement.entry_id}", entry_id=movement.entry_id,
+                           kind=movement.kind, created_at=created_at, changes=changes, ref=movement.ref,
+                           memo=movement.memo),
+                condition=LedgerLine.owner.does_not_exist(), label="ledger:line")
     for account, delta in movement.system_changes().items():
         floor: Any = None
         if delta < 0 and account not in UNBOUNDED:

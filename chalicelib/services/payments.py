@@ -385,11 +385,12 @@ def _credits_for(purchase: Purchase, amount: int) -> int:
     return total * amount // paid
 
 
-def _take_back(purchase: Purchase, amount: int, *, entry_id: str, kind: str, memo: str) -> None:
+def _take_back(purchase: Purchase, wanted: int, *, entry_id: str, kind: str, memo: str) -> None:
+    """Reverse ``wanted`` credits of the purchase (never more than it has left)."""
     for _ in range(ledger.MAX_ATTEMPTS):
         current = Purchase.get(purchase.payment_key, consistent_read=True)
         reversed_so_far = int(current.reversed_credits or 0)
-        credits = min(_credits_for(current, amount), int(current.credits) - reversed_so_far)
+        credits = min(wanted, int(current.credits) - reversed_so_far)
         if credits <= 0:
             return
 
@@ -434,10 +435,16 @@ def _charge_refunded(charge: dict[str, Any]) -> None:
     if purchase is None:
         logger.warning("refund of a charge we granted nothing for", extra={"chargeId": charge.get("id")})
         return
-    for refund in gateway().list_refunds(str(charge["id"])):
-        if refund.get("status") in ("succeeded", "pending", "requires_action"):
-            _take_back(purchase, int(refund.get("amount") or 0), entry_id=f"refund:{refund['id']}", kind="refund",
-                       memo=f"Refund {refund['id']}")
+    live = [refund for refund in gateway().list_refunds(str(charge["id"]))
+            if refund.get("status") in ("succeeded", "pending", "requires_action")]
+    # Each refund's credits are its step in the running total, oldest first, so refunds that
+    # add up to the whole price take back every credit (rounding each one down would not).
+    refunded_before = 0
+    for refund in sorted(live, key=lambda r: (int(r.get("created") or 0), str(r["id"]))):
+        refunded_after = refunded_before + int(refund.get("amount") or 0)
+        share = _credits_for(purchase, refunded_after) - _credits_for(purchase, refunded_before)
+        refunded_before = refunded_after
+        _take_back(purchase, share, entry_id=f"refund:{refund['id']}", kind="refund", memo=f"Refund {refund['id']}")
 
 
 def _refund_failed(refund: dict[str, Any]) -> None:
@@ -453,8 +460,8 @@ def _dispute_created(dispute: dict[str, Any]) -> None:
     if purchase is None:
         logger.warning("dispute on a charge we granted nothing for", extra={"disputeId": dispute.get("id")})
         return
-    _take_back(purchase, int(dispute.get("amount") or 0), entry_id=f"chargeback:{dispute['id']}", kind="chargeback",
-               memo=f"Chargeback {dispute['id']}")
+    _take_back(purchase, _credits_for(purchase, int(dispute.get("amount") or 0)),
+               entry_id=f"chargeback:{dispute['id']}", kind="chargeback", memo=f"Chargeback {dispute['id']}")
 
 
 def _dispute_closed(dispute: dict[str, Any]) -> None:

@@ -293,8 +293,8 @@ def request(client: User, *, reader_id: str, option_type: str, option_id: str | 
         if existing is not None:
             return _replay(existing, client.user_id, payload), False
     if client.age_verified_at is None:
-        raise Forbidden("confirm you are 18 or older before booking a reading (POST /me/age-verification)",
-                        code="age_verification_required")
+        raise BusinessRuleViolation("confirm you are 18 or older before booking a reading "
+                                    "(POST /me/age-verification)", code="age_verification_required")
     if int(client.credits_receivable or 0) < 0:
         raise BusinessRuleViolation("a refunded or disputed payment left credits owed; buy credits to settle it "
                                     "before booking", code="payment_restricted",
