@@ -21,6 +21,7 @@ from typing import Any
 from tools.local_issuer import LocalIssuer
 
 DEMO_CREDITS = 120
+DEMO_READING_CREDITS = 200  # covers the seeded readings, so each client keeps at least DEMO_CREDITS to try
 EMAIL_DOMAIN = "demo.auralumic.example"
 
 # handle, display name, role
@@ -261,7 +262,10 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
     for index, (handle, name, role) in enumerate(demo_users()):
         created = iso(now - timedelta(days=500 - index))
         users.append(User(user_id=user_id(handle), email=f"{handle}@{EMAIL_DOMAIN}", display_name=name, role=role,
-                          status="active", created_at=created, updated_at=created))
+                          status="active", created_at=created, updated_at=created,
+                          # Demo clients have declared they are 18+, so they can book right away.
+                          age_verified_at=created if role == "client" else None,
+                          age_verification_method="self_declared" if role == "client" else None))
     profiles = [_reader_profile(reader, index, now, pending=False) for index, reader in enumerate(READERS)]
     profiles.append(_reader_profile(APPLICANT, len(READERS), now, pending=True))
     _create_missing(User, users, lambda u: u.user_id)
@@ -270,7 +274,80 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
         if handle.startswith("client"):
             ledger.grant(user_id(handle), DEMO_CREDITS, source="promotion", entry_id=f"demo-credits:{user_id(handle)}",
                          memo="Welcome credits (demo)")
+            ledger.grant(user_id(handle), DEMO_READING_CREDITS, source="promotion",
+                         entry_id=f"demo-reading-credits:{user_id(handle)}", memo="Credits for the demo readings")
+    seed_readings(now)
     return {handle: {"userId": user_id(handle), "role": role,
                      "token": issuer.token(user_id(handle), ttl_s=token_ttl_s, email=f"{handle}@{EMAIL_DOMAIN}",
                                            name=name)}
             for handle, name, role in demo_users()}
+
+
+# (key, client, reader, type, story): a reading in every state between the demo users.
+DEMO_READINGS: list[tuple[str, str, str, str, str]] = [
+    ("requested", "client1", "reader5", "video_message", "requested"),
+    ("accepted", "client2", "reader5", "video_message", "accepted"),
+    ("in-progress", "client1", "reader1", "phone_call", "in_progress"),
+    ("declined", "client3", "reader5", "phone_call", "declined"),
+    ("cancelled", "client2", "reader1", "live_video", "cancelled"),
+    ("expired", "client3", "reader3", "phone_call", "expired"),
+    ("completed-1", "client1", "reader3", "phone_call", "completed:5"),
+    ("completed-2", "client2", "reader1", "phone_call", "completed:4"),
+    ("disputed", "client3", "reader1", "phone_call", "disputed"),
+    ("refunded", "client2", "reader5", "phone_call", "refunded"),
+]
+_QUESTIONS = {
+    "video_message": "What should I focus on this winter?",
+    "phone_call": "Is this new job offer the right move for me?",
+    "live_video": "Will my sister and I reconcile?",
+}
+
+
+def seed_readings(now: Any) -> int:
+    """Drive the real services (ledger included) through each story; a reading already
+    seeded (same idempotency key) is left as it is. Returns how many were created."""
+    from chalicelib.models.users import User
+    from chalicelib.services import readings
+
+    created_count = 0
+    for index, (key, client, reader, reading_type, story) in enumerate(DEMO_READINGS):
+        client_id, reader_id = user_id(client), user_id(reader)
+        spec = next(r for r in READERS if r["handle"] == reader)
+        option = next(o for o in reading_options(spec) if o["type"] == reading_type and o["isActive"])
+        started = now - timedelta(hours=2 * (len(DEMO_READINGS) - index))
+        topic = "general-reading" if index % 3 == 0 else "career-work"
+        reading, created = readings.request(
+            User.get(client_id), reader_id=reader_id, option_type=reading_type, option_id=option["id"],
+            duration=option["duration"], scheduled_at=None, topic_id=topic, question=_QUESTIONS[reading_type],
+            idempotency_key=f"demo-{key}", now=started)
+        if not created:
+            continue
+        created_count += 1
+        rid = reading.reading_id
+        at = started + timedelta(minutes=3)
+        if story == "declined":
+            readings.decline(rid, reader_id, "reader", reason="I am fully booked today, sorry.", now=at)
+        elif story == "cancelled":
+            readings.cancel(rid, client_id, "client", reason="Something came up.", now=at)
+        elif story == "expired":
+            readings.expire(rid, now=started + timedelta(minutes=15))
+        elif story != "requested":
+            readings.accept(rid, reader_id, "reader", now=at)
+            if story == "accepted":
+                continue
+            readings.start(rid, reader_id, "reader", now=at + timedelta(minutes=2))
+            if story == "in_progress":
+                continue
+            readings.complete(rid, reader_id, "reader", now=at + timedelta(minutes=2 + int(option["duration"])))
+            done = at + timedelta(minutes=3 + int(option["duration"]))
+            if story.startswith("completed:"):
+                readings.review(rid, client_id, "client", rating=int(story.split(":")[1]),
+                                comment="Clear, kind and spot on." if story.endswith("5") else "Helpful reading.",
+                                now=done)
+            elif story in ("disputed", "refunded"):
+                readings.open_dispute(rid, client_id, "client", reason="The call dropped after five minutes.",
+                                      now=done)
+                if story == "refunded":
+                    readings.resolve_dispute(rid, user_id("admin"), outcome="full_refund", amount=None,
+                                             note="Connection failed on the reader's side.", now=done)
+    return created_count

@@ -438,13 +438,16 @@ def _commit(reading: Reading, status_before: str, actions: list[Any], event: tup
         else:
             tx = Transaction()
             writes(tx)
-            with tx:
-                pass
+            try:
+                with tx:
+                    pass
+            except TransactWriteError as exc:
+                if not (tx.failed(exc) or Transaction.conflicted(exc)):
+                    raise  # not a lost race: a bug, answered as a 500
+                raise Conflict("the reading changed meanwhile; reload it", code="reading_changed") from exc
     except ledger.LedgerRejected as exc:
         raise Conflict("the reading changed meanwhile; reload it", code="reading_changed",
                        details={"failed": sorted(exc.labels)}) from exc
-    except TransactWriteError as exc:
-        raise Conflict("the reading changed meanwhile; reload it", code="reading_changed") from exc
     return get(reading.reading_id)
 
 
@@ -787,7 +790,7 @@ def resolve_dispute(reading_id: str, admin_id: str, *, outcome: str, amount: int
     cost = int(reading.credits_cost)
     dispute = {**ledger_plain(reading.dispute or {}), "status": "resolved", "outcome": outcome, "resolvedAt": at,
                "resolvedBy": admin_id, "note": note}
-    base = [Reading.dispute_flag.remove(), Reading.updated_at.set(at)]
+    base = [Reading.dispute_flag.remove()]
     if outcome == "reject":
         dispute["refunded"] = 0
         actions = [*_state_actions(reading, "completed", at), *base, Reading.dispute.set(dispute)]

@@ -202,11 +202,26 @@ def test_seed_is_idempotent_and_respects_the_reader_limits(aws: None, issuer: An
     assert {h: (v["userId"], v["role"]) for h, v in first.items()} == {
         h: (v["userId"], v["role"]) for h, v in second.items()}
     assert {u.user_id: u.updated_at for u in User.scan()} == before
-    # The demo credits are a promotion through the ledger, granted once however often it runs.
+    # The demo credits are promotions through the ledger and the demo readings go through the
+    # real services: applied once however often the seed runs, and the books balance.
+    from chalicelib.models.readings import Reading
     from chalicelib.services import ledger_check
+    from tools.seed import DEMO_READINGS
 
-    clients = [u for u in User.scan() if u.role == "client" and u.user_id.startswith("user_demo_client")]
-    assert clients and all(int(u.credits_available) == 120 for u in clients)
+    balances = {u.user_id: (int(u.credits_available), int(u.credits_held)) for u in User.scan()}
+    statuses = sorted(r.status for r in Reading.scan())
+    assert statuses == sorted(["requested", "accepted", "in_progress", "declined", "cancelled", "expired",
+                               "completed", "completed", "disputed", "refunded"])
+    assert len(statuses) == len(DEMO_READINGS)
+    assert sum(1 for r in Reading.scan() if r.review is not None) == 2
+    demo_clients = [u.user_id for u in User.scan() if u.user_id.startswith("user_demo_client")]
+    held = {user: sum(int(r.credits_cost) for r in Reading.scan() if r.client_id == user and r.status == "requested")
+            for user in demo_clients}
+    assert all(balances[user][1] == held[user] for user in held)
+    assert all(balances[user][0] >= 120 for user in held), balances
+    seed_demo(issuer)
+    assert {u.user_id: (int(u.credits_available), int(u.credits_held)) for u in User.scan()} == balances
+    assert len(list(Reading.scan())) == len(DEMO_READINGS)
     assert ledger_check.run().ok
 
     roles = [u.role for u in User.scan()]
