@@ -39,6 +39,8 @@ class PaymentsGateway(Protocol):
 
     def list_refunds(self, charge_id: str) -> list[dict[str, Any]]: ...
 
+    def retrieve_dispute(self, dispute_id: str) -> dict[str, Any]: ...
+
 
 def _plain(obj: Any) -> Any:
     to_dict = getattr(obj, "to_dict", None)
@@ -108,6 +110,9 @@ class StripeGateway:
         page = self._call(self.client.v1.refunds.list, {"charge": charge_id, "limit": 100})
         return list(page.get("data", []))
 
+    def retrieve_dispute(self, dispute_id: str) -> dict[str, Any]:
+        return self._call(self.client.v1.disputes.retrieve, dispute_id)  # type: ignore[no-any-return]
+
 
 class LocalGateway:
     """Stripe's objects kept in memory for the embedded default (one process runs the API
@@ -120,6 +125,7 @@ class LocalGateway:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, list[dict[str, Any]]] = {}
+        self.disputes: dict[str, dict[str, Any]] = {}
         self._by_idempotency_key: dict[str, str] = {}
 
     def create_checkout(self, *, mode: str, item: LineItem, metadata: dict[str, str], customer_email: str | None,
@@ -167,6 +173,10 @@ class LocalGateway:
     def list_refunds(self, charge_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(refund) for refund in self.refunds.get(charge_id, [])]
+
+    def retrieve_dispute(self, dispute_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.disputes.get(dispute_id) or {"id": dispute_id, "status": "needs_response"})
 
     def complete(self, session_id: str, outcome: str, now: int) -> list[dict[str, Any]]:
         """The events Stripe would send when the customer pays (``paid``) or the payment

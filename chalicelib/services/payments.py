@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -266,7 +267,7 @@ def _grant_purchase(session: dict[str, Any]) -> None:
     entry_id = f"purchase:{session_id}"
     now = iso(utcnow())
 
-    def extra(tx: Transaction) -> None:
+    def records(tx: Transaction) -> None:
         tx.save(Purchase(payment_key=payment_key, user_id=user_id, credits=credits,
                          amount=int(session.get("amount_total") or 0), currency=str(session.get("currency") or "usd"),
                          source="checkout", source_id=session_id, grant_entry_id=entry_id, created_at=now),
@@ -274,8 +275,44 @@ def _grant_purchase(session: dict[str, Any]) -> None:
         outbox.emit(tx, "credits.purchased", userId=user_id, credits=credits, packageId=metadata.get("packageId"),
                     sessionId=session_id)
 
-    ledger.grant(user_id, credits, source="purchase", entry_id=entry_id, ref=session_id,
-                 memo=f"Purchased {credits} credits ({metadata.get('packageId')})", extra=extra)
+    _grant_bought(user_id, credits, entry_id=entry_id, ref=session_id,
+                  memo=f"Purchased {credits} credits ({metadata.get('packageId')})", records=records)
+
+
+def _bucket_is(record: Subscription, value: int) -> Any:
+    # A record written only by apply_subscription has no bucket attribute (read as 0).
+    return (Subscription.bucket == value) if value else \
+        (Subscription.bucket.does_not_exist() | (Subscription.bucket == 0))
+
+
+def _grant_bought(user_id: str, credits: int, *, entry_id: str, ref: str, memo: str,
+                  records: Callable[[Transaction], None] | None) -> None:
+    """Grant paid-for credits. Subscription credits are spent first, so the credits still
+    counted as unused subscription credits (the rollover bucket) can be no more than the
+    balance before this grant: the bucket is clamped to it in the same transaction, and the
+    bought credits never expire at the next invoice."""
+    for _ in range(ledger.MAX_ATTEMPTS):
+        user = User.get(user_id, consistent_read=True)
+        available = int(user.credits_available or 0)
+        current = current_subscription(user_id)
+
+        def extra(tx: Transaction, current: Subscription | None = current, available: int = available) -> None:
+            if records is not None:
+                records(tx)
+            bucket = int(current.bucket or 0) if current is not None else 0
+            if current is not None and bucket > available:
+                tx.update(Subscription(user_id=current.user_id, subscription_id=current.subscription_id),
+                          actions=[Subscription.bucket.set(available)], condition=_bucket_is(current, bucket),
+                          label="subscription")
+
+        try:
+            ledger.grant(user_id, credits, source="purchase", entry_id=entry_id, ref=ref, memo=memo, extra=extra,
+                         user=user)
+            return
+        except ledger.LedgerRejected as exc:
+            if "subscription" not in exc.labels:
+                raise
+    raise DependencyUnavailable("subscription changed too often while granting; will retry")
 
 
 def _invoice_subscription_id(invoice: dict[str, Any]) -> str | None:
@@ -312,8 +349,7 @@ def _invoice_paid(invoice: dict[str, Any]) -> None:
                   expire: int = expire, now: str = now) -> None:
             # A record written only by apply_subscription has no bucket attribute, and the
             # model reads the missing attribute as its default (0): accept either for 0.
-            condition = (Subscription.bucket == bucket) if bucket else \
-                (Subscription.bucket.does_not_exist() | (Subscription.bucket == 0))
+            condition = _bucket_is(current, bucket)
             tx.update(Subscription(user_id=record.user_id, subscription_id=record.subscription_id),
                       actions=[Subscription.bucket.set(carried + included),
                                Subscription.last_invoice_id.set(invoice_id),
@@ -422,12 +458,11 @@ def _give_back(purchase: Purchase, reversal_entry_id: str, *, entry_id: str, mem
     if credits <= 0:
         return
 
-    def extra(tx: Transaction) -> None:
+    def records(tx: Transaction) -> None:
         tx.update(Purchase(payment_key=purchase.payment_key), actions=[Purchase.reversed_credits.add(-credits)],
                   condition=Purchase.reversed_credits >= credits, label="purchase")
 
-    ledger.grant(purchase.user_id, credits, source="purchase", entry_id=entry_id, ref=purchase.source_id,
-                 memo=memo, extra=extra)
+    _grant_bought(purchase.user_id, credits, entry_id=entry_id, ref=purchase.source_id, memo=memo, records=records)
 
 
 def _charge_refunded(charge: dict[str, Any]) -> None:
@@ -459,6 +494,10 @@ def _dispute_created(dispute: dict[str, Any]) -> None:
     purchase = _purchase_for(dispute)
     if purchase is None:
         logger.warning("dispute on a charge we granted nothing for", extra={"disputeId": dispute.get("id")})
+        return
+    # Where order matters, Stripe's current state decides: a dispute already won (its
+    # closing processed first) takes nothing.
+    if gateway().retrieve_dispute(str(dispute["id"])).get("status") == "won":
         return
     _take_back(purchase, _credits_for(purchase, int(dispute.get("amount") or 0)),
                entry_id=f"chargeback:{dispute['id']}", kind="chargeback", memo=f"Chargeback {dispute['id']}")

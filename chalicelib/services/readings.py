@@ -33,7 +33,14 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    Forbidden,
+    InsufficientCredits,
+    NotFound,
+    ValidationFailed,
+)
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
@@ -448,6 +455,12 @@ def _commit(reading: Reading, status_before: str, actions: list[Any], event: tup
     except ledger.LedgerRejected as exc:
         raise Conflict("the reading changed meanwhile; reload it", code="reading_changed",
                        details={"failed": sorted(exc.labels)}) from exc
+    except InsufficientCredits as exc:
+        # The client's balance condition failed together with the reading's: another
+        # transition won meanwhile (an accept captured the hold a release wanted back).
+        if get(reading.reading_id).status != status_before:
+            raise Conflict("the reading changed meanwhile; reload it", code="reading_changed") from exc
+        raise
     return get(reading.reading_id)
 
 

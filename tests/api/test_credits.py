@@ -46,3 +46,10 @@ def test_a_failed_payment_grants_nothing(api, make_user, drain):
     drain()
     credits = api.get("/credits", as_user="buyer").json_body
     assert credits["balance"]["available"] == 0 and credits["data"] == []
+
+
+def test_no_subscription_is_an_explicit_null(api, make_user):
+    make_user("nosub")
+    response = api.get("/subscriptions/me", as_user="nosub")
+    assert response.status_code == 200 and response.json_body == {"subscription": None}
+    assert api.delete("/subscriptions/me", as_user="nosub").status_code == 404
