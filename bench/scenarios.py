@@ -161,6 +161,53 @@ def stripe_webhook(harness: Harness, n: int) -> Any:
                                        headers={"Content-Type": "application/json", "Stripe-Signature": header})
 
 
+BENCH_CLIENT = "user_bench_client"
+BENCH_READINGS = 260  # requested readings made in setup, one per timed accept (runs + warm-ups)
+
+
+def readings_world(harness: Harness, scenario: Scenario) -> None:
+    """The default catalog, an online reader with options, a verified client with credits."""
+    from chalicelib.models.base import iso, utcnow
+    from chalicelib.models.readers import ReaderProfile
+    from chalicelib.models.users import User
+    from chalicelib.services import ledger
+
+    approved_reader(harness, scenario)
+    now = iso(utcnow())
+    User(user_id=BENCH_CLIENT, role="client", status="active", created_at=now, updated_at=now,
+         age_verified_at=now).save()
+    ledger.grant(BENCH_CLIENT, 10_000_000, source="promotion", entry_id="bench:client-credits")
+    profile = ReaderProfile.get(BENCH_READER)
+    profile.update(actions=[ReaderProfile.is_online.set(True)])
+
+
+def requested_readings(harness: Harness, scenario: Scenario) -> None:
+    from chalicelib.models.users import User
+    from chalicelib.services import readings
+
+    readings_world(harness, scenario)
+    client = User.get(BENCH_CLIENT)
+    for n in range(BENCH_READINGS):
+        readings.request(client, reader_id=BENCH_READER, option_type="phone_call", option_id=None, duration=30,
+                         scheduled_at=None, topic_id="general-reading", question=None, idempotency_key=f"bench-{n}")
+
+
+READING_BODY = {"readerId": BENCH_READER, "optionType": "phone_call", "duration": 30, "topicId": "career-work",
+                "question": "Should I take the new role?"}
+
+
+def request_reading(harness: Harness, n: int) -> Any:
+    return harness.request("POST", "/readings", as_user=BENCH_CLIENT, body=READING_BODY,
+                           headers={"Idempotency-Key": f"bench-request-{n}"})
+
+
+def accept_reading(harness: Harness, n: int) -> Any:
+    import hashlib
+
+    reading_id = "rdg_" + hashlib.sha256(f"{BENCH_CLIENT}:bench-{n}".encode()).hexdigest()[:26]
+    return harness.request("POST", f"/readings/{reading_id}/accept", as_user=BENCH_READER)
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 PREFERENCES = {
@@ -190,6 +237,13 @@ SCENARIOS: list[Scenario] = [
              target="1 TransactWriteItems, no read", dynamodb_target=1),
     Scenario("POST /webhooks/stripe", "POST", "/webhooks/stripe", setup=funded_user, operation=stripe_webhook,
              target="1 TransactWriteItems (event record + outbox)", dynamodb_target=1),
+    Scenario("POST /readings", "POST", "/readings", setup=readings_world, operation=request_reading, status=201,
+             target="1 transaction + <= 3 reads (auth, reader profile, catalog BatchGet)", dynamodb_target=4),
+    Scenario("POST /readings/{id}/accept", "POST", "/readings/{id}/accept", setup=requested_readings,
+             operation=accept_reading, target="1 transaction + <= 3 reads (auth, reading, reading after)",
+             dynamodb_target=4),
+    Scenario("GET /readings (a tab)", "GET", "/readings?as=client&tab=requested", as_user=BENCH_CLIENT,
+             setup=requested_readings, target="auth GetItem + one Query", dynamodb_target=2),
     Scenario("GET /credits", "GET", "/credits", as_user=BENCH_BUYER, setup=funded_user,
              target="2 DynamoDB calls (auth GetItem + history Query)", dynamodb_target=2),
 ]

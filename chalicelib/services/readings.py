@@ -36,6 +36,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.errors import (
     BusinessRuleViolation,
     Conflict,
+    DomainError,
     Forbidden,
     InsufficientCredits,
     NotFound,
@@ -295,28 +296,17 @@ def request(client: User, *, reader_id: str, option_type: str, option_id: str | 
                "question": question}
     reading_id = ("rdg_" + hashlib.sha256(f"{client.user_id}:{idempotency_key}".encode()).hexdigest()[:26]
                   if idempotency_key else f"rdg_{new_id()}")
-    if idempotency_key:
-        existing = _existing(reading_id)
-        if existing is not None:
-            return _replay(existing, client.user_id, payload), False
-    if client.age_verified_at is None:
-        raise BusinessRuleViolation("confirm you are 18 or older before booking a reading "
-                                    "(POST /me/age-verification)", code="age_verification_required")
-    if int(client.credits_receivable or 0) < 0:
-        raise BusinessRuleViolation("a refunded or disputed payment left credits owed; buy credits to settle it "
-                                    "before booking", code="payment_restricted",
-                                    details={"owed": -int(client.credits_receivable)})
-    if reader_id == client.user_id:
-        raise BusinessRuleViolation("you cannot book a reading with yourself", code="own_reading")
-    booking = prepare(reader_id, option_type, option_id, duration, scheduled_at, topic_id=topic_id, now=moment)
+    try:
+        booking = _validated_booking(client, reader_id, option_type, option_id, duration, scheduled_at, topic_id,
+                                     question, moment)
+    except DomainError:
+        # A retry whose first attempt succeeded answers with that reading even when the
+        # request would no longer validate (the reader went offline, the credits are held).
+        existing = _existing(reading_id) if idempotency_key else None
+        if existing is None:
+            raise
+        return _replay(existing, client.user_id, payload), False
     assert booking.topic is not None
-    if not booking.topic.get("isGeneral") and not (question and question.strip()):
-        raise _field_error("question", "a question is required unless the topic is the general reading")
-    if not booking.available:
-        raise Conflict({"reader_offline": "the reader is not online for an immediate reading",
-                        "outside_availability": "the reader is not available at that time",
-                        "slot_taken": "that time is already booked with this reader"}[booking.reason or ""],
-                       code=booking.reason or "unavailable")
     at = iso(moment)
     option_type = booking.option["type"]
     if option_type == "video_message":
@@ -369,6 +359,30 @@ def request(client: User, *, reader_id: str, option_type: str, option_id: str | 
         return _replay(existing, client.user_id, payload), False
     reading.version = 1
     return reading, True
+
+
+def _validated_booking(client: User, reader_id: str, option_type: str, option_id: str | None, duration: int,
+                       scheduled_at: datetime | None, topic_id: str, question: str | None,
+                       moment: datetime) -> Booking:
+    if client.age_verified_at is None:
+        raise BusinessRuleViolation("confirm you are 18 or older before booking a reading "
+                                    "(POST /me/age-verification)", code="age_verification_required")
+    if int(client.credits_receivable or 0) < 0:
+        raise BusinessRuleViolation("a refunded or disputed payment left credits owed; buy credits to settle it "
+                                    "before booking", code="payment_restricted",
+                                    details={"owed": -int(client.credits_receivable)})
+    if reader_id == client.user_id:
+        raise BusinessRuleViolation("you cannot book a reading with yourself", code="own_reading")
+    booking = prepare(reader_id, option_type, option_id, duration, scheduled_at, topic_id=topic_id, now=moment)
+    assert booking.topic is not None
+    if not booking.topic.get("isGeneral") and not (question and question.strip()):
+        raise _field_error("question", "a question is required unless the topic is the general reading")
+    if not booking.available:
+        raise Conflict({"reader_offline": "the reader is not online for an immediate reading",
+                        "outside_availability": "the reader is not available at that time",
+                        "slot_taken": "that time is already booked with this reader"}[booking.reason or ""],
+                       code=booking.reason or "unavailable")
+    return booking
 
 
 def _existing(reading_id: str) -> Reading | None:
