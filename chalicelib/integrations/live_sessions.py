@@ -47,13 +47,13 @@ class ChimeLiveSessions:
 
 
 class LocalLiveSessions:
-    """No media server locally: a meeting id and tokens with the same shape, and a join URL
-    on this API's host that the frontend can show."""
+    """No media server locally: a meeting id and attendee tokens with the same shape as
+    Chime's, so the frontend's flow (fetch the reading, read your own attendee) is the same."""
 
     def create(self, reading_id: str, user_ids: list[str], *, media_type: str) -> dict[str, Any]:
         meeting_id = f"local-{reading_id}"
         return {"provider": "local", "meetingId": meeting_id, "mediaRegion": "local",
-                "joinUrl": f"{get_settings().api_base_url}/local/sessions/{meeting_id}",
+                "joinUrl": None,
                 "attendees": {user_id: {"attendeeId": f"att-{secrets.token_hex(6)}",
                                         "joinToken": secrets.token_urlsafe(24)} for user_id in user_ids}}
 

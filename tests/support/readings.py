@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-# A Monday, 08:00 UTC (09:00 in Lisbon in winter).
+# A Monday, 08:00 UTC (08:00 in Lisbon too: UTC+0 in winter), an hour before the WEEK schedule opens.
 MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 OPTIONS = [
@@ -53,3 +53,63 @@ def make_reader(user_id: str, *, online: bool = True, timezone: str = "Europe/Li
                             submitted_at=now, decided_at=now)
     profile.save()
     return profile
+
+
+TOPIC = "love-relationships"
+QUESTION = "Will it work out?"
+
+
+def next_local(weekday: int, hhmm: str, *, timezone: str = "Europe/Lisbon", at_least: Any = None,
+               now: datetime | None = None) -> datetime:
+    """The next ``weekday`` (0 = Monday) at ``hhmm`` in ``timezone``, at least ``at_least``
+    (default 2 days) after ``now`` (default the real clock), as a UTC datetime: a time a
+    route using the real clock accepts as a scheduled start inside the WEEK schedule."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    base = (now or datetime.now(UTC)).astimezone(zone)
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    day = base.date() + timedelta(days=(weekday - base.weekday()) % 7)
+    while True:
+        local = datetime(day.year, day.month, day.day, hours, minutes, tzinfo=zone)
+        if local - base >= (at_least if at_least is not None else timedelta(days=2)):
+            return local.astimezone(UTC)
+        day += timedelta(days=7)
+
+
+def book(client_id: str, reader_id: str = "rdr", *, option_type: str = "phone_call", duration: int | None = None,
+         at: datetime | None = None, now: datetime | None = None, key: str | None = None,
+         topic_id: str = TOPIC, question: str | None = QUESTION) -> Any:
+    """Request a reading through the service (with an injectable clock); returns the Reading."""
+    from chalicelib.models.users import User
+    from chalicelib.services import readings
+
+    if duration is None:
+        duration = 15 if option_type == "video_message" else 30
+    reading, _ = readings.request(User.get(client_id, consistent_read=True), reader_id=reader_id,
+                                  option_type=option_type, option_id=None, duration=duration, scheduled_at=at,
+                                  topic_id=topic_id, question=question, idempotency_key=key, now=now)
+    return reading
+
+
+def balance(user_id: str) -> tuple[int, int, int]:
+    """(available, held, earnings) as stored."""
+    from chalicelib.models.users import User
+
+    user = User.get(user_id, consistent_read=True)
+    return int(user.credits_available or 0), int(user.credits_held or 0), int(user.credits_earnings or 0)
+
+
+def outbox_events(event_type: str) -> list[dict[str, Any]]:
+    """The data of every outbox event of that type, oldest first."""
+    from chalicelib.models.outbox import OutboxEvent
+
+    found = sorted(OutboxEvent.scan(OutboxEvent.event_type == event_type), key=lambda e: (e.created_at, e.event_id))
+    return [e.data.as_dict() for e in found]
+
+
+def status_of(reading_id: str) -> str:
+    from chalicelib.models.readings import Reading
+
+    return str(Reading.get(reading_id, consistent_read=True).status)
