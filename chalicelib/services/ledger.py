@@ -40,7 +40,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import get_settings
-from chalicelib.errors import BusinessRuleViolation, InsufficientCredits
+from chalicelib.errors import BusinessRuleViolation, DependencyUnavailable, InsufficientCredits
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, Posting, SystemAccount
 from chalicelib.models.users import User
@@ -201,8 +201,11 @@ def commit(movement: Movement, extra: ExtraOps | None = None) -> bool:
                 return False
             if failed:
                 raise LedgerRejected(failed) from exc
-            if not Transaction.conflicted(exc) or attempt == MAX_ATTEMPTS - 1:
+            if not Transaction.conflicted(exc):
                 raise
+            if attempt == MAX_ATTEMPTS - 1:
+                # Still contended after the retries: a clear, retryable answer, not a 500.
+                raise DependencyUnavailable("the account is busy; try again", code="ledger_busy") from exc
             time.sleep(random.uniform(0.01, 0.05) * (2 ** attempt))  # noqa: S311 - jitter, not crypto
     raise AssertionError("unreachable")
 
