@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from pynamodb.connection import Connection
 
@@ -34,3 +36,17 @@ def connection() -> Connection:
     if _connection is None:
         _connection = Connection(region=get_settings().region)
     return _connection
+
+
+def plain(value: Any) -> Any:
+    """A stored map/list as plain JSON-ready values: nested maps as dicts, DynamoDB's
+    Decimals as int (when whole) or float."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -196,10 +196,7 @@ class ResolveIn(InputModel):
 
 def reading_document(reading: Any, user_id: str, role: str, allowed: list[str],
                      delivery: dict[str, Any] | None) -> dict[str, Any]:
-    from chalicelib.services.readings import ledger_plain
-
-    def plain(value: Any) -> Any:
-        return ledger_plain(value) if value is not None else None
+    from chalicelib.models.base import plain
 
     return {
         "id": reading.reading_id, "clientId": reading.client_id, "readerId": reading.reader_id,

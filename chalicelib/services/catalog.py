@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from chalicelib.models.base import iso, utcnow
+from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
 
 _SECTIONS = {
@@ -19,22 +18,12 @@ _SECTIONS = {
 }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def load() -> dict[str, Any]:
     """Active catalog entries grouped the way ``GET /catalog`` shows them."""
     out: dict[str, Any] = {section: [] for section in _SECTIONS.values()}
     out["attributes"] = {"abilities": [], "tools": [], "styles": []}
     for item in CatalogItem.query(CATALOG_PARTITION, filter_condition=CatalogItem.active == True):  # noqa: E712
-        entry = {"id": item.item_id, **_plain(item.data.as_dict())}
+        entry = {"id": item.item_id, **plain(item.data.as_dict())}
         if item.kind == "attribute":
             out["attributes"][entry["kind"]].append(entry)
         elif item.kind in _SECTIONS:
@@ -63,4 +52,4 @@ def get_active(kind: str, item_id: str) -> dict[str, Any] | None:
         return None
     if not item.active:
         return None
-    return {"id": item.item_id, **_plain(item.data.as_dict())}
+    return {"id": item.item_id, **plain(item.data.as_dict())}

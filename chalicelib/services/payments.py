@@ -25,7 +25,7 @@ from chalicelib.errors import BadRequest, Conflict, DependencyUnavailable, NotFo
 from chalicelib.integrations import stripe_signature
 from chalicelib.integrations.payments import LineItem, gateway
 from chalicelib.logs import logger
-from chalicelib.models.base import iso, utcnow
+from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.billing import Purchase, Subscription
 from chalicelib.models.ledger import LedgerEntry
 from chalicelib.models.users import User
@@ -383,7 +383,7 @@ def _any_plan(plan_id: str) -> dict[str, Any] | None:
         item = CatalogItem.get(CATALOG_PARTITION, f"plan#{plan_id}")
     except CatalogItem.DoesNotExist:
         return None
-    return {"id": item.item_id, **catalog._plain(item.data.as_dict())}
+    return {"id": item.item_id, **plain(item.data.as_dict())}
 
 
 def _invoice_failed(invoice: dict[str, Any]) -> None:

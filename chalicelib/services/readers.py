@@ -18,7 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.models.base import iso, utcnow
+from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
 from chalicelib.schemas.readers import (
@@ -38,17 +38,6 @@ _READER_ID_MAX = 128
 
 
 # --- shared helpers (also used by reader_applications) ------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """A stored map or list as plain Python values."""
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 def field_error(path: str, message: str, kind: str = "value_error") -> dict[str, str]:
