@@ -43,13 +43,13 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.ids import new_id
-from chalicelib.models.base import iso, utcnow
+from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, ReadingSlot, Review
 from chalicelib.models.users import User
 from chalicelib.pagination import PageQuery, PageResult, paginate
-from chalicelib.services import catalog, ledger, outbox, pricing
+from chalicelib.services import ledger, outbox, pricing
 from chalicelib.services.tx import Transaction
 
 # Policy, in one place (documented in the route descriptions and the README).
@@ -190,12 +190,12 @@ def _catalog_items(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[st
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for item in CatalogItem.batch_get([(CATALOG_PARTITION, f"{kind}#{item_id}") for kind, item_id in keys]):
         if item.active:
-            found[(item.kind, item.item_id)] = {"id": item.item_id, **catalog._plain(item.data.as_dict())}
+            found[(item.kind, item.item_id)] = {"id": item.item_id, **plain(item.data.as_dict())}
     return found
 
 
 def _choose_option(profile: ReaderProfile, option_type: str, option_id: str | None) -> dict[str, Any]:
-    options = [ledger_plain(o) for o in (profile.reading_options or [])]
+    options = [plain(o) for o in (profile.reading_options or [])]
     candidates = [o for o in options if o.get("type") == option_type and o.get("isActive", True)]
     if option_id is not None:
         candidates = [o for o in candidates if o.get("id") == option_id]
@@ -203,18 +203,6 @@ def _choose_option(profile: ReaderProfile, option_type: str, option_id: str | No
         raise BusinessRuleViolation("this reader does not offer that reading option", code="option_unavailable",
                                     details={"optionType": option_type, "optionId": option_id})
     return candidates[0]
-
-
-def ledger_plain(value: Any) -> Any:
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: ledger_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [ledger_plain(v) for v in value]
-    if hasattr(value, "is_integer") and not isinstance(value, float):
-        return int(value) if value == int(value) else float(value)
-    return value
 
 
 def _reader(reader_id: str) -> ReaderProfile:
@@ -245,7 +233,7 @@ def prepare(reader_id: str, option_type: str, option_id: str | None, duration: i
         if topic is None:
             raise _field_error("topicId", "must be an active topic id from GET /catalog")
     price = pricing.price(option, duration, span.get("multiplier", "1"))
-    availability = ledger_plain(profile.availability) if profile.availability else {}
+    availability = plain(profile.availability) if profile.availability else {}
     if option_type == "video_message":
         if scheduled_at is not None:
             raise _field_error("scheduledAt", "a video message is not scheduled; leave it out")
@@ -696,7 +684,7 @@ def delivery_for(reading: Reading, user_id: str) -> dict[str, Any] | None:
     with the caller's own join token only. Nothing for the client until it is attached."""
     if reading.delivery is None:
         return None
-    delivery = ledger_plain(reading.delivery)
+    delivery = plain(reading.delivery)
     if delivery.get("type") == "video_message":
         from chalicelib.services import media
 
@@ -815,7 +803,7 @@ def resolve_dispute(reading_id: str, admin_id: str, *, outcome: str, amount: int
     _check(reading, "resolve", "admin")
     at = iso(_now(now))
     cost = int(reading.credits_cost)
-    dispute = {**ledger_plain(reading.dispute or {}), "status": "resolved", "outcome": outcome, "resolvedAt": at,
+    dispute = {**plain(reading.dispute or {}), "status": "resolved", "outcome": outcome, "resolvedAt": at,
                "resolvedBy": admin_id, "note": note}
     base = [Reading.dispute_flag.remove()]
     if outcome == "reject":
