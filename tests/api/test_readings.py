@@ -487,7 +487,8 @@ def test_lists_by_side_and_tab_newest_first_one_query_per_page(api):
         if not cursor:
             break
     assert [rid for page in pages for rid in page] == newest_first
-    assert [len(page) for page in pages][:3] == [2, 2, 2]
+    sizes = [len(page) for page in pages]
+    assert sizes[:3] == [2, 2, 2] and not any(sizes[3:])  # DynamoDB (not moto) may end with an empty page
 
     assert [r["id"] for r in api.get("/readings", as_user="cli").json_body["data"]] == list(reversed(mine))
     assert api.post(f"/readings/{mine[0]}/accept", as_user="rdr").status_code == 200

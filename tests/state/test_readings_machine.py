@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, rule
 
 from tests.state.machine import STATE_SETTINGS, ApiStateMachine
 from tests.support.readings import MONDAY, QUESTION, TOPIC, make_client, make_reader
@@ -31,17 +31,19 @@ GRANT = 150  # two or three readings: then too few credits
 COST = {"phone_call": 57, "live_video": 72, "video_message": 40}  # the OPTIONS of tests/support/readings.py
 DURATION = {"phone_call": 30, "live_video": 30, "video_message": 15}
 # Inside the reader's schedule (Lisbon = UTC in winter): Monday 10:00, 10:15, 10:30 (10:00
-# and 10:30 are adjacent, 10:15 overlaps both), Wednesday 10:00 and 10:15.
+# and 10:30 are adjacent, 10:15 overlaps both), Tuesday 10:00, Wednesday 10:00 and 10:15.
 STARTS = [MONDAY + timedelta(hours=2), MONDAY + timedelta(hours=2, minutes=15),
-          MONDAY + timedelta(hours=2, minutes=30), MONDAY + timedelta(hours=50),
+          MONDAY + timedelta(hours=2, minutes=30), MONDAY + timedelta(hours=26), MONDAY + timedelta(hours=50),
           MONDAY + timedelta(hours=50, minutes=15)]
 ACTIONS = ["accept", "decline", "cancel", "start", "complete", "deliver", "report_no_show", "expire", "dispute",
            "resolve"]
+STEPS = ["request"] * 4 + ["progress"] * 4 + ["detour"] * 2 + ["run_timers"] + ACTIONS
 SIDE = {"accept": "reader", "decline": "reader", "start": "reader", "deliver": "reader", "dispute": "client",
         "cancel": "either", "complete": "either", "report_no_show": "either", "expire": "system",
         "resolve": "admin"}
 WHO = st.sampled_from(["right"] * 4 + ["wrong", "stranger", "admin"])  # mostly the party the action is for
 PICK = st.integers(0, 10_000)
+WAITS = st.sampled_from([0] * 10 + [1, 9, 11, 30, 90, 240, 60 * 25])  # minutes passing before a step
 FIT = st.sampled_from([True, True, True, False])  # pick among readings the action applies to
 RARELY = st.sampled_from([False, False, False, True])
 OUTCOMES = st.sampled_from(["reject", "full_refund", "partial_refund"])
@@ -103,12 +105,12 @@ class Readings(ApiStateMachine):
 
     # --- the model ----------------------------------------------------------------------
 
-    def pick(self, n: int, action: str | None = None, fit: bool = False) -> Model:
+    def pick(self, n: int, action: str, fit: bool = False) -> Model:
         """A reading; with ``fit``, one the action applies to (if there is any)."""
         from chalicelib.services.readings import TRANSITIONS
 
         candidates = list(self.readings.values())
-        if fit and action is not None:
+        if fit:
             candidates = [m for m in candidates if m.status in TRANSITIONS[action].sources] or candidates
         return candidates[n % len(candidates)]
 
@@ -206,25 +208,45 @@ class Readings(ApiStateMachine):
 
     # --- requests -----------------------------------------------------------------------
 
-    @initialize(kind=st.sampled_from(["phone_call", "live_video", "video_message"]), when=st.sampled_from([None, 0, 3]))
+    @initialize(kind=st.sampled_from(["phone_call", "live_video", "video_message"]), when=st.sampled_from([None, 0, 4]))
     def a_first_request(self, kind, when):
         start = None if kind == "video_message" or when is None else STARTS[when]
         self.request_as(self.ids["c1"], self.ids["r1"], kind, start, None, QUESTION)
 
-    @rule(client=st.sampled_from(["c1", "c2"]), reader=st.sampled_from(["r1", "r2"]),
-          kind=st.sampled_from(["phone_call", "live_video", "video_message"]),
-          when=st.sampled_from([None, 0, 1, 2, 3, 4]), key=st.sampled_from([None, None, "k1", "k2"]),
-          question=st.sampled_from([QUESTION, QUESTION, QUESTION, None]))
-    def request(self, client, reader, kind, when, key, question):
+    @rule(what=st.sampled_from(STEPS), wait=WAITS, n=PICK, client=st.sampled_from(["c1", "c2"]),
+          reader=st.sampled_from(["r1", "r2"]), kind=st.sampled_from(["phone_call", "live_video", "video_message"]),
+          when=st.sampled_from([None, 0, 1, 2, 3, 4, 5]), key=st.sampled_from([None, None, "k1", "k2"]),
+          question=st.sampled_from([QUESTION, QUESTION, QUESTION, None]), again=RARELY, fit=FIT, who=WHO,
+          flag=st.booleans(), twice=RARELY, outcome=OUTCOMES, amount=AMOUNTS, choice=st.integers(0, 5))
+    def step(self, what, wait, n, client, reader, kind, when, key, question, again, fit, who, flag, twice, outcome,
+             amount, choice):
+        """After ``wait`` minutes: a request, one action, the next step of a reading's happy
+        path or another way out of it. (One rule rather than one per action: Hypothesis
+        turns whole rules off at random in each example, "swarm testing", which would leave
+        most examples without some of the steps a lifecycle needs.)"""
+        self.clock += timedelta(minutes=wait)
+        if what == "request":
+            self.request(client, reader, kind, when, key, question, again, n)
+        elif what == "progress":
+            self.progress(n, outcome, amount)
+        elif what == "detour":
+            self.detour(n, choice)
+        elif what == "run_timers":
+            self.timers_run()
+        else:
+            self.act(what, n, fit, who, flag, twice, outcome, amount)
+
+    def request(self, client: str, reader: str, kind: str, when: int | None, key: str | None,
+                question: str | None, again: bool, n: int) -> None:
+        """``again``: exactly one made before with an Idempotency-Key (a client's retry), if
+        there is one."""
+        if again and self.keys:
+            (client_id, key), (_, payload) = sorted(self.keys.items())[n % len(self.keys)]
+            reader_id, kind, _, start, _, question = payload
+            self.request_as(client_id, reader_id, kind, start, key, question)
+            return
         start = None if kind == "video_message" or when is None else STARTS[when]
         self.request_as(self.ids[client], self.ids[reader], kind, start, key, question)
-
-    @precondition(lambda self: self.keys)
-    @rule(n=PICK)
-    def retry_with_the_same_key(self, n):
-        (client, key), (_, payload) = sorted(self.keys.items())[n % len(self.keys)]
-        reader, kind, _, start, _, question = payload
-        self.request_as(client, reader, kind, start, key, question)
 
     def request_as(self, client: str, reader: str, kind: str, start: datetime | None, key: str | None,
                    question: str | None) -> None:
@@ -278,20 +300,13 @@ class Readings(ApiStateMachine):
 
         self.attempt("request", None, predict, call, apply)
 
-    @rule(minutes=st.sampled_from([1, 9, 11, 30, 90, 60 * 25]))
-    def time_passes(self, minutes):
-        self.clock += timedelta(minutes=minutes)
-
     # --- the lifecycle ------------------------------------------------------------------
-    # One rule for every action (rather than one each), so that every example mixes all of
-    # them: Hypothesis turns whole rules off at random per example ("swarm testing").
 
-    @rule(action=st.sampled_from(ACTIONS), n=PICK, fit=FIT, who=WHO, flag=st.booleans(), twice=RARELY,
-          outcome=OUTCOMES, amount=AMOUNTS)
-    def act(self, action, n, fit, who, flag, twice, outcome, amount):
+    def act(self, action: str, n: int, fit: bool, who: str, flag: bool, twice: bool, outcome: str,
+            amount: int | str) -> None:
         """``action`` on a reading (with ``fit``, one in a state it applies to) by the party
         it is for, the other party, a stranger or an admin; ``flag``: on time / late, or
-        which side for actions either side may take; ``twice``: the same call again."""
+        which side for actions either side may take; ``twice``: the same call again at once."""
         m = self.pick(n, action, fit)
         right = SIDE[action] if SIDE[action] != "either" else ("client" if flag else "reader")
         actor = {"right": right, "wrong": "client" if right == "reader" else "reader",
@@ -318,8 +333,7 @@ class Readings(ApiStateMachine):
             else:
                 self.resolve_as(m, outcome, amount)
 
-    @rule(n=PICK, outcome=OUTCOMES, amount=AMOUNTS)
-    def progress(self, n, outcome, amount):
+    def progress(self, n: int, outcome: str, amount: int | str) -> None:
         """The next step of the happy path for one reading still moving (so that some get
         as far as a dispute's resolution within a short run)."""
         moving = [m for m in self.readings.values() if m.status not in (
@@ -338,8 +352,7 @@ class Readings(ApiStateMachine):
         elif m.status == "disputed":
             self.resolve_as(m, outcome, amount)
 
-    @rule(n=PICK, choice=st.integers(0, 5))
-    def detour(self, n, choice):
+    def detour(self, n: int, choice: int) -> None:
         """Another way out for one reading still moving, by the party it is for."""
         moving = [m for m in self.readings.values() if m.status not in (
             "declined", "cancelled", "expired", "refunded")] or list(self.readings.values())
@@ -356,8 +369,7 @@ class Readings(ApiStateMachine):
         elif m.status == "disputed":
             self.resolve_as(m, "partial_refund", ["over", 1, 20][choice % 3])
 
-    @rule()
-    def timers_run(self):
+    def timers_run(self) -> None:
         from chalicelib.services import readings
 
         now = self.clock
