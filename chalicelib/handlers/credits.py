@@ -10,6 +10,7 @@ from chalice import Blueprint
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import PUBLIC, SIGNED_IN
 from chalicelib.errors import NotFound
+from chalicelib.models.base import plain
 from chalicelib.models.billing import Subscription
 from chalicelib.pagination import paginate
 from chalicelib.schemas.credits import (
@@ -33,7 +34,7 @@ _CHANGE_NAMES = {"available": "available", "held": "held", "earnings": "earnings
 
 def _line(line: object) -> dict:
     changes = {}
-    for kind, delta in (line.changes.as_dict() if hasattr(line.changes, "as_dict") else dict(line.changes)).items():  # type: ignore[attr-defined]
+    for kind, delta in plain(line.changes).items():  # type: ignore[attr-defined]
         # The receivable is stored as a (non-positive) balance; "owed" is its negation.
         changes[_CHANGE_NAMES.get(kind, kind)] = -int(delta) if kind == "receivable" else int(delta)
     return {"entryId": line.entry_id, "kind": line.kind, "createdAt": line.created_at,  # type: ignore[attr-defined]

@@ -44,12 +44,13 @@ def upsert(items: list[tuple[str, str, dict[str, Any]]]) -> int:
     return len(items)
 
 
-def get_active(kind: str, item_id: str) -> dict[str, Any] | None:
-    """One active catalog entry (one GetItem), or None when missing or retired."""
+def get_active(kind: str, item_id: str, *, include_retired: bool = False) -> dict[str, Any] | None:
+    """One active catalog entry (one GetItem), or None when missing or retired (unless
+    ``include_retired``: a retired plan still pays out to its existing subscribers)."""
     try:
         item = CatalogItem.get(CATALOG_PARTITION, f"{kind}#{item_id}")
     except CatalogItem.DoesNotExist:
         return None
-    if not item.active:
+    if not item.active and not include_retired:
         return None
     return {"id": item.item_id, **plain(item.data.as_dict())}

@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.models.ledger import LedgerEntry, SystemAccount
+from chalicelib.models.ledger import LedgerEntry
 from chalicelib.models.users import User
-from chalicelib.services.ledger import SYSTEM_ACCOUNTS, USER_ACCOUNT_FIELDS, user_account
+from chalicelib.services.ledger import SYSTEM_ACCOUNTS, balance_of, system_balance, user_account
 
 
 @dataclass
@@ -51,13 +51,14 @@ def run() -> Report:
             report.unbalanced_entries.append(entry.entry_id)
     balances: dict[str, int] = {}
     for user in User.scan(consistent_read=True):
-        for kind in USER_ACCOUNT_FIELDS:
-            value = int(getattr(user, _python_name(kind)) or 0)
+        accounts = balance_of(user)
+        for kind, value in (("available", accounts.available), ("held", accounts.held),
+                            ("earnings", accounts.earnings), ("receivable", -accounts.owed)):
             account = user_account(user.user_id, kind)
             if value or account in postings:
                 balances[account] = value
     for account in SYSTEM_ACCOUNTS:
-        balances[account] = sum(int(s.balance or 0) for s in SystemAccount.query(account, consistent_read=True))
+        balances[account] = system_balance(account)
     for account in set(balances) | set(postings):
         balance, posted = balances.get(account, 0), postings.get(account, 0)
         if balance != posted:
@@ -67,8 +68,3 @@ def run() -> Report:
     report.total_balance = sum(balances.values())
     report.total_postings = sum(postings.values())
     return report
-
-
-def _python_name(kind: str) -> str:
-    return {"available": "credits_available", "held": "credits_held", "earnings": "credits_earnings",
-            "receivable": "credits_receivable"}[kind]

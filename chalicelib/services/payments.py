@@ -25,7 +25,7 @@ from chalicelib.errors import BadRequest, Conflict, DependencyUnavailable, NotFo
 from chalicelib.integrations import stripe_signature
 from chalicelib.integrations.payments import LineItem, gateway
 from chalicelib.logs import logger
-from chalicelib.models.base import iso, plain, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.billing import Purchase, Subscription
 from chalicelib.models.ledger import LedgerEntry
 from chalicelib.models.users import User
@@ -329,7 +329,7 @@ def _invoice_paid(invoice: dict[str, Any]) -> None:
     record = _sync_subscription(subscription_id)
     if record is None or int(invoice.get("amount_paid") or 0) <= 0:
         return  # trial or zero invoice: no credits until a paid one
-    plan = catalog.get_active("plan", record.plan_id) or _any_plan(record.plan_id)
+    plan = catalog.get_active("plan", record.plan_id, include_retired=True)
     if plan is None:
         logger.error("paid invoice for an unknown plan", extra={"planId": record.plan_id, "invoiceId": invoice["id"]})
         return
@@ -373,17 +373,6 @@ def _invoice_paid(invoice: dict[str, Any]) -> None:
             if "subscription" not in exc.labels:
                 raise
     raise DependencyUnavailable("subscription changed too often while granting; will retry")
-
-
-def _any_plan(plan_id: str) -> dict[str, Any] | None:
-    """A retired plan still pays out to its existing subscribers."""
-    from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
-
-    try:
-        item = CatalogItem.get(CATALOG_PARTITION, f"plan#{plan_id}")
-    except CatalogItem.DoesNotExist:
-        return None
-    return {"id": item.item_id, **plain(item.data.as_dict())}
 
 
 def _invoice_failed(invoice: dict[str, Any]) -> None:
