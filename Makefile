@@ -22,8 +22,9 @@ run: $(STAMP) ## the whole system locally: moto, tables, demo data, API on :$(PO
 test: $(STAMP) ## the whole test suite
 	@$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, then the import contract of pyproject.toml (handlers -> services -> models | integrations)
 	@$(PY) -m ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	@$(PY) -m mypy

@@ -1,12 +1,16 @@
 """Wiring only: the Chalice app, its blueprints, and how a caller becomes a principal."""
 
-from chalice import Chalice, CORSConfig
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import api
 from chalicelib.config import get_settings
 from chalicelib.handlers.admin_catalog import admin_catalog_api
 from chalicelib.handlers.clerk_webhooks import clerk_webhooks_api
 from chalicelib.handlers.credits import credits_api
+from chalicelib.handlers.local_checkout import local_checkout_api
 from chalicelib.handlers.me import me_api
 from chalicelib.handlers.media import media_api
 from chalicelib.handlers.onboarding import onboarding_api
@@ -34,6 +38,13 @@ app.api.cors = CORSConfig(
 
 api.set_principal_resolver(principal_from_claims)
 
+
+@app.middleware("http")
+def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Every HTTP response, including Chalice's own errors, leaves through here."""
+    return api.harden(get_response(event))
+
+
 for blueprint in (
     platform_api,
     me_api,
@@ -53,3 +64,5 @@ for blueprint in (
     readings_jobs,
 ):
     app.register_blueprint(blueprint)
+if get_settings().payments_are_local:  # the stand-in for Stripe's Checkout page, never in the cloud
+    app.register_blueprint(local_checkout_api)

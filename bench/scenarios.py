@@ -125,21 +125,30 @@ def funded_user(harness: Harness, scenario: Scenario) -> None:
 
     now = iso(utcnow())
     User(user_id=BENCH_BUYER, role="client", status="active", created_at=now, updated_at=now).save()
-    ledger.grant(BENCH_BUYER, 2_000_000, source="promotion", entry_id="bench:grant")
-    ledger.hold(BENCH_BUYER, 1_000_000, entry_id="bench:hold")
+    promotion(BENCH_BUYER, 2_000_000, entry_id="bench:grant")
+    ledger.apply(lambda tx: ledger.hold(tx, BENCH_BUYER, 1_000_000, entry_id="bench:hold"))
+
+
+def promotion(user_id: str, credits: int, *, entry_id: str) -> None:
+    """Credits granted through the ledger, in a unit of work of their own."""
+    from chalicelib.services import ledger
+
+    ledger.apply(lambda tx: ledger.grant(tx, ledger.read_user(user_id), credits, source="promotion",
+                                         entry_id=entry_id), retry_on=ledger.balance_moved(user_id))
 
 
 def ledger_hold(harness: Harness, n: int) -> Done:
+    """One hold in its own unit of work (no read: the ledger's floor is the condition)."""
     from chalicelib.services import ledger
 
-    ledger.hold(BENCH_BUYER, 1, entry_id=f"bench:hold:{n}", ref=f"reading_{n}")
+    ledger.apply(lambda tx: ledger.hold(tx, BENCH_BUYER, 1, entry_id=f"bench:hold:{n}", ref=f"reading_{n}"))
     return Done()
 
 
 def ledger_capture(harness: Harness, n: int) -> Done:
     from chalicelib.services import ledger
 
-    ledger.capture(BENCH_BUYER, 1, entry_id=f"bench:capture:{n}", ref=f"reading_{n}")
+    ledger.apply(lambda tx: ledger.capture(tx, BENCH_BUYER, 1, entry_id=f"bench:capture:{n}", ref=f"reading_{n}"))
     return Done()
 
 
@@ -170,13 +179,12 @@ def readings_world(harness: Harness, scenario: Scenario) -> None:
     from chalicelib.models.base import iso, utcnow
     from chalicelib.models.readers import ReaderProfile
     from chalicelib.models.users import User
-    from chalicelib.services import ledger
 
     approved_reader(harness, scenario)
     now = iso(utcnow())
     User(user_id=BENCH_CLIENT, role="client", status="active", created_at=now, updated_at=now,
          age_verified_at=now).save()
-    ledger.grant(BENCH_CLIENT, 10_000_000, source="promotion", entry_id="bench:client-credits")
+    promotion(BENCH_CLIENT, 10_000_000, entry_id="bench:client-credits")
     profile = ReaderProfile.get(BENCH_READER)
     profile.update(actions=[ReaderProfile.is_online.set(True)])
 

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import inspect
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,12 @@ from chalicelib.errors import (
 from chalicelib.logs import logger
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+# No request body we accept nests deeper than a handful of levels; a cap well above that
+# keeps the parser, pydantic and our own walks far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+# Escape pairs, quotes and brackets: each match is one or two bytes, so a scan is linear.
+_JSON_STRUCTURE = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)
 
 
 @dataclass
@@ -143,13 +150,19 @@ def route(
             try:
                 ctx = _prepare(request, request_id, spec)
                 result = handler(ctx, **path_kwargs)
-                return _respond(request, spec, result)
+                response = _respond(request, spec, result)
             except DomainError as exc:
-                return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+                response = error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
             except Exception:  # noqa: BLE001 - the one place a bug becomes a 500
                 logger.exception("unhandled error", extra={"request_id": request_id, "route": f"{method} {path}"})
-                return error_response(500, "internal_error", "an unexpected error occurred", {}, {},
-                                      request_id=request_id)
+                response = error_response(500, "internal_error", "an unexpected error occurred", {}, {},
+                                          request_id=request_id)
+            if not spec.access.is_public or spec.cache_seconds is None:
+                # It answers for one user (or an admin), or for a secret id in its path (a
+                # checkout session), or it did not declare itself cacheable: no browser or
+                # shared cache may keep it. Public routes opt in with ``cache_seconds``.
+                _set_header(response, "Cache-Control", "no-store")
+            return response
 
         view.__route_spec__ = spec  # type: ignore[attr-defined]
         # Chalice's own content-type check answers outside our envelope; we check in _prepare.
@@ -200,16 +213,38 @@ def _json_body(request: Any) -> bytes:
                                    details={"contentType": content_type or None})
     if not raw.strip():
         raise BadRequest("request body is empty; a JSON object is expected", code="malformed_json")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The request body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
+                         code="malformed_json", details={"maxDepth": MAX_JSON_DEPTH})
     try:
         json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("request body is not valid JSON", code="malformed_json") from exc
     return raw
 
 
+def json_depth(raw: bytes) -> int:
+    """How deep arrays and objects nest in ``raw``, counted without recursion (brackets
+    inside strings do not count). Malformed text gets a number too; the parser rejects it."""
+    depth = deepest = 0
+    in_string = False
+    for token in _JSON_STRUCTURE.findall(raw):
+        if token == b'"':
+            in_string = not in_string
+        elif in_string or len(token) == 2:
+            continue
+        elif token in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def validate_json(model: type[BaseModel], raw: bytes) -> Any:
     """Validate a JSON body in pydantic's strict JSON mode: "yes" is not a boolean and "5"
-    not a number, while ISO-8601 strings still parse as datetimes."""
+    not a number, while ISO-8601 strings still parse as datetimes. ``raw`` has passed
+    ``_json_body``, so its nesting is bounded (pydantic's own JSON limit is 200 levels)."""
     try:
         parsed = model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
@@ -253,6 +288,8 @@ def validate(model: type[BaseModel], data: Any) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed("request validation failed", details={"fields": field_errors(exc)}) from exc
+    except RecursionError as exc:  # a structure nested past what any model accepts
+        raise BadRequest("The request data nests arrays or objects too deeply.", code="malformed_json") from exc
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -285,8 +322,44 @@ def _respond(request: Any, spec: RouteSpec, result: Any) -> Response:
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None, request_id: str | None = None) -> Response:
+    """The error envelope. Errors are never cached: the next request may well succeed."""
     return Response(
         body=json.dumps(error_body(code, message, details, request_id)),
         status_code=status,
-        headers=dict[str, Any]({**JSON_HEADERS, **(headers or {})}),
+        headers=dict[str, Any]({**JSON_HEADERS, "Cache-Control": "no-store", **(headers or {})}),
     )
+
+
+# Every response: browsers must not second-guess the declared Content-Type.
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+# HTML pages: never inside someone else's frame (clickjacking).
+NO_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+
+
+def harden(response: Response) -> Response:
+    """Security headers for any response the app sends, whatever produced it (a declared
+    route, an error, Chalice's own 405); app.py applies it to every request."""
+    for name, value in NOSNIFF.items():
+        _set_header(response, name, value)
+    if (_get_header(response, "Content-Type") or "").split(";")[0].strip().lower() == "text/html":
+        _set_header(response, "X-Frame-Options", NO_FRAMING["X-Frame-Options"])
+        policy = _get_header(response, "Content-Security-Policy")
+        if not policy:
+            _set_header(response, "Content-Security-Policy", NO_FRAMING["Content-Security-Policy"])
+        elif "frame-ancestors" not in policy:
+            _set_header(response, "Content-Security-Policy", f"{policy}; {NO_FRAMING['Content-Security-Policy']}")
+    return response
+
+
+def _get_header(response: Response, name: str) -> str | None:
+    for key, value in response.headers.items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _set_header(response: Response, name: str, value: str) -> None:
+    """Set ``name`` replacing any spelling of it already present (headers are case-blind)."""
+    for key in [key for key in response.headers if key.lower() == name.lower()]:
+        del response.headers[key]
+    response.headers[name] = value

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import REGISTRY, RouteSpec
+from chalicelib.config import get_settings
 from chalicelib.schemas.common import ErrorEnvelope
 
 API_TITLE = "Auralumic API"
@@ -36,16 +37,28 @@ _ERROR_TEXT = {
 }
 
 
+# Stand-ins for external services (the local checkout page) live under this prefix; app.py
+# serves them only where payments are local, and only there are they documented.
+LOCAL_ONLY_PREFIX = "/local/"
+
+
+def documented_routes() -> list[RouteSpec]:
+    """The routes this deployment serves: the local-only ones only where payments are local."""
+    local = get_settings().payments_are_local
+    return [spec for spec in REGISTRY if local or not spec.path.startswith(LOCAL_ONLY_PREFIX)]
+
+
 def build_document(server_url: str | None = None) -> dict[str, Any]:
+    routes = documented_routes()
     models: list[tuple[type[BaseModel], str]] = [(ErrorEnvelope, "serialization")]
-    for spec in REGISTRY:
+    for spec in routes:
         if spec.body is not None:
             models.append((spec.body, "validation"))
         if spec.response is not None:
             models.append((spec.response, "serialization"))
     key_map, defs = models_json_schema(_unique(models), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
-    for spec in sorted(REGISTRY, key=lambda s: (s.path, s.method)):
+    for spec in sorted(routes, key=lambda s: (s.path, s.method)):
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, key_map)
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -65,7 +78,7 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
             },
         },
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": tag} for tag in sorted({t for s in REGISTRY for t in s.tags})],
+        "tags": [{"name": tag} for tag in sorted({t for s in routes for t in s.tags})],
     }
     if server_url:
         document["servers"] = [{"url": server_url}]

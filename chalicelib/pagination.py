@@ -13,13 +13,10 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-from pydantic import Field, field_validator
+from typing import Any, Generic, Protocol, TypeVar
 
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest
-from chalicelib.schemas.common import QueryModel
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -27,15 +24,15 @@ MAX_LIMIT = 100
 T = TypeVar("T")
 
 
-class PageQuery(QueryModel):
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1,
-                       description=f"page size, default {DEFAULT_LIMIT}, clamped to {MAX_LIMIT}")
-    cursor: str | None = Field(default=None, max_length=2048, description="opaque cursor from pagination.nextCursor")
+class PageRequest(Protocol):
+    """What a list route's query carries (schemas.common.PageQuery); services take the two
+    plain values instead (``query_page``)."""
 
-    @field_validator("limit")
-    @classmethod
-    def _clamp(cls, value: int) -> int:
-        return min(value, MAX_LIMIT)
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def cursor(self) -> str | None: ...
 
 
 def _b64(raw: bytes) -> str:
@@ -86,13 +83,22 @@ class PageResult(Generic[T]):
 
 def paginate(
     run_query: Callable[[int, dict[str, Any] | None], Any],
-    page: PageQuery,
+    page: PageRequest,
     scope: str,
 ) -> PageResult[Any]:
     """Run one Query page. ``run_query(limit, exclusive_start_key)`` returns a PynamoDB
     result iterator (it exposes ``last_evaluated_key`` once consumed)."""
-    start = decode_cursor(page.cursor, scope) if page.cursor else None
-    results = run_query(page.limit, start)
+    return query_page(run_query, limit=page.limit, cursor=page.cursor, scope=scope)
+
+
+def query_page(
+    run_query: Callable[[int, dict[str, Any] | None], Any], *, limit: int, cursor: str | None, scope: str,
+) -> PageResult[Any]:
+    """``paginate`` over plain values (for services, which never see a request schema);
+    the limit is clamped to 1..MAX_LIMIT here too."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    start = decode_cursor(cursor, scope) if cursor else None
+    results = run_query(limit, start)
     items = list(results)
-    last_key = results.last_evaluated_key if len(items) >= page.limit else None
-    return PageResult(items=items, next_cursor=encode_cursor(last_key, scope) if last_key else None, limit=page.limit)
+    last_key = results.last_evaluated_key if len(items) >= limit else None
+    return PageResult(items=items, next_cursor=encode_cursor(last_key, scope) if last_key else None, limit=limit)

@@ -51,27 +51,25 @@ os.environ.update({
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 })
 
-from moto import mock_aws  # noqa: E402
-
+from tests.support.aws import MotoAccount  # noqa: E402
+from tools import strict_moto  # noqa: E402
 from tools.local_issuer import LocalIssuer  # noqa: E402
+
+# DynamoDB's guarantees in moto (atomic requests, cancelled transactions undone in place),
+# as in the server `make run` starts.
+strict_moto.install()
 
 ISSUER_KEYS = LocalIssuer(_KEYS, ISSUER, AZP)
 ISSUER_KEYS.write_jwks()
+# The resources are created once per process; every test starts with them empty.
+MOTO = MotoAccount(PREFIX, REGION)
 
 
 @pytest.fixture()
 def aws() -> Iterator[None]:
-    """A fresh moto account with every resource of infra/resources.json."""
-    import boto3
-
-    from chalicelib.integrations import aws as aws_clients
-    from tools.resources import create_all
-
-    with mock_aws():
-        aws_clients.reset()
-        create_all(PREFIX, boto3.session.Session(), REGION)
+    """moto with every resource of infra/resources.json, empty: what a fresh account gives."""
+    with MOTO.fresh():
         yield
-    aws_clients.reset()
 
 
 @pytest.fixture()
@@ -177,6 +175,46 @@ def drain(aws: None) -> Any:
         return delivered
 
     return _drain
+
+
+_E2E = str(ROOT / "tests" / "e2e")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): the whole suite (``make test``, no paths given) runs
+    on two workers; a run of chosen files or tests stays in one process (``-s``, ``--pdb``
+    and quick reruns keep working). PYTEST_XDIST_AUTO_NUM_WORKERS or ``-n N`` override."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    return min(2, os.cpu_count() or 1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) every e2e test runs on one worker, which
+    starts the one shared ``local_stack``; the other tests spread over the workers."""
+    for item in items:
+        if str(item.path).startswith(_E2E):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its report lines to the controller (pytest_testnodedown)."""
+    from tests.report import LINES
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["report_lines"] = list(LINES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.report import report
+
+    for line in getattr(node, "workeroutput", {}).get("report_lines", []):
+        report(line)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

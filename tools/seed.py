@@ -1,27 +1,31 @@
-"""Demo data for the local stage: the catalog, an admin, clients, readers, an application.
+"""Demo data for the local stage: the catalog, an admin, clients, readers, an application,
+credits and readings in every state.
 
-``seed_demo(issuer)`` is idempotent (deterministic ids; an item that already exists is
-left as it is) and returns ``{handle: {"userId", "role", "token"}}`` for every demo user,
+Everything is written through the services, as the product would write it: users are
+provisioned on first sight and verify their age; readers apply (draft, submit) and the
+demo admin approves them; online readers go online; the clients' credits are promotions
+granted through the ledger; readings are requested, accepted, delivered, reviewed and
+disputed by their parties. So the demo holds only shapes the services produce (a reader's
+rating is the average of the reviews the demo readings left), the books sum to zero from
+the first request, and ``make ledger-check`` passes on a fresh stack.
+
+``seed_demo(issuer)`` is idempotent (deterministic ids, idempotent services: a second run
+writes nothing) and returns ``{handle: {"userId", "role", "token"}}`` for every demo user,
 the same map ``make run`` writes to ``.local/dev-tokens.json``.
 
 Import this module only after the environment is configured (tools.local_env.configure,
 or the test conftest): chalicelib reads its settings at import, so it is imported lazily.
-
-The clients' starting credits are a promotion granted through the ledger (entry
-``demo-credits:<user>``, applied once however often the seed runs), so the books sum to
-zero from the first request and ``make ledger-check`` passes on a fresh stack.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tools.local_issuer import LocalIssuer
 
 DEMO_CREDITS = 120
-DEMO_READING_CREDITS = 200  # covers the seeded readings, so each client keeps at least DEMO_CREDITS to try
+DEMO_BIRTH_DATE = date(1990, 4, 12)  # the demo users declare they are 18+
 EMAIL_DOMAIN = "demo.auralumic.example"
 
 # handle, display name, role
@@ -47,68 +51,69 @@ _SCHEDULES: dict[str, dict[str, list[dict[str, str]]]] = {
 }
 
 # handle, name, tagline, location, timezone, tools, abilities, style, credits per minute,
-# offered reading types, schedule, instant booking, online, rating, rating count, readings
+# offered reading types, schedule, instant booking, online, reading types paused. Ratings come
+# from the demo readings' reviews; nothing else about a reader's history is invented.
 READERS: list[dict[str, Any]] = [
     {"handle": "reader1", "name": "Luna Marquez", "tagline": "Tarot that tells it straight",
      "location": "Austin, TX", "timezone": "America/Chicago", "tools": ["tarot", "oracle-cards"],
      "abilities": ["clairvoyant", "empath"], "style": "straightforward", "rate": 3,
      "types": ["phone_call", "video_message", "live_video"], "schedule": "office", "instant": True,
-     "online": True, "rating": 4.9, "ratings": 212, "readings": 640},
+     "online": True, "paused": ["video_message"]},
     {"handle": "reader2", "name": "Orion Blake", "tagline": "Your chart, your path",
      "location": "Brooklyn, NY", "timezone": "America/New_York", "tools": ["astrology", "numerology"],
      "abilities": ["channeling"], "style": "inspirational", "rate": 4,
      "types": ["phone_call", "live_video"], "schedule": "evenings", "instant": False,
-     "online": False, "rating": 4.7, "ratings": 98, "readings": 251},
+     "online": False},
     {"handle": "reader3", "name": "Sage Whitfield", "tagline": "Gentle guidance from the other side",
      "location": "Portland, OR", "timezone": "America/Los_Angeles", "tools": ["no-tools"],
      "abilities": ["medium", "clairaudient", "clairsentient"], "style": "compassionate", "rate": 5,
      "types": ["phone_call", "video_message"], "schedule": "split", "instant": True,
-     "online": True, "rating": 4.95, "ratings": 341, "readings": 1022},
+     "online": True, "paused": ["video_message"]},
     {"handle": "reader4", "name": "Freya Lindqvist", "tagline": "Runes carved in northern light",
      "location": "Edinburgh, UK", "timezone": "Europe/London", "tools": ["runes", "pendulum"],
      "abilities": ["scrying"], "style": "straightforward", "rate": 2,
      "types": ["video_message", "live_video"], "schedule": "mornings", "instant": False,
-     "online": False, "rating": 4.4, "ratings": 37, "readings": 58},
+     "online": False},
     {"handle": "reader5", "name": "Mira Okafor", "tagline": "Dreams speak; I translate",
      "location": "Berlin, Germany", "timezone": "Europe/Berlin", "tools": ["crystal-energy"],
      "abilities": ["dream-analysis", "empath"], "style": "compassionate", "rate": 3,
      "types": ["phone_call", "video_message"], "schedule": "office", "instant": True,
-     "online": True, "rating": 4.8, "ratings": 126, "readings": 310},
+     "online": True},
     {"handle": "reader6", "name": "Kenji Arakawa", "tagline": "Ancient hexagrams, modern questions",
      "location": "Kyoto, Japan", "timezone": "Asia/Tokyo", "tools": ["i-ching", "numerology", "astrology"],
      "abilities": ["clairvoyant"], "style": "inspirational", "rate": 4,
      "types": ["live_video", "video_message"], "schedule": "evenings", "instant": False,
-     "online": False, "rating": 4.6, "ratings": 64, "readings": 143},
+     "online": False},
     {"handle": "reader7", "name": "Isla Moreau", "tagline": "Love, loss and what comes next",
      "location": "Melbourne, Australia", "timezone": "Australia/Melbourne", "tools": ["tarot", "crystal-energy"],
      "abilities": ["medium", "empath"], "style": "compassionate", "rate": 3,
      "types": ["phone_call", "live_video"], "schedule": "weekends", "instant": True,
-     "online": False, "rating": 4.85, "ratings": 177, "readings": 402},
+     "online": False},
     {"handle": "reader8", "name": "Dante Rivera", "tagline": "No fluff, just the cards",
      "location": "Mexico City, Mexico", "timezone": "America/Mexico_City", "tools": ["tarot", "runes", "pendulum"],
      "abilities": ["clairaudient"], "style": "straightforward", "rate": 2,
      "types": ["phone_call", "video_message", "live_video"], "schedule": "split", "instant": True,
-     "online": True, "rating": 4.2, "ratings": 45, "readings": 77},
+     "online": True},
     {"handle": "reader9", "name": "Anjali Mehta", "tagline": "Your numbers already know",
      "location": "Mumbai, India", "timezone": "Asia/Kolkata", "tools": ["numerology", "astrology"],
      "abilities": ["channeling", "clairsentient"], "style": "inspirational", "rate": 3,
      "types": ["video_message", "phone_call"], "schedule": "mornings", "instant": False,
-     "online": False, "rating": 4.75, "ratings": 88, "readings": 205},
+     "online": False},
     {"handle": "reader10", "name": "Rowan Ashby", "tagline": "Seeing clearly through the water bowl",
      "location": "Dublin, Ireland", "timezone": "Europe/Dublin", "tools": ["oracle-cards"],
      "abilities": ["scrying", "clairvoyant", "dream-analysis"], "style": "compassionate", "rate": 4,
      "types": ["live_video"], "schedule": "evenings", "instant": True,
-     "online": True, "rating": 4.55, "ratings": 52, "readings": 96},
+     "online": True},
     {"handle": "reader11", "name": "Tala Kahale", "tagline": "Island wisdom for restless hearts",
      "location": "Honolulu, HI", "timezone": "Pacific/Honolulu", "tools": ["crystal-energy", "pendulum"],
      "abilities": ["empath", "channeling"], "style": "inspirational", "rate": 2,
      "types": ["phone_call", "video_message"], "schedule": "office", "instant": False,
-     "online": False, "rating": 3.9, "ratings": 14, "readings": 22},
+     "online": False},
     {"handle": "reader12", "name": "Elias Brandt", "tagline": "Past lives, present answers",
      "location": "Toronto, Canada", "timezone": "America/Toronto", "tools": ["no-tools"],
      "abilities": ["medium", "clairvoyant"], "style": "straightforward", "rate": 5,
      "types": ["phone_call", "live_video", "video_message"], "schedule": "weekends", "instant": True,
-     "online": False, "rating": 4.65, "ratings": 71, "readings": 188},
+     "online": False},
 ]
 
 APPLICANT: dict[str, Any] = {
@@ -116,7 +121,7 @@ APPLICANT: dict[str, Any] = {
     "location": "Seville, Spain", "timezone": "Europe/Madrid", "tools": ["tarot", "astrology"],
     "abilities": ["clairsentient"], "style": "compassionate", "rate": 2,
     "types": ["phone_call", "video_message"], "schedule": "split", "instant": False,
-    "online": False, "rating": 0, "ratings": 0, "readings": 0,
+    "online": False,
 }
 
 _TYPE_NAMES = {"phone_call": "Phone reading", "video_message": "Recorded video reading",
@@ -152,25 +157,10 @@ def reading_options(reader: dict[str, Any]) -> list[dict[str, Any]]:
                 "description": _TYPE_DESCRIPTIONS[reading_type].format(minutes=minutes),
                 "duration": minutes,
                 "price": max(1, round(reader["rate"] * minutes * multipliers.get(minutes, 1.0))),
-                # One option of the most prolific readers is paused, so inactive options show up too.
-                "isActive": not (reader["readings"] > 600 and reading_type == "video_message"),
+                # Some readers have paused a kind of reading, so inactive options show up too.
+                "isActive": reading_type not in reader.get("paused", []),
             })
     return options
-
-
-def _badges(reader: dict[str, Any]) -> list[str]:
-    """Badge ids for the reader's first tool and ability, by the catalog's tier rules."""
-    from chalicelib.services.catalog_defaults import BADGE_TIERS
-
-    earned = []
-    for attribute in [reader["tools"][0], reader["abilities"][0]]:
-        tier_earned = None
-        for tier, rules in BADGE_TIERS:
-            if reader["readings"] >= rules["readingsCompleted"] and reader["rating"] >= rules.get("averageRating", 0):
-                tier_earned = tier
-        if tier_earned:
-            earned.append(f"{attribute}-{tier_earned.lower()}")
-    return earned
 
 
 def _bio(reader: dict[str, Any]) -> str:
@@ -179,67 +169,20 @@ def _bio(reader: dict[str, Any]) -> str:
             f"a {reader['style']} reader.")
 
 
-def validate_reader(reader: dict[str, Any]) -> None:
-    """The product's limits: up to 3 tools, up to 3 abilities, exactly 1 style, catalog ids only."""
-    from chalicelib.services.catalog_defaults import ATTRIBUTES, slug
+def application(reader: dict[str, Any]) -> Any:
+    """The reader's application as the form sends it (``PUT /reader-application``), read as
+    that route reads it (``.changes()`` are what the service takes); the service checks it
+    against the catalog."""
+    from chalicelib.schemas.readers import ApplicationDraft
 
-    known = {kind: {slug(name) for name in names} for kind, names in ATTRIBUTES.items()}
-    tools, abilities = reader["tools"], reader["abilities"]
-    problems = [
-        *(["1-3 tools from the catalog"] if not (1 <= len(tools) <= 3 and set(tools) <= known["tools"]) else []),
-        *(["1-3 abilities from the catalog"]
-          if not (1 <= len(abilities) <= 3 and set(abilities) <= known["abilities"]) else []),
-        *(["one style from the catalog"] if reader["style"] not in known["styles"] else []),
-        *(["'no-tools' alone"] if "no-tools" in tools and tools != ["no-tools"] else []),
-    ]
-    if problems:
-        raise ValueError(f"demo reader {reader['handle']} needs {', '.join(problems)}")
-
-
-def _create_missing(model_class: Any, items: list[Any], key: Callable[[Any], str]) -> int:
-    """Write the items whose hash key is not in the table yet (one BatchGet, one
-    BatchWrite); existing items are left exactly as they are. Returns how many were written."""
-    existing = {key(item) for item in model_class.batch_get([key(i) for i in items], consistent_read=True)}
-    missing = [item for item in items if key(item) not in existing]
-    with model_class.batch_write() as batch:
-        for item in missing:
-            batch.save(item)
-    return len(missing)
-
-
-def _reader_profile(reader: dict[str, Any], index: int, now: Any, *, pending: bool) -> Any:
-    from chalicelib.models.base import iso
-    from chalicelib.models.readers import ReaderProfile
-
-    validate_reader(reader)
-    created = now - timedelta(days=3 if pending else 420 - 30 * index, hours=index)
-    submitted = created + timedelta(hours=2)
-    decided = None if pending else submitted + timedelta(days=2)
-    return ReaderProfile(
-        reader_id=user_id(reader["handle"]),
-        status="pending" if pending else "approved",
-        display_name=reader["name"],
-        tagline=reader["tagline"],
-        bio=_bio(reader),
-        location=reader["location"],
-        attributes={"tools": list(reader["tools"]), "abilities": list(reader["abilities"]),
-                    "style": reader["style"]},
-        reading_options=reading_options(reader),
-        availability={"timezone": reader["timezone"], "instantBooking": reader["instant"],
-                      "schedule": _SCHEDULES[reader["schedule"]]},
-        is_online=reader["online"],
-        online_flag="online" if reader["online"] else None,
-        last_seen_at=iso(now if reader["online"] else now - timedelta(hours=5 + index)),
-        rating_average=reader["rating"],
-        rating_count=reader["ratings"],
-        total_readings=reader["readings"],
-        badges=[] if pending else _badges(reader),
-        submitted_at=iso(submitted),
-        decided_at=iso(decided) if decided else None,
-        created_at=iso(created),
-        updated_at=iso(decided or submitted),
-        version=1,  # batch writes do not set it
-    )
+    return ApplicationDraft.model_validate({
+        "displayName": reader["name"], "tagline": reader["tagline"], "bio": _bio(reader),
+        "location": reader["location"], "experience": "expert", "step": 4,
+        "attributes": {"tools": reader["tools"], "abilities": reader["abilities"], "style": reader["style"]},
+        "readingOptions": reading_options(reader),
+        "availability": {"timezone": reader["timezone"], "instantBooking": reader["instant"],
+                         "schedule": _SCHEDULES[reader["schedule"]]},
+    })
 
 
 def demo_users() -> list[tuple[str, str, str]]:
@@ -248,34 +191,71 @@ def demo_users() -> list[tuple[str, str, str]]:
             (APPLICANT["handle"], APPLICANT["name"], "client")]
 
 
+def _provision(handle: str, name: str, role: str, now: datetime) -> None:
+    """The user as first sight provisions it (a client who declared 18+); the admin is then
+    given its role, as an operator would."""
+    from chalicelib.models.base import iso
+    from chalicelib.models.users import User
+    from chalicelib.services import onboarding, users
+
+    user = users.get_or_provision(user_id(handle), email=f"{handle}@{EMAIL_DOMAIN}", name=name)
+    if role == "admin":
+        if user.role != "admin":
+            users.update_fields(user.user_id, [User.role.set("admin"), User.updated_at.set(iso(now))])
+        return
+    onboarding.verify_age(user, method="self_declared", date_of_birth=DEMO_BIRTH_DATE, now=now)
+
+
+def _become_reader(reader: dict[str, Any], index: int, now: datetime, *, approve: bool) -> None:
+    """Apply, submit and (``approve``) be approved by the demo admin, at times spread over
+    the past year; an approved reader who is online goes online. Steps already taken are
+    skipped."""
+    from chalicelib.models.readers import ReaderProfile
+    from chalicelib.services import presence, reader_applications
+
+    reader_id = user_id(reader["handle"])
+    applied = now - timedelta(days=3 if not approve else 420 - 30 * index, hours=index)
+    try:
+        status = ReaderProfile.get(reader_id, consistent_read=True).status
+    except ReaderProfile.DoesNotExist:
+        status = None
+    if status in (None, "draft"):
+        reader_applications.save_draft(reader_id, "client", application(reader).changes(), now=applied)
+        reader_applications.submit(reader_id, "client", now=applied + timedelta(hours=2))
+        status = "pending"
+    if approve and status == "pending":
+        reader_applications.approve(reader_id, admin_id=user_id("admin"), now=applied + timedelta(days=2))
+        if reader["online"]:
+            presence.set_online(reader_id, True, now=now)
+
+
+def _promotion(client_id: str, credits: int, *, entry_id: str, memo: str) -> None:
+    """Credits granted through the ledger, once per entry id however often the seed runs."""
+    from chalicelib.services import ledger
+
+    ledger.apply(lambda tx: ledger.grant(tx, ledger.read_user(client_id), credits, source="promotion",
+                                         entry_id=entry_id, memo=memo), retry_on=ledger.balance_moved(client_id))
+
+
 def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[str, dict[str, str]]:
     """Seed the catalog and the demo users; returns ``{handle: {userId, role, token}}``."""
-    from chalicelib.models.base import iso, utcnow
-    from chalicelib.models.readers import ReaderProfile
-    from chalicelib.models.users import User
-    from chalicelib.services import catalog, ledger
+    from chalicelib.models.base import utcnow
+    from chalicelib.services import catalog
     from chalicelib.services.catalog_defaults import default_items
 
     catalog.upsert(default_items())
     now = utcnow()
-    users = []
-    for index, (handle, name, role) in enumerate(demo_users()):
-        created = iso(now - timedelta(days=500 - index))
-        users.append(User(user_id=user_id(handle), email=f"{handle}@{EMAIL_DOMAIN}", display_name=name, role=role,
-                          status="active", created_at=created, updated_at=created,
-                          # Demo clients have declared they are 18+, so they can book right away.
-                          age_verified_at=created if role == "client" else None,
-                          age_verification_method="self_declared" if role == "client" else None))
-    profiles = [_reader_profile(reader, index, now, pending=False) for index, reader in enumerate(READERS)]
-    profiles.append(_reader_profile(APPLICANT, len(READERS), now, pending=True))
-    _create_missing(User, users, lambda u: u.user_id)
-    _create_missing(ReaderProfile, profiles, lambda p: p.reader_id)
-    for handle, _name, _role in demo_users():
-        if handle.startswith("client"):
-            ledger.grant(user_id(handle), DEMO_CREDITS, source="promotion", entry_id=f"demo-credits:{user_id(handle)}",
-                         memo="Welcome credits (demo)")
-            ledger.grant(user_id(handle), DEMO_READING_CREDITS, source="promotion",
-                         entry_id=f"demo-reading-credits:{user_id(handle)}", memo="Credits for the demo readings")
+    for handle, name, role in demo_users():
+        _provision(handle, name, role, now)
+    for index, reader in enumerate(READERS):
+        _become_reader(reader, index, now, approve=True)
+    _become_reader(APPLICANT, len(READERS), now, approve=False)
+    for handle, _name, role in STAFF_AND_CLIENTS:
+        if role == "client":
+            client_id = user_id(handle)
+            _promotion(client_id, DEMO_CREDITS, entry_id=f"demo-credits:{client_id}", memo="Welcome credits (demo)")
+            _promotion(client_id, reading_credits(client_id), entry_id=f"demo-reading-credits:{client_id}",
+                       memo="Credits for the demo readings")
     seed_readings(now)
     return {handle: {"userId": user_id(handle), "role": role,
                      "token": issuer.token(user_id(handle), ttl_s=token_ttl_s, email=f"{handle}@{EMAIL_DOMAIN}",
@@ -283,7 +263,8 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
             for handle, name, role in demo_users()}
 
 
-# (key, client, reader, type, story): a reading in every state between the demo users.
+# (key, client, reader, type, story): a reading in every state between the demo users. The
+# reviews of the completed ones are the only ratings: the other readers have none yet.
 DEMO_READINGS: list[tuple[str, str, str, str, str]] = [
     ("requested", "client1", "reader5", "video_message", "requested"),
     ("accepted", "client2", "reader5", "video_message", "accepted"),
@@ -301,9 +282,25 @@ _QUESTIONS = {
     "phone_call": "Is this new job offer the right move for me?",
     "live_video": "Will my sister and I reconcile?",
 }
+_COMMENTS = {5: "Clear, kind and spot on.", 4: "Helpful reading."}
 
 
-def seed_readings(now: Any) -> int:
+def _option(reader: str, reading_type: str) -> dict[str, Any]:
+    spec = next(r for r in READERS if r["handle"] == reader)
+    return next(o for o in reading_options(spec) if o["type"] == reading_type and o["isActive"])
+
+
+def reading_credits(client_id: str) -> int:
+    """What the client's demo readings cost (the booking service's quote), so each demo
+    client keeps DEMO_CREDITS to try the product with."""
+    from chalicelib.services import readings
+
+    return sum(readings.prepare(user_id(reader), reading_type, _option(reader, reading_type)["id"],
+                                int(_option(reader, reading_type)["duration"]), None).price.total
+               for _key, client, reader, reading_type, _story in DEMO_READINGS if user_id(client) == client_id)
+
+
+def seed_readings(now: datetime) -> int:
     """Drive the real services (ledger included) through each story; a reading already
     seeded (same idempotency key) is left as it is. Returns how many were created."""
     from chalicelib.models.users import User
@@ -312,38 +309,39 @@ def seed_readings(now: Any) -> int:
     created_count = 0
     for index, (key, client, reader, reading_type, story) in enumerate(DEMO_READINGS):
         client_id, reader_id = user_id(client), user_id(reader)
-        spec = next(r for r in READERS if r["handle"] == reader)
-        option = next(o for o in reading_options(spec) if o["type"] == reading_type and o["isActive"])
-        started = now - timedelta(hours=2 * (len(DEMO_READINGS) - index))
+        option = _option(reader, reading_type)
+        booked = now - timedelta(hours=2 * (len(DEMO_READINGS) - index))
         topic = "general-reading" if index % 3 == 0 else "career-work"
+        # Immediate readings with online readers: the same request however often the seed runs.
         reading, created = readings.request(
             User.get(client_id), reader_id=reader_id, option_type=reading_type, option_id=option["id"],
             duration=option["duration"], scheduled_at=None, topic_id=topic, question=_QUESTIONS[reading_type],
-            idempotency_key=f"demo-{key}", now=started)
+            idempotency_key=f"demo-{key}", now=booked)
         if not created:
             continue
         created_count += 1
         rid = reading.reading_id
-        at = started + timedelta(minutes=3)
+        at = booked + timedelta(minutes=3)
+        begins = at + timedelta(minutes=2)
         if story == "declined":
             readings.decline(rid, reader_id, "reader", reason="I am fully booked today, sorry.", now=at)
         elif story == "cancelled":
             readings.cancel(rid, client_id, "client", reason="Something came up.", now=at)
         elif story == "expired":
-            readings.expire(rid, now=started + timedelta(minutes=15))
+            readings.expire(rid, now=booked + timedelta(minutes=15))
         elif story != "requested":
             readings.accept(rid, reader_id, "reader", now=at)
             if story == "accepted":
                 continue
-            readings.start(rid, reader_id, "reader", now=at + timedelta(minutes=2))
+            readings.start(rid, reader_id, "reader", now=begins)
             if story == "in_progress":
                 continue
-            readings.complete(rid, reader_id, "reader", now=at + timedelta(minutes=2 + int(option["duration"])))
-            done = at + timedelta(minutes=3 + int(option["duration"]))
+            ended = begins + timedelta(minutes=int(option["duration"]))
+            readings.complete(rid, reader_id, "reader", now=ended)
+            done = ended + timedelta(minutes=1)
             if story.startswith("completed:"):
-                readings.review(rid, client_id, "client", rating=int(story.split(":")[1]),
-                                comment="Clear, kind and spot on." if story.endswith("5") else "Helpful reading.",
-                                now=done)
+                rating = int(story.split(":")[1])
+                readings.review(rid, client_id, "client", rating=rating, comment=_COMMENTS[rating], now=done)
             elif story in ("disputed", "refunded"):
                 readings.open_dispute(rid, client_id, "client", reason="The call dropped after five minutes.",
                                       now=done)

@@ -97,7 +97,7 @@ def _register(c: Collection) -> None:
 
     def list_entries(ctx: RequestContext) -> BaseModel:
         query: schemas.ListQuery = ctx.query
-        page = catalog_admin.list_entries(c.kind, active=query.active, page=query,
+        page = catalog_admin.list_entries(c.kind, active=query.active, limit=query.limit, cursor=query.cursor,
                                           scope=f"GET {c.path}?active={query.active}")
         return c.page.model_validate({"data": [entry.view() for entry in page.items],
                                       "pagination": PageInfo.model_validate(page.meta())})

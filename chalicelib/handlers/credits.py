@@ -1,15 +1,12 @@
-"""Credits: balance and history, buying packages, subscriptions, Stripe's webhook, and the
-local stand-in for Stripe Checkout."""
+"""Credits: balance and history, buying packages, subscriptions, and Stripe's webhook.
+(The local stand-in for Stripe Checkout is ``handlers/local_checkout.py``, local only.)"""
 
 from __future__ import annotations
-
-import html
 
 from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import PUBLIC, SIGNED_IN
-from chalicelib.errors import NotFound
 from chalicelib.models.base import plain
 from chalicelib.models.billing import Subscription
 from chalicelib.pagination import paginate
@@ -18,8 +15,6 @@ from chalicelib.schemas.credits import (
     CheckoutOut,
     CreditsOut,
     CreditsQuery,
-    LocalCheckoutIn,
-    LocalCheckoutOut,
     StripeWebhookAck,
     SubscribeIn,
     SubscriptionMeOut,
@@ -59,25 +54,32 @@ def get_credits(ctx: RequestContext) -> dict:
 @route(credits_api, "/credits/checkout", "POST", access=SIGNED_IN, body=CheckoutIn, response=CheckoutOut,
        status=201, errors=(400, 404, 503), tags=["credits"],
        summary="Buy a credit package: creates a Stripe Checkout Session and returns its URL")
-def post_checkout(ctx: RequestContext) -> dict:
+def post_checkout(ctx: RequestContext) -> CheckoutOut:
     """Credits are granted when Stripe reports the payment (webhook), not on return to the
     success URL. Send an ``Idempotency-Key`` header so a retried or double-clicked request
     returns the same Checkout Session."""
     body: CheckoutIn = ctx.body
-    return payments.start_checkout(ctx.user.record, body.package_id,
-                                   client_key=ctx.request.headers.get("idempotency-key"), request_id=ctx.request_id)
+    return _checkout_out(payments.start_checkout(ctx.user.record, body.package_id,
+                                                 client_key=ctx.request.headers.get("idempotency-key"),
+                                                 request_id=ctx.request_id))
 
 
 @route(credits_api, "/subscriptions", "POST", access=SIGNED_IN, body=SubscribeIn, response=CheckoutOut,
        status=201, errors=(400, 404, 409, 503), tags=["credits"],
        summary="Subscribe to a plan: Stripe Checkout in subscription mode")
-def post_subscription(ctx: RequestContext) -> dict:
+def post_subscription(ctx: RequestContext) -> CheckoutOut:
     """409 already_subscribed while a subscription is active, trialing or past due. Each
     paid invoice grants the plan's credits once; unused ones roll over up to the plan's cap."""
     body: SubscribeIn = ctx.body
-    return payments.start_subscription(ctx.user.record, body.plan_id,
-                                       client_key=ctx.request.headers.get("idempotency-key"),
-                                       request_id=ctx.request_id)
+    return _checkout_out(payments.start_subscription(ctx.user.record, body.plan_id,
+                                                     client_key=ctx.request.headers.get("idempotency-key"),
+                                                     request_id=ctx.request_id))
+
+
+def _checkout_out(started: payments.CheckoutStarted) -> CheckoutOut:
+    return CheckoutOut(session_id=started.session_id, checkout_url=started.checkout_url, amount=started.amount,
+                       currency=started.currency, package_id=started.package_id, plan_id=started.plan_id,
+                       credits=started.credits)
 
 
 def _subscription_out(record: Subscription) -> SubscriptionOut:
@@ -110,62 +112,5 @@ def stripe_webhook(ctx: RequestContext) -> StripeWebhookAck:
     ``v1`` may match); a bad signature is a 400 and nothing is recorded. The event id is
     recorded permanently and the event queued in one transaction: a replay answers
     ``duplicate: true`` and does nothing; a failure to record is a 503 so Stripe retries."""
-    ack = payments.receive_webhook(ctx.request.raw_body or b"", ctx.request.headers.get("stripe-signature"))
-    return StripeWebhookAck(**ack)
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Auralumic local checkout</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}
-button{{font-size:1rem;padding:.6rem 1.2rem;margin-right:.5rem}}</style></head>
-<body><h1>Local checkout</h1>
-<p>No money moves here: this page stands in for Stripe Checkout on the local stack. Paying sends
-signed Stripe events to <code>POST /webhooks/stripe</code>, exactly as Stripe would.</p>
-<p><strong>{name}</strong><br>{amount} {currency}{interval}</p>
-<p id="actions"><button id="pay" onclick="finish('paid')">Pay</button>
-<button id="fail" onclick="finish('failed')">Fail the payment</button></p>
-<pre id="result"></pre>
-<script>
-async function finish(outcome) {{
-  const response = await fetch(location.pathname, {{method: "POST",
-    headers: {{"Content-Type": "application/json"}}, body: JSON.stringify({{outcome}})}});
-  const body = await response.json();
-  document.getElementById("result").textContent = JSON.stringify(body, null, 2);
-  if (response.ok && outcome === "paid") {{ setTimeout(() => location.href = {success}, 1500); }}
-}}
-</script></body></html>"""
-
-
-def _local_session(session_id: str) -> dict:
-    from chalicelib.integrations.payments import LocalGateway, gateway
-
-    local = gateway()
-    session = local.session(session_id) if isinstance(local, LocalGateway) else None
-    if session is None:
-        raise NotFound("checkout session")
-    return session
-
-
-@route(credits_api, "/local/checkout/{sessionId}", "GET", access=PUBLIC, content_type="text/html",
-       errors=(404,), tags=["local"], summary="Local stack only: the stand-in for Stripe's Checkout page")
-def local_checkout_page(ctx: RequestContext, sessionId: str) -> str:
-    """404 outside the local stack (where Checkout is Stripe's own page)."""
-    session = _local_session(sessionId)
-    item = session["line_item"]
-    success = session["success_url"].replace("{CHECKOUT_SESSION_ID}", sessionId)
-    return _PAGE.format(name=html.escape(item["name"]), amount=f"{item['amount'] / 100:.2f}",
-                        currency=html.escape(session["currency"].upper()),
-                        interval=f" per {html.escape(item['interval'])}" if item.get("interval") else "",
-                        success=html.escape(repr(success)))
-
-
-@route(credits_api, "/local/checkout/{sessionId}", "POST", access=PUBLIC, body=LocalCheckoutIn,
-       response=LocalCheckoutOut, errors=(404, 409), tags=["local"],
-       summary="Local stack only: pay (or fail) a checkout session; delivers signed Stripe events")
-def local_checkout_complete(ctx: RequestContext, sessionId: str) -> LocalCheckoutOut:
-    """The events go through the real webhook path (signature, record, outbox); the local
-    workers then grant the credits within a second or two. 409 when already completed."""
-    body: LocalCheckoutIn = ctx.body
-    _local_session(sessionId)
-    delivered = payments.complete_local_checkout(sessionId, body.outcome)
-    return LocalCheckoutOut.model_validate({"sessionId": sessionId, "outcome": body.outcome, "events": delivered})
+    receipt = payments.receive_webhook(ctx.request.raw_body or b"", ctx.request.headers.get("stripe-signature"))
+    return StripeWebhookAck(received=True, duplicate=receipt.duplicate, handled=receipt.handled)

@@ -51,7 +51,8 @@ def patch_me(ctx: RequestContext) -> MeOut:
 @route(me_api, "/me/preferences", "GET", access=SIGNED_IN, response=PreferencesOut, tags=["me"],
        summary="The caller's preferences (defaults until first saved)")
 def get_preferences(ctx: RequestContext) -> PreferencesOut:
-    preferences, updated_at = users.get_preferences(ctx.user.user_id)
+    document, updated_at = users.get_preferences(ctx.user.user_id)
+    preferences = Preferences.model_validate(document)
     return PreferencesOut(**preferences.model_dump(), updated_at=updated_at)
 
 
@@ -59,5 +60,5 @@ def get_preferences(ctx: RequestContext) -> PreferencesOut:
        summary="Replace the caller's preferences (omitted fields take their defaults)")
 def put_preferences(ctx: RequestContext) -> PreferencesOut:
     preferences: Preferences = ctx.body
-    updated_at = users.put_preferences(ctx.user.user_id, preferences)
+    updated_at = users.put_preferences(ctx.user.user_id, preferences.model_dump(mode="json", by_alias=True))
     return PreferencesOut(**preferences.model_dump(), updated_at=updated_at)

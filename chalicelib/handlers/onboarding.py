@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
@@ -17,7 +19,7 @@ onboarding_api = Blueprint(__name__)
 def get_onboarding(ctx: RequestContext) -> OnboardingOut:
     """Steps come from the caller's role; automatic steps and the percentage follow the real
     profile fields (for readers, the reader profile too)."""
-    return onboarding.get_state(ctx.user.record)
+    return OnboardingOut.model_validate(asdict(onboarding.get_state(ctx.user.record)))
 
 
 @route(onboarding_api, "/me/onboarding", "PATCH", access=SIGNED_IN, body=OnboardingPatch, response=OnboardingOut,
@@ -27,7 +29,10 @@ def patch_onboarding(ctx: RequestContext) -> OnboardingOut:
     """An unknown step id is a 400 (``unknown_step``); an automatic step (age_verification,
     profile, reading_options, availability) is a 422 (``step_not_completable``). Completed
     steps stay completed."""
-    return onboarding.update(ctx.user.record, ctx.body)
+    patch: OnboardingPatch = ctx.body
+    state = onboarding.update(ctx.user.record, complete_steps=patch.complete_steps, current_step=patch.current_step,
+                              skip_tutorial=patch.skip_tutorial, welcome_message_shown=patch.welcome_message_shown)
+    return OnboardingOut.model_validate(asdict(state))
 
 
 @route(onboarding_api, "/me/age-verification", "POST", access=SIGNED_IN, body=AgeVerificationIn,
@@ -39,4 +44,4 @@ def verify_age(ctx: RequestContext) -> AgeVerificationOut:
     fact, the method and the time. Repeating it answers 200 with the original record."""
     body: AgeVerificationIn = ctx.body
     record, _created = onboarding.verify_age(ctx.user.record, method=body.method, date_of_birth=body.date_of_birth)
-    return record
+    return AgeVerificationOut.model_validate(asdict(record))

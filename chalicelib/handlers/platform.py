@@ -10,10 +10,10 @@ from chalice import Blueprint
 
 from chalicelib import openapi
 from chalicelib.api import Reply, RequestContext, route
-from chalicelib.auth import PUBLIC
+from chalicelib.auth import ADMIN, PUBLIC
 from chalicelib.errors import NotFound
 from chalicelib.schemas.catalog import CatalogOut
-from chalicelib.schemas.platform import HealthOut
+from chalicelib.schemas.platform import DependencyCheck, HealthOut, HealthReportOut
 from chalicelib.services import catalog, health
 
 platform_api = Blueprint(__name__)
@@ -23,11 +23,29 @@ DOCS_ASSETS = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css
 
 
 @route(platform_api, "/health", "GET", access=PUBLIC, response=HealthOut, errors=(503,), tags=["platform"],
-       summary="Liveness and dependency status")
+       summary="Liveness: ok or degraded")
 def get_health(ctx: RequestContext) -> Reply:
+    """200 ``ok`` when every dependency answers; 503 ``degraded`` when one does not. Which
+    one, and what the service runs on, is for admins (``GET /admin/health``)."""
+    report = health.check()
+    return Reply(HealthOut(status=report.status), status=_health_status(report),
+                 headers={"Cache-Control": "no-store"})
+
+
+@route(platform_api, "/admin/health", "GET", access=ADMIN, response=HealthReportOut, errors=(503,),
+       tags=["platform"], summary="Dependency report: every table, queue and bucket by name")
+def get_admin_health(ctx: RequestContext) -> Reply:
     """200 when every table, the queue and the bucket answer; 503 with the same body when not."""
-    report = HealthOut.model_validate(health.check())
-    return Reply(report, status=200 if report.status == "ok" else 503, headers={"Cache-Control": "no-store"})
+    report = health.check()
+    body = HealthReportOut(status=report.status, stage=report.stage, checks={
+        name: DependencyCheck(status=check.status, latency_ms=check.latency_ms, error=check.error)
+        for name, check in report.checks.items()
+    })
+    return Reply(body, status=_health_status(report))
+
+
+def _health_status(report: health.HealthReport) -> int:
+    return 200 if report.status == "ok" else 503
 
 
 @route(platform_api, "/catalog", "GET", access=PUBLIC, response=CatalogOut, cache_seconds=300, tags=["platform"],

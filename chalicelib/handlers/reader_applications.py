@@ -6,7 +6,8 @@ from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import ADMIN, CLIENT
-from chalicelib.schemas.readers import ApplicationDraft, ApplicationOut, ApplicationPage, ApplicationQuery, DeclineIn
+from chalicelib.schemas.reader_views import ApplicationOut, ApplicationPage
+from chalicelib.schemas.readers import ApplicationDraft, ApplicationQuery, DeclineIn
 from chalicelib.services import reader_applications as applications
 
 reader_applications_api = Blueprint(__name__)
@@ -31,7 +32,8 @@ def put_application(ctx: RequestContext) -> ApplicationOut:
     """Fields left out keep their saved value; ``null`` clears one. Values that are present
     are validated in full (limits and the catalog). A pending application cannot be edited
     (409 application_pending); a reader cannot apply (409 already_reader)."""
-    return _out(applications.save_draft(ctx.user.user_id, ctx.user.role, ctx.body))
+    draft: ApplicationDraft = ctx.body
+    return _out(applications.save_draft(ctx.user.user_id, ctx.user.role, draft.changes()))
 
 
 @route(reader_applications_api, "/reader-application/submit", "POST", access=CLIENT, response=ApplicationOut,
@@ -49,7 +51,7 @@ def submit_application(ctx: RequestContext) -> ApplicationOut:
        summary="Reader applications by status, oldest submission first")
 def list_applications(ctx: RequestContext) -> dict:
     query: ApplicationQuery = ctx.query
-    page = applications.list_by_status(query.status, query)
+    page = applications.list_by_status(query.status, limit=query.limit, cursor=query.cursor)
     return {"data": [_out(profile).dump() for profile in page.items], "pagination": page.meta()}
 
 

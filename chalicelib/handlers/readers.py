@@ -6,17 +6,8 @@ from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import PUBLIC, READER
-from chalicelib.schemas.readers import (
-    AvailabilityOut,
-    AvailabilityPut,
-    OnlineIn,
-    OnlineOut,
-    ReaderCard,
-    ReaderProfileOut,
-    ReaderProfilePatch,
-    ReadingOptionsOut,
-    ReadingOptionsPut,
-)
+from chalicelib.schemas.reader_views import AvailabilityOut, OnlineOut, ReaderCard, ReaderProfileOut, ReadingOptionsOut
+from chalicelib.schemas.readers import AvailabilityPut, OnlineIn, ReaderProfilePatch, ReadingOptionsPut
 from chalicelib.services import presence, readers
 
 readers_api = Blueprint(__name__)
@@ -41,7 +32,7 @@ def get_profile(ctx: RequestContext) -> ReaderProfileOut:
 def patch_profile(ctx: RequestContext) -> ReaderProfileOut:
     """Images are https URLs or media keys under ``media/<yourUserId>/``. Attributes are
     replaced as a whole: 1-3 tools, 1-3 abilities, one style, all active in the catalog."""
-    profile = readers.update_profile(ctx.user.user_id, ctx.body)
+    profile = readers.update_profile(ctx.user.user_id, ctx.body.changes())
     return ReaderProfileOut.model_validate(readers.own_profile_document(profile))
 
 
@@ -52,7 +43,7 @@ def put_reading_options(ctx: RequestContext) -> ReadingOptionsOut:
     """At most 12 options, one per type and duration; duration 5..180 minutes; price
     1..10000 credits. An option without an id gets a new one."""
     body: ReadingOptionsPut = ctx.body
-    profile = readers.replace_reading_options(ctx.user.user_id, body.reading_options)
+    profile = readers.replace_reading_options(ctx.user.user_id, [option.to_domain() for option in body.reading_options])
     return ReadingOptionsOut.model_validate({"readingOptions": readers.profile_document(profile)["readingOptions"]})
 
 
@@ -62,7 +53,7 @@ def put_reading_options(ctx: RequestContext) -> ReadingOptionsOut:
 def put_availability(ctx: RequestContext) -> AvailabilityOut:
     """Slots are local to the IANA timezone; start < end; 24:00 may end a day; slots of a day
     may touch but not overlap; a slot crossing midnight is two slots."""
-    profile = readers.replace_availability(ctx.user.user_id, ctx.body)
+    profile = readers.replace_availability(ctx.user.user_id, ctx.body.to_domain())
     return AvailabilityOut.model_validate(readers.profile_document(profile)["availability"])
 
 

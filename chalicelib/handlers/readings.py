@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib.api import Reply, RequestContext, route
 from chalicelib.auth import ADMIN, CLIENT, PUBLIC, READER, SIGNED_IN
 from chalicelib.models.readings import Reading
-from chalicelib.pagination import PageQuery
+from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.readings import (
     DeliveryIn,
     OptionalReasonIn,
@@ -76,7 +76,8 @@ def request_reading(ctx: RequestContext) -> Any:
        tags=_TAGS, summary="The caller's readings by side and tab, newest first (one Query per page)")
 def list_readings(ctx: RequestContext) -> dict:
     query: ReadingsQuery = ctx.query
-    page = readings.list_for(ctx.user.user_id, ctx.user.role, query.as_, query.tab, query)
+    page = readings.list_for(ctx.user.user_id, ctx.user.role, query.as_, query.tab, limit=query.limit,
+                             cursor=query.cursor)
     return {"data": [_out(ctx, reading) for reading in page.items], "pagination": page.meta()}
 
 
@@ -163,7 +164,8 @@ def dispute(ctx: RequestContext, readingId: str) -> dict:
        response=ReaderReviewPage, errors=(400, 404), tags=[*_TAGS, "readers"],
        summary="A reader's reviews, newest first")
 def reader_reviews(ctx: RequestContext, readerId: str) -> dict:
-    page = readings.reviews_of(readerId, ctx.query)
+    query: PageQuery = ctx.query
+    page = readings.reviews_of(readerId, limit=query.limit, cursor=query.cursor)
     return {"data": [{"readingId": r.reading_id, "rating": int(r.rating), "comment": r.comment,
                       "clientName": r.client_name, "topic": r.topic, "readingType": r.reading_type,
                       "createdAt": r.created_at} for r in page.items],
@@ -173,7 +175,8 @@ def reader_reviews(ctx: RequestContext, readerId: str) -> dict:
 @route(readings_api, "/admin/disputes", "GET", access=ADMIN, query=PageQuery, response=ReadingPage,
        errors=(400,), tags=[*_TAGS, "admin"], summary="Open disputes, oldest first")
 def admin_disputes(ctx: RequestContext) -> dict:
-    page = readings.list_disputes(ctx.query)
+    query: PageQuery = ctx.query
+    page = readings.list_disputes(limit=query.limit, cursor=query.cursor)
     return {"data": [_out(ctx, reading) for reading in page.items], "pagination": page.meta()}
 
 

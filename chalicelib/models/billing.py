@@ -1,4 +1,5 @@
-"""Stripe-side records: what a payment bought and each user's subscriptions."""
+"""Stripe-side records: the checkout orders we opened, what a payment bought, and each
+user's subscriptions."""
 
 from __future__ import annotations
 
@@ -27,6 +28,44 @@ class Purchase(Model):
     grant_entry_id = UnicodeAttribute(attr_name="grantEntryId")
     reversed_credits = NumberAttribute(default=0, attr_name="reversedCredits")
     created_at = UnicodeAttribute(attr_name="createdAt")
+
+
+class CheckoutOrder(Model):
+    """What a Checkout Session was created for, written when we create it: the buyer, the
+    package, its credits and its price. A paid session grants exactly this (the event's
+    metadata is never trusted for who or how much), and only when the amount Stripe
+    collected is this price.
+
+    Stored in the purchases table under ``checkout:<session id>`` (an order, beside the
+    payments it becomes); not listed in the model registry, which holds one model per table.
+    """
+
+    class Meta:
+        table_name = table_name("purchases")
+        region = region()
+
+    KEY_PREFIX = "checkout:"
+
+    order_key = UnicodeAttribute(hash_key=True, attr_name="paymentKey")
+    session_id = UnicodeAttribute(attr_name="sessionId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    kind = UnicodeAttribute()  # credits | subscription
+    item_id = UnicodeAttribute(attr_name="itemId")  # the package (or plan) id
+    credits = NumberAttribute(default=0)  # for a package: what a paid session grants
+    amount = NumberAttribute()  # the price, minor units
+    currency = UnicodeAttribute()
+    created_at = UnicodeAttribute(attr_name="createdAt")
+
+    @classmethod
+    def key_of(cls, session_id: str) -> str:
+        return cls.KEY_PREFIX + session_id
+
+    @classmethod
+    def find(cls, session_id: str) -> CheckoutOrder | None:
+        try:
+            return cls.get(cls.key_of(session_id), consistent_read=True)
+        except cls.DoesNotExist:
+            return None
 
 
 class Subscription(Model):

@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.pagination import PageQuery
 from chalicelib.schemas.catalog import (
     Attribute,
     Badge,
@@ -24,7 +23,7 @@ from chalicelib.schemas.catalog import (
     SubscriptionPlan,
     TimeSpan,
 )
-from chalicelib.schemas.common import ApiModel, InputModel, Page
+from chalicelib.schemas.common import ApiModel, InputModel, Page, PageQuery
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 STRIPE_PRICE_PATTERN = r"^price_[A-Za-z0-9_-]{1,100}$"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class ApiModel(BaseModel):
@@ -41,6 +43,19 @@ class ErrorDetail(ApiModel):
 
 class ErrorEnvelope(ApiModel):
     error: ErrorDetail
+
+
+class PageQuery(QueryModel):
+    """``?limit=&cursor=`` of every list."""
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1,
+                       description=f"page size, default {DEFAULT_LIMIT}, clamped to {MAX_LIMIT}")
+    cursor: str | None = Field(default=None, max_length=2048, description="opaque cursor from pagination.nextCursor")
+
+    @field_validator("limit")
+    @classmethod
+    def _clamp(cls, value: int) -> int:
+        return min(value, MAX_LIMIT)
 
 
 class PageInfo(ApiModel):

@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.pagination import PageQuery
-from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageQuery
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 

@@ -7,13 +7,18 @@ from pydantic import Field
 from chalicelib.schemas.common import ApiModel
 
 
+class HealthOut(ApiModel):
+    """What anyone may know: whether the service can serve, nothing about what it runs on."""
+
+    status: Literal["ok", "degraded"]
+
+
 class DependencyCheck(ApiModel):
     status: Literal["ok", "unreachable"]
     latency_ms: float
     error: str | None = None
 
 
-class HealthOut(ApiModel):
-    status: Literal["ok", "degraded"]
+class HealthReportOut(HealthOut):
     stage: str
     checks: dict[str, DependencyCheck] = Field(description="one entry per table, queue and bucket")

@@ -1,6 +1,6 @@
 """Reader applications, reader profiles, reading options, availability and the public card.
 
-Limits (the product's and ours, stated once here):
+The product's limits are constants of chalicelib/domain/readers.py; as the wire sees them:
 
 * attributes: at most 3 tools, 3 abilities and 1 style, catalog ids (slugs such as
   ``tarot``); the catalog check itself (active entry of the right kind) is the service's,
@@ -26,22 +26,24 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.pagination import PageQuery
-from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
+from chalicelib.domain import readers as domain
+from chalicelib.domain.readers import (
+    MAX_ABILITIES,
+    MAX_DURATION,
+    MAX_PRICE,
+    MAX_READING_OPTIONS,
+    MAX_SLOTS_PER_DAY,
+    MAX_TOOLS,
+    MIN_DURATION,
+    MIN_PRICE,
+    WEEKDAYS,
+)
+from chalicelib.schemas.common import InputModel, PageQuery
 from chalicelib.schemas.me import _valid_timezone
 
 ReadingType = Literal["phone_call", "video_message", "live_video"]
 ApplicationStatus = Literal["draft", "pending", "approved", "declined", "suspended"]
 Experience = Literal["beginner", "intermediate", "expert"]
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MAX_TOOLS = 3
-MAX_ABILITIES = 3
-MIN_DURATION, MAX_DURATION = 5, 180
-MIN_PRICE, MAX_PRICE = 1, 10_000
-MAX_READING_OPTIONS = 12
-MAX_SLOTS_PER_DAY = 12
-NO_TOOLS = "no-tools"
 
 CatalogId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 OptionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -100,16 +102,15 @@ class AttributesIn(InputModel):
     @field_validator("tools", "abilities")
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("must not repeat an attribute")
-        return value
+        return domain.distinct_attributes(value)
 
     @field_validator("tools")
     @classmethod
     def _no_tools_alone(cls, value: list[str]) -> list[str]:
-        if NO_TOOLS in value and len(value) > 1:
-            raise ValueError(f"'{NO_TOOLS}' cannot be combined with other tools")
-        return value
+        return domain.no_tools_alone(value)
+
+    def to_domain(self) -> domain.Attributes:
+        return domain.Attributes(tools=tuple(self.tools), abilities=tuple(self.abilities), style=self.style)
 
 
 class CompleteAttributes(AttributesIn):
@@ -131,6 +132,10 @@ class ReadingOptionIn(InputModel):
     duration: int = Field(ge=MIN_DURATION, le=MAX_DURATION, description="minutes, 5..180")
     price: int = Field(ge=MIN_PRICE, le=MAX_PRICE, description="credits, 1..10000")
     is_active: bool = True
+
+    def to_domain(self) -> domain.ReadingOption:
+        return domain.ReadingOption(id=self.id, type=self.type, name=self.name, description=self.description,
+                                    duration=self.duration, price=self.price, is_active=self.is_active)
 
 
 def _distinct_options(options: list[ReadingOptionIn]) -> list[ReadingOptionIn]:
@@ -230,6 +235,11 @@ class AvailabilityDraft(InputModel):
     def _timezone(cls, value: str | None) -> str | None:
         return None if value is None else _valid_timezone(value)
 
+    def to_domain(self) -> domain.Availability:
+        return domain.Availability(timezone=self.timezone, instant_booking=self.instant_booking, schedule={
+            day: tuple(domain.TimeSlot(start=slot.start, end=slot.end) for slot in getattr(self.schedule, day))
+            for day in WEEKDAYS})
+
 
 class AvailabilityPut(AvailabilityDraft):
     """``PUT /reader/availability`` replaces the whole availability."""
@@ -269,35 +279,21 @@ class ApplicationDraft(InputModel):
     experience: Experience | None = None
     step: int | None = Field(default=None, ge=1, le=20, description="the form step the applicant reached")
 
+    def changes(self) -> dict[str, Any]:
+        """{field: value} of the fields sent (``None``: clear it), nested values as domain values."""
+        return _changes(self)
 
-class CompleteApplication(BaseModel):
-    """What ``POST /reader-application/submit`` requires of the saved draft (not a request
-    body: the stored draft is checked against it). Required: displayName, tagline, bio,
-    attributes (1-3 tools, 1-3 abilities, one style), at least one active reading option,
-    availability with a timezone. Optional: location, images, experience."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    display_name: str = Field(alias="displayName", min_length=1)
-    tagline: str = Field(min_length=1)
-    bio: str = Field(min_length=1)
-    attributes: CompleteAttributes
-    reading_options: list[dict[str, Any]] = Field(alias="readingOptions", min_length=1)
-    availability: dict[str, Any]
-
-    @field_validator("reading_options")
-    @classmethod
-    def _one_active(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not any(option.get("isActive") for option in value):
-            raise ValueError("at least one reading option must be active")
-        return value
-
-    @field_validator("availability")
-    @classmethod
-    def _timezone(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if not value.get("timezone"):
-            raise ValueError("a timezone is required")
-        return value
+def _changes(model: BaseModel) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in model.model_fields_set:
+        value = getattr(model, name)
+        if isinstance(value, list):
+            value = [item.to_domain() if hasattr(item, "to_domain") else item for item in value]
+        elif hasattr(value, "to_domain"):
+            value = value.to_domain()
+        out[name] = value
+    return out
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:
@@ -334,6 +330,10 @@ class ReaderProfilePatch(InputModel):
             raise ValueError("cannot be cleared; leave it out to keep the current value")
         return value
 
+    def changes(self) -> dict[str, Any]:
+        """{field: value} of the fields sent (``None``: clear it), attributes as domain values."""
+        return _changes(self)
+
 
 class OnlineIn(InputModel):
     """``PUT /reader/online``: ``true`` again while online is a heartbeat (send one about
@@ -354,144 +354,3 @@ class DeclineIn(InputModel):
 class ApplicationQuery(PageQuery):
     status: Literal["pending", "approved", "declined"] = Field(default="pending",
                                                                description="queue to list; oldest submission first")
-
-
-# --- outputs -----------------------------------------------------------------------------------
-
-
-class AttributesOut(ApiModel):
-    tools: list[str]
-    abilities: list[str]
-    style: str | None = None
-
-
-class ReadingOptionOut(ApiModel):
-    id: str
-    type: ReadingType
-    name: str
-    description: str
-    duration: int
-    price: int
-    is_active: bool
-
-
-class TimeSlotOut(ApiModel):
-    start: str
-    end: str
-
-
-class WeeklyScheduleOut(ApiModel):
-    mon: list[TimeSlotOut]
-    tue: list[TimeSlotOut]
-    wed: list[TimeSlotOut]
-    thu: list[TimeSlotOut]
-    fri: list[TimeSlotOut]
-    sat: list[TimeSlotOut]
-    sun: list[TimeSlotOut]
-
-
-class AvailabilityOut(ApiModel):
-    timezone: str | None = None
-    instant_booking: bool
-    schedule: WeeklyScheduleOut
-
-
-class _ProfileFields(ApiModel):
-    id: str = Field(description="the reader's user id")
-    user_id: str
-    status: ApplicationStatus
-    display_name: str | None = None
-    tagline: str | None = None
-    bio: str | None = None
-    location: str | None = None
-    profile_image: str | None = Field(default=None, description="an https URL or a media key")
-    background_image: str | None = None
-    profile_image_variants: dict[str, str] | None = Field(
-        default=None, description="processed WebP variants: {size in px: media key}")
-    background_image_variants: dict[str, str] | None = None
-    attributes: AttributesOut
-    attribute_names: dict[str, str] = Field(description="catalog name of each attribute id in attributes")
-    reading_options: list[ReadingOptionOut]
-    availability: AvailabilityOut
-    created_at: str
-    updated_at: str
-
-
-class ApplicationOut(_ProfileFields):
-    experience: Experience | None = None
-    step: int | None = None
-    submitted_at: str | None = None
-    decided_at: str | None = None
-    decline_reason: str | None = None
-    submission_count: int = 0
-    missing_for_submit: list[str] = Field(description="fields still needed before submitting (empty: ready)")
-
-
-class ApplicationPage(ApiModel):
-    data: list[ApplicationOut]
-    pagination: PageInfo
-
-
-class ReaderProfileOut(_ProfileFields):
-    is_online: bool
-    last_seen_at: str | None = None
-    rating_average: float
-    rating_count: int
-    total_readings: int
-    badges: list[str]
-
-
-class ReadingOptionsOut(ApiModel):
-    reading_options: list[ReadingOptionOut]
-
-
-class OnlineOut(ApiModel):
-    is_online: bool
-    last_seen_at: str
-    changed: bool = Field(description="false for a heartbeat that kept the same status")
-
-
-class CardStats(ApiModel):
-    total_readings: int
-    average_rating: float
-
-
-class ReviewSummary(ApiModel):
-    id: str
-    rating: int
-    comment: str | None = None
-    client_name: str | None = None
-    created_at: str
-
-
-class ReaderCard(ApiModel):
-    """``GET /readers/{readerId}``: what the frontend shows on a reader's public profile.
-    ``isOnline`` and ``lastActive`` respect the reader's privacy.showOnlineStatus (hidden:
-    isOnline false, no lastActive)."""
-
-    id: str
-    user_id: str
-    display_name: str | None = None
-    tagline: str | None = None
-    location: str | None = None
-    bio: str | None = None
-    profile_image: str | None = Field(default=None, description="an https URL or a media key")
-    background_image: str | None = None
-    profile_image_variants: dict[str, str] | None = Field(
-        default=None, description="processed WebP variants: {size in px: media key}")
-    background_image_variants: dict[str, str] | None = None
-    attributes: AttributesOut
-    attribute_names: dict[str, str]
-    reading_options: list[ReadingOptionOut] = Field(description="active options only")
-    availability: AvailabilityOut
-    is_online: bool
-    last_active: str | None = None
-    is_approved: bool = True
-    rating_average: float
-    rating_count: int
-    total_readings: int
-    stats: CardStats
-    badges: list[str]
-    reviews: list[ReviewSummary] = Field(description="the most recent reviews (full list: /readers/{id}/reviews)")
-    created_at: str
-    created_date: str = Field(description="same as createdAt (the PsychicReader interface's name)")

@@ -6,8 +6,18 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from chalicelib.pagination import PageQuery
-from chalicelib.schemas.common import ApiModel, InputModel, PageInfo
+from chalicelib.domain.readings import (
+    COMMENT_MAX,
+    DURATION_MAX,
+    NOTE_MAX,
+    NOTE_MIN,
+    QUESTION_MAX,
+    RATING_MAX,
+    RATING_MIN,
+    REASON_MAX,
+    REASON_MIN,
+)
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageQuery
 from chalicelib.schemas.readers import Line, OptionId, ReadingType, Text
 
 ReadingStatus = Literal["requested", "accepted", "declined", "in_progress", "completed", "disputed", "refunded",
@@ -27,7 +37,7 @@ class QuoteIn(InputModel):
     option_type: ReadingType
     option_id: OptionId | None = Field(default=None, description="one of the reader's options of that type; "
                                                                  "default: the first active one")
-    duration: int = Field(ge=1, le=600, description="minutes: the duration of a catalog time span")
+    duration: int = Field(ge=1, le=DURATION_MAX, description="minutes: the duration of a catalog time span")
     scheduled_at: AwareDatetime | None = Field(default=None, strict=False,
                                                description="UTC start on a 5-minute boundary; omit for now "
                                                            "(and always for a video message)")
@@ -38,7 +48,7 @@ class ReadingIn(QuoteIn):
         {**_EXAMPLE, "topicId": "love-relationships", "question": "Will we move in together this year?"}]})
 
     topic_id: str = Field(pattern=_SLUG, description="a topic id from GET /catalog")
-    question: Text | None = Field(default=None, max_length=1000,
+    question: Text | None = Field(default=None, max_length=QUESTION_MAX,
                                   description="required unless the topic is the general reading")
 
 
@@ -149,12 +159,12 @@ class ReadingsQuery(PageQuery):
 class ReasonIn(InputModel):
     model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
         {"reason": "I am not available at that time, sorry."}]})
-    reason: Line = Field(min_length=3, max_length=500)
+    reason: Line = Field(min_length=REASON_MIN, max_length=REASON_MAX)
 
 
 class OptionalReasonIn(InputModel):
     model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{"reason": "Plans changed"}]})
-    reason: Line | None = Field(default=None, max_length=500)
+    reason: Line | None = Field(default=None, max_length=REASON_MAX)
 
 
 class DeliveryIn(InputModel):
@@ -167,8 +177,8 @@ class DeliveryIn(InputModel):
 class ReviewIn(InputModel):
     model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
         {"rating": 5, "comment": "Warm, precise and honest."}]})
-    rating: int = Field(ge=1, le=5)
-    comment: Text = Field(default="", max_length=2000)
+    rating: int = Field(ge=RATING_MIN, le=RATING_MAX)
+    comment: Text = Field(default="", max_length=COMMENT_MAX)
 
 
 class ReaderReviewOut(ApiModel):
@@ -191,7 +201,7 @@ class ResolveIn(InputModel):
         {"outcome": "partial_refund", "amount": 10, "note": "The call dropped twice."}]})
     outcome: Literal["full_refund", "partial_refund", "reject"]
     amount: int | None = Field(default=None, ge=1, description="credits, for a partial refund (<= the price)")
-    note: Line = Field(min_length=3, max_length=1000, description="why: both parties are told")
+    note: Line = Field(min_length=NOTE_MIN, max_length=NOTE_MAX, description="why: both parties are told")
 
 
 def reading_document(reading: Any, user_id: str, role: str, allowed: list[str],

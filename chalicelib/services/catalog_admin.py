@@ -33,14 +33,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.errors import BadRequest, BusinessRuleViolation, Conflict, NotFound
-from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
-from chalicelib.pagination import PageQuery, PageResult, paginate
+from chalicelib.pagination import PageResult, query_page
 from chalicelib.services import audit
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 KINDS = ("attribute", "category", "badge", "time_span", "credit_package", "plan")
 _POSITIONED = ("attribute", "category")  # kinds shown in an admin-chosen order
@@ -100,7 +98,8 @@ def _label(kind: str) -> str:
 # --------------------------------------------------------------------------- reads
 
 
-def list_entries(kind: str, *, active: bool | None, page: PageQuery, scope: str) -> PageResult[Entry]:
+def list_entries(kind: str, *, active: bool | None, limit: int, cursor: str | None, scope: str,
+                 ) -> PageResult[Entry]:
     """One page of ``kind``'s entries in id order, retired ones included unless filtered."""
     condition = None if active is None else CatalogItem.active == active
 
@@ -108,7 +107,7 @@ def list_entries(kind: str, *, active: bool | None, page: PageQuery, scope: str)
         return CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith(f"{kind}#"),
                                  filter_condition=condition, limit=limit, last_evaluated_key=start)
 
-    result = paginate(run, page, scope)
+    result = query_page(run, limit=limit, cursor=cursor, scope=scope)
     return PageResult(items=[_entry(item) for item in result.items], next_cursor=result.next_cursor,
                       limit=result.limit)
 
@@ -123,12 +122,6 @@ def get_entry(kind: str, item_id: str) -> Entry:
 # --------------------------------------------------------------------------- writes
 
 
-def _reraise_unless_cancelled(exc: TransactWriteError) -> None:
-    """A failed condition or a concurrent transaction cancels; anything else is a bug or an outage."""
-    if exc.cause_response_code != "TransactionCanceledException":
-        raise exc
-
-
 def _references(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     """(kind, id) of the active entries ``data`` must point at."""
     if kind == "badge" and "attribute" in data:
@@ -136,18 +129,23 @@ def _references(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def _check_references(tx: TransactWrite, references: list[tuple[str, str]]) -> None:
+def _reference_label(ref_kind: str, ref_id: str) -> str:
+    return f"reference:{ref_kind}:{ref_id}"
+
+
+def _check_references(tx: Transaction, references: list[tuple[str, str]]) -> None:
     for ref_kind, ref_id in references:
         tx.condition_check(CatalogItem, CATALOG_PARTITION, _sk(ref_kind, ref_id),
-                           condition=CatalogItem.active == True)  # noqa: E712
+                           condition=CatalogItem.active == True,  # noqa: E712
+                           label=_reference_label(ref_kind, ref_id))
 
 
-def _broken_reference(references: list[tuple[str, str]]) -> None:
-    """Raise the 422 for the first reference that is missing or retired."""
-    for ref_kind, ref_id in references:
-        item = _read(ref_kind, ref_id)
-        if item is None or not item.active:
-            raise BusinessRuleViolation(f"{_label(ref_kind)} {ref_id!r} does not exist or is retired",
+def _broken_reference(failed: ConditionsFailed) -> None:
+    """Raise the 422 for a reference that was missing or retired at the commit."""
+    for label in sorted(failed.labels):
+        if label.startswith("reference:"):
+            _, ref_kind, ref_id = label.split(":", 2)
+            raise BusinessRuleViolation(f"The {_label(ref_kind)} {ref_id!r} does not exist or is retired.",
                                         code=f"unknown_{ref_kind}", details={ref_kind: ref_id})
 
 
@@ -169,20 +167,23 @@ def create_entry(kind: str, item_id: str | None, data: dict[str, Any], *, actor_
     at = iso(now or utcnow())
     item = CatalogItem(sk=_sk(kind, item_id), kind=kind, item_id=item_id, data=data, active=True, updated_at=at)
     references = _references(kind, data)
+    created = Entry(kind=kind, id=item_id, data=data, active=True, version=1, updated_at=at)
+
+    def create(tx: Transaction) -> None:
+        _check_references(tx, references)
+        tx.save(item, condition=CatalogItem.sk.does_not_exist(), label="entry")
+        audit.record(tx, actor_id=actor_id, action=f"catalog.{kind}.created", entity_type=kind,
+                     entity_id=item_id, before=None, after=created.view(), request_id=request_id)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            _check_references(tx, references)
-            tx.save(item, condition=CatalogItem.sk.does_not_exist())
-            created = Entry(kind=kind, id=item_id, data=data, active=True, version=1, updated_at=at)
-            audit.record(tx, actor_id=actor_id, action=f"catalog.{kind}.created", entity_type=kind,
-                         entity_id=item_id, before=None, after=created.view(), request_id=request_id)
-    except TransactWriteError as exc:
-        _reraise_unless_cancelled(exc)
-        if _read(kind, item_id) is not None:
-            raise Conflict(f"a {_label(kind)} with id {item_id!r} already exists (retired ones included)",
-                           code="duplicate_id", details={"id": item_id}) from exc
-        _broken_reference(references)
-        raise Conflict("a concurrent change interfered; retry", code="concurrent_change") from exc
+        atomically(create)
+    except ConditionsFailed as failed:
+        if "entry" in failed:
+            raise Conflict(f"{'An' if kind[0] in 'aeiou' else 'A'} {_label(kind)} with the id {item_id!r} already "
+                           "exists (retired ones included).",
+                           code="duplicate_id", details={"id": item_id}) from failed
+        _broken_reference(failed)
+        raise
     return created
 
 
@@ -192,14 +193,15 @@ def update_entry(kind: str, item_id: str, changes: dict[str, Any], *, active: bo
     """Apply ``changes`` (top-level data fields) and/or ``active`` to the stored version.
 
     ``expected_version`` (If-Match): only that version may be changed, else 409. Without it,
-    a concurrent change makes this re-read and re-apply its own fields (bounded retries)."""
-    for _ in range(_UPDATE_ATTEMPTS):
+    a concurrent change makes this re-read and re-apply its own fields (``atomically``)."""
+
+    def update(tx: Transaction) -> Entry:
         item = _read(kind, item_id)
         if item is None:
             raise NotFound(_label(kind))
         current = _entry(item)
         if expected_version is not None and current.version != expected_version:
-            raise Conflict(f"this {_label(kind)} is at version {current.version}, not {expected_version}",
+            raise Conflict(f"This {_label(kind)} is at version {current.version}, not {expected_version}.",
                            code="version_mismatch", details={"currentVersion": current.version})
         data = {**current.data, **changes}
         new_active = current.active if active is None else active
@@ -214,24 +216,26 @@ def update_entry(kind: str, item_id: str, changes: dict[str, Any], *, active: bo
             action = "updated"
         # Re-pointing or restoring a badge must not create a dangling reference.
         re_pointed = "attribute" in changes or not current.active
-        references = _references(kind, data) if new_active and re_pointed else []
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                _check_references(tx, references)
-                tx.update(item, actions=[CatalogItem.data.set(data), CatalogItem.active.set(new_active),
-                                         CatalogItem.updated_at.set(at)],
-                          condition=CatalogItem.sk.exists())  # plus version == current.version (PynamoDB)
-                audit.record(tx, actor_id=actor_id, action=f"catalog.{kind}.{action}", entity_type=kind,
-                             entity_id=item_id, before=current.view(), after=updated.view(), request_id=request_id)
-        except TransactWriteError as exc:
-            _reraise_unless_cancelled(exc)
-            _broken_reference(references)
-            if expected_version is not None:
-                raise Conflict(f"this {_label(kind)} changed since version {expected_version}",
-                               code="version_mismatch") from exc
-            continue  # lost a race: re-read and re-apply only this request's fields
+        _check_references(tx, _references(kind, data) if new_active and re_pointed else [])
+        tx.update(item, actions=[CatalogItem.data.set(data), CatalogItem.active.set(new_active),
+                                 CatalogItem.updated_at.set(at)],
+                  condition=CatalogItem.sk.exists(), label="entry")  # plus version == current.version (PynamoDB)
+        audit.record(tx, actor_id=actor_id, action=f"catalog.{kind}.{action}", entity_type=kind,
+                     entity_id=item_id, before=current.view(), after=updated.view(), request_id=request_id)
         return updated
-    raise Conflict(f"this {_label(kind)} kept changing; retry", code="concurrent_change")
+
+    # Without If-Match, a lost race re-reads and re-applies only this request's fields.
+    def lost_race(failed: ConditionsFailed) -> bool:
+        return expected_version is None and "entry" in failed and not failed.any_startswith("reference:")
+
+    try:
+        return atomically(update, retry_on=lost_race, attempts=_UPDATE_ATTEMPTS)
+    except ConditionsFailed as failed:
+        _broken_reference(failed)
+        if expected_version is not None:
+            raise Conflict(f"This {_label(kind)} changed since version {expected_version}.",
+                           code="version_mismatch") from failed
+        raise Conflict(f"This {_label(kind)} kept changing; try again.", code="concurrent_change") from failed
 
 
 def retire_entry(kind: str, item_id: str, *, expected_version: int | None = None, actor_id: str,

@@ -29,18 +29,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, PayloadTooLarge
 from chalicelib.integrations import clerk_webhooks
+from chalicelib.integrations.clerk_events import ClerkDeletedUser, ClerkEvent, ClerkUser, WebhookOutcome
 from chalicelib.logs import logger
-from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.users import User
 from chalicelib.models.webhooks import ProcessedWebhook
-from chalicelib.schemas.clerk import ClerkDeletedUser, ClerkEvent, ClerkUser, WebhookOutcome
 from chalicelib.services import outbox
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 SOURCE = "clerk"
 DELETED = "deleted"
@@ -120,13 +120,15 @@ def delete_user(user_id: str, *, now: datetime) -> bool:
         User.image_url.remove(),
         *_new_item_defaults(stamp, with_status=False),
     ]
+
+    def tombstone(tx: Transaction) -> None:
+        tx.update(User(user_id=user_id), actions=actions, condition=_not_deleted(), label="user")
+        outbox.emit(tx, "user.deleted", user_id=user_id, source=SOURCE, deleted_at=stamp)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(User(user_id=user_id), actions=actions, condition=_not_deleted())
-            outbox.emit(tx, "user.deleted", user_id=user_id, source=SOURCE, deleted_at=stamp)
-    except TransactWriteError as exc:
-        if any(reason is not None and reason.code == "ConditionalCheckFailed"
-               for reason in exc.cancellation_reasons or []):
+        atomically(tombstone)
+    except ConditionsFailed as failed:
+        if "user" in failed:
             return False
         raise
     return True
@@ -153,7 +155,7 @@ def _not_deleted() -> Any:
 def _parse(raw_body: bytes) -> ClerkEvent:
     try:
         return ClerkEvent.model_validate(json.loads(raw_body))
-    except (ValueError, UnicodeDecodeError, ValidationError) as exc:
+    except (ValueError, UnicodeDecodeError, ValidationError, RecursionError) as exc:  # RecursionError: deep nesting
         raise BadRequest("the webhook payload is not a Clerk event", code="invalid_payload") from exc
 
 

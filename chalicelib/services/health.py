@@ -1,41 +1,57 @@
-"""Dependency checks for ``GET /health``: every table, the queue and the bucket."""
+"""Dependency checks behind ``GET /health`` (ok or degraded) and ``GET /admin/health``
+(every table, the queue and the bucket, by name)."""
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from chalicelib.config import get_settings
 from chalicelib.integrations import aws
 from chalicelib.models.registry import ALL_MODELS
 
 
-def _timed(check: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DependencyStatus:
+    status: Literal["ok", "unreachable"]
+    latency_ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    stage: str
+    checks: dict[str, DependencyStatus] = field(default_factory=dict)
+
+    @property
+    def status(self) -> Literal["ok", "degraded"]:
+        return "ok" if all(check.status == "ok" for check in self.checks.values()) else "degraded"
+
+
+def _timed(check: Callable[[], Any]) -> DependencyStatus:
     started = time.perf_counter()
     try:
         check()
-        status = "ok"
         error = None
     except Exception as exc:  # noqa: BLE001 - a failing dependency is reported, not raised
-        status = "unreachable"
         error = type(exc).__name__
-    result: dict[str, Any] = {"status": status, "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
-    if error:
-        result["error"] = error
-    return result
+    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    return DependencyStatus("unreachable" if error else "ok", latency_ms, error)
 
 
-def check() -> dict[str, Any]:
+def check() -> HealthReport:
     settings = get_settings()
-    checks: dict[str, Any] = {}
+    checks: dict[str, DependencyStatus] = {}
     dynamodb = aws.client("dynamodb")
     for model in ALL_MODELS:
         name = model.Meta.table_name
-        checks[f"table:{name}"] = _timed(lambda name=name: dynamodb.describe_table(TableName=name))
+        checks[f"table:{name}"] = _timed(functools.partial(dynamodb.describe_table, TableName=name))
     queue = settings.notifications_queue_name
     checks[f"queue:{queue}"] = _timed(lambda: aws.client("sqs").get_queue_attributes(
         QueueUrl=aws.queue_url(queue), AttributeNames=["QueueArn"]))
     bucket = settings.media_bucket_name
     checks[f"bucket:{bucket}"] = _timed(lambda: aws.client("s3").head_bucket(Bucket=bucket))
-    healthy = all(c["status"] == "ok" for c in checks.values())
-    return {"status": "ok" if healthy else "degraded", "stage": settings.stage, "checks": checks}
+    return HealthReport(stage=settings.stage, checks=checks)

@@ -1,7 +1,8 @@
 """The credits ledger: every movement of credits, double-entry, one transaction each.
 
-A movement is a journal entry with postings that sum to zero. ``commit`` writes, in one
-DynamoDB transaction:
+A movement is a journal entry with postings that sum to zero. Each operation (``hold``,
+``capture``...) adds a movement's writes to the caller's ``Transaction`` (one unit of work,
+``services/tx.py``); the caller commits it with its own writes. A movement writes:
 
 - the entry, with a conditional put on its deterministic id (``hold:<reading>``,
   ``purchase:<checkout session>``...): a retry or a redelivered event cannot apply it twice;
@@ -10,8 +11,8 @@ DynamoDB transaction:
   platform accounts are sharded items that never go below zero; external accounts (Stripe
   clearing, promotions) are the only ones allowed to go negative;
 - a history line per user it touches (``GET /credits``);
-- whatever the caller adds (``extra``): the reading's state change, a purchase record, an
-  outbox event. They all commit together or not at all.
+- beside whatever the caller adds to the same transaction (the reading's state change, a
+  purchase record, an outbox event): they all commit together or not at all.
 
 Accounts
   user:<id>:available   credits the user can spend
@@ -31,20 +32,16 @@ balance against the journal.
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.config import get_settings
-from chalicelib.errors import BusinessRuleViolation, DependencyUnavailable, InsufficientCredits
+from chalicelib.errors import InsufficientCredits
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, Posting, SystemAccount
 from chalicelib.models.users import User
-from chalicelib.services.tx import Transaction
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 SHARDS = 8
 USER_ACCOUNT_FIELDS = {
@@ -58,9 +55,6 @@ SYSTEM_ACCOUNTS = (
 )
 # External accounts mirror money outside the platform and may go negative; nothing else may.
 UNBOUNDED = frozenset({"external:stripe", "external:promotions"})
-MAX_ATTEMPTS = 4
-
-ExtraOps = Callable[[Transaction], None]
 
 
 def user_account(user_id: str, kind: str) -> str:
@@ -83,14 +77,6 @@ def shard_of(key: str) -> int:
 def platform_fee(amount: int) -> int:
     """The platform's share of a completed reading (rounded down: the reader keeps the rest)."""
     return amount * get_settings().platform_fee_percent // 100
-
-
-class LedgerRejected(Exception):
-    """A condition of the movement's transaction failed; ``labels`` say which."""
-
-    def __init__(self, labels: set[str]) -> None:
-        super().__init__(", ".join(sorted(labels)))
-        self.labels = labels
 
 
 @dataclass(frozen=True)
@@ -141,16 +127,17 @@ class Movement:
         return {account: delta for account, delta in changes.items() if delta}
 
 
-def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
-    """Add the movement's writes to ``tx`` (labels: ``ledger:entry``, ``ledger:user:<id>``,
-    ``ledger:account:<name>``)."""
+def post(tx: Transaction, movement: Movement, now: str | None = None) -> None:
+    """Add the movement's writes to the caller's transaction. Labels:
+    ``ledger:entry:<entry id>`` (already applied), ``ledger:user:<id>`` (a balance would go
+    below zero, or the receivable moved), ``ledger:account:<name>`` (a platform account)."""
     created_at = now or iso(utcnow())
     entry = LedgerEntry(
         entry_id=movement.entry_id, kind=movement.kind, created_at=created_at,
         postings=[Posting(account=account, amount=amount) for account, amount in movement.postings],
         ref=movement.ref, memo=movement.memo, shard=movement.shard,
     )
-    tx.save(entry, condition=LedgerEntry.entry_id.does_not_exist(), label="ledger:entry")
+    tx.save(entry, condition=LedgerEntry.entry_id.does_not_exist(), label=f"{ENTRY_LABEL}{movement.entry_id}")
     for user_id, changes in movement.user_changes().items():
         if not changes:
             # Postings that cancel out on this user (a subscription grant whose expiry equals
@@ -166,7 +153,7 @@ def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
                     condition &= attribute <= -delta
             elif delta < 0:
                 condition &= attribute >= -delta
-        tx.update(User(user_id=user_id), actions=actions, condition=condition, label=f"ledger:user:{user_id}")
+        tx.update(User(user_id=user_id), actions=actions, condition=condition, label=user_label(user_id))
         tx.save(LedgerLine(owner=user_id, sk=f"{created_at}#{movement.entry_id}", entry_id=movement.entry_id,
                            kind=movement.kind, created_at=created_at, changes=changes, ref=movement.ref,
                            memo=movement.memo),
@@ -179,112 +166,103 @@ def add(tx: Transaction, movement: Movement, now: str | None = None) -> None:
                   condition=floor, label=f"ledger:account:{account}")
 
 
-def commit(movement: Movement, extra: ExtraOps | None = None) -> bool:
-    """Apply the movement (and ``extra``) in one transaction.
-
-    Returns True when applied, False when this entry id was already applied (a retry).
-    Raises ``LedgerRejected`` when another condition failed (nothing was written).
-    Retries DynamoDB's transaction conflicts (concurrent writes to the same items).
-    """
-    for attempt in range(MAX_ATTEMPTS):
-        tx = Transaction()
-        add(tx, movement)
-        if extra is not None:
-            extra(tx)
-        try:
-            with tx:
-                pass
-            return True
-        except TransactWriteError as exc:
-            failed = tx.failed(exc)
-            if "ledger:entry" in failed:
-                return False
-            if failed:
-                raise LedgerRejected(failed) from exc
-            if not Transaction.conflicted(exc):
-                raise
-            if attempt == MAX_ATTEMPTS - 1:
-                # Still contended after the retries: a clear, retryable answer, not a 500.
-                raise DependencyUnavailable("the account is busy; try again", code="ledger_busy") from exc
-            time.sleep(random.uniform(0.01, 0.05) * (2 ** attempt))  # noqa: S311 - jitter, not crypto
-    raise AssertionError("unreachable")
+ENTRY_LABEL = "ledger:entry:"
 
 
-def _commit_user_movement(movement: Movement, user_id: str, extra: ExtraOps | None) -> bool:
+def user_label(user_id: str) -> str:
+    return f"ledger:user:{user_id}"
+
+
+def already_applied(failed: ConditionsFailed) -> bool:
+    """The transaction failed because a movement in it was applied before (a retry)."""
+    return failed.any_startswith(ENTRY_LABEL)
+
+
+def short_of_credits(failed: ConditionsFailed, user_id: str) -> bool:
+    """A balance of this user would have gone below zero (or its receivable moved)."""
+    return user_label(user_id) in failed
+
+
+def balance_moved(user_id: str) -> Callable[[ConditionsFailed], bool]:
+    """For ``atomically(retry_on=...)``: movements computed from a balance read in the same
+    attempt (grant pays the receivable down, reverse takes what is available) are computed
+    again when that balance changed before the commit."""
+    return lambda failed: short_of_credits(failed, user_id) and not already_applied(failed)
+
+
+def insufficient(user_id: str) -> InsufficientCredits:
+    return InsufficientCredits("You do not have enough credits available for this.", details={"userId": user_id})
+
+
+def apply(work: Callable[[Transaction], Any], *, retry_on: Callable[[ConditionsFailed], bool] | None = None) -> bool:
+    """Commit a unit of work holding ledger movements (``atomically``): True when applied,
+    False when its entry was applied before (a retry or a redelivered event). Any other
+    failed condition raises ``ConditionsFailed``."""
     try:
-        return commit(movement, extra)
-    except LedgerRejected as exc:
-        if f"ledger:user:{user_id}" in exc.labels:
-            raise InsufficientCredits("not enough credits available", details={"userId": user_id}) from exc
+        atomically(work, retry_on=retry_on, busy="The account is busy right now. Try again in a moment.",
+                   busy_code="ledger_busy")
+    except ConditionsFailed as failed:
+        if already_applied(failed):
+            return False
         raise
+    return True
 
 
-# --- operations -------------------------------------------------------------------------
+def read_user(user_id: str) -> User:
+    """The user's balances, read consistently (for movements that depend on them)."""
+    return User.get(user_id, consistent_read=True)
+
+
+# --- operations: each adds one movement to the caller's transaction ----------------------
 
 GRANT_SOURCES = {"purchase": "external:stripe", "subscription": "external:stripe", "promotion": "external:promotions"}
 
 
-def grant(user_id: str, credits: int, *, source: str, entry_id: str, ref: str | None = None,
-          memo: str | None = None, expire: int = 0, extra: ExtraOps | None = None,
-          user: User | None = None) -> bool:
+def grant(tx: Transaction, user: User, credits: int, *, source: str, entry_id: str, ref: str | None = None,
+          memo: str | None = None, expire: int = 0) -> None:
     """Credits in (a paid purchase, a subscription invoice, a promotion). A receivable is
-    paid down first. ``expire`` moves that many unused subscription credits out at the same
-    time (rollover cap). Reads the user once unless ``user`` is given."""
+    paid down first, computed from ``user`` as read in this attempt (``read_user``); run
+    it with ``retry_on=balance_moved(user_id)``. ``expire`` moves that many unused
+    subscription credits out at the same time (rollover cap)."""
     if credits <= 0 or expire < 0:
         raise ValueError("a grant is a positive number of credits")
-    counter = GRANT_SOURCES[source]
-    for _ in range(MAX_ATTEMPTS):
-        current = user or User.get(user_id, consistent_read=True)
-        user = None
-        owed = -int(current.credits_receivable or 0)
-        pay_down = min(credits, owed)
-        postings = [(counter, -credits), (user_account(user_id, "available"), credits - pay_down)]
-        if pay_down:
-            postings.append((user_account(user_id, "receivable"), pay_down))
-        if expire:
-            postings += [(user_account(user_id, "available"), -expire), ("platform:expired", expire)]
-        movement = Movement(entry_id=entry_id, kind=f"grant.{source}", postings=tuple(postings), ref=ref, memo=memo)
-        try:
-            return commit(movement, extra)
-        except LedgerRejected as exc:
-            if f"ledger:user:{user_id}" not in exc.labels:
-                raise
-            # The receivable or balance changed since the read: compute again.
-    raise BusinessRuleViolation("the account changed too often; try again", code="ledger_busy")
+    user_id = user.user_id
+    owed = -int(user.credits_receivable or 0)
+    pay_down = min(credits, owed)
+    postings = [(GRANT_SOURCES[source], -credits), (user_account(user_id, "available"), credits - pay_down)]
+    if pay_down:
+        postings.append((user_account(user_id, "receivable"), pay_down))
+    if expire:
+        postings += [(user_account(user_id, "available"), -expire), ("platform:expired", expire)]
+    post(tx, Movement(entry_id=entry_id, kind=f"grant.{source}", postings=tuple(postings), ref=ref, memo=memo))
 
 
-def hold(user_id: str, amount: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
-         extra: ExtraOps | None = None) -> bool:
+def hold(tx: Transaction, user_id: str, amount: int, *, entry_id: str, ref: str | None = None,
+         memo: str | None = None) -> None:
     """Reserve credits for a requested reading (available -> held). No read."""
     _positive(amount)
-    return _commit_user_movement(Movement(
-        entry_id=entry_id, kind="hold", ref=ref, memo=memo,
-        postings=((user_account(user_id, "available"), -amount), (user_account(user_id, "held"), amount))),
-        user_id, extra)
+    post(tx, Movement(entry_id=entry_id, kind="hold", ref=ref, memo=memo, postings=(
+        (user_account(user_id, "available"), -amount), (user_account(user_id, "held"), amount))))
 
 
-def release(user_id: str, amount: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
-            extra: ExtraOps | None = None) -> bool:
+def release(tx: Transaction, user_id: str, amount: int, *, entry_id: str, ref: str | None = None,
+            memo: str | None = None) -> None:
     """Give held credits back (declined, cancelled, expired)."""
     _positive(amount)
-    return _commit_user_movement(Movement(
-        entry_id=entry_id, kind="release", ref=ref, memo=memo,
-        postings=((user_account(user_id, "held"), -amount), (user_account(user_id, "available"), amount))),
-        user_id, extra)
+    post(tx, Movement(entry_id=entry_id, kind="release", ref=ref, memo=memo, postings=(
+        (user_account(user_id, "held"), -amount), (user_account(user_id, "available"), amount))))
 
 
-def capture(user_id: str, amount: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
-            extra: ExtraOps | None = None) -> bool:
+def capture(tx: Transaction, user_id: str, amount: int, *, entry_id: str, ref: str | None = None,
+            memo: str | None = None) -> None:
     """Held credits become the platform's (the reader accepted)."""
     _positive(amount)
-    return _commit_user_movement(Movement(
-        entry_id=entry_id, kind="capture", ref=ref, memo=memo,
-        postings=((user_account(user_id, "held"), -amount), ("platform:revenue", amount))),
-        user_id, extra)
+    post(tx, Movement(entry_id=entry_id, kind="capture", ref=ref, memo=memo, postings=(
+        (user_account(user_id, "held"), -amount), ("platform:revenue", amount))))
 
 
-def pay_reader(reader_id: str, amount: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
-               fee: int | None = None, extra: ExtraOps | None = None) -> bool:
+def pay_reader(tx: Transaction, reader_id: str, amount: int, *, entry_id: str, ref: str | None = None,
+               memo: str | None = None, fee: int | None = None) -> None:
     """Captured credits go to the reader, minus the platform fee (the reading completed)."""
     _positive(amount)
     fee = platform_fee(amount) if fee is None else fee
@@ -295,12 +273,11 @@ def pay_reader(reader_id: str, amount: int, *, entry_id: str, ref: str | None = 
         postings.append((user_account(reader_id, "earnings"), amount - fee))
     if fee:
         postings.append(("platform:fees", fee))
-    return commit(Movement(entry_id=entry_id, kind="payout", ref=ref, memo=memo, postings=tuple(postings) ), extra)
+    post(tx, Movement(entry_id=entry_id, kind="payout", ref=ref, memo=memo, postings=tuple(postings)))
 
 
-def refund(client_id: str, amount: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
-           reader_id: str | None = None, reader_share: int = 0, fee_share: int = 0,
-           extra: ExtraOps | None = None) -> bool:
+def refund(tx: Transaction, client_id: str, amount: int, *, entry_id: str, ref: str | None = None,
+           memo: str | None = None, reader_id: str | None = None, reader_share: int = 0, fee_share: int = 0) -> None:
     """Credits back to the client for a captured reading: from platform revenue before the
     reader was paid, or (``reader_id``) from the reader's earnings and the platform fee."""
     _positive(amount)
@@ -314,30 +291,23 @@ def refund(client_id: str, amount: int, *, entry_id: str, ref: str | None = None
             postings.append((user_account(reader_id, "earnings"), -reader_share))
         if fee_share:
             postings.append(("platform:fees", -fee_share))
-    return commit(Movement(entry_id=entry_id, kind="refund", ref=ref, memo=memo, postings=tuple(postings)), extra)
+    post(tx, Movement(entry_id=entry_id, kind="refund", ref=ref, memo=memo, postings=tuple(postings)))
 
 
-def reverse(user_id: str, credits: int, *, entry_id: str, ref: str | None = None, memo: str | None = None,
-            counter: str = "external:stripe", kind: str = "reversal", extra: ExtraOps | None = None) -> bool:
+def reverse(tx: Transaction, user: User, credits: int, *, entry_id: str, ref: str | None = None,
+            memo: str | None = None, counter: str = "external:stripe", kind: str = "reversal") -> None:
     """Take purchased credits back (refund, chargeback). What the user already spent cannot
-    be taken: the balance stops at zero and the rest is recorded as a receivable."""
+    be taken: the balance stops at zero and the rest is recorded as a receivable. Computed
+    from ``user`` as read in this attempt: run it with ``retry_on=balance_moved(user_id)``."""
     _positive(credits)
-    for _ in range(MAX_ATTEMPTS):
-        current = User.get(user_id, consistent_read=True)
-        take = min(credits, int(current.credits_available or 0))
-        owe = credits - take
-        postings: list[tuple[str, int]] = [(counter, credits)]
-        if take:
-            postings.append((user_account(user_id, "available"), -take))
-        if owe:
-            postings.append((user_account(user_id, "receivable"), -owe))
-        try:
-            return commit(Movement(entry_id=entry_id, kind=kind, ref=ref, memo=memo, postings=tuple(postings)),
-                          extra)
-        except LedgerRejected as exc:
-            if f"ledger:user:{user_id}" not in exc.labels:
-                raise
-    raise BusinessRuleViolation("the account changed too often; try again", code="ledger_busy")
+    take = min(credits, int(user.credits_available or 0))
+    owe = credits - take
+    postings: list[tuple[str, int]] = [(counter, credits)]
+    if take:
+        postings.append((user_account(user.user_id, "available"), -take))
+    if owe:
+        postings.append((user_account(user.user_id, "receivable"), -owe))
+    post(tx, Movement(entry_id=entry_id, kind=kind, ref=ref, memo=memo, postings=tuple(postings)))
 
 
 def _positive(amount: int) -> None:

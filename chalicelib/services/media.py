@@ -38,19 +38,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.integrations import s3
 from chalicelib.logs import logger
-from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
 from chalicelib.models.webhooks import ProcessedWebhook
 from chalicelib.services import outbox
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 MB = 1024 * 1024
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -286,15 +284,18 @@ def _make_variants(data: bytes) -> dict[int, bytes]:
 
 
 def _reject(bucket: str, upload: UploadKey, stored: s3.StoredObject, marker: str, reason: str, at: str) -> str:
+    tx = Transaction()
+    tx.save(_marker(marker, "media.rejected", at), condition=ProcessedWebhook.event_key.does_not_exist(),
+            label="marker")
+    outbox.emit(tx, "media.rejected", userId=upload.user_id, purpose=upload.purpose, uploadId=upload.upload_id,
+                key=upload.key, reason=reason, declaredType=upload.content_type,
+                detectedType=sniff(stored.data[:SIGNATURE_BYTES]))
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(_marker(marker, "media.rejected", at), condition=ProcessedWebhook.event_key.does_not_exist())
-            outbox.emit(tx, "media.rejected", userId=upload.user_id, purpose=upload.purpose,
-                        uploadId=upload.upload_id, key=upload.key, reason=reason,
-                        declaredType=upload.content_type, detectedType=sniff(stored.data[:SIGNATURE_BYTES]))
-    except TransactWriteError:
-        if _already_done(marker) is None:
+        tx.commit()
+    except ConditionsFailed as failed:
+        if "marker" not in failed:
             raise
+        # A concurrent delivery recorded the rejection first: the object goes all the same.
     s3.delete(bucket, upload.key)
     logger.info("media upload rejected", extra={"key": upload.key, "reason": reason})
     return "rejected"
@@ -308,28 +309,31 @@ def _newer_or_same(stored_variants: Any, upload_id: str) -> bool:
 def _commit_processed(upload: UploadKey, stored: s3.StoredObject, marker: str, variants: dict[int, bytes],
                       at: str) -> str:
     variant_keys = {str(size): upload.variant_key(size) for size in sorted(variants)}
-    attached: list[str] = []
+
+    def record(tx: Transaction) -> None:
+        tx.save(_marker(marker, "media.processed", at), condition=ProcessedWebhook.event_key.does_not_exist(),
+                label="marker")
+        attached = _attach(tx, upload, variant_keys, at) if variants else []
+        data: dict[str, Any] = {"userId": upload.user_id, "purpose": upload.purpose, "uploadId": upload.upload_id,
+                                "key": upload.key, "contentType": upload.content_type, "size": stored.size}
+        if variant_keys:
+            data["variants"] = variant_keys
+            data["attachedTo"] = attached
+        if stored.metadata.get("reading-id"):
+            data["readingId"] = stored.metadata["reading-id"]
+        outbox.emit(tx, "media.processed", **data)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(_marker(marker, "media.processed", at), condition=ProcessedWebhook.event_key.does_not_exist())
-            if variants:
-                attached = _attach(tx, upload, variant_keys, at)
-            data: dict[str, Any] = {"userId": upload.user_id, "purpose": upload.purpose, "uploadId": upload.upload_id,
-                                    "key": upload.key, "contentType": upload.content_type, "size": stored.size}
-            if variant_keys:
-                data["variants"] = variant_keys
-                data["attachedTo"] = attached
-            if stored.metadata.get("reading-id"):
-                data["readingId"] = stored.metadata["reading-id"]
-            outbox.emit(tx, "media.processed", **data)
-    except TransactWriteError:
-        if _already_done(marker) is not None:
+        # A newer upload or a profile change that raced this one: re-read and attach again.
+        atomically(record, retry_on=lambda failed: "marker" not in failed)
+    except ConditionsFailed as failed:
+        if "marker" in failed:
             return "duplicate"  # a concurrent delivery of the same event won
-        raise  # a newer upload or a profile change raced this one: SQS redelivers, the next try re-reads
+        raise  # still racing after the retries: SQS redelivers, the next try re-reads
     return "processed"
 
 
-def _attach(tx: TransactWrite, upload: UploadKey, variant_keys: dict[str, str], at: str) -> list[str]:
+def _attach(tx: Transaction, upload: UploadKey, variant_keys: dict[str, str], at: str) -> list[str]:
     """Add the profile/user updates to ``tx``; returns what they attach to."""
     main_key = variant_keys[str(ATTACHED_VARIANT[upload.purpose])]
     attached = []
@@ -350,7 +354,7 @@ def _attach(tx: TransactWrite, upload: UploadKey, variant_keys: dict[str, str], 
                                         ReaderProfile.updated_at.set(at)],
                       condition=ReaderProfile.reader_id.exists() & (
                           variants_attr.does_not_exist() | (variants_attr["uploadId"] <= upload.upload_id)),
-                      add_version_condition=False)  # still bumps the version: concurrent profile edits see it
+                      add_version_condition=False, label="profile")  # still bumps the version: concurrent edits see it
             attached.append("readerProfile")
     if upload.purpose == "profile_image":
         try:
@@ -363,6 +367,6 @@ def _attach(tx: TransactWrite, upload: UploadKey, variant_keys: dict[str, str], 
             tx.update(user, actions=[User.image_url.set(main_key), User.updated_at.set(at)],
                       condition=User.user_id.exists() & (User.status != "deleted") & (
                           User.image_url.does_not_exist() | ~User.image_url.startswith(own_prefix)
-                          | (User.image_url <= main_key)))
+                          | (User.image_url <= main_key)), label="user")
             attached.append("user")
     return attached

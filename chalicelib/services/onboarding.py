@@ -22,24 +22,16 @@ record.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.errors import BusinessRuleViolation, NotFound, ValidationFailed
-from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.schemas.onboarding import (
-    AgeVerificationOut,
-    OnboardingOut,
-    OnboardingPatch,
-    OnboardingStep,
-    ProfileCheck,
-)
 from chalicelib.services import outbox, users
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 _CLIENT_STEPS = ("welcome", "preferences", "age_verification", "first_credits", "first_reading")
 STEPS: dict[str, tuple[str, ...]] = {
@@ -54,9 +46,44 @@ MINIMUM_AGE = 18
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
+@dataclass(frozen=True)
+class Step:
+    id: str
+    completed: bool
+    automatic: bool  # completes itself when the fact holds; never marked complete by hand
+
+
+@dataclass(frozen=True)
+class ProfileCheck:
+    field: str
+    complete: bool
+
+
+@dataclass(frozen=True)
+class OnboardingState:
+    user_id: str
+    completed_steps: list[str]
+    current_step: str | None
+    skip_tutorial: bool
+    welcome_message_shown: bool
+    profile_completion_percentage: int
+    is_complete: bool
+    steps: list[Step]
+    profile_checklist: list[ProfileCheck]
+    updated_at: str | None
+
+
+@dataclass(frozen=True)
+class AgeVerification:
+    verified: bool
+    method: str | None
+    verified_date: str
+    minimum_age: int = MINIMUM_AGE
+
+
 # --- reading --------------------------------------------------------------------------------
 
-def get_state(user: User) -> OnboardingOut:
+def get_state(user: User) -> OnboardingState:
     """The caller's onboarding; one extra GetItem (the ReaderProfile) for readers."""
     profile = _reader_profile(user) if user.role == "reader" else None
     facts = _facts(user, profile)
@@ -70,7 +97,7 @@ def get_state(user: User) -> OnboardingOut:
         current = incomplete[0] if incomplete else None
     checklist = _profile_checklist(user, profile)
     complete_fields = sum(1 for _, ok in checklist if ok)
-    return OnboardingOut(
+    return OnboardingState(
         user_id=user.user_id,
         completed_steps=done,
         current_step=current,
@@ -78,7 +105,7 @@ def get_state(user: User) -> OnboardingOut:
         welcome_message_shown=bool(user.onboarding_welcome_shown),
         profile_completion_percentage=complete_fields * 100 // len(checklist),
         is_complete=not incomplete,
-        steps=[OnboardingStep(id=step, completed=step in done, automatic=step in AUTOMATIC_STEPS)
+        steps=[Step(id=step, completed=step in done, automatic=step in AUTOMATIC_STEPS)
                for step in catalogue],
         profile_checklist=[ProfileCheck(field=name, complete=ok) for name, ok in checklist],
         updated_at=user.onboarding_updated_at,
@@ -164,12 +191,16 @@ def _has_schedule(availability: Any) -> bool:
 
 # --- changing ---------------------------------------------------------------------------------
 
-def update(user: User, patch: OnboardingPatch, *, now: datetime | None = None) -> OnboardingOut:
+def update(user: User, *, complete_steps: list[str] | None = None, current_step: str | None = None,
+           skip_tutorial: bool | None = None, welcome_message_shown: bool | None = None,
+           now: datetime | None = None) -> OnboardingState:
+    """Mark steps complete (never undone), move the current step, set the two flags; ``None``
+    leaves a field as it is."""
     catalogue = steps_for(user.role)
-    steps = list(dict.fromkeys(patch.complete_steps or []))
-    unknown = [(f"completeSteps.{i}", s) for i, s in enumerate(patch.complete_steps or []) if s not in catalogue]
-    if patch.current_step is not None and patch.current_step not in catalogue:
-        unknown.append(("currentStep", patch.current_step))
+    steps = list(dict.fromkeys(complete_steps or []))
+    unknown = [(f"completeSteps.{i}", s) for i, s in enumerate(complete_steps or []) if s not in catalogue]
+    if current_step is not None and current_step not in catalogue:
+        unknown.append(("currentStep", current_step))
     if unknown:
         raise ValidationFailed(
             f"unknown onboarding step for a {user.role}", code="unknown_step",
@@ -184,12 +215,12 @@ def update(user: User, patch: OnboardingPatch, *, now: datetime | None = None) -
     actions: list[Any] = []
     if steps:
         actions.append(User.onboarding_steps.add(set(steps)))
-    if patch.current_step is not None:
-        actions.append(User.onboarding_current_step.set(patch.current_step))
-    if patch.skip_tutorial is not None:
-        actions.append(User.onboarding_skip_tutorial.set(patch.skip_tutorial))
-    if patch.welcome_message_shown is not None:
-        actions.append(User.onboarding_welcome_shown.set(patch.welcome_message_shown))
+    if current_step is not None:
+        actions.append(User.onboarding_current_step.set(current_step))
+    if skip_tutorial is not None:
+        actions.append(User.onboarding_skip_tutorial.set(skip_tutorial))
+    if welcome_message_shown is not None:
+        actions.append(User.onboarding_welcome_shown.set(welcome_message_shown))
     if not actions:
         return get_state(user)
     actions.append(User.onboarding_updated_at.set(iso(now or utcnow())))
@@ -197,7 +228,7 @@ def update(user: User, patch: OnboardingPatch, *, now: datetime | None = None) -
 
 
 def verify_age(user: User, *, method: str, date_of_birth: date, today: date | None = None,
-               now: datetime | None = None) -> tuple[AgeVerificationOut, bool]:
+               now: datetime | None = None) -> tuple[AgeVerification, bool]:
     """Record that the user is 18+; returns the record and whether this call created it.
     A repeat returns the original record (whatever the new date, as long as it is valid and 18+)."""
     now = now or utcnow()
@@ -212,14 +243,19 @@ def verify_age(user: User, *, method: str, date_of_birth: date, today: date | No
     if user.age_verified_at is not None:
         return _record_of(user), False
     user_id, verified_at = user.user_id, iso(now)
+
+    def verify(tx: Transaction) -> None:
+        tx.update(User(user_id=user_id),
+                  actions=[User.age_verified_at.set(verified_at), User.age_verification_method.set(method),
+                           User.updated_at.set(verified_at)],
+                  condition=User.user_id.exists() & User.age_verified_at.does_not_exist(), label="user")
+        outbox.emit(tx, "user.age_verified", user_id=user_id, method=method, verified_at=verified_at)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(User(user_id=user_id),
-                      actions=[User.age_verified_at.set(verified_at), User.age_verification_method.set(method),
-                               User.updated_at.set(verified_at)],
-                      condition=User.user_id.exists() & User.age_verified_at.does_not_exist())
-            outbox.emit(tx, "user.age_verified", user_id=user_id, method=method, verified_at=verified_at)
-    except TransactWriteError:
+        atomically(verify)
+    except ConditionsFailed as failed:
+        if "user" not in failed:
+            raise
         # Lost a race with a concurrent verification (or the user vanished): answer with what is stored.
         try:
             current = User.get(user_id, consistent_read=True)
@@ -228,8 +264,7 @@ def verify_age(user: User, *, method: str, date_of_birth: date, today: date | No
         if current.age_verified_at is None:
             raise
         return _record_of(current), False
-    return AgeVerificationOut(verified=True, method=method, verified_date=verified_at,  # type: ignore[arg-type]
-                              minimum_age=MINIMUM_AGE), True
+    return AgeVerification(verified=True, method=method, verified_date=verified_at), True
 
 
 def age_on(born: date, today: date) -> int:
@@ -243,6 +278,5 @@ def _bad_birth_date(message: str) -> ValidationFailed:
                             details={"fields": [{"path": "dateOfBirth", "message": message, "type": "value_error"}]})
 
 
-def _record_of(user: User) -> AgeVerificationOut:
-    return AgeVerificationOut(verified=True, method=user.age_verification_method,  # type: ignore[arg-type]
-                              verified_date=user.age_verified_at, minimum_age=MINIMUM_AGE)
+def _record_of(user: User) -> AgeVerification:
+    return AgeVerification(verified=True, method=user.age_verification_method, verified_date=user.age_verified_at)

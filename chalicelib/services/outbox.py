@@ -1,7 +1,7 @@
 """The transactional outbox: an event commits with the state change that caused it.
 
 ``emit(tx, "reading.accepted", reading_id=...)`` adds the event to the caller's
-``TransactWrite``; if the transaction rolls back, the event never existed. The relay
+``Transaction`` (services/tx.py); if the transaction rolls back, the event never existed. The relay
 (``relay``) moves committed events to the notifications queue; it runs from the outbox
 table's DynamoDB stream in the cloud and from the local runner's stream poller locally,
 and a scheduled sweep re-relays anything the stream path missed. A relayed event is
@@ -19,17 +19,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.outbox import PENDING, OutboxEvent
+from chalicelib.services.tx import Transaction
 
 RETENTION = timedelta(days=14)
 _EVENT_TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 
 
-def emit(tx: TransactWrite, event_type: str, **data: Any) -> str:
+def emit(tx: Transaction, event_type: str, **data: Any) -> str:
     """Add a domain event to ``tx``; returns its id."""
     if not _EVENT_TYPE.match(event_type):
         raise ValueError(f"event type {event_type!r} must look like 'noun.verb'")
@@ -42,7 +42,7 @@ def emit(tx: TransactWrite, event_type: str, **data: Any) -> str:
         pending=PENDING,
         expires_at=int((now + RETENTION).timestamp()),
     )
-    tx.save(event, condition=OutboxEvent.event_id.does_not_exist())
+    tx.save(event, condition=OutboxEvent.event_id.does_not_exist(), label="outbox")
     return event.event_id
 
 

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.logs import logger
-from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.services import outbox
 from chalicelib.services.readers import APPROVED, blind
+from chalicelib.services.tx import ConditionsFailed, Transaction, TransactionConflict, atomically
 
 ONLINE = "online"
 EVENT = "reader.online_changed"
@@ -58,15 +58,16 @@ def set_online(reader_id: str, online: bool, *, now: datetime | None = None) -> 
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+    def change(tx: Transaction) -> None:
+        tx.update(blind(reader_id), actions=_actions(online, stamp), condition=approved & _currently(not online),
+                  add_version_condition=False, label="reader")
+        outbox.emit(tx, EVENT, reader_id=reader_id, is_online=online, last_seen_at=stamp, reason="toggle")
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(blind(reader_id), actions=_actions(online, stamp), condition=approved & _currently(not online),
-                      add_version_condition=False)
-            outbox.emit(tx, EVENT, reader_id=reader_id, is_online=online, last_seen_at=stamp, reason="toggle")
-    except TransactWriteError as exc:
-        if exc.cause_response_code not in ("TransactionCanceledException", "TransactionConflictException"):
-            raise
-        raise _why_not(reader_id) from exc
+        atomically(change)
+    except ConditionsFailed as failed:
+        raise _why_not(reader_id) from failed
     return Presence(is_online=online, last_seen_at=stamp, changed=True)
 
 
@@ -90,17 +91,15 @@ def expire_stale(*, now: datetime | None = None, timeout_s: int | None = None) -
     expired = []
     for reader in ReaderProfile.online_readers.query(ONLINE, ReaderProfile.last_seen_at < cutoff):
         seen = reader.last_seen_at
+        tx = Transaction()
+        tx.update(blind(reader.reader_id),
+                  actions=[ReaderProfile.is_online.set(False), ReaderProfile.online_flag.remove()],
+                  condition=(ReaderProfile.last_seen_at == seen) & (ReaderProfile.online_flag == ONLINE),
+                  add_version_condition=False, label="reader")
+        outbox.emit(tx, EVENT, reader_id=reader.reader_id, is_online=False, last_seen_at=seen, reason="timeout")
         try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.update(blind(reader.reader_id),
-                          actions=[ReaderProfile.is_online.set(False), ReaderProfile.online_flag.remove()],
-                          condition=(ReaderProfile.last_seen_at == seen) & (ReaderProfile.online_flag == ONLINE),
-                          add_version_condition=False)
-                outbox.emit(tx, EVENT, reader_id=reader.reader_id, is_online=False, last_seen_at=seen,
-                            reason="timeout")
-        except TransactWriteError as exc:
-            if exc.cause_response_code not in ("TransactionCanceledException", "TransactionConflictException"):
-                raise
+            tx.commit()
+        except (ConditionsFailed, TransactionConflict):
             continue  # a heartbeat or a toggle got there first
         expired.append(reader.reader_id)
     if expired:

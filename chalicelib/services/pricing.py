@@ -19,8 +19,9 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chalicelib.domain.readers import WEEKDAYS
+
 SLOT_MINUTES = 5
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ def within_availability(availability: dict[str, Any] | None, start: datetime, en
 
 
 def utc(moment: datetime) -> datetime:
+    """The moment in UTC. ValueError without a timezone, or when the offset takes it past
+    the calendar (0001-01-01T00:00:00+14:00 is in year 0 in UTC)."""
     if moment.tzinfo is None:
         raise ValueError("times must carry a timezone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is outside the years 1 to 9999 in UTC") from None

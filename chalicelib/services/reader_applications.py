@@ -25,15 +25,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.domain.readers import Attributes, CompleteApplication
 from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
-from chalicelib.models.base import connection, iso, utcnow
+from chalicelib.models.base import iso, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.pagination import PageQuery, PageResult, paginate
-from chalicelib.schemas.readers import ApplicationDraft, AttributesIn, CompleteApplication, ReadingOptionIn
+from chalicelib.pagination import PageResult, query_page
 from chalicelib.services import audit, outbox
 from chalicelib.services.readers import (
     active_catalog,
@@ -49,6 +48,7 @@ from chalicelib.services.readers import (
     reading_type_errors,
     validation_fields,
 )
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 EDITABLE = ("draft", "declined")
 PENDING = "pending"
@@ -78,41 +78,43 @@ def _refuse_if_not_editable(profile: ReaderProfile | None, role: str) -> None:
                        code="application_pending")
 
 
-def _draft_actions(user_id: str, draft: ApplicationDraft) -> dict[str, Any]:
+def _draft_actions(user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """{model attribute: new value (None: remove)} for the fields present in the draft."""
-    fields = draft.model_fields_set
-    check_images(user_id, {name: getattr(draft, attr) for attr, name in
+    check_images(user_id, {name: changes[attr] for attr, name in
                            (("profile_image", "profileImage"), ("background_image", "backgroundImage"))
-                           if attr in fields})
-    values: dict[str, Any] = {attr: getattr(draft, attr) for attr in _SIMPLE_FIELDS if attr in fields}
-    if "step" in fields:
-        values["application_step"] = draft.step
-    needs_catalog = (draft.attributes is not None and "attributes" in fields) or (
-        draft.reading_options and "reading_options" in fields)
-    active = active_catalog() if needs_catalog else None
-    if "attributes" in fields:
-        if draft.attributes is None:
+                           if attr in changes})
+    values: dict[str, Any] = {attr: changes[attr] for attr in _SIMPLE_FIELDS if attr in changes}
+    if "step" in changes:
+        values["application_step"] = changes["step"]
+    attributes = changes.get("attributes")
+    options = changes.get("reading_options")
+    active = active_catalog() if attributes is not None or options else None
+    if "attributes" in changes:
+        if attributes is None:
             values["attributes"] = values["attribute_names"] = None
         else:
             assert active is not None
-            values["attribute_names"] = check_attributes(draft.attributes, active)
-            values["attributes"] = attributes_document(draft.attributes)
-    if "reading_options" in fields:
-        if draft.reading_options:
+            values["attribute_names"] = check_attributes(attributes, active)
+            values["attributes"] = attributes_document(attributes)
+    if "reading_options" in changes:
+        if options:
             assert active is not None
-            check_reading_types(draft.reading_options, active)
-        values["reading_options"] = None if draft.reading_options is None else options_document(draft.reading_options)
-    if "availability" in fields:
-        values["availability"] = None if draft.availability is None else availability_document(draft.availability)
+            check_reading_types(options, active)
+        values["reading_options"] = None if options is None else options_document(options)
+    if "availability" in changes:
+        availability = changes["availability"]
+        values["availability"] = None if availability is None else availability_document(availability)
     return values
 
 
-def save_draft(user_id: str, role: str, draft: ApplicationDraft, *, now: datetime | None = None) -> ReaderProfile:
-    """Create or update the caller's draft with the fields present (optimistic: the write
-    is conditioned on the version read, so a concurrent edit or submit is a 409)."""
+def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetime | None = None) -> ReaderProfile:
+    """Create or update the caller's draft with the fields present in ``changes`` ({field:
+    value, None clears it}; attributes, reading options and availability as domain values).
+    Optimistic: the write is conditioned on what was read, so a concurrent edit or submit
+    is a 409."""
     existing = _get(user_id)
     _refuse_if_not_editable(existing, role)
-    values = _draft_actions(user_id, draft)
+    values = _draft_actions(user_id, changes)
     stamp = iso(now or utcnow())
     if existing is None:
         profile = ReaderProfile(reader_id=user_id, status="draft", created_at=stamp, updated_at=stamp,
@@ -169,9 +171,10 @@ def _check_complete(profile: ReaderProfile) -> None:
         raise BusinessRuleViolation("the application is incomplete", code="application_incomplete",
                                     details={"fields": validation_fields(exc)}) from exc
     active = active_catalog()
-    _, problems = attribute_errors(AttributesIn.model_validate(complete.attributes.model_dump()), active)
-    problems += reading_type_errors([ReadingOptionIn.model_validate(option) for option in complete.reading_options],
-                                    active)
+    stored = complete.attributes
+    _, problems = attribute_errors(Attributes(tools=tuple(stored.tools), abilities=tuple(stored.abilities),
+                                              style=stored.style), active)
+    problems += reading_type_errors([str(option.get("type")) for option in complete.reading_options], active)
     if problems:
         raise BusinessRuleViolation("the application uses catalog values that are no longer offered",
                                     code="application_incomplete", details={"fields": problems})
@@ -184,26 +187,30 @@ def submit(user_id: str, role: str, *, now: datetime | None = None) -> ReaderPro
     _refuse_if_not_editable(profile, role)
     _check_complete(profile)
     stamp = iso(now or utcnow())
+
+    def submit_it(tx: Transaction) -> None:
+        tx.update(profile, actions=[
+            ReaderProfile.status.set(PENDING),
+            ReaderProfile.submitted_at.set(stamp),
+            ReaderProfile.updated_at.set(stamp),
+            ReaderProfile.submission_count.add(1),
+            ReaderProfile.decline_reason.remove(),
+            ReaderProfile.decided_at.remove(),
+            ReaderProfile.decided_by.remove(),
+        ], condition=ReaderProfile.status.is_in(*EDITABLE), label="application")
+        outbox.emit(tx, "reader_application.submitted", application_id=user_id, user_id=user_id,
+                    submitted_at=stamp, submission=int(profile.submission_count or 0) + 1)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(profile, actions=[
-                ReaderProfile.status.set(PENDING),
-                ReaderProfile.submitted_at.set(stamp),
-                ReaderProfile.updated_at.set(stamp),
-                ReaderProfile.submission_count.add(1),
-                ReaderProfile.decline_reason.remove(),
-                ReaderProfile.decided_at.remove(),
-                ReaderProfile.decided_by.remove(),
-            ], condition=ReaderProfile.status.is_in(*EDITABLE))
-            outbox.emit(tx, "reader_application.submitted", application_id=user_id, user_id=user_id,
-                        submitted_at=stamp, submission=int(profile.submission_count or 0) + 1)
-    except TransactWriteError as exc:
-        _reraise_unless_cancelled(exc)
+        atomically(submit_it)
+    except ConditionsFailed as failed:
+        if "application" not in failed:
+            raise
         current = _get(user_id)
         if current is not None and current.status == PENDING:
-            raise Conflict("this application has already been submitted", code="application_pending") from exc
-        raise Conflict("your application changed while submitting; reload and retry",
-                       code="concurrent_change") from exc
+            raise Conflict("This application has already been submitted.", code="application_pending") from failed
+        raise Conflict("Your application changed while it was being submitted; reload it and try again.",
+                       code="concurrent_change") from failed
     profile.status, profile.submitted_at, profile.updated_at = PENDING, stamp, stamp
     profile.submission_count = int(profile.submission_count or 0) + 1
     profile.decline_reason = profile.decided_at = profile.decided_by = None
@@ -226,12 +233,12 @@ def application_document(profile: ReaderProfile) -> dict[str, Any]:
 # --- the admin's side -----------------------------------------------------------------------------
 
 
-def list_by_status(status: str, page: PageQuery) -> PageResult[ReaderProfile]:
+def list_by_status(status: str, *, limit: int, cursor: str | None) -> PageResult[ReaderProfile]:
     """One Query on byStatus, oldest submission first (drafts have no submittedAt and never
     appear)."""
-    return paginate(lambda limit, start: ReaderProfile.by_status.query(
-        status, limit=limit, last_evaluated_key=start, scan_index_forward=True),
-        page, scope=f"GET /admin/reader-applications:{status}")
+    return query_page(lambda size, start: ReaderProfile.by_status.query(
+        status, limit=size, last_evaluated_key=start, scan_index_forward=True),
+        limit=limit, cursor=cursor, scope=f"GET /admin/reader-applications:{status}")
 
 
 def _pending_application(application_id: str, admin_id: str) -> ReaderProfile:
@@ -250,28 +257,29 @@ def approve(application_id: str, *, admin_id: str, request_id: str | None = None
             now: datetime | None = None) -> ReaderProfile:
     profile = _pending_application(application_id, admin_id)
     stamp = iso(now or utcnow())
+
+    def approve_it(tx: Transaction) -> None:
+        tx.update(profile, actions=[
+            ReaderProfile.status.set("approved"),
+            ReaderProfile.decided_at.set(stamp),
+            ReaderProfile.decided_by.set(admin_id),
+            ReaderProfile.updated_at.set(stamp),
+        ], condition=ReaderProfile.status == PENDING, label="application")
+        tx.update(User(user_id=application_id), actions=[User.role.set("reader"), User.updated_at.set(stamp)],
+                  condition=User.role == "client", label="user")
+        audit.record(tx, actor_id=admin_id, action="reader_application.approve", entity_type="reader_application",
+                     entity_id=application_id, before={"status": PENDING}, after={"status": "approved"},
+                     request_id=request_id)
+        audit.record(tx, actor_id=admin_id, action="user.role_change", entity_type="user",
+                     entity_id=application_id, before={"role": "client"}, after={"role": "reader"},
+                     request_id=request_id)
+        outbox.emit(tx, "reader_application.approved", application_id=application_id, user_id=application_id,
+                    decided_by=admin_id, decided_at=stamp)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(profile, actions=[
-                ReaderProfile.status.set("approved"),
-                ReaderProfile.decided_at.set(stamp),
-                ReaderProfile.decided_by.set(admin_id),
-                ReaderProfile.updated_at.set(stamp),
-            ], condition=ReaderProfile.status == PENDING)
-            tx.update(User(user_id=application_id),
-                      actions=[User.role.set("reader"), User.updated_at.set(stamp)],
-                      condition=User.role == "client")
-            audit.record(tx, actor_id=admin_id, action="reader_application.approve", entity_type="reader_application",
-                         entity_id=application_id, before={"status": PENDING}, after={"status": "approved"},
-                         request_id=request_id)
-            audit.record(tx, actor_id=admin_id, action="user.role_change", entity_type="user",
-                         entity_id=application_id, before={"role": "client"}, after={"role": "reader"},
-                         request_id=request_id)
-            outbox.emit(tx, "reader_application.approved", application_id=application_id, user_id=application_id,
-                        decided_by=admin_id, decided_at=stamp)
-    except TransactWriteError as exc:
-        _reraise_unless_cancelled(exc)
-        raise _decision_conflict(application_id, check_role=True) from exc
+        atomically(approve_it)
+    except ConditionsFailed as failed:
+        raise _decision_conflict(application_id, failed) from failed
     profile.status, profile.decided_at, profile.decided_by, profile.updated_at = "approved", stamp, admin_id, stamp
     return profile
 
@@ -280,47 +288,43 @@ def decline(application_id: str, reason: str, *, admin_id: str, request_id: str 
             now: datetime | None = None) -> ReaderProfile:
     profile = _pending_application(application_id, admin_id)
     stamp = iso(now or utcnow())
+
+    def decline_it(tx: Transaction) -> None:
+        tx.update(profile, actions=[
+            ReaderProfile.status.set("declined"),
+            ReaderProfile.decline_reason.set(reason),
+            ReaderProfile.decided_at.set(stamp),
+            ReaderProfile.decided_by.set(admin_id),
+            ReaderProfile.updated_at.set(stamp),
+        ], condition=ReaderProfile.status == PENDING, label="application")
+        audit.record(tx, actor_id=admin_id, action="reader_application.decline", entity_type="reader_application",
+                     entity_id=application_id, before={"status": PENDING},
+                     after={"status": "declined", "declineReason": reason}, request_id=request_id)
+        outbox.emit(tx, "reader_application.declined", application_id=application_id, user_id=application_id,
+                    reason=reason, decided_by=admin_id, decided_at=stamp)
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.update(profile, actions=[
-                ReaderProfile.status.set("declined"),
-                ReaderProfile.decline_reason.set(reason),
-                ReaderProfile.decided_at.set(stamp),
-                ReaderProfile.decided_by.set(admin_id),
-                ReaderProfile.updated_at.set(stamp),
-            ], condition=ReaderProfile.status == PENDING)
-            audit.record(tx, actor_id=admin_id, action="reader_application.decline", entity_type="reader_application",
-                         entity_id=application_id, before={"status": PENDING},
-                         after={"status": "declined", "declineReason": reason}, request_id=request_id)
-            outbox.emit(tx, "reader_application.declined", application_id=application_id, user_id=application_id,
-                        reason=reason, decided_by=admin_id, decided_at=stamp)
-    except TransactWriteError as exc:
-        _reraise_unless_cancelled(exc)
-        raise _decision_conflict(application_id, check_role=False) from exc
+        atomically(decline_it)
+    except ConditionsFailed as failed:
+        raise _decision_conflict(application_id, failed) from failed
     profile.status, profile.decline_reason, profile.decided_at = "declined", reason, stamp
     profile.decided_by, profile.updated_at = admin_id, stamp
     return profile
 
 
-def _reraise_unless_cancelled(exc: TransactWriteError) -> None:
-    if exc.cause_response_code not in ("TransactionCanceledException", "TransactionConflictException"):
-        raise exc
-
-
-def _decision_conflict(application_id: str, *, check_role: bool) -> Conflict:
-    """Which condition stopped a decision, found by reading the current state (cancellation
-    reasons are ordered by operation kind, not by our calls, so we do not decode them)."""
-    current = _get(application_id)
-    if current is None or current.status != PENDING:
-        status = current.status if current is not None else "gone"
-        return Conflict(f"the application is {status}, not pending (decided by another request)",
-                        code="application_not_pending", details={"status": status})
-    if check_role:
+def _decision_conflict(application_id: str, failed: ConditionsFailed) -> Conflict:
+    """The 409 for the condition that stopped a decision (by its label), with the current state."""
+    if "user" in failed:
         try:
             role: str | None = User.get(application_id, consistent_read=True).role
         except User.DoesNotExist:
             role = None
-        if role != "client":
-            return Conflict(f"the applicant's role is {role or 'missing'}, not client; nothing was changed",
-                            code="applicant_not_client", details={"role": role})
-    return Conflict("the application changed during the decision; reload and retry", code="concurrent_change")
+        return Conflict(f"The applicant's role is {role or 'missing'}, not client; nothing was changed.",
+                        code="applicant_not_client", details={"role": role})
+    current = _get(application_id)
+    status = current.status if current is not None else "gone"
+    if status != PENDING:
+        return Conflict(f"The application is {status}, not pending (another request decided it).",
+                        code="application_not_pending", details={"status": status})
+    return Conflict("The application changed during the decision; reload it and try again.",
+                    code="concurrent_change")

@@ -16,18 +16,12 @@ from typing import Any
 from pydantic import ValidationError
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.domain.readers import WEEKDAYS, Attributes, Availability, ReadingOption
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.schemas.readers import (
-    WEEKDAYS,
-    AttributesIn,
-    AvailabilityDraft,
-    ReaderProfilePatch,
-    ReadingOptionIn,
-)
 from chalicelib.services import catalog, catalog_defaults
 
 APPROVED = "approved"
@@ -71,7 +65,7 @@ def active_catalog() -> dict[str, Any]:
     }
 
 
-def attribute_errors(attributes: AttributesIn, active: dict[str, Any],
+def attribute_errors(attributes: Attributes, active: dict[str, Any],
                      path: str = "attributes") -> tuple[dict[str, str], list[dict[str, str]]]:
     """Every id must be an active catalog attribute of its kind: ({id: name}, field errors)."""
     names: dict[str, str] = {}
@@ -90,7 +84,7 @@ def attribute_errors(attributes: AttributesIn, active: dict[str, Any],
     return names, errors
 
 
-def check_attributes(attributes: AttributesIn, active: dict[str, Any], path: str = "attributes") -> dict[str, str]:
+def check_attributes(attributes: Attributes, active: dict[str, Any], path: str = "attributes") -> dict[str, str]:
     """{id: name} of the attributes, or a 400 naming each id the catalog does not offer."""
     names, errors = attribute_errors(attributes, active, path)
     if errors:
@@ -98,15 +92,16 @@ def check_attributes(attributes: AttributesIn, active: dict[str, Any], path: str
     return names
 
 
-def reading_type_errors(options: Iterable[ReadingOptionIn], active: dict[str, Any],
+def reading_type_errors(types: Iterable[str], active: dict[str, Any],
                         path: str = "readingOptions") -> list[dict[str, str]]:
-    return [field_error(f"{path}.{index}.type", f"{option.type!r} readings are not offered at the moment",
+    """``types``: the reading type of each option, in order."""
+    return [field_error(f"{path}.{index}.type", f"{reading_type!r} readings are not offered at the moment",
                         "not_in_catalog")
-            for index, option in enumerate(options) if option.type not in active["reading_types"]]
+            for index, reading_type in enumerate(types) if reading_type not in active["reading_types"]]
 
 
-def check_reading_types(options: Iterable[ReadingOptionIn], active: dict[str, Any]) -> None:
-    errors = reading_type_errors(options, active)
+def check_reading_types(options: Iterable[ReadingOption], active: dict[str, Any]) -> None:
+    errors = reading_type_errors([option.type for option in options], active)
     if errors:
         raise invalid(errors)
 
@@ -120,22 +115,22 @@ def check_images(user_id: str, values: dict[str, str | None]) -> None:
         raise invalid(errors)
 
 
-def attributes_document(attributes: AttributesIn) -> dict[str, Any]:
+def attributes_document(attributes: Attributes) -> dict[str, Any]:
     document: dict[str, Any] = {"tools": list(attributes.tools), "abilities": list(attributes.abilities)}
     if attributes.style is not None:
         document["style"] = attributes.style
     return document
 
 
-def options_document(options: list[ReadingOptionIn]) -> list[dict[str, Any]]:
+def options_document(options: list[ReadingOption]) -> list[dict[str, Any]]:
     return [{"id": option.id or f"opt_{new_id()}", "type": option.type, "name": option.name,
              "description": option.description, "duration": option.duration, "price": option.price,
              "isActive": option.is_active} for option in options]
 
 
-def availability_document(availability: AvailabilityDraft) -> dict[str, Any]:
-    schedule = {day: [{"start": slot.start, "end": slot.end} for slot in getattr(availability.schedule, day)]
-                for day in WEEKDAYS if getattr(availability.schedule, day)}
+def availability_document(availability: Availability) -> dict[str, Any]:
+    schedule = {day: [{"start": slot.start, "end": slot.end} for slot in availability.schedule[day]]
+                for day in WEEKDAYS if availability.schedule.get(day)}
     document: dict[str, Any] = {"instantBooking": availability.instant_booking, "schedule": schedule}
     if availability.timezone is not None:
         document["timezone"] = availability.timezone
@@ -237,25 +232,27 @@ def _not_active(reader_id: str) -> Exception:
                      details={"status": current.status})
 
 
-def update_profile(reader_id: str, patch: ReaderProfilePatch, *, now: datetime | None = None) -> ReaderProfile:
-    fields = patch.model_fields_set
-    check_images(reader_id, {name: getattr(patch, attr) for attr, name in
+def update_profile(reader_id: str, changes: dict[str, Any], *, now: datetime | None = None) -> ReaderProfile:
+    """``changes``: {field: new value (None: clear it)} of the fields the reader sent;
+    ``attributes`` is an ``Attributes``, complete."""
+    check_images(reader_id, {name: changes[attr] for attr, name in
                              (("profile_image", "profileImage"), ("background_image", "backgroundImage"))
-                             if attr in fields})
+                             if attr in changes})
     actions: list[Any] = [ReaderProfile.updated_at.set(iso(now or utcnow()))]
     for attr in ("display_name", "tagline", "bio", "location", "profile_image", "background_image"):
-        if attr in fields:
-            value = getattr(patch, attr)
+        if attr in changes:
+            value = changes[attr]
             column = getattr(ReaderProfile, attr)
             actions.append(column.remove() if value is None else column.set(value))
-    if patch.attributes is not None:
-        names = check_attributes(patch.attributes, active_catalog())
-        actions += [ReaderProfile.attributes.set(attributes_document(patch.attributes)),
+    attributes: Attributes | None = changes.get("attributes")
+    if attributes is not None:
+        names = check_attributes(attributes, active_catalog())
+        actions += [ReaderProfile.attributes.set(attributes_document(attributes)),
                     ReaderProfile.attribute_names.set(names)]
     return _update_approved(reader_id, actions)
 
 
-def replace_reading_options(reader_id: str, options: list[ReadingOptionIn], *,
+def replace_reading_options(reader_id: str, options: list[ReadingOption], *,
                             now: datetime | None = None) -> ReaderProfile:
     if options:
         check_reading_types(options, active_catalog())
@@ -263,7 +260,7 @@ def replace_reading_options(reader_id: str, options: list[ReadingOptionIn], *,
                                         ReaderProfile.updated_at.set(iso(now or utcnow()))])
 
 
-def replace_availability(reader_id: str, availability: AvailabilityDraft, *,
+def replace_availability(reader_id: str, availability: Availability, *,
                          now: datetime | None = None) -> ReaderProfile:
     return _update_approved(reader_id, [ReaderProfile.availability.set(availability_document(availability)),
                                         ReaderProfile.updated_at.set(iso(now or utcnow()))])

@@ -10,7 +10,6 @@ from chalicelib.auth import Principal
 from chalicelib.errors import NotFound
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.users import User
-from chalicelib.schemas.me import Preferences
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -67,16 +66,18 @@ def update_profile(user_id: str, *, display_name: str | None) -> User:
     return update_fields(user_id, actions)
 
 
-def get_preferences(user_id: str) -> tuple[Preferences, str | None]:
+def get_preferences(user_id: str) -> tuple[dict[str, Any], str | None]:
+    """The stored preferences document (``{}`` until first saved) and when it was saved."""
     user = get(user_id)
     raw = user.preferences.as_dict() if user.preferences is not None else {}
     stored = raw.pop("_updatedAt", None)
-    return Preferences.model_validate(raw), stored
+    return raw, stored
 
 
-def put_preferences(user_id: str, preferences: Preferences) -> str:
+def put_preferences(user_id: str, document: dict[str, Any]) -> str:
+    """Replace the preferences with ``document`` (already validated, wire-shaped); returns
+    when it was saved."""
     now = iso(utcnow())
-    document = preferences.model_dump(mode="json", by_alias=True)
-    document["_updatedAt"] = now
+    document = {**document, "_updatedAt": now}
     update_fields(user_id, [User.preferences.set(document), User.updated_at.set(now)])
     return now

@@ -75,10 +75,12 @@ def world(api, make_user):
     ReaderProfile(reader_id=ids["pending_reader"], status="pending", created_at=now, updated_at=now,
                   submitted_at=now).save()
     from chalicelib.models.users import User
-    from chalicelib.services import catalog, catalog_defaults, ledger, readings
+    from chalicelib.services import catalog, catalog_defaults, readings
 
     catalog.upsert(catalog_defaults.default_items())
-    ledger.grant(ids["client_a"], 500, source="promotion", entry_id="matrix-credits")
+    from tests.support import ledger as moves
+
+    moves.grant(ids["client_a"], 500, source="promotion", entry_id="matrix-credits")
     User(user_id=ids["client_a"]).update(actions=[User.age_verified_at.set(now)])
     reading, _ = readings.request(User.get(ids["client_a"]), reader_id=ids["reader"], option_type="phone_call",
                                   option_id=None, duration=30, scheduled_at=None, topic_id="general-reading",

@@ -218,14 +218,13 @@ def test_an_automatic_step_cannot_be_marked_by_hand(api, make_user):
 def test_concurrent_patches_from_stale_views_both_land(api, make_user):
     """Steps are added with ADD on a set: two writers that read before either wrote lose nothing."""
     from chalicelib.models.users import User
-    from chalicelib.schemas.onboarding import OnboardingPatch
     from chalicelib.services import onboarding as service
 
     make_user("user_race")
     view_a, view_b = User.get("user_race"), User.get("user_race")
 
-    service.update(view_a, OnboardingPatch(complete_steps=["welcome"]))
-    service.update(view_b, OnboardingPatch(complete_steps=["first_credits"], welcome_message_shown=True))
+    service.update(view_a, complete_steps=["welcome"])
+    service.update(view_b, complete_steps=["first_credits"], welcome_message_shown=True)
 
     state = onboarding(api, "user_race")
     assert state["completedSteps"] == ["welcome", "first_credits"] and state["welcomeMessageShown"] is True

@@ -16,7 +16,8 @@ def entries(aws):
 
 def _page(limit=None, cursor=None, scope="GET /things:user_a"):
     from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
-    from chalicelib.pagination import PageQuery, paginate
+    from chalicelib.pagination import paginate
+    from chalicelib.schemas.common import PageQuery
 
     query = PageQuery.model_validate({k: v for k, v in {"limit": limit, "cursor": cursor}.items() if v is not None})
     return paginate(lambda n, start: CatalogItem.query(CATALOG_PARTITION, limit=n, last_evaluated_key=start),
@@ -48,7 +49,7 @@ def test_default_limit_is_20_and_a_huge_limit_is_clamped_to_100(entries):
 def test_a_nonsense_limit_is_a_validation_error(limit):
     from pydantic import ValidationError
 
-    from chalicelib.pagination import PageQuery
+    from chalicelib.schemas.common import PageQuery
 
     with pytest.raises(ValidationError):
         PageQuery.model_validate({"limit": limit})

@@ -11,19 +11,46 @@ from tests.conftest import PREFIX, REGION
 def test_health_is_ok_when_every_dependency_answers(api):
     response = api.get("/health")
     assert response.status_code == 200
+    assert response.json == {"status": "ok"}  # nothing about what the service runs on
+
+
+def test_health_is_503_degraded_without_naming_the_missing_dependency(api):
+    boto3.client("dynamodb", region_name=REGION).delete_table(TableName=f"{PREFIX}-catalog")
+    response = api.get("/health")
+    assert response.status_code == 503
+    assert response.json == {"status": "degraded"}
+    assert PREFIX not in response.body.decode()
+
+
+def test_admin_health_names_every_dependency(api, make_user):
+    make_user("user_admin", role="admin")
+    response = api.get("/admin/health", as_user="user_admin")
+    assert response.status_code == 200
     checks = response.json["checks"]
+    assert response.json["status"] == "ok" and response.json["stage"] == "test"
     assert {name.split(":")[0] for name in checks} == {"table", "queue", "bucket"}
     assert f"table:{PREFIX}-users" in checks and f"queue:{PREFIX}-notifications" in checks
     assert all(check["status"] == "ok" for check in checks.values())
 
 
-def test_health_is_503_and_names_the_missing_dependency(api):
+def test_admin_health_is_503_and_names_the_missing_dependency(api, make_user):
+    make_user("user_admin", role="admin")
     boto3.client("dynamodb", region_name=REGION).delete_table(TableName=f"{PREFIX}-catalog")
-    response = api.get("/health")
+    response = api.get("/admin/health", as_user="user_admin")
     assert response.status_code == 503
     assert response.json["status"] == "degraded"
     failing = [name for name, check in response.json["checks"].items() if check["status"] != "ok"]
     assert failing == [f"table:{PREFIX}-catalog"]
+    assert response.json["checks"][failing[0]]["error"] == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize("role", ["client", "reader"])
+def test_admin_health_is_for_admins_only(api, make_user, role):
+    make_user(f"user_{role}", role=role)
+    assert api.get("/admin/health").status_code == 401
+    response = api.get("/admin/health", as_user=f"user_{role}")
+    assert response.status_code == 403
+    assert "checks" not in response.body.decode()
 
 
 @pytest.fixture()

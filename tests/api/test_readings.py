@@ -215,7 +215,7 @@ def test_malformed_requests_are_400_and_hold_nothing(api):
 
 
 def test_requests_the_rules_refuse(api):
-    from chalicelib.services import ledger
+    from tests.support import ledger as moves
 
     make_reader("rdr")
     make_reader("asleep", online=False)
@@ -228,7 +228,7 @@ def test_requests_the_rules_refuse(api):
     assert _error(_request(api, "young")) == (422, "age_verification_required")
 
     make_client("owes", 10)
-    ledger.reverse("owes", 30, entry_id="chargeback:test-owes")  # 10 taken back, 20 owed
+    moves.reverse("owes", 30, entry_id="chargeback:test-owes")  # 10 taken back, 20 owed
     assert _credits(api, "owes")["owed"] == 20
     assert _error(_request(api, "owes")) == (422, "payment_restricted")
 
@@ -504,3 +504,82 @@ def test_lists_by_side_and_tab_newest_first_one_query_per_page(api):
     assert _error(api.get("/readings?as=reader", as_user="cli")) == (403, "not_a_reader")
     reader_cursor = api.get("/readings?as=reader&limit=1", as_user="rdr").json_body["pagination"]["nextCursor"]
     assert api.get(f"/readings?limit=1&cursor={reader_cursor}", as_user="cli").status_code == 400
+
+
+# --- defects of issue 10 ----------------------------------------------------------------
+
+def test_a_request_past_its_respond_by_cannot_be_accepted_or_declined_before_the_job_runs(api):
+    make_client("cli", 200)
+    make_reader("rdr")
+    reading = book("cli", now=datetime.now(UTC) - timedelta(minutes=11))  # an immediate request: 10 minutes
+
+    for action, body in (("accept", None), ("decline", {"reason": "Sorry, too late"})):
+        response = api.post(f"/readings/{reading.reading_id}/{action}", as_user="rdr", json_body=body)
+        assert _error(response) == (409, "request_expired"), response.body
+        past = {"accept": "accepted", "decline": "declined"}[action]
+        assert response.json_body["error"]["message"] == (
+            f"This request expired at {reading.respond_by}; it can no longer be {past}.")
+    seen = api.get(f"/readings/{reading.reading_id}", as_user="rdr").json_body
+    assert seen["status"] == "requested" and "accept" not in seen["allowedActions"]
+    assert _credits(api, "cli")["held"] == CALL  # nothing captured; the job will release it
+    assert outbox_events("reading.accepted") == []
+
+
+def test_a_rejected_dispute_cannot_be_opened_again(api, make_user):
+    make_user("adm", role="admin")
+    make_client("cli", 200)
+    make_reader("rdr")
+    reading_id = _completed(api, "cli")
+    dispute = {"reason": "The call dropped after five minutes"}
+    assert api.post(f"/readings/{reading_id}/dispute", as_user="cli", json_body=dispute).status_code == 201
+    rejected = api.post(f"/admin/disputes/{reading_id}/resolve", as_user="adm",
+                        json_body={"outcome": "reject", "note": "The session log shows 30 minutes"})
+    assert rejected.json_body["status"] == "completed"
+    assert "dispute" not in rejected.json_body["allowedActions"]
+    assert "dispute" not in api.get(f"/readings/{reading_id}", as_user="cli").json_body["allowedActions"]
+
+    again = api.post(f"/readings/{reading_id}/dispute", as_user="cli", json_body=dispute)
+    assert _error(again) == (409, "already_disputed")
+    assert again.json_body["error"]["message"] == (
+        "This reading was disputed before; a reading can be disputed only once.")
+    assert status_of(reading_id) == "completed"
+    assert api.get("/admin/disputes", as_user="adm").json_body["data"] == []
+    assert len(outbox_events("dispute.filed")) == 1
+
+
+@pytest.mark.parametrize("route", ["/readings/quote", "/readings"])
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                  "9999-12-31T23:59:59Z", "2300-01-05T10:00:00Z"])
+def test_a_start_outside_the_calendar_or_the_booking_horizon_is_a_400_on_scheduled_at(api, route, when):
+    make_client("cli", 200)
+    make_reader("rdr")
+    body = {**_body(), "scheduledAt": when}
+    if route == "/readings/quote":
+        body = {k: v for k, v in body.items() if k not in ("topicId", "question")}
+    response = api.post(route, as_user="cli", json_body=body)
+    assert _error(response) == (400, "validation_error"), response.body
+    fields = response.json_body["error"]["details"]["fields"]
+    assert fields == [{"path": "scheduledAt", "message": "Must be between 30 minutes and 90 days from now.",
+                       "type": "value_error"}]
+    assert _credits(api, "cli")["held"] == 0
+
+
+def test_a_refusal_in_the_wrong_state_says_so_in_words_on_the_route(api, make_user):
+    make_user("adm", role="admin")
+    make_client("cli", 200)
+    make_reader("rdr")
+    requested = _created(api, "cli")
+    complete = api.post(f"/readings/{requested}/complete", as_user="cli")
+    assert _error(complete) == (409, "invalid_transition")
+    assert complete.json_body["error"]["message"] == "A requested reading cannot be completed."
+    accepted = api.post(f"/readings/{requested}/accept", as_user="rdr")
+    assert accepted.status_code == 200
+    again = api.post(f"/readings/{requested}/accept", as_user="rdr")
+    assert again.json_body["error"]["message"] == "An accepted reading cannot be accepted."
+    resolve = api.post(f"/admin/disputes/{requested}/resolve", as_user="adm",
+                       json_body={"outcome": "full_refund", "note": "Give it back"})
+    assert _error(resolve) == (409, "invalid_transition")
+    assert resolve.json_body["error"]["message"] == "An accepted reading has no open dispute to resolve."
+    review = api.post(f"/readings/{requested}/review", as_user="rdr", json_body={"rating": 5})
+    assert (review.status_code, review.json_body["error"]["message"]) == (
+        403, "Only the client can review a reading.")

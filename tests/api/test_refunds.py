@@ -42,8 +42,7 @@ def balance(api: Any, user: str) -> dict[str, Any]:
 def buy(api: Any, drain: Any, user: str) -> tuple[str, str]:
     """A paid seeker package; returns (charge id, payment intent)."""
     payment_intent = se.unique("pi_")
-    send(api, drain, "checkout.session.completed",
-         se.paid_checkout(user, credits=CREDITS, amount=PRICE, payment_intent=payment_intent))
+    send(api, drain, "checkout.session.completed", se.ordered_checkout(api, user, payment_intent=payment_intent))
     assert balance(api, user)["available"] == CREDITS
     return se.unique("ch_"), payment_intent
 
@@ -109,7 +108,7 @@ def test_a_charge_refunded_in_two_parts_takes_back_every_credit(api, make_user, 
 
 def test_refunding_spent_credits_leaves_a_debt_that_restricts_the_account(api, make_user, drain,
                                                                           stripe_api):  # noqa: F811
-    from chalicelib.services import ledger
+    from tests.support import ledger
 
     make_user("buyer")
     charge_id, payment_intent = buy(api, drain, "buyer")
@@ -122,13 +121,13 @@ def test_refunding_spent_credits_leaves_a_debt_that_restricts_the_account(api, m
     assert api.get("/me", as_user="buyer").json_body["credits"]["owed"] == 50
 
     # The next purchase pays the debt first.
-    send(api, drain, "checkout.session.completed", se.paid_checkout("buyer", credits=CREDITS, amount=PRICE))
+    send(api, drain, "checkout.session.completed", se.ordered_checkout(api, "buyer"))
     assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "owed": 0, "restricted": False}
 
 
 def test_a_failed_refund_gives_the_credits_back_paying_the_debt_first(api, make_user, drain,
                                                                       stripe_api):  # noqa: F811
-    from chalicelib.services import ledger
+    from tests.support import ledger
 
     make_user("buyer")
     charge_id, payment_intent = buy(api, drain, "buyer")
@@ -208,7 +207,7 @@ def test_a_chargeback_takes_the_credits_back_and_a_won_dispute_returns_them(api,
 
 
 def test_a_lost_dispute_keeps_the_credits_taken_and_the_debt(api, make_user, drain, stripe_api):  # noqa: F811
-    from chalicelib.services import ledger
+    from tests.support import ledger
 
     make_user("buyer")
     charge_id, payment_intent = buy(api, drain, "buyer")
@@ -221,7 +220,7 @@ def test_a_lost_dispute_keeps_the_credits_taken_and_the_debt(api, make_user, dra
 
 
 def test_a_won_dispute_pays_the_debt_before_the_balance(api, make_user, drain, stripe_api):  # noqa: F811
-    from chalicelib.services import ledger
+    from tests.support import ledger
 
     make_user("buyer")
     charge_id, payment_intent = buy(api, drain, "buyer")

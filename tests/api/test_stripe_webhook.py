@@ -6,6 +6,8 @@
   the worker more than once, grants once.
 - A failure to record is a 5xx (Stripe retries) and grants nothing; the retry then works.
 - Checkout goes through the real StripeGateway to a recording stand-in of Stripe's API.
+- A paid session grants what was recorded when it was opened (buyer, package, credits),
+  only when Stripe collected the package's price; the event's metadata decides nothing.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ NOW = 1_780_000_000  # the frozen clock of the signature tests
 @pytest.fixture()
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> int:
     """The webhook's notion of now (``receive_webhook`` reads ``utcnow``)."""
-    from chalicelib.services import payments
+    from chalicelib.services.payments import stripe_events
 
-    monkeypatch.setattr(payments, "utcnow", lambda: datetime.fromtimestamp(NOW, UTC))
+    monkeypatch.setattr(stripe_events, "utcnow", lambda: datetime.fromtimestamp(NOW, UTC))
     return NOW
 
 
@@ -99,7 +101,7 @@ FORGERIES = {
 @pytest.mark.parametrize("forgery", list(FORGERIES))
 def test_a_forged_delivery_is_rejected_and_leaves_no_trace(api, make_user, drain, frozen_clock, forgery):
     make_user("buyer")
-    genuine = se.event("checkout.session.completed", se.paid_checkout("buyer", credits=60))
+    genuine = se.event("checkout.session.completed", se.ordered_checkout(api, "buyer"))
     body, header = FORGERIES[forgery](se.body_of(genuine))
 
     response = se.deliver(api, body=body, signature=header, omit_signature=header is None)
@@ -120,7 +122,7 @@ def test_a_forged_delivery_is_rejected_and_leaves_no_trace(api, make_user, drain
 @pytest.mark.parametrize("offset", [-300, 300, 0])
 def test_the_300_second_tolerance_is_inclusive_both_ways(api, make_user, drain, frozen_clock, offset):
     make_user("buyer")
-    response = se.deliver(api, se.event("checkout.session.completed", se.paid_checkout("buyer")),
+    response = se.deliver(api, se.event("checkout.session.completed", se.ordered_checkout(api, "buyer")),
                           timestamp=NOW + offset)
     assert response.status_code == 200, response.body
     drain()
@@ -137,8 +139,8 @@ def test_the_clock_is_injectable_for_the_signature_window(aws):
     with pytest.raises(BadRequest) as stale:
         payments.receive_webhook(body, header, now=datetime.fromtimestamp(NOW + 301, UTC))
     assert stale.value.code == "invalid_signature"
-    assert payments.receive_webhook(body, header, now=datetime.fromtimestamp(NOW + 300, UTC)) == {
-        "received": True, "duplicate": False, "handled": False}
+    assert payments.receive_webhook(body, header, now=datetime.fromtimestamp(NOW + 300, UTC)) == \
+        payments.WebhookReceipt(duplicate=False, handled=False)
 
 
 def test_a_header_with_two_v1_signatures_is_accepted_when_one_matches(api, make_user, drain, frozen_clock):
@@ -146,7 +148,7 @@ def test_a_header_with_two_v1_signatures_is_accepted_when_one_matches(api, make_
     whichever position it has."""
     make_user("buyer")
     for order in ("stale first", "valid first"):
-        evt = se.event("checkout.session.completed", se.paid_checkout("buyer", credits=60))
+        evt = se.event("checkout.session.completed", se.ordered_checkout(api, "buyer"))
         body = se.body_of(evt)
         old, new = se.v1("whsec_previous_secret", NOW, body), se.v1(se.webhook_secret(), NOW, body)
         pair = f"v1={old},v1={new}" if order == "stale first" else f"v1={new},v1={old}"
@@ -179,7 +181,7 @@ def test_the_same_event_delivered_ten_times_at_once_and_replayed_later_grants_on
     from chalicelib.services import events
 
     make_user("buyer")
-    evt = se.event("checkout.session.completed", se.paid_checkout("buyer", credits=60))
+    evt = se.event("checkout.session.completed", se.ordered_checkout(api, "buyer"))
     body = se.body_of(evt)
     header = se.sign(body)
     start = threading.Barrier(10)
@@ -225,7 +227,7 @@ def test_two_events_for_one_checkout_session_grant_once(api, make_user, drain):
     """checkout.session.completed and a later async_payment_succeeded for the same session
     (different event ids) are one purchase."""
     make_user("buyer")
-    session = se.paid_checkout("buyer", credits=60)
+    session = se.ordered_checkout(api, "buyer")
     se.deliver(api, se.event("checkout.session.completed", session))
     se.deliver(api, se.event("checkout.session.async_payment_succeeded", session))
     drain()
@@ -234,7 +236,7 @@ def test_two_events_for_one_checkout_session_grant_once(api, make_user, drain):
 
 def test_an_unpaid_session_grants_only_when_the_delayed_payment_succeeds(api, make_user, drain):
     make_user("buyer")
-    session = se.paid_checkout("buyer", credits=120, package_id="mystic", amount=3299, payment_status="unpaid")
+    session = se.ordered_checkout(api, "buyer", package_id="mystic", payment_status="unpaid")
     se.deliver(api, se.event("checkout.session.completed", session))
     drain()
     assert balance(api, "buyer")["available"] == 0
@@ -252,26 +254,25 @@ def test_an_unpaid_session_grants_only_when_the_delayed_payment_succeeds(api, ma
 def test_a_failure_to_record_is_a_5xx_and_stripes_retry_then_grants(api, make_user, drain, monkeypatch, failure):
     from pynamodb.exceptions import PynamoDBConnectionError, TransactWriteError
 
-    from chalicelib.services import payments
     from chalicelib.services.tx import Transaction
 
     error = TransactWriteError("simulated cancel") if failure == "transaction cancelled" else \
         PynamoDBConnectionError("simulated outage")
 
-    class Failing(Transaction):
-        def _commit(self) -> Any:
-            raise error
+    def failing(self: Transaction) -> Any:
+        raise error
 
+    commit = Transaction._commit
     make_user("buyer")
-    evt = se.event("checkout.session.completed", se.paid_checkout("buyer", credits=60))
-    monkeypatch.setattr(payments, "Transaction", Failing)
+    evt = se.event("checkout.session.completed", se.ordered_checkout(api, "buyer"))
+    monkeypatch.setattr(Transaction, "_commit", failing)
     response = se.deliver(api, evt)
     assert response.status_code >= 500, response.body
     assert response.json["error"]["code"] == "not_recorded"
     assert drain() == [] and recorded_event_ids() == set()
     assert balance(api, "buyer")["available"] == 0
 
-    monkeypatch.setattr(payments, "Transaction", Transaction)
+    monkeypatch.setattr(Transaction, "_commit", commit)
     retry = se.deliver(api, evt)
     assert retry.status_code == 200 and retry.json_body["duplicate"] is False
     drain()
@@ -371,3 +372,43 @@ def test_paying_the_session_stripe_created_grants_its_package(api, make_user, dr
     assert balance(api, "buyer")["available"] == 300
     [line] = api.get("/credits", as_user="buyer").json_body["data"]
     assert line["reference"] == out["sessionId"] and line["kind"] == "grant.purchase"
+
+
+# --- what a paid session grants ----------------------------------------------------------------
+
+def test_forged_metadata_grants_only_the_package_to_its_buyer(api, make_user, drain):
+    """A session's metadata claiming another user and 10000 credits changes nothing: the
+    order recorded when the buyer opened the session decides who gets what."""
+    make_user("buyer")
+    make_user("thief")
+    session = se.ordered_checkout(api, "buyer")  # seeker: 60 credits for 1799
+    session["metadata"].update(userId="thief", credits="10000", packageId="oracle")
+    session["client_reference_id"] = "thief"
+
+    se.deliver(api, se.event("checkout.session.completed", session))
+    drain()
+    assert balance(api, "buyer")["available"] == 60
+    assert balance(api, "thief")["available"] == 0
+    assert history(api, "buyer") == [("grant.purchase", {"available": 60})]
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(1, "usd"), (1798, "usd"), (1799, "eur")])
+def test_a_paid_amount_other_than_the_price_grants_nothing_and_the_worker_goes_on(api, make_user, drain,
+                                                                                 amount, currency):
+    make_user("buyer")
+    session = {**se.ordered_checkout(api, "buyer"), "amount_total": amount, "currency": currency}
+    se.deliver(api, se.event("checkout.session.completed", session))
+    assert [m["type"] for m in drain()] == ["stripe.event_received"]  # consumed, not failed
+    assert balance(api, "buyer")["available"] == 0 and grants_for("buyer") == 0
+
+    # The worker is not stuck: the next genuine payment is granted.
+    se.deliver(api, se.event("checkout.session.completed", se.ordered_checkout(api, "buyer")))
+    drain()
+    assert balance(api, "buyer")["available"] == 60
+
+
+def test_a_paid_session_we_never_opened_grants_nothing(api, make_user, drain):
+    make_user("buyer")
+    se.deliver(api, se.event("checkout.session.completed", se.paid_checkout("buyer", credits=60)))
+    drain()
+    assert balance(api, "buyer")["available"] == 0 and grants_for("buyer") == 0

@@ -123,7 +123,9 @@ def test_an_invoice_grants_once_and_each_period_rolls_over_up_to_the_cap(api, ma
     assert (my_subscription(api, "subscriber") or {})["creditsGranted"] == 60
 
     # 20 credits go to a reading: 40 unused, all carried (cap 60).
-    ledger.hold("subscriber", 20, entry_id="hold:reading-1", ref="reading-1")
+    from tests.support import ledger as moves
+
+    moves.hold("subscriber", 20, entry_id="hold:reading-1", ref="reading-1")
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 1)
     assert credits(api, "subscriber")["balance"]["available"] == 100
     assert (my_subscription(api, "subscriber") or {})["rolloverCredits"] == 100
@@ -145,8 +147,7 @@ def test_an_invoice_grants_once_and_each_period_rolls_over_up_to_the_cap(api, ma
 def test_purchased_credits_are_never_expired_by_the_rollover_cap(api, make_user, drain, stripe_api):  # noqa: F811
     make_user("subscriber")
     subscription_id = subscribe_in_stripe(api, drain, stripe_api, "subscriber")
-    send(api, drain, "checkout.session.completed", se.paid_checkout("subscriber", package_id="starter", credits=30,
-                                                                    amount=999))
+    send(api, drain, "checkout.session.completed", se.ordered_checkout(api, "subscriber", package_id="starter"))
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 1)
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 2)
     # 120 subscription credits unused at the third invoice: 60 carried, 60 expired; the 30 bought stay.
@@ -155,13 +156,12 @@ def test_purchased_credits_are_never_expired_by_the_rollover_cap(api, make_user,
 
 def test_credits_bought_after_spending_the_subscription_credits_do_not_expire(api, make_user, drain,
                                                                               stripe_api):  # noqa: F811
-    from chalicelib.services import ledger
+    from tests.support import ledger
 
     make_user("subscriber")
     subscription_id = subscribe_in_stripe(api, drain, stripe_api, "subscriber")
     ledger.hold("subscriber", 60, entry_id="hold:reading-1", ref="reading-1")  # all 60 spent
-    send(api, drain, "checkout.session.completed", se.paid_checkout("subscriber", package_id="mystic", credits=120,
-                                                                    amount=3299))
+    send(api, drain, "checkout.session.completed", se.ordered_checkout(api, "subscriber", package_id="mystic"))
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 1)  # 60 new, none unused
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 2)  # 60 unused <= cap: nothing expires
     assert credits(api, "subscriber")["balance"]["available"] == 120 + 60 + 60

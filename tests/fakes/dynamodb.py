@@ -1,31 +1,17 @@
 """DynamoDB's per-request atomicity for moto when the app is driven from several threads.
 
-moto's in-process backend is not thread-safe: TransactWriteItems checks conditions and
-applies writes without a lock (two concurrent conditional puts of one key can both
-succeed), and it rolls a cancelled transaction back by restoring a copy of whole tables.
-DynamoDB applies each request atomically; serialising moto's request handling gives the
-same guarantee and keeps every interleaving of the application's own calls.
+The adaptation lives in tools/strict_moto.py, shared with the moto server of ``make run``
+and the e2e stack; tests/conftest.py installs it for the session. ``atomic_dynamodb`` only
+names the dependency for the tests that drive the app from several threads.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
+
+from tools import strict_moto
 
 
 @pytest.fixture()
-def atomic_dynamodb(aws: None) -> Iterator[None]:
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def call_action(self):  # type: ignore[no-untyped-def]
-        with lock:
-            return original(self)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DynamoHandler, "call_action", call_action)
-        yield
+def atomic_dynamodb(aws: None) -> None:
+    strict_moto.install()  # idempotent: already done at session start

@@ -269,6 +269,11 @@ def _reload_settings() -> None:
 @pytest.fixture()
 def stripe_api() -> Iterator[StripeApi]:
     """The recording Stripe API, with the app's gateway pointed at it (StripeGateway)."""
+    # The app registers its routes at import with the settings of that moment: import it
+    # with the tests' own (payments local, the local checkout page served) before they point
+    # at Stripe, whichever fixture a test happens to request first.
+    import app  # noqa: F401
+
     server = StripeApi().start()
     CURRENT[:] = [server]
     try:

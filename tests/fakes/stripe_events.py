@@ -81,6 +81,16 @@ def paid_checkout(user_id: str, *, package_id: str = "seeker", credits: int = 60
             "metadata": {"userId": user_id, "kind": "credits", "packageId": package_id, "credits": str(credits)}}
 
 
+def ordered_checkout(api: Any, user_id: str, *, package_id: str = "seeker", **overrides: Any) -> dict[str, Any]:
+    """A completed session of a checkout ``user_id`` really opened (``POST /credits/checkout``):
+    the app grants only what it recorded when it opened the session, never the metadata."""
+    response = api.post("/credits/checkout", as_user=user_id, json_body={"packageId": package_id})
+    assert response.status_code == 201, response.body
+    opened = response.json_body
+    return paid_checkout(user_id, package_id=package_id, credits=opened["credits"], amount=opened["amount"],
+                         session_id=opened["sessionId"], **overrides)
+
+
 def subscription_checkout(user_id: str, subscription_id: str, *, plan_id: str = "monthly-60",
                           amount: int = 1599) -> dict[str, Any]:
     return {"id": unique("cs_test_"), "object": "checkout.session", "mode": "subscription", "status": "complete",

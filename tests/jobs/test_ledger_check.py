@@ -20,18 +20,19 @@ def moved(make_user):
     """A client who bought 100 credits and booked two readings (one refunded after payout),
     then had a purchase reversed; a reader who was paid."""
     from chalicelib.services import ledger
+    from tests.support import ledger as moves
 
     make_user(CLIENT)
     make_user(READER, role="reader")
-    ledger.grant(CLIENT, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    ledger.grant(CLIENT, 10, source="promotion", entry_id="promotion:welcome")
+    moves.grant(CLIENT, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.grant(CLIENT, 10, source="promotion", entry_id="promotion:welcome")
     for reading, amount in (("rd_1", 50), ("rd_2", 30)):
-        ledger.hold(CLIENT, amount, entry_id=f"hold:{reading}", ref=reading)
-        ledger.capture(CLIENT, amount, entry_id=f"capture:{reading}", ref=reading)
-        ledger.pay_reader(READER, amount, entry_id=f"payout:{reading}", ref=reading)
-    ledger.refund(CLIENT, 30, entry_id="refund:rd_2", ref="rd_2", reader_id=READER, reader_share=24, fee_share=6)
-    ledger.grant(CLIENT, 20, source="purchase", entry_id="purchase:cs_2", ref="cs_2")
-    ledger.reverse(CLIENT, 20, entry_id="reversal:cs_2", ref="cs_2")
+        moves.hold(CLIENT, amount, entry_id=f"hold:{reading}", ref=reading)
+        moves.capture(CLIENT, amount, entry_id=f"capture:{reading}", ref=reading)
+        moves.pay_reader(READER, amount, entry_id=f"payout:{reading}", ref=reading)
+    moves.refund(CLIENT, 30, entry_id="refund:rd_2", ref="rd_2", reader_id=READER, reader_share=24, fee_share=6)
+    moves.grant(CLIENT, 20, source="purchase", entry_id="purchase:cs_2", ref="cs_2")
+    moves.reverse(CLIENT, 20, entry_id="reversal:cs_2", ref="cs_2")
     return ledger.balance_of(_user(CLIENT))
 
 

@@ -8,8 +8,6 @@ from datetime import timedelta
 import boto3
 import pytest
 from chalice.test import Client
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from tests.conftest import PREFIX, REGION
 
@@ -57,12 +55,13 @@ def _user(user_id="user_a"):
 
 
 def test_a_committed_event_reaches_the_queue_once(aws, chalice_app):
-    from chalicelib.models.base import connection
     from chalicelib.services.outbox import emit
+    from chalicelib.services.tx import Transaction
 
-    with TransactWrite(connection=connection()) as tx:
-        tx.save(_user(), condition=_user().__class__.user_id.does_not_exist())
-        event_id = emit(tx, "user.joined", user_id="user_a", plan=None)
+    tx = Transaction()
+    tx.save(_user(), condition=_user().__class__.user_id.does_not_exist())
+    event_id = emit(tx, "user.joined", user_id="user_a", plan=None)
+    tx.commit()
 
     records = _stream_records()
     assert _relay(chalice_app, records) == {"batchItemFailures": []}
@@ -73,16 +72,19 @@ def test_a_committed_event_reaches_the_queue_once(aws, chalice_app):
 
 
 def test_an_event_in_a_rolled_back_transaction_never_reaches_the_queue(aws, chalice_app):
-    from chalicelib.models.base import connection
     from chalicelib.models.outbox import OutboxEvent
     from chalicelib.models.users import User
     from chalicelib.services.outbox import emit
+    from chalicelib.services.tx import ConditionsFailed, Transaction
 
     _user().save()
-    with pytest.raises(TransactWriteError), TransactWrite(connection=connection()) as tx:
-        # The state change fails its condition (the user already exists) ...
-        tx.save(_user(), condition=User.user_id.does_not_exist())
-        emit(tx, "user.joined", user_id="user_a")  # ... so its event must not exist either
+    tx = Transaction()
+    # The state change fails its condition (the user already exists) ...
+    tx.save(_user(), condition=User.user_id.does_not_exist(), label="user")
+    emit(tx, "user.joined", user_id="user_a")  # ... so its event must not exist either
+    with pytest.raises(ConditionsFailed) as failed:
+        tx.commit()
+    assert failed.value.labels == {"user"}
 
     assert list(OutboxEvent.scan()) == []
     _relay(chalice_app, _stream_records())
@@ -93,12 +95,14 @@ def test_an_event_in_a_rolled_back_transaction_never_reaches_the_queue(aws, chal
 
 
 def test_the_sweep_relays_an_event_the_stream_path_missed(aws, chalice_app):
-    from chalicelib.models.base import connection, utcnow
+    from chalicelib.models.base import utcnow
     from chalicelib.models.outbox import OutboxEvent
     from chalicelib.services import outbox
+    from chalicelib.services.tx import Transaction
 
-    with TransactWrite(connection=connection()) as tx:
-        event_id = outbox.emit(tx, "reading.requested", reading_id="r1")
+    tx = Transaction()
+    event_id = outbox.emit(tx, "reading.requested", reading_id="r1")
+    tx.commit()
     assert outbox.stale_pending(older_than_s=120) == []  # too fresh to be considered missed
     later = utcnow() + timedelta(minutes=3)
     assert outbox.stale_pending(older_than_s=120, now=later) == [event_id]
@@ -115,8 +119,10 @@ def test_the_sweep_relays_an_event_the_stream_path_missed(aws, chalice_app):
 
 
 def test_event_types_must_be_noun_dot_verb(aws):
-    from chalicelib.models.base import connection
     from chalicelib.services.outbox import emit
+    from chalicelib.services.tx import Transaction
 
-    with pytest.raises(ValueError), TransactWrite(connection=connection()) as tx:
+    tx = Transaction()
+    with pytest.raises(ValueError):
         emit(tx, "Something Happened")
+    assert tx.size == 0

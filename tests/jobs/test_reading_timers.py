@@ -85,22 +85,52 @@ def test_an_answered_request_does_not_expire(people):
     assert balance("cli")[:2] == (500 - 57, 0)
 
 
-def test_accept_landing_between_the_job_s_read_and_its_write_wins(people, monkeypatch):
+def test_accept_or_decline_after_the_deadline_is_refused_before_the_job_runs(people):
+    from chalicelib.errors import Conflict
     from chalicelib.services import readings
 
     reading = book("cli", now=T0)
-    late = T0 + timedelta(minutes=11)
-    real_existing = readings._existing
+    deadline = T0 + timedelta(minutes=10)
+    for attempt in (lambda: readings.accept(reading.reading_id, "rdr", "reader", now=deadline),
+                    lambda: readings.decline(reading.reading_id, "rdr", "reader", reason="Too late", now=deadline),
+                    lambda: readings.cancel(reading.reading_id, "rdr", "reader", reason="Too late", now=deadline)):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "request_expired"
+    assert str(refused.value) == ("This request expired at 2026-11-30T08:10:00.000Z; "
+                                  "it can no longer be declined.")
+    with pytest.raises(Conflict, match="it can no longer be accepted"):
+        readings.accept(reading.reading_id, "rdr", "reader", now=deadline)
+    assert status_of(reading.reading_id) == "requested" and balance("cli")[:2] == (500 - 57, 57)  # nothing moved
+    assert readings.allowed_actions(readings.get(reading.reading_id), "rdr", "reader", now=deadline) == []
+
+    assert _timers(deadline)["expired"] == 1  # the job then expires it and releases the hold
+    assert status_of(reading.reading_id) == "expired" and balance("cli")[:2] == (500, 0)
+
+
+# The reader's accept reads the request a moment before its deadline (its clock); the job
+# runs at the deadline. Whichever commits first wins; the other changes nothing.
+JUST_IN_TIME = T0 + timedelta(minutes=9)
+LATE = T0 + timedelta(minutes=11)
+
+
+def test_accept_landing_between_the_job_s_read_and_its_write_wins(people, monkeypatch):
+    from chalicelib.services.readings import common, timers
+
+    reading = book("cli", now=T0)
+    real_existing = common.existing
     accepted: list[str] = []
 
     def read_then_reader_accepts(reading_id):
+        from chalicelib.services import readings
+
         seen = real_existing(reading_id)  # the job sees it requested and past its deadline
         if not accepted:
-            accepted.append(readings.accept(reading_id, "rdr", "reader", now=late).status)
+            accepted.append(readings.accept(reading_id, "rdr", "reader", now=JUST_IN_TIME).status)
         return seen
 
-    monkeypatch.setattr(readings, "_existing", read_then_reader_accepts)
-    assert _timers(late)["expired"] == 0
+    monkeypatch.setattr(common, "existing", read_then_reader_accepts)
+    assert timers.run_timers(now=LATE)["expired"] == 0
     assert accepted == ["accepted"] and status_of(reading.reading_id) == "accepted"
     assert balance("cli")[:2] == (500 - 57, 0)  # captured once, not released
     assert outbox_events("reading.expired") == []
@@ -109,23 +139,24 @@ def test_accept_landing_between_the_job_s_read_and_its_write_wins(people, monkey
 def test_expiry_landing_between_accept_s_read_and_its_write_wins(people, monkeypatch):
     from chalicelib.errors import Conflict
     from chalicelib.services import readings
+    from chalicelib.services.readings import common
 
     reading = book("cli", now=T0)
-    late = T0 + timedelta(minutes=11)
-    real_get = readings.get
+    real_get = common.get
     expired: list[str] = []
 
     def read_then_job_runs(reading_id):
         seen = real_get(reading_id)  # the reader's accept sees it requested
         if not expired:
             expired.append("running")
-            expired[0] = readings.expire(reading_id, now=late).status
+            expired[0] = readings.expire(reading_id, now=LATE).status
         return seen
 
-    monkeypatch.setattr(readings, "get", read_then_job_runs)
-    with pytest.raises(Conflict):
-        readings.accept(reading.reading_id, "rdr", "reader", now=late)
+    monkeypatch.setattr(common, "get", read_then_job_runs)
+    with pytest.raises(Conflict) as lost:
+        readings.accept(reading.reading_id, "rdr", "reader", now=JUST_IN_TIME)
     monkeypatch.undo()
+    assert lost.value.code == "reading_changed"
     assert expired == ["expired"] and status_of(reading.reading_id) == "expired"
     assert balance("cli")[:2] == (500, 0)  # released, nothing captured
     assert outbox_events("reading.accepted") == []
@@ -135,16 +166,16 @@ def test_accept_racing_the_job_in_threads_one_wins(people, atomic_dynamodb):  # 
     from chalicelib.errors import Conflict
     from chalicelib.services import readings
 
-    late = T0 + timedelta(minutes=11)
     ids = [book("cli", now=T0 + timedelta(seconds=n)).reading_id for n in range(6)]
     for reading_id in ids:
-        accept, expire = race([lambda rid=reading_id: readings.accept(rid, "rdr", "reader", now=late),
-                               lambda rid=reading_id: readings.expire(rid, now=late)])
+        accept, expire = race([lambda rid=reading_id: readings.accept(rid, "rdr", "reader", now=JUST_IN_TIME),
+                               lambda rid=reading_id: readings.expire(rid, now=LATE)])
         accepted = getattr(accept, "status", None) == "accepted"
         if accepted:  # the job found it answered: nothing to do
             assert expire is None
         else:  # the job expired it first: the accept was told it changed
-            assert isinstance(accept, Conflict) and expire is not None and expire.status == "expired", (accept, expire)
+            assert isinstance(accept, Conflict) and accept.code == "reading_changed", accept
+            assert expire is not None and expire.status == "expired", expire
         assert status_of(reading_id) == ("accepted" if accepted else "expired")
     won = sum(status_of(reading_id) == "accepted" for reading_id in ids)
     assert balance("cli")[:2] == (500 - 57 * won, 0)

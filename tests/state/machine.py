@@ -22,12 +22,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-import boto3
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine
-from moto import mock_aws
 
-from tests.conftest import ISSUER_KEYS, PREFIX, REGION, Api
+from tests.conftest import ISSUER_KEYS, MOTO, Api
 
 STATE_SETTINGS = settings(max_examples=20, stateful_step_count=15, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -51,13 +49,8 @@ class ApiStateMachine(RuleBasedStateMachine):
             from chalice.test import Client
 
             from app import app
-            from chalicelib.integrations import aws as aws_clients
-            from tools.resources import create_all
 
-            mock = mock_aws()
-            mock.start()
-            aws_clients.reset()
-            create_all(PREFIX, boto3.session.Session(), REGION)
+            mock = MOTO.start()
             client = Client(app)
             client.__enter__()
             cls._shared.update(mock=mock, client=client)
@@ -66,11 +59,8 @@ class ApiStateMachine(RuleBasedStateMachine):
     @classmethod
     def stop_environment(cls) -> None:
         if "client" in cls._shared:
-            from chalicelib.integrations import aws as aws_clients
-
             cls._shared.pop("client").__exit__(None, None, None)
-            cls._shared.pop("mock").stop()
-            aws_clients.reset()
+            cls._shared.pop("mock").stop(remove_data=False)
 
     def user(self, handle: str, role: str = "client", **fields: Any) -> str:
         """Create (once per example) a user with a role, as an admin would; returns its id."""

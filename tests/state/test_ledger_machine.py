@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from tests.state.machine import STATE_SETTINGS, ApiStateMachine
+from tests.support import ledger as moves
 
 CLIENTS = st.sampled_from(["c1", "c2", "c3"])
 READERS = st.sampled_from(["r1", "r2"])
@@ -95,11 +96,12 @@ class Ledger(ApiStateMachine):
     def pick(self, data: Any, state: str) -> Reading:
         return data.draw(st.sampled_from([r for r in self.readings if r.state == state]), label="reading")
 
-    def attempt(self, entry_id: str, call: Callable[[], bool], expect_ok: bool,
-                refusal: type[Exception] = Exception, labels: set[str] | None = None) -> bool:
-        """Run a new movement, which the model says the ledger must apply or refuse; record
-        the postings of the entry it wrote, or check that it wrote none."""
+    def attempt(self, entry_id: str, call: Callable[[], bool], expect_ok: bool, labels: set[str] | None = None) -> bool:
+        """Run a new movement (its own unit of work), which the model says the ledger must
+        apply or refuse naming ``labels``, the floors that stop it; record the postings of the
+        entry it wrote, or check that it wrote none."""
         from chalicelib.models.ledger import LedgerEntry
+        from chalicelib.services.tx import ConditionsFailed
 
         event(f"{entry_id.split(':')[1]} {'applied' if expect_ok else 'refused'}")
         if expect_ok:
@@ -112,9 +114,8 @@ class Ledger(ApiStateMachine):
             return True
         try:
             call()
-        except refusal as exc:
-            if labels is not None:
-                assert getattr(exc, "labels", None) == labels
+        except ConditionsFailed as exc:
+            assert exc.labels == labels, entry_id
             assert LedgerEntry.count(entry_id, consistent_read=True) == 0, f"refused {entry_id} left an entry"
             return False
         raise AssertionError(f"{entry_id} should have been refused")
@@ -139,7 +140,7 @@ class Ledger(ApiStateMachine):
         from chalicelib.services import ledger
 
         entry_id, ref, user_id = self.entry_id("grant"), self.ref("cs"), self.users[who]
-        self.attempt(entry_id, lambda: ledger.grant(user_id, credits, source=source, entry_id=entry_id, ref=ref),
+        self.attempt(entry_id, lambda: moves.grant(user_id, credits, source=source, entry_id=entry_id, ref=ref),
                      expect_ok=True)
         account = self.users_model[who]
         pay_down = min(credits, -account["receivable"])
@@ -149,14 +150,13 @@ class Ledger(ApiStateMachine):
 
     @rule(who=CLIENTS, amount=AMOUNTS, beyond=st.booleans())
     def hold(self, who, amount, beyond):
-        from chalicelib.errors import InsufficientCredits
         from chalicelib.services import ledger
 
         account = self.users_model[who]
         amount, ok = self.within_or_beyond(amount, account["available"], account["available"], beyond)
         entry_id, ref, user_id = self.entry_id("hold"), self.ref("rd"), self.users[who]
-        if self.attempt(entry_id, lambda: ledger.hold(user_id, amount, entry_id=entry_id, ref=ref),
-                        expect_ok=ok, refusal=InsufficientCredits):
+        if self.attempt(entry_id, lambda: moves.hold(user_id, amount, entry_id=entry_id, ref=ref),
+                        expect_ok=ok, labels={ledger.user_label(user_id)}):
             account["available"] -= amount
             account["held"] += amount
             self.readings.append(Reading(ref=ref, client=who, amount=amount))
@@ -168,14 +168,13 @@ class Ledger(ApiStateMachine):
         self.settle(self.pick(data, "held"), capture)
 
     def settle(self, reading: Reading, capture: bool) -> None:
-        from chalicelib.errors import InsufficientCredits
         from chalicelib.services import ledger
 
         account, user_id = self.users_model[reading.client], self.users[reading.client]
         entry_id = self.entry_id("capture" if capture else "release")
-        operation = ledger.capture if capture else ledger.release
+        operation = moves.capture if capture else moves.release
         if self.attempt(entry_id, lambda: operation(user_id, reading.amount, entry_id=entry_id, ref=reading.ref),
-                        expect_ok=account["held"] >= reading.amount, refusal=InsufficientCredits):
+                        expect_ok=account["held"] >= reading.amount, labels={ledger.user_label(user_id)}):
             account["held"] -= reading.amount
             if capture:
                 self.system_model[("platform:revenue", self.shard(reading.ref))] += reading.amount
@@ -187,15 +186,14 @@ class Ledger(ApiStateMachine):
     @rule(who=CLIENTS, amount=AMOUNTS, beyond=st.booleans(), capture=st.booleans())
     def release_or_capture_part_of_the_held_credits(self, who, amount, beyond, capture):
         """Not tied to a reading's hold: refused whenever more than the client's total held."""
-        from chalicelib.errors import InsufficientCredits
         from chalicelib.services import ledger
 
         account = self.users_model[who]
         amount, ok = self.within_or_beyond(amount, account["held"], account["held"], beyond)
         entry_id, ref, user_id = self.entry_id("capture" if capture else "release"), self.ref("rd"), self.users[who]
-        operation = ledger.capture if capture else ledger.release
+        operation = moves.capture if capture else moves.release
         if self.attempt(entry_id, lambda: operation(user_id, amount, entry_id=entry_id, ref=ref),
-                        expect_ok=ok, refusal=InsufficientCredits):
+                        expect_ok=ok, labels={ledger.user_label(user_id)}):
             account["held"] -= amount
             if capture:
                 self.system_model[("platform:revenue", self.shard(ref))] += amount
@@ -215,8 +213,8 @@ class Ledger(ApiStateMachine):
                                            self.whole("platform:revenue", shard), beyond)
         fee = ledger.platform_fee(amount)
         entry_id, reader_id = self.entry_id("payout"), self.users[reader]
-        if self.attempt(entry_id, lambda: ledger.pay_reader(reader_id, amount, entry_id=entry_id, ref=reading.ref),
-                        expect_ok=ok, refusal=ledger.LedgerRejected, labels={"ledger:account:platform:revenue"}):
+        if self.attempt(entry_id, lambda: moves.pay_reader(reader_id, amount, entry_id=entry_id, ref=reading.ref),
+                        expect_ok=ok, labels={"ledger:account:platform:revenue"}):
             self.system_model[("platform:revenue", shard)] -= amount
             self.system_model[("platform:fees", shard)] += fee
             self.users_model[reader]["earnings"] += amount - fee
@@ -225,15 +223,14 @@ class Ledger(ApiStateMachine):
     @precondition(_readings_in("captured"))
     @rule(data=st.data(), amount=AMOUNTS, beyond=st.booleans())
     def refund_before_payout(self, data, amount, beyond):
-        from chalicelib.services import ledger
 
         reading = self.pick(data, "captured")
         shard = self.shard(reading.ref)
         amount, ok = self.within_or_beyond(amount, self.own("platform:revenue", shard),
                                            self.whole("platform:revenue", shard), beyond)
         entry_id, client_id = self.entry_id("refund"), self.users[reading.client]
-        if self.attempt(entry_id, lambda: ledger.refund(client_id, amount, entry_id=entry_id, ref=reading.ref),
-                        expect_ok=ok, refusal=ledger.LedgerRejected, labels={"ledger:account:platform:revenue"}):
+        if self.attempt(entry_id, lambda: moves.refund(client_id, amount, entry_id=entry_id, ref=reading.ref),
+                        expect_ok=ok, labels={"ledger:account:platform:revenue"}):
             self.system_model[("platform:revenue", shard)] -= amount
             self.users_model[reading.client]["available"] += amount
 
@@ -242,7 +239,6 @@ class Ledger(ApiStateMachine):
           beyond=st.sampled_from([None, "earnings", "fees"]))
     def refund_after_payout(self, data, reader_share, fee_share, beyond):
         """From the reader's earnings and the platform's fee; refused beyond either."""
-        from chalicelib.services import ledger
 
         reading = self.pick(data, "paid")
         assert reading.reader is not None
@@ -258,10 +254,10 @@ class Ledger(ApiStateMachine):
             return
         entry_id, client_id, reader_id = self.entry_id("refund"), self.users[reading.client], self.users[reading.reader]
         labels = {"earnings": {f"ledger:user:{reader_id}"}, "fees": {"ledger:account:platform:fees"}}.get(beyond or "")
-        if self.attempt(entry_id, lambda: ledger.refund(client_id, amount, entry_id=entry_id, ref=reading.ref,
+        if self.attempt(entry_id, lambda: moves.refund(client_id, amount, entry_id=entry_id, ref=reading.ref,
                                                         reader_id=reader_id, reader_share=reader_share,
                                                         fee_share=fee_share),
-                        expect_ok=beyond is None, refusal=ledger.LedgerRejected, labels=labels):
+                        expect_ok=beyond is None, labels=labels):
             self.users_model[reading.reader]["earnings"] -= reader_share
             self.system_model[("platform:fees", shard)] -= fee_share
             self.users_model[reading.client]["available"] += amount
@@ -269,10 +265,9 @@ class Ledger(ApiStateMachine):
     @rule(who=CLIENTS, credits=st.integers(1, 60))
     def reverse(self, who, credits):
         """A refunded or disputed purchase: what was already spent becomes a debt."""
-        from chalicelib.services import ledger
 
         entry_id, ref, user_id = self.entry_id("reversal"), self.ref("cs"), self.users[who]
-        self.attempt(entry_id, lambda: ledger.reverse(user_id, credits, entry_id=entry_id, ref=ref), expect_ok=True)
+        self.attempt(entry_id, lambda: moves.reverse(user_id, credits, entry_id=entry_id, ref=ref), expect_ok=True)
         account = self.users_model[who]
         take = min(credits, account["available"])
         account["available"] -= take

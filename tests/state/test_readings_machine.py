@@ -69,6 +69,7 @@ class Model:
     refunded: int = 0  # credits given back to the client after capture
     taken_back: int = 0  # the part of a refund taken from the reader's earnings
     timer: tuple[str, datetime] | None = None
+    disputed: bool = False  # disputed once (a rejected dispute leaves it completed)
     version: int = 1  # every write to the reading adds one
 
     @property
@@ -146,6 +147,14 @@ class Readings(ApiStateMachine):
             raise Refused(Forbidden, f"the {actor} may not {action}")
         if m.status not in allowed.sources:
             raise Refused(Conflict, f"cannot {action} a {m.status} reading")
+
+    @staticmethod
+    def answered_in_time(m: Model, now: datetime) -> None:
+        """A request past its respond-by time cannot be accepted or declined, job or not."""
+        from chalicelib.errors import Conflict
+
+        if m.status == "requested" and now >= m.respond_by:
+            raise Refused(Conflict, "the request expired")
 
     def held(self, client: str) -> int:
         return sum(m.cost for m in self.readings.values() if m.client == client and m.status == "requested")
@@ -403,14 +412,21 @@ class Readings(ApiStateMachine):
             else:
                 m.timer = None
 
-        self.attempt("accept", m, lambda: self.legal(m, "accept", self.party(m, user_id)),
-                     lambda: readings.accept(m.id, user_id, self.role(user_id), now=now), apply)
+        def predict():
+            self.legal(m, "accept", self.party(m, user_id))
+            self.answered_in_time(m, now)
+
+        self.attempt("accept", m, predict, lambda: readings.accept(m.id, user_id, self.role(user_id), now=now), apply)
 
     def decline_as(self, m: Model, actor: str) -> None:
         from chalicelib.services import readings
 
         user_id, now = self.who(m, actor), self.clock
-        self.attempt("decline", m, lambda: self.legal(m, "decline", self.party(m, user_id)),
+        def predict():
+            self.legal(m, "decline", self.party(m, user_id))
+            self.answered_in_time(m, now)
+
+        self.attempt("decline", m, predict,
                      lambda: readings.decline(m.id, user_id, self.role(user_id), reason="Fully booked", now=now),
                      lambda outcome, _: self.close(m, "declined"))
 
@@ -424,6 +440,8 @@ class Readings(ApiStateMachine):
             party = self.party(m, user_id)
             self.legal(m, "cancel", party)
             if m.status == "requested":  # released; a reader "cancelling" a request declines it
+                if party == "reader":
+                    self.answered_in_time(m, now)
                 return "declined" if party == "reader" else "cancelled"
             if party == "client":
                 late_message = m.due is not None and now > m.due
@@ -537,7 +555,7 @@ class Readings(ApiStateMachine):
                      lambda: readings.expire(m.id, now=now), apply)
 
     def dispute_as(self, m: Model, actor: str, late: bool) -> None:
-        from chalicelib.errors import BusinessRuleViolation
+        from chalicelib.errors import BusinessRuleViolation, Conflict
         from chalicelib.services import readings
 
         if late and m.completed_at is not None:
@@ -546,11 +564,13 @@ class Readings(ApiStateMachine):
 
         def predict():
             self.legal(m, "dispute", self.party(m, user_id))
+            if m.disputed:
+                raise Refused(Conflict, "disputed once already")
             if now - m.completed_at > timedelta(days=14):  # type: ignore[operator]
                 raise Refused(BusinessRuleViolation, "the dispute window closed")
 
         def apply(outcome, _):
-            m.status = "disputed"
+            m.status, m.disputed = "disputed", True
 
         self.attempt("dispute", m, predict,
                      lambda: readings.open_dispute(m.id, user_id, self.role(user_id), reason="Not as promised",
@@ -661,7 +681,7 @@ def _check_transition(label: str, source: str, target: str) -> None:
     if label == "cancel" and source == "requested" and target == "declined":
         action = "decline"  # a reader cancelling a request declines it
     allowed = TRANSITIONS[action]
-    assert source in allowed.sources and target in allowed.target.split("|"), (label, source, target)
+    assert source in allowed.sources and target in allowed.targets, (label, source, target)
 
 
 def _iso(moment: datetime) -> str:

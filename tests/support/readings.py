@@ -24,7 +24,7 @@ WEEK = {day: [{"start": "09:00", "end": "18:00"}] for day in ("mon", "tue", "wed
 def make_client(user_id: str, credits: int = 0, *, verified: bool = True) -> Any:
     from chalicelib.models.base import iso, utcnow
     from chalicelib.models.users import User
-    from chalicelib.services import ledger
+    from tests.support import ledger as moves
 
     now = iso(utcnow())
     user = User(user_id=user_id, role="client", status="active", created_at=now, updated_at=now,
@@ -33,7 +33,7 @@ def make_client(user_id: str, credits: int = 0, *, verified: bool = True) -> Any
                 else None)
     user.save()
     if credits:
-        ledger.grant(user_id, credits, source="promotion", entry_id=f"test-grant:{user_id}")
+        moves.grant(user_id, credits, source="promotion", entry_id=f"test-grant:{user_id}")
     return User.get(user_id)
 
 

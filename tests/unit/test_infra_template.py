@@ -226,3 +226,41 @@ def test_every_dead_letter_queue_is_alarmed() -> None:
                for dimension in alarm["Properties"]["Dimensions"] if dimension["Name"] == "QueueName"}
     silent = sorted(q for q, queue in QUEUES.items() if "RedrivePolicy" not in queue["Properties"] and q not in alarmed)
     assert not silent, f"failure queues without an alarm: {silent}"
+
+
+GATEWAY_RESPONSES = resources_of("AWS::ApiGateway::GatewayResponse", TEMPLATE)
+
+
+@pytest.mark.parametrize(("response_type", "status", "code"), [
+    ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),  # what API Gateway answers for an unknown route
+    ("REQUEST_TOO_LARGE", "413", "payload_too_large"),
+    ("DEFAULT_4XX", None, "bad_request"),
+    ("DEFAULT_5XX", None, "gateway_error"),
+])
+def test_gateway_responses_answer_in_the_error_envelope(response_type: str, status: str | None, code: str) -> None:
+    """What API Gateway answers before the app is reached has the app's envelope and JSON."""
+    matching = [r["Properties"] for r in GATEWAY_RESPONSES.values() if r["Properties"]["ResponseType"] == response_type]
+    assert len(matching) == 1, f"{response_type}: {len(matching)} gateway responses"
+    props = matching[0]
+    # Chalice names the API Gateway RestApi it generates RestAPI (tools/package.sh lints the merge).
+    assert props["RestApiId"] == {"Ref": "RestAPI"}
+    assert props.get("StatusCode") == status
+    assert set(props["ResponseTemplates"]) == {"application/json"}
+    body = json.loads(props["ResponseTemplates"]["application/json"])
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details", "requestId"}
+    assert body["error"]["code"] == code and body["error"]["details"] == {}
+    assert body["error"]["requestId"] == "$context.requestId"
+    message = body["error"]["message"]
+    assert message[0].isupper() and message.endswith("."), f"{response_type}: {message!r} is not a sentence"
+    assert props["ResponseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+
+
+def test_the_local_uri_limit_is_the_cloud_endpoint_types_quota() -> None:
+    """make run answers 414 above API Gateway's URL quota for the endpoint type Chalice deploys
+    (EDGE unless config.json says otherwise: 8192 characters; REGIONAL: 10240)."""
+    from tools.local.server import MAX_URI_CHARS
+
+    types = {CONFIG.get("api_gateway_endpoint_type", "EDGE")} | {
+        CONFIG["stages"][stage].get("api_gateway_endpoint_type", CONFIG.get("api_gateway_endpoint_type", "EDGE"))
+        for stage in CLOUD_STAGES}
+    assert types == {"EDGE"} and MAX_URI_CHARS == 8192

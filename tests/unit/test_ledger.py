@@ -1,6 +1,10 @@
 """The credits ledger, called directly: what each movement does to the balances a user sees,
-that a retried movement applies once, that a refused one writes nothing, the history a user
-reads, and that concurrent debits of one balance never overdraw it."""
+that a retried movement applies once, that a refused one writes nothing and names the
+balance that stopped it, the history a user reads, that contention ends in a retryable
+``ledger_busy``, and that concurrent debits of one balance never overdraw it.
+
+Each movement is committed in a unit of work of its own (tests/support/ledger.py:
+``ledger.apply`` over one operation); tests/unit/test_tx.py covers the unit of work."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.report import report
+from tests.support import ledger as moves
 
 T0 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -73,21 +78,19 @@ def assert_ledger_checks() -> None:
 
 def captured_reading(client: str, amount: int, reading: str) -> None:
     """A reading the reader accepted: the client's credits were held, then captured."""
-    from chalicelib.services import ledger
 
-    ledger.grant(client, amount, source="purchase", entry_id=f"purchase:{reading}", ref=f"cs_{reading}")
-    ledger.hold(client, amount, entry_id=f"hold:{reading}", ref=reading)
-    ledger.capture(client, amount, entry_id=f"capture:{reading}", ref=reading)
+    moves.grant(client, amount, source="purchase", entry_id=f"purchase:{reading}", ref=f"cs_{reading}")
+    moves.hold(client, amount, entry_id=f"hold:{reading}", ref=reading)
+    moves.capture(client, amount, entry_id=f"capture:{reading}", ref=reading)
 
 
 # --- what each movement does ------------------------------------------------------------
 
 def test_purchases_and_promotions_grant_available_credits(people):
-    from chalicelib.services import ledger
 
     client, _ = people
-    assert ledger.grant(client, 60, source="purchase", entry_id="purchase:cs_1", ref="cs_1") is True
-    assert ledger.grant(client, 15, source="promotion", entry_id="promotion:welcome:1") is True
+    assert moves.grant(client, 60, source="purchase", entry_id="purchase:cs_1", ref="cs_1") is True
+    assert moves.grant(client, 15, source="promotion", entry_id="promotion:welcome:1") is True
 
     assert balances(client) == (75, 0, 0, 0)
     assert nonzero_system() == {"external:stripe": -60, "external:promotions": -15}
@@ -96,16 +99,15 @@ def test_purchases_and_promotions_grant_available_credits(people):
 
 
 def test_hold_release_and_capture_move_credits_between_accounts(people):
-    from chalicelib.services import ledger
 
     client, _ = people
-    ledger.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
 
-    ledger.hold(client, 30, entry_id="hold:rd_1", ref="rd_1")
+    moves.hold(client, 30, entry_id="hold:rd_1", ref="rd_1")
     assert balances(client) == (70, 30, 0, 0)
-    ledger.release(client, 10, entry_id="release:rd_1", ref="rd_1")
+    moves.release(client, 10, entry_id="release:rd_1", ref="rd_1")
     assert balances(client) == (80, 20, 0, 0)
-    ledger.capture(client, 20, entry_id="capture:rd_1", ref="rd_1")
+    moves.capture(client, 20, entry_id="capture:rd_1", ref="rd_1")
     assert balances(client) == (80, 0, 0, 0)
     assert nonzero_system() == {"external:stripe": -100, "platform:revenue": 20}
     assert_ledger_checks()
@@ -113,17 +115,16 @@ def test_hold_release_and_capture_move_credits_between_accounts(people):
 
 def test_paying_the_reader_keeps_the_platform_fee(people):
     from chalicelib.config import get_settings
-    from chalicelib.services import ledger
 
     client, reader = people
     assert get_settings().platform_fee_percent == 20
     captured_reading(client, 50, "rd_1")
     captured_reading(client, 7, "rd_2")
 
-    assert ledger.pay_reader(reader, 50, entry_id="payout:rd_1", ref="rd_1") is True
+    assert moves.pay_reader(reader, 50, entry_id="payout:rd_1", ref="rd_1") is True
     assert balances(reader) == (0, 0, 40, 0)
     # 20% of 7 is 1.4: the platform's fee is rounded down, the reader keeps the rest.
-    ledger.pay_reader(reader, 7, entry_id="payout:rd_2", ref="rd_2")
+    moves.pay_reader(reader, 7, entry_id="payout:rd_2", ref="rd_2")
     assert balances(reader) == (0, 0, 46, 0)
     assert nonzero_system() == {"external:stripe": -57, "platform:fees": 11}
     assert_ledger_checks()
@@ -131,14 +132,13 @@ def test_paying_the_reader_keeps_the_platform_fee(people):
 
 def test_the_fee_follows_the_configured_percentage(people, monkeypatch):
     from chalicelib.config import get_settings
-    from chalicelib.services import ledger
 
     client, reader = people
     captured_reading(client, 10, "rd_1")
     monkeypatch.setenv("PLATFORM_FEE_PERCENT", "35")
     get_settings.cache_clear()
     try:
-        ledger.pay_reader(reader, 10, entry_id="payout:rd_1", ref="rd_1")
+        moves.pay_reader(reader, 10, entry_id="payout:rd_1", ref="rd_1")
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
@@ -147,51 +147,49 @@ def test_the_fee_follows_the_configured_percentage(people, monkeypatch):
 
 
 def test_a_refund_before_payout_comes_out_of_platform_revenue(people):
-    from chalicelib.services import ledger
 
     client, _ = people
     captured_reading(client, 40, "rd_1")
     assert balances(client) == (0, 0, 0, 0)
 
-    assert ledger.refund(client, 40, entry_id="refund:rd_1", ref="rd_1") is True
+    assert moves.refund(client, 40, entry_id="refund:rd_1", ref="rd_1") is True
     assert balances(client) == (40, 0, 0, 0)
     assert nonzero_system() == {"external:stripe": -40}
     assert_ledger_checks()
 
 
 def test_a_refund_after_payout_takes_the_reader_share_and_the_fee_back(people):
-    from chalicelib.services import ledger
 
     client, reader = people
     captured_reading(client, 50, "rd_1")
-    ledger.pay_reader(reader, 50, entry_id="payout:rd_1", ref="rd_1")
+    moves.pay_reader(reader, 50, entry_id="payout:rd_1", ref="rd_1")
 
-    assert ledger.refund(client, 50, entry_id="refund:rd_1", ref="rd_1", reader_id=reader,
+    assert moves.refund(client, 50, entry_id="refund:rd_1", ref="rd_1", reader_id=reader,
                          reader_share=40, fee_share=10) is True
     assert balances(client) == (50, 0, 0, 0)
     assert balances(reader) == (0, 0, 0, 0)
     assert nonzero_system() == {"external:stripe": -50}
     with pytest.raises(ValueError):
-        ledger.refund(client, 10, entry_id="refund:bad", ref="rd_1", reader_id=reader, reader_share=5, fee_share=4)
+        moves.refund(client, 10, entry_id="refund:bad", ref="rd_1", reader_id=reader, reader_share=5, fee_share=4)
     assert_ledger_checks()
 
 
 def test_a_refund_beyond_what_the_reading_left_is_refused_and_changes_nothing(people):
     from chalicelib.models.ledger import LedgerEntry
-    from chalicelib.services import ledger
+    from chalicelib.services.tx import ConditionsFailed
 
     client, reader = people
     captured_reading(client, 30, "rd_1")
     before = (balances(client), system())
 
-    with pytest.raises(ledger.LedgerRejected) as refused:
-        ledger.refund(client, 31, entry_id="refund:rd_1", ref="rd_1")
+    with pytest.raises(ConditionsFailed) as refused:
+        moves.refund(client, 31, entry_id="refund:rd_1", ref="rd_1")
     assert refused.value.labels == {"ledger:account:platform:revenue"}
 
-    ledger.pay_reader(reader, 30, entry_id="payout:rd_1", ref="rd_1")
+    moves.pay_reader(reader, 30, entry_id="payout:rd_1", ref="rd_1")
     after_payout = (balances(client), balances(reader), system())
-    with pytest.raises(ledger.LedgerRejected) as too_much:  # the reader earned 24, not 25
-        ledger.refund(client, 30, entry_id="refund:rd_1", ref="rd_1", reader_id=reader, reader_share=25,
+    with pytest.raises(ConditionsFailed) as too_much:  # the reader earned 24, not 25
+        moves.refund(client, 30, entry_id="refund:rd_1", ref="rd_1", reader_id=reader, reader_share=25,
                       fee_share=5)
     assert too_much.value.labels == {f"ledger:user:{reader}"}
     assert (balances(client), balances(reader), system()) == after_payout
@@ -201,22 +199,21 @@ def test_a_refund_beyond_what_the_reading_left_is_refused_and_changes_nothing(pe
 
 
 def test_reversing_spent_credits_leaves_a_debt_that_the_next_grants_pay_first(people, clock):
-    from chalicelib.services import ledger
 
     client, _ = people
-    ledger.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    ledger.hold(client, 70, entry_id="hold:rd_1", ref="rd_1")
+    moves.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.hold(client, 70, entry_id="hold:rd_1", ref="rd_1")
 
     # The purchase is refunded (or disputed) after 70 of its credits were spent.
-    assert ledger.reverse(client, 100, entry_id="reversal:cs_1", ref="cs_1") is True
+    assert moves.reverse(client, 100, entry_id="reversal:cs_1", ref="cs_1") is True
     after = balance(client)
     assert (after.available, after.held, after.owed, after.restricted) == (0, 70, 70, True)
     assert system()["external:stripe"] == 0
 
-    ledger.grant(client, 50, source="purchase", entry_id="purchase:cs_2", ref="cs_2")
+    moves.grant(client, 50, source="purchase", entry_id="purchase:cs_2", ref="cs_2")
     partly = balance(client)
     assert (partly.available, partly.owed, partly.restricted) == (0, 20, True)
-    ledger.grant(client, 30, source="purchase", entry_id="purchase:cs_3", ref="cs_3")
+    moves.grant(client, 30, source="purchase", entry_id="purchase:cs_3", ref="cs_3")
     settled = balance(client)
     assert (settled.available, settled.owed, settled.restricted) == (10, 0, False)
 
@@ -229,11 +226,10 @@ def test_reversing_spent_credits_leaves_a_debt_that_the_next_grants_pay_first(pe
 
 
 def test_a_reversal_of_unspent_credits_just_takes_them_back(people):
-    from chalicelib.services import ledger
 
     client, _ = people
-    ledger.grant(client, 60, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    ledger.reverse(client, 60, entry_id="reversal:cs_1", ref="cs_1")
+    moves.grant(client, 60, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.reverse(client, 60, entry_id="reversal:cs_1", ref="cs_1")
     after = balance(client)
     assert (after.available, after.owed, after.restricted) == (0, 0, False)
     assert nonzero_system() == {}
@@ -242,20 +238,19 @@ def test_a_reversal_of_unspent_credits_just_takes_them_back(people):
 # --- retries, refusals ------------------------------------------------------------------
 
 def test_every_movement_retried_with_its_entry_id_applies_once(people):
-    from chalicelib.services import ledger
 
     client, reader = people
     movements = [
-        lambda: ledger.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1"),
-        lambda: ledger.grant(client, 5, source="promotion", entry_id="promotion:p1"),
-        lambda: ledger.hold(client, 60, entry_id="hold:rd_1", ref="rd_1"),
-        lambda: ledger.release(client, 10, entry_id="release:rd_1", ref="rd_1"),
-        lambda: ledger.capture(client, 50, entry_id="capture:rd_1", ref="rd_1"),
-        lambda: ledger.pay_reader(reader, 30, entry_id="payout:rd_1", ref="rd_1"),
-        lambda: ledger.refund(client, 20, entry_id="refund:rd_1", ref="rd_1"),
-        lambda: ledger.refund(client, 10, entry_id="refund:rd_1:late", ref="rd_1", reader_id=reader,
+        lambda: moves.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1"),
+        lambda: moves.grant(client, 5, source="promotion", entry_id="promotion:p1"),
+        lambda: moves.hold(client, 60, entry_id="hold:rd_1", ref="rd_1"),
+        lambda: moves.release(client, 10, entry_id="release:rd_1", ref="rd_1"),
+        lambda: moves.capture(client, 50, entry_id="capture:rd_1", ref="rd_1"),
+        lambda: moves.pay_reader(reader, 30, entry_id="payout:rd_1", ref="rd_1"),
+        lambda: moves.refund(client, 20, entry_id="refund:rd_1", ref="rd_1"),
+        lambda: moves.refund(client, 10, entry_id="refund:rd_1:late", ref="rd_1", reader_id=reader,
                               reader_share=8, fee_share=2),
-        lambda: ledger.reverse(client, 100, entry_id="reversal:cs_1", ref="cs_1"),
+        lambda: moves.reverse(client, 100, entry_id="reversal:cs_1", ref="cs_1"),
     ]
     for movement in movements:
         assert movement() is True
@@ -269,60 +264,66 @@ def test_every_movement_retried_with_its_entry_id_applies_once(people):
 
 def test_a_retried_hold_is_a_no_op_even_once_the_balance_is_spent(people):
     """The retry of an applied hold must not be reported as 'insufficient credits'."""
-    from chalicelib.services import ledger
 
     client, _ = people
-    ledger.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    ledger.hold(client, 60, entry_id="hold:rd_1", ref="rd_1")
-    ledger.hold(client, 40, entry_id="hold:rd_2", ref="rd_2")
-    assert ledger.hold(client, 60, entry_id="hold:rd_1", ref="rd_1") is False
+    moves.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.hold(client, 60, entry_id="hold:rd_1", ref="rd_1")
+    moves.hold(client, 40, entry_id="hold:rd_2", ref="rd_2")
+    assert moves.hold(client, 60, entry_id="hold:rd_1", ref="rd_1") is False
     assert balances(client) == (0, 100, 0, 0)
 
 
 def test_a_hold_larger_than_the_balance_is_refused_and_writes_nothing(people):
-    from chalicelib.errors import InsufficientCredits
     from chalicelib.models.ledger import LedgerEntry
     from chalicelib.services import ledger
+    from chalicelib.services.tx import ConditionsFailed
 
     client, _ = people
-    ledger.grant(client, 10, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    with pytest.raises(InsufficientCredits) as refused:
-        ledger.hold(client, 11, entry_id="hold:rd_1", ref="rd_1")
-    assert (refused.value.status, refused.value.code) == (422, "insufficient_credits")
+    moves.grant(client, 10, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    with pytest.raises(ConditionsFailed) as refused:
+        moves.hold(client, 11, entry_id="hold:rd_1", ref="rd_1")
+    assert refused.value.labels == {f"ledger:user:{client}"}
+    assert ledger.short_of_credits(refused.value, client) and not ledger.already_applied(refused.value)
+    # What a service raises for it: a 422 whose message is a sentence.
+    answer = ledger.insufficient(client)
+    assert (answer.status, answer.code, str(answer)) == (
+        422, "insufficient_credits", "You do not have enough credits available for this.")
 
     assert balances(client) == (10, 0, 0, 0)
     assert not list(LedgerEntry.query("hold:rd_1"))
     assert [entry_id for entry_id, _, _ in history(client)] == ["purchase:cs_1"]
     # Nothing was reserved under that id: the same hold succeeds once there is enough.
-    ledger.grant(client, 1, source="promotion", entry_id="promotion:p1")
-    assert ledger.hold(client, 11, entry_id="hold:rd_1", ref="rd_1") is True
+    moves.grant(client, 1, source="promotion", entry_id="promotion:p1")
+    assert moves.hold(client, 11, entry_id="hold:rd_1", ref="rd_1") is True
     assert balances(client) == (0, 11, 0, 0)
 
 
 def test_releasing_or_capturing_more_than_is_held_is_refused(people):
-    from chalicelib.errors import InsufficientCredits
-    from chalicelib.services import ledger
+    from chalicelib.services.tx import ConditionsFailed
 
     client, _ = people
-    ledger.grant(client, 20, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    ledger.hold(client, 5, entry_id="hold:rd_1", ref="rd_1")
-    with pytest.raises(InsufficientCredits):
-        ledger.release(client, 6, entry_id="release:rd_1", ref="rd_1")
-    with pytest.raises(InsufficientCredits):
-        ledger.capture(client, 6, entry_id="capture:rd_1", ref="rd_1")
+    moves.grant(client, 20, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.hold(client, 5, entry_id="hold:rd_1", ref="rd_1")
+    with pytest.raises(ConditionsFailed) as release:
+        moves.release(client, 6, entry_id="release:rd_1", ref="rd_1")
+    with pytest.raises(ConditionsFailed) as capture:
+        moves.capture(client, 6, entry_id="capture:rd_1", ref="rd_1")
+    assert release.value.labels == capture.value.labels == {f"ledger:user:{client}"}
     assert balances(client) == (15, 5, 0, 0)
     assert nonzero_system() == {"external:stripe": -20}
 
 
 def test_a_movement_for_an_unknown_user_creates_no_account(people):
-    from chalicelib.errors import InsufficientCredits
     from chalicelib.models.users import User
-    from chalicelib.services import ledger
+    from chalicelib.services.tx import ConditionsFailed
 
-    with pytest.raises(InsufficientCredits):
-        ledger.hold("user_nobody", 1, entry_id="hold:rd_x")
-    with pytest.raises(ledger.LedgerRejected):
-        ledger.refund("user_nobody", 1, entry_id="refund:rd_x", reader_id=people[1], reader_share=1)
+    with pytest.raises(ConditionsFailed) as hold:
+        moves.hold("user_nobody", 1, entry_id="hold:rd_x")
+    assert hold.value.labels == {"ledger:user:user_nobody"}
+    with pytest.raises(ConditionsFailed) as refund:
+        moves.refund("user_nobody", 1, entry_id="refund:rd_x", reader_id=people[1], reader_share=1)
+    # The client's account does not exist; the reader has no earnings to give back either.
+    assert refund.value.labels == {"ledger:user:user_nobody", f"ledger:user:{people[1]}"}
     with pytest.raises(User.DoesNotExist):
         User.get("user_nobody", consistent_read=True)
     assert nonzero_system() == {}
@@ -334,12 +335,12 @@ def test_history_lists_each_users_changes_newest_first(people, clock):
     from chalicelib.services import ledger
 
     client, reader = people
-    ledger.grant(client, 60, source="purchase", entry_id="purchase:cs_1", ref="cs_1", memo="Seeker pack")
-    ledger.hold(client, 25, entry_id="hold:rd_1", ref="rd_1")
-    ledger.release(client, 5, entry_id="release:rd_1", ref="rd_1")
-    ledger.capture(client, 20, entry_id="capture:rd_1", ref="rd_1")
-    ledger.pay_reader(reader, 20, entry_id="payout:rd_1", ref="rd_1")
-    ledger.refund(client, 20, entry_id="refund:rd_1", ref="rd_1", reader_id=reader, reader_share=16, fee_share=4)
+    moves.grant(client, 60, source="purchase", entry_id="purchase:cs_1", ref="cs_1", memo="Seeker pack")
+    moves.hold(client, 25, entry_id="hold:rd_1", ref="rd_1")
+    moves.release(client, 5, entry_id="release:rd_1", ref="rd_1")
+    moves.capture(client, 20, entry_id="capture:rd_1", ref="rd_1")
+    moves.pay_reader(reader, 20, entry_id="payout:rd_1", ref="rd_1")
+    moves.refund(client, 20, entry_id="refund:rd_1", ref="rd_1", reader_id=reader, reader_share=16, fee_share=4)
 
     assert history(client) == [
         ("refund:rd_1", "refund", {"available": 20}),
@@ -369,7 +370,7 @@ def _conflicts(monkeypatch, times: int) -> list[int]:
     from moto.dynamodb.exceptions import TransactionCanceledException
     from moto.dynamodb.models import DynamoDBBackend
 
-    from chalicelib.services import ledger
+    from chalicelib.services import tx
 
     calls: list[int] = []
     original = DynamoDBBackend.transact_write_items
@@ -382,74 +383,56 @@ def _conflicts(monkeypatch, times: int) -> list[int]:
         return original(self, transact_items)
 
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
-    monkeypatch.setattr(ledger.time, "sleep", lambda seconds: None)  # the backoff; no waiting in tests
+    monkeypatch.setattr(tx.time, "sleep", lambda seconds: None)  # the backoff; no waiting in tests
     return calls
 
 
 def test_a_conflicting_transaction_is_retried_and_applied_once(people, monkeypatch):
-    from chalicelib.services import ledger
+    from chalicelib.services.tx import MAX_ATTEMPTS
 
     client, _ = people
-    ledger.grant(client, 10, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    calls = _conflicts(monkeypatch, times=ledger.MAX_ATTEMPTS - 1)
-    assert ledger.hold(client, 4, entry_id="hold:rd_1", ref="rd_1") is True
-    assert len(calls) == ledger.MAX_ATTEMPTS
+    moves.grant(client, 10, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    calls = _conflicts(monkeypatch, times=MAX_ATTEMPTS - 1)
+    assert moves.hold(client, 4, entry_id="hold:rd_1", ref="rd_1") is True
+    assert len(calls) == MAX_ATTEMPTS
     assert balances(client) == (6, 4, 0, 0)
     assert [entry_id for entry_id, _, _ in history(client)].count("hold:rd_1") == 1
 
 
 def test_a_transaction_that_keeps_conflicting_fails_without_writing(people, monkeypatch):
-    from chalicelib.errors import DependencyUnavailable
     from chalicelib.models.ledger import LedgerEntry
-    from chalicelib.services import ledger
+    from chalicelib.services.tx import MAX_ATTEMPTS, Contention
 
     client, _ = people
-    ledger.grant(client, 10, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
-    calls = _conflicts(monkeypatch, times=ledger.MAX_ATTEMPTS)
-    with pytest.raises(DependencyUnavailable) as refused:  # a 503 ledger_busy, retryable, not a 500
-        ledger.hold(client, 4, entry_id="hold:rd_1", ref="rd_1")
-    assert refused.value.code == "ledger_busy"
-    assert len(calls) == ledger.MAX_ATTEMPTS
+    moves.grant(client, 10, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    calls = _conflicts(monkeypatch, times=MAX_ATTEMPTS)
+    with pytest.raises(Contention) as refused:  # a 503 ledger_busy, retryable, not a 500
+        moves.hold(client, 4, entry_id="hold:rd_1", ref="rd_1")
+    assert (refused.value.status, refused.value.code) == (503, "ledger_busy")
+    assert len(calls) == MAX_ATTEMPTS
     assert balances(client) == (10, 0, 0, 0)
     assert not list(LedgerEntry.query("hold:rd_1"))
 
 
 @pytest.fixture()
-def serialized_dynamodb(monkeypatch):
-    """Apply DynamoDB requests one at a time, as DynamoDB's isolation guarantees.
+def strict_dynamodb():
+    """Each DynamoDB request atomic with respect to the others, as DynamoDB guarantees (moto's
+    backend takes no lock; tools/strict_moto.py, shared with `make run`, adds it). Idempotent."""
+    from tools import strict_moto
 
-    moto's in-process backend is not thread-safe: TransactWriteItems evaluates conditions and
-    applies updates without a lock, and rolls a cancelled transaction back by restoring a
-    deep copy of whole tables taken before it started (discarding writes that other threads
-    committed meanwhile; copying a table while another thread writes it also raises
-    "dictionary changed size during iteration"). Measured on moto 5.2.5 with 200 concurrent
-    holds on 100 credits: 58-101 holds applied, 99-142 failing with that RuntimeError, and
-    balances no longer matching the journal. ThreadedMotoServer runs the same backend code in
-    werkzeug request threads, so it races the same way. Serialising requests keeps every
-    interleaving of the *application's* calls (reads, retries, conditions) and gives each
-    request the atomicity DynamoDB provides; TransactionConflict is covered above."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def call_action(self):
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+    strict_moto.install()
 
 
-def test_concurrent_debits_never_overdraw_a_balance(people, serialized_dynamodb):
+def test_concurrent_debits_never_overdraw_a_balance(people, strict_dynamodb):
     """200 concurrent 1-credit debits of a 100-credit balance: exactly 100 succeed, the balance
     never goes below zero, and the entries sum to the balance."""
-    from chalicelib.errors import InsufficientCredits
     from chalicelib.models.ledger import LedgerEntry
     from chalicelib.models.users import User
     from chalicelib.services import ledger
+    from chalicelib.services.tx import ConditionsFailed
 
     client, _ = people
-    ledger.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
+    moves.grant(client, 100, source="purchase", entry_id="purchase:cs_1", ref="cs_1")
 
     done = threading.Event()
     samples: list[tuple[int, int]] = []
@@ -461,9 +444,9 @@ def test_concurrent_debits_never_overdraw_a_balance(people, serialized_dynamodb)
 
     def debit(n: int) -> str:
         try:
-            return "ok" if ledger.hold(client, 1, entry_id=f"hold:{n}", ref=f"rd_{n}") else "duplicate"
-        except InsufficientCredits:
-            return "refused"
+            return "ok" if moves.hold(client, 1, entry_id=f"hold:{n}", ref=f"rd_{n}") else "duplicate"
+        except ConditionsFailed as failed:
+            return "refused" if failed.labels == {f"ledger:user:{client}"} else f"failed: {failed}"
 
     watcher = threading.Thread(target=watch)
     watcher.start()

@@ -158,3 +158,9 @@ def test_slot_boundaries_and_timezones():
     assert pricing.utc(lisbon_summer) == _at("2026-07-01T09:00")
     with pytest.raises(ValueError):
         pricing.utc(datetime(2026, 7, 1, 10, 0))  # naive: no timezone
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_past_the_calendar_in_utc_is_a_value_error_not_an_overflow(text):
+    with pytest.raises(ValueError, match="outside the years 1 to 9999"):
+        pricing.utc(datetime.fromisoformat(text))

@@ -190,6 +190,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dependency report: every table, queue and bucket by name
+         * @description 200 when every table, the queue and the bucket answer; 503 with the same body when not.
+         */
+        get: operations["get_admin_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/plans": {
         parameters: {
             query?: never;
@@ -423,8 +443,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Liveness and dependency status
-         * @description 200 when every table, the queue and the bucket answer; 503 with the same body when not.
+         * Liveness: ok or degraded
+         * @description 200 ``ok`` when every dependency answers; 503 ``degraded`` when one does not. Which
+         *     one, and what the service runs on, is for admins (``GET /admin/health``).
          */
         get: operations["get_health"];
         put?: never;
@@ -444,7 +465,8 @@ export interface paths {
         };
         /**
          * Local stack only: the stand-in for Stripe's Checkout page
-         * @description 404 outside the local stack (where Checkout is Stripe's own page).
+         * @description Only where payments are local (where Checkout is Stripe's own page, this route does
+         *     not exist); 404 for an unknown session.
          */
         get: operations["local_checkout_page"];
         put?: never;
@@ -2420,8 +2442,19 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["ErrorDetail"];
         };
-        /** HealthOut */
+        /**
+         * HealthOut
+         * @description What anyone may know: whether the service can serve, nothing about what it runs on.
+         */
         HealthOut: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+        };
+        /** HealthReportOut */
+        HealthReportOut: {
             /**
              * Checks
              * @description one entry per table, queue and bucket
@@ -5744,6 +5777,62 @@ export interface operations {
             };
             /** @description Bug; the body carries the request id */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthReportOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

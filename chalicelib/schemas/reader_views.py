@@ -1,0 +1,147 @@
+"""Reader responses: the application, the reader's own profile, its parts, and the public
+card. The request shapes and the limits they enforce are in schemas/readers.py."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chalicelib.schemas.common import ApiModel, PageInfo
+from chalicelib.schemas.readers import ApplicationStatus, Experience, ReadingType
+
+
+class AttributesOut(ApiModel):
+    tools: list[str]
+    abilities: list[str]
+    style: str | None = None
+
+
+class ReadingOptionOut(ApiModel):
+    id: str
+    type: ReadingType
+    name: str
+    description: str
+    duration: int
+    price: int
+    is_active: bool
+
+
+class TimeSlotOut(ApiModel):
+    start: str
+    end: str
+
+
+class WeeklyScheduleOut(ApiModel):
+    mon: list[TimeSlotOut]
+    tue: list[TimeSlotOut]
+    wed: list[TimeSlotOut]
+    thu: list[TimeSlotOut]
+    fri: list[TimeSlotOut]
+    sat: list[TimeSlotOut]
+    sun: list[TimeSlotOut]
+
+
+class AvailabilityOut(ApiModel):
+    timezone: str | None = None
+    instant_booking: bool
+    schedule: WeeklyScheduleOut
+
+
+class _ProfileFields(ApiModel):
+    id: str = Field(description="the reader's user id")
+    user_id: str
+    status: ApplicationStatus
+    display_name: str | None = None
+    tagline: str | None = None
+    bio: str | None = None
+    location: str | None = None
+    profile_image: str | None = Field(default=None, description="an https URL or a media key")
+    background_image: str | None = None
+    profile_image_variants: dict[str, str] | None = Field(
+        default=None, description="processed WebP variants: {size in px: media key}")
+    background_image_variants: dict[str, str] | None = None
+    attributes: AttributesOut
+    attribute_names: dict[str, str] = Field(description="catalog name of each attribute id in attributes")
+    reading_options: list[ReadingOptionOut]
+    availability: AvailabilityOut
+    created_at: str
+    updated_at: str
+
+
+class ApplicationOut(_ProfileFields):
+    experience: Experience | None = None
+    step: int | None = None
+    submitted_at: str | None = None
+    decided_at: str | None = None
+    decline_reason: str | None = None
+    submission_count: int = 0
+    missing_for_submit: list[str] = Field(description="fields still needed before submitting (empty: ready)")
+
+
+class ApplicationPage(ApiModel):
+    data: list[ApplicationOut]
+    pagination: PageInfo
+
+
+class ReaderProfileOut(_ProfileFields):
+    is_online: bool
+    last_seen_at: str | None = None
+    rating_average: float
+    rating_count: int
+    total_readings: int
+    badges: list[str]
+
+
+class ReadingOptionsOut(ApiModel):
+    reading_options: list[ReadingOptionOut]
+
+
+class OnlineOut(ApiModel):
+    is_online: bool
+    last_seen_at: str
+    changed: bool = Field(description="false for a heartbeat that kept the same status")
+
+
+class CardStats(ApiModel):
+    total_readings: int
+    average_rating: float
+
+
+class ReviewSummary(ApiModel):
+    id: str
+    rating: int
+    comment: str | None = None
+    client_name: str | None = None
+    created_at: str
+
+
+class ReaderCard(ApiModel):
+    """``GET /readers/{readerId}``: what the frontend shows on a reader's public profile.
+    ``isOnline`` and ``lastActive`` respect the reader's privacy.showOnlineStatus (hidden:
+    isOnline false, no lastActive)."""
+
+    id: str
+    user_id: str
+    display_name: str | None = None
+    tagline: str | None = None
+    location: str | None = None
+    bio: str | None = None
+    profile_image: str | None = Field(default=None, description="an https URL or a media key")
+    background_image: str | None = None
+    profile_image_variants: dict[str, str] | None = Field(
+        default=None, description="processed WebP variants: {size in px: media key}")
+    background_image_variants: dict[str, str] | None = None
+    attributes: AttributesOut
+    attribute_names: dict[str, str]
+    reading_options: list[ReadingOptionOut] = Field(description="active options only")
+    availability: AvailabilityOut
+    is_online: bool
+    last_active: str | None = None
+    is_approved: bool = True
+    rating_average: float
+    rating_count: int
+    total_readings: int
+    stats: CardStats
+    badges: list[str]
+    reviews: list[ReviewSummary] = Field(description="the most recent reviews (full list: /readers/{id}/reviews)")
+    created_at: str
+    created_date: str = Field(description="same as createdAt (the PsychicReader interface's name)")
