@@ -36,6 +36,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     ValidationFailed,
     error_body,
+    field_errors as envelope_fields,
 )
 from chalicelib.logs import logger
 
@@ -155,7 +156,7 @@ def route(
                 response = error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
             except Exception:  # noqa: BLE001 - the one place a bug becomes a 500
                 logger.exception("unhandled error", extra={"request_id": request_id, "route": f"{method} {path}"})
-                response = error_response(500, "internal_error", "an unexpected error occurred", {}, {},
+                response = error_response(500, "internal_error", "An unexpected error occurred.", {}, {},
                                           request_id=request_id)
             if not spec.access.is_public or spec.cache_seconds is None:
                 # It answers for one user (or an admin), or for a secret id in its path (a
@@ -206,20 +207,20 @@ def _json_body(request: Any) -> bytes:
     """The raw body, once it is known to be a JSON document of acceptable size."""
     raw: bytes = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
-        raise PayloadTooLarge(f"request body exceeds {get_settings().max_body_bytes} bytes")
+        raise PayloadTooLarge(f"The request body exceeds {get_settings().max_body_bytes} bytes.")
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnsupportedMediaType("request body must be application/json",
+        raise UnsupportedMediaType("The request body must be application/json.",
                                    details={"contentType": content_type or None})
     if not raw.strip():
-        raise BadRequest("request body is empty; a JSON object is expected", code="malformed_json")
+        raise BadRequest("The request body is empty; a JSON object is expected.", code="malformed_json")
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise BadRequest(f"The request body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
                          code="malformed_json", details={"maxDepth": MAX_JSON_DEPTH})
     try:
         json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadRequest("request body is not valid JSON", code="malformed_json") from exc
+        raise BadRequest("The request body is not valid JSON.", code="malformed_json") from exc
     return raw
 
 
@@ -248,10 +249,10 @@ def validate_json(model: type[BaseModel], raw: bytes) -> Any:
     try:
         parsed = model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        raise ValidationFailed("request validation failed", details={"fields": field_errors(exc)}) from exc
+        raise ValidationFailed("The request is not valid.", details={"fields": field_errors(exc)}) from exc
     too_long = _too_long(*_body_schema(model), json.loads(raw), ())
     if too_long:
-        raise ValidationFailed("request validation failed", details={"fields": too_long})
+        raise ValidationFailed("The request is not valid.", details={"fields": too_long})
     return parsed
 
 
@@ -271,7 +272,7 @@ def _too_long(schema: dict[str, Any], defs: dict[str, Any], value: Any, path: tu
     errors = [error for branch in branches for error in _too_long(branch, defs, value, path)]
     limit = schema.get("maxLength")
     if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
-        errors.append({"path": ".".join(path) or "(body)", "message": f"String should have at most {limit} characters",
+        errors.append({"path": ".".join(path) or "(body)", "message": f"String should have at most {limit} characters.",
                        "type": "string_too_long"})
     elif isinstance(value, dict):
         for key, sub in schema.get("properties", {}).items():
@@ -287,16 +288,13 @@ def validate(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed("request validation failed", details={"fields": field_errors(exc)}) from exc
+        raise ValidationFailed("The request is not valid.", details={"fields": field_errors(exc)}) from exc
     except RecursionError as exc:  # a structure nested past what any model accepts
         raise BadRequest("The request data nests arrays or objects too deeply.", code="malformed_json") from exc
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"path": ".".join(str(part) for part in err["loc"]) or "(body)", "message": err["msg"], "type": err["type"]}
-        for err in exc.errors(include_url=False)
-    ]
+    return envelope_fields(exc.errors(include_url=False))
 
 
 def _respond(request: Any, spec: RouteSpec, result: Any) -> Response:

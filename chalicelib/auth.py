@@ -78,7 +78,7 @@ def bearer_token(headers: Any) -> str:
     header = headers.get("authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("a bearer token is required", code="missing_token")
+        raise Unauthorized("A bearer token is required.", code="missing_token")
     return token.strip()
 
 
@@ -87,7 +87,7 @@ def verify_token(token: str) -> dict[str, Any]:
     import jwt  # lazy: PyJWT + cryptography (~80 ms) are not needed by public routes and webhooks
 
     settings = get_settings()
-    invalid = Unauthorized("the bearer token is invalid", code="invalid_token")
+    invalid = Unauthorized("The bearer token is invalid.", code="invalid_token")
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -107,7 +107,7 @@ def verify_token(token: str) -> dict[str, Any]:
             options={"require": ["exp", "nbf", "iat", "iss", "sub"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("the bearer token has expired", code="token_expired") from exc
+        raise Unauthorized("The bearer token has expired.", code="token_expired") from exc
     except jwt.PyJWTError as exc:
         raise invalid from exc
     if claims.get("azp") not in settings.clerk_authorized_parties:
@@ -119,9 +119,9 @@ def verify_token(token: str) -> dict[str, Any]:
 
 def authorize(principal: Principal, access: Access) -> None:
     if principal.status == "deleted":
-        raise Unauthorized("this account has been deleted", code="account_deleted")
+        raise Unauthorized("This account has been deleted.", code="account_deleted")
     if principal.status == "suspended" and not access.allow_suspended:
-        raise Forbidden("this account is suspended", code="account_suspended")
+        raise Forbidden("This account is suspended.", code="account_suspended")
     if access.kind == "roles" and principal.role not in access.roles:
-        raise Forbidden("your role may not call this route", code="forbidden_role",
+        raise Forbidden("Your role may not call this route.", code="forbidden_role",
                         details={"required": sorted(access.roles), "role": principal.role})

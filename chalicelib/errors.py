@@ -6,6 +6,7 @@ envelope of API.md: ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -42,7 +43,7 @@ class NotFound(DomainError):
     status, code = 404, "not_found"
 
     def __init__(self, what: str, **kwargs: Any):
-        super().__init__(f"{what} not found", **kwargs)
+        super().__init__(f"The {what} was not found.", **kwargs)
 
 
 class Conflict(DomainError):
@@ -82,3 +83,23 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None, r
     if request_id:
         body["requestId"] = request_id
     return {"error": body}
+
+
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter and a closing full stop."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """pydantic's ``ValidationError.errors()`` as the envelope's ``details.fields``. A
+    validator's own ``ValueError`` reads without pydantic's "Value error, " prefix, and
+    every message is a sentence ("Field required" -> "Field required.")."""
+    fields = []
+    for err in errors:
+        raised = (err.get("ctx") or {}).get("error") if err["type"] == "value_error" else None
+        message = str(raised) if isinstance(raised, Exception) else str(err["msg"])
+        fields.append({"path": ".".join(str(part) for part in err["loc"]) or "(body)",
+                       "message": sentence(message), "type": err["type"]})
+    return fields

@@ -55,7 +55,7 @@ def encode_cursor(last_key: dict[str, Any], scope: str) -> str:
 
 
 def decode_cursor(cursor: str, scope: str) -> dict[str, Any]:
-    invalid = BadRequest("cursor is invalid or belongs to another list", code="invalid_cursor")
+    invalid = BadRequest("The cursor is invalid or belongs to another list.", code="invalid_cursor")
     payload, _, signature = cursor.partition(".")
     if not cursor.isascii():  # ours always is; compare_digest raises TypeError on non-ASCII str
         raise invalid

@@ -192,12 +192,16 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return min(2, os.cpu_count() or 1)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)  # after tests/e2e/conftest.py has put the fuzzing last
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``--dist loadgroup``) every e2e test runs on one worker, which
-    starts the one shared ``local_stack``; the other tests spread over the workers."""
-    for item in items:
-        if str(item.path).startswith(_E2E):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+    starts the one shared ``local_stack``; the other tests spread over the workers. The e2e
+    group, the longest, is handed out first so that no worker waits for it at the end."""
+    e2e = [item for item in items if str(item.path).startswith(_E2E)]
+    for item in e2e:
+        item.add_marker(pytest.mark.xdist_group("e2e"))
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it collects is the schedule
+        items[:] = e2e + [item for item in items if not str(item.path).startswith(_E2E)]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

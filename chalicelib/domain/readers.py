@@ -28,13 +28,13 @@ NO_TOOLS = "no-tools"
 
 def distinct_attributes(ids: list[str]) -> list[str]:
     if len(set(ids)) != len(ids):
-        raise ValueError("must not repeat an attribute")
+        raise ValueError("Must not repeat an attribute.")
     return ids
 
 
 def no_tools_alone(tools: list[str]) -> list[str]:
     if NO_TOOLS in tools and len(tools) > 1:
-        raise ValueError(f"'{NO_TOOLS}' cannot be combined with other tools")
+        raise ValueError(f"The tool '{NO_TOOLS}' cannot be combined with other tools.")
     return tools
 
 
@@ -108,12 +108,12 @@ class CompleteApplication(BaseModel):
     @classmethod
     def _one_active(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not any(option.get("isActive") for option in value):
-            raise ValueError("at least one reading option must be active")
+            raise ValueError("At least one reading option must be active.")
         return value
 
     @field_validator("availability")
     @classmethod
     def _timezone(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not value.get("timezone"):
-            raise ValueError("a timezone is required")
+            raise ValueError("A timezone is required.")
         return value

@@ -21,7 +21,10 @@ REMIND_BEFORE = timedelta(hours=1)
 REVIEW_WINDOW = timedelta(days=14)
 DISPUTE_WINDOW = timedelta(days=14)
 
-DURATION_MAX = 600  # minutes; the catalog's time spans decide which durations exist
+# Minutes; the catalog's time spans decide which durations exist, up to this. A scheduled
+# booking writes one slot per 5 minutes in one transaction with the reading, the hold's
+# postings and an event: 36 slots leave that well inside DynamoDB's 100 operations.
+DURATION_MAX = 180
 QUESTION_MAX = 1000
 REASON_MIN, REASON_MAX = 3, 500
 NOTE_MIN, NOTE_MAX = 3, 1000

@@ -64,7 +64,7 @@ def _if_match(ctx: RequestContext) -> int | None:
         return None
     text = raw.removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise BadRequest("If-Match must be the entry's version, as its ETag gives it (e.g. \"3\")",
+        raise BadRequest("If-Match must be the entry's version, as its ETag gives it (e.g. \"3\").",
                          code="invalid_if_match", details={"ifMatch": raw})
     return int(text)
 

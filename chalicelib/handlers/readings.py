@@ -181,7 +181,7 @@ def admin_disputes(ctx: RequestContext) -> dict:
 
 
 @route(readings_api, "/admin/disputes/{disputeId}/resolve", "POST", access=ADMIN, body=ResolveIn,
-       response=ReadingOut, errors=(400, 403, 404, 409), tags=[*_TAGS, "admin"],
+       response=ReadingOut, errors=(400, 403, 404, 409, 422), tags=[*_TAGS, "admin"],
        summary="Resolve a dispute: full refund, partial refund (<= price) or reject")
 def resolve(ctx: RequestContext, disputeId: str) -> dict:
     """The dispute id is the reading id. Refunds move through the ledger, taken back from the

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.errors import DependencyUnavailable
+from chalicelib.errors import DependencyUnavailable, sentence
 
 API_VERSION = "2026-10-28.endive"  # pinned: the shapes the services read (metadata, items, parent)
 
@@ -69,7 +69,7 @@ class StripeGateway:
         try:
             return _plain(fn(*args, **kwargs))
         except stripe.StripeError as exc:
-            message = f"payments (Stripe): {exc.user_message or type(exc).__name__}"
+            message = sentence(f"The payment provider (Stripe) failed: {exc.user_message or type(exc).__name__}")
             raise DependencyUnavailable(message, code="payments_unavailable") from exc
 
     def create_checkout(self, *, mode: str, item: LineItem, metadata: dict[str, str], customer_email: str | None,
@@ -224,7 +224,7 @@ class LocalGateway:
 
 
 def _no_subscription(subscription_id: str) -> DependencyUnavailable:
-    return DependencyUnavailable(f"payments: no such subscription {subscription_id}", code="payments_unavailable")
+    return DependencyUnavailable(f"The payment provider has no subscription {subscription_id}.", code="payments_unavailable")
 
 
 def _event(event_type: str, obj: dict[str, Any], now: int) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def header(secret: str, timestamp: int, body: bytes) -> str:
 def verify(body: bytes, header_value: str | None, secret: str, *, now: datetime) -> int:
     """Return the signed timestamp when the header holds, else raise ``InvalidSignature``."""
     if not header_value:
-        raise InvalidSignature("missing Stripe-Signature header")
+        raise InvalidSignature("The Stripe-Signature header is missing.")
     timestamps: list[str] = []
     candidates: list[str] = []
     for part in header_value.split(","):
@@ -47,14 +47,14 @@ def verify(body: bytes, header_value: str | None, secret: str, *, now: datetime)
         elif key == "v1":
             candidates.append(value.lower())
     if len(timestamps) != 1 or not _TIMESTAMP.match(timestamps[0]):
-        raise InvalidSignature("malformed timestamp in Stripe-Signature")
+        raise InvalidSignature("The timestamp in the Stripe-Signature header is malformed.")
     if not candidates:
-        raise InvalidSignature("no v1 signature in Stripe-Signature")
+        raise InvalidSignature("The Stripe-Signature header has no v1 signature.")
     timestamp = int(timestamps[0])
     if abs(now.timestamp() - timestamp) > TOLERANCE_S:
-        raise InvalidSignature("Stripe-Signature timestamp outside the 300-second tolerance")
+        raise InvalidSignature("The Stripe-Signature timestamp is outside the 300-second tolerance.")
     expected = signature(secret, timestamps[0], body)
     for candidate in candidates:
         if _HEX64.match(candidate) and hmac.compare_digest(expected, candidate):
             return timestamp
-    raise InvalidSignature("no matching v1 signature")
+    raise InvalidSignature("No v1 signature in the Stripe-Signature header matches.")

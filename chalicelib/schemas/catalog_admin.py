@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.domain.readings import DURATION_MAX
 from chalicelib.schemas.catalog import (
     Attribute,
     Badge,
@@ -52,13 +53,13 @@ def multiplier_text(value: str | int | float) -> str:
     ("0.95"), else the shortest text of the number (0.95 -> "0.95", 1 -> "1")."""
     text = value.strip() if isinstance(value, str) else repr(value)
     if not _PLAIN_DECIMAL.match(text):
-        raise ValueError("must be a decimal number with at most 3 decimal places, such as 0.95")
+        raise ValueError("Must be a decimal number with at most 3 decimal places, such as 0.95.")
     try:
         amount = Decimal(text)
     except InvalidOperation as exc:  # unreachable after the pattern, kept for clarity
-        raise ValueError("must be a decimal number") from exc
+        raise ValueError("Must be a decimal number.") from exc
     if not MULTIPLIER_MIN <= amount <= MULTIPLIER_MAX:
-        raise ValueError(f"must be between {MULTIPLIER_MIN} and {MULTIPLIER_MAX}")
+        raise ValueError(f"Must be between {MULTIPLIER_MIN} and {MULTIPLIER_MAX}.")
     return text
 
 
@@ -78,9 +79,9 @@ class PatchModel(InputModel):
         if isinstance(data, dict):
             nulls = sorted(key for key, value in data.items() if value is None)
             if nulls:
-                raise ValueError(f"null is not a value for {', '.join(nulls)}; omit a field to keep it")
+                raise ValueError(f"Null is not a value for {', '.join(nulls)}; omit a field to keep it.")
             if not data:
-                raise ValueError("send at least one field to change")
+                raise ValueError("Send at least one field to change.")
         return data
 
     def changes(self) -> dict[str, Any]:
@@ -174,7 +175,7 @@ class TimeSpanCreate(InputModel):
         "examples": [{"duration": 20, "label": "20 minutes", "multiplier": "0.97"}]})
 
     id: str | None = Field(default=None, pattern=SLUG_PATTERN, description="default: '<duration>-min'")
-    duration: int = Field(ge=5, le=180, description="minutes")
+    duration: int = Field(ge=5, le=DURATION_MAX, description="minutes")
     label: str | None = Field(default=None, min_length=1, max_length=40, description="default: '<duration> minutes'")
     multiplier: str | int | float = Field(description="0.1 to 3.0, at most 3 decimals; stored as decimal text")
 
@@ -187,7 +188,7 @@ class TimeSpanCreate(InputModel):
 class TimeSpanPatch(PatchModel):
     model_config = patch_config({"multiplier": "0.9"})
 
-    duration: int | None = Field(default=None, ge=5, le=180)
+    duration: int | None = Field(default=None, ge=5, le=DURATION_MAX)
     label: str | None = Field(default=None, min_length=1, max_length=40)
     multiplier: str | int | float | None = None
 
@@ -276,7 +277,7 @@ class PlanPatch(PatchModel):
 def _check_features(value: list[str]) -> list[str]:
     cleaned = [feature.strip() for feature in value]
     if any(not 1 <= len(feature) <= 120 for feature in cleaned):
-        raise ValueError("each feature is 1 to 120 characters")
+        raise ValueError("Each feature is 1 to 120 characters.")
     return cleaned
 
 

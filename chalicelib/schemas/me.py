@@ -16,11 +16,11 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
 
 def _valid_timezone(value: str) -> str:
     if value not in _timezones():
-        raise ValueError("must be an IANA time zone name such as 'Europe/Paris'")
+        raise ValueError("Must be an IANA time zone name such as 'Europe/Paris'.")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("must be an IANA time zone name such as 'Europe/Paris'") from exc
+        raise ValueError("Must be an IANA time zone name such as 'Europe/Paris'.") from exc
     return value
 
 
@@ -70,7 +70,7 @@ class Preferences(InputModel):
     @classmethod
     def _language(cls, value: str) -> str:
         if not _LANGUAGE.match(value):
-            raise ValueError("must be a BCP 47 language tag such as 'en' or 'pt-BR'")
+            raise ValueError("Must be a BCP 47 language tag such as 'en' or 'pt-BR'.")
         return value
 
     @field_validator("timezone")
@@ -122,5 +122,5 @@ class MePatch(InputModel):
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and not value.isprintable():
-            raise ValueError("must not contain control characters")
+            raise ValueError("Must not contain control characters.")
         return value

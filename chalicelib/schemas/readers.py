@@ -53,13 +53,13 @@ _MEDIA_KEY = re.compile(r"^media/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9._/-]{1,512}$")
 
 def _printable(value: str) -> str:
     if not value.replace("\n", "").replace("\t", "").isprintable():
-        raise ValueError("must not contain control characters")
+        raise ValueError("Must not contain control characters.")
     return value
 
 
 def _one_line(value: str) -> str:
     if not value.isprintable():
-        raise ValueError("must be one line without control characters")
+        raise ValueError("Must be one line without control characters.")
     return value
 
 
@@ -67,11 +67,11 @@ def _image_ref(value: str) -> str:
     """An https URL or a ``media/<userId>/...`` key; which user's prefix is checked by the service."""
     if _MEDIA_KEY.match(value):
         if ".." in value.split("/") or "//" in value:
-            raise ValueError("must be a media key without '..' or empty segments")
+            raise ValueError("Must be a media key without '..' or empty segments.")
         return value
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.netloc or not value.isprintable() or " " in value:
-        raise ValueError("must be an https:// URL or a media key 'media/<yourUserId>/...'")
+        raise ValueError("Must be an https:// URL or a media key 'media/<yourUserId>/...'.")
     return value
 
 
@@ -144,12 +144,12 @@ def _distinct_options(options: list[ReadingOptionIn]) -> list[ReadingOptionIn]:
     for index, option in enumerate(options):
         key = (option.type, option.duration)
         if key in seen:
-            raise ValueError(f"options {seen[key]} and {index} are both a {option.duration}-minute {option.type}; "
-                             "one option per type and duration")
+            raise ValueError(f"Options {seen[key]} and {index} are both a {option.duration}-minute {option.type}; "
+                             "one option per type and duration.")
         seen[key] = index
         if option.id is not None:
             if option.id in ids:
-                raise ValueError(f"options {ids[option.id]} and {index} share the id {option.id!r}")
+                raise ValueError(f"Options {ids[option.id]} and {index} share the id {option.id!r}.")
             ids[option.id] = index
     return options
 
@@ -183,20 +183,20 @@ class TimeSlot(InputModel):
     @classmethod
     def _start(cls, value: str) -> str:
         if not _CLOCK.match(value):
-            raise ValueError("must be HH:MM between 00:00 and 23:59")
+            raise ValueError("Must be HH:MM between 00:00 and 23:59.")
         return value
 
     @field_validator("end")
     @classmethod
     def _end(cls, value: str) -> str:
         if value != "24:00" and not _CLOCK.match(value):
-            raise ValueError("must be HH:MM between 00:01 and 24:00")
+            raise ValueError("Must be HH:MM between 00:01 and 24:00.")
         return value
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeSlot:
         if _minutes(self.start) >= _minutes(self.end):
-            raise ValueError(f"start {self.start} must be before end {self.end} (split a slot that crosses midnight)")
+            raise ValueError(f"Start {self.start} must be before end {self.end} (split a slot that crosses midnight).")
         return self
 
 
@@ -204,7 +204,7 @@ def _no_overlap(slots: list[TimeSlot]) -> list[TimeSlot]:
     ordered = sorted(slots, key=lambda s: _minutes(s.start))
     for before, after in pairwise(ordered):
         if _minutes(after.start) < _minutes(before.end):
-            raise ValueError(f"slots {before.start}-{before.end} and {after.start}-{after.end} overlap")
+            raise ValueError(f"Slots {before.start}-{before.end} and {after.start}-{after.end} overlap.")
     return ordered
 
 
@@ -327,7 +327,7 @@ class ReaderProfilePatch(InputModel):
     def _not_null(cls, value: Any) -> Any:
         # Runs only for values that were sent (defaults are not validated): None means "null".
         if value is None:
-            raise ValueError("cannot be cleared; leave it out to keep the current value")
+            raise ValueError("Cannot be cleared; leave it out to keep the current value.")
         return value
 
     def changes(self) -> dict[str, Any]:

@@ -70,8 +70,8 @@ def default_id(kind: str, data: dict[str, Any]) -> str:
     seeded ones), else a slug of the name."""
     item_id = f"{data['duration']}-min" if kind == "time_span" else slug(str(data.get("name", "")))
     if not item_id:
-        raise BadRequest("the name has no letters or digits to make an id from; send an id",
-                         code="validation_error", details={"fields": [{"path": "id", "message": "required"}]})
+        raise BadRequest("The name has no letters or digits to make an id from; send an id.",
+                         code="validation_error", details={"fields": [{"path": "id", "message": "An id is required."}]})
     return item_id
 
 

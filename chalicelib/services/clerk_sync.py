@@ -33,6 +33,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, PayloadTooLarge
+from chalicelib.errors import field_errors as envelope_fields
 from chalicelib.integrations import clerk_webhooks
 from chalicelib.integrations.clerk_events import ClerkDeletedUser, ClerkEvent, ClerkUser, WebhookOutcome
 from chalicelib.logs import logger
@@ -54,13 +55,13 @@ def receive(raw_body: bytes, headers: Mapping[str, str], *, now: datetime | None
     """Verify, then apply one delivery; returns what it did."""
     now = now or utcnow()
     if len(raw_body) > get_settings().max_body_bytes:
-        raise PayloadTooLarge(f"request body exceeds {get_settings().max_body_bytes} bytes")
+        raise PayloadTooLarge(f"The request body exceeds {get_settings().max_body_bytes} bytes.")
     try:
         message_id = clerk_webhooks.verify(raw_body, headers, get_settings().clerk_webhook_secret, now=now)
     except clerk_webhooks.InvalidSignature as exc:
         # The reason is logged, not returned: callers without the secret learn nothing.
         logger.warning("clerk webhook rejected", extra={"reason": str(exc)})
-        raise BadRequest("the webhook signature is missing or invalid", code="invalid_signature") from exc
+        raise BadRequest("The webhook signature is missing or invalid.", code="invalid_signature") from exc
     event = _parse(raw_body)
     key = f"{SOURCE}#{message_id}"
     if _processed(key):
@@ -156,16 +157,16 @@ def _parse(raw_body: bytes) -> ClerkEvent:
     try:
         return ClerkEvent.model_validate(json.loads(raw_body))
     except (ValueError, UnicodeDecodeError, ValidationError, RecursionError) as exc:  # RecursionError: deep nesting
-        raise BadRequest("the webhook payload is not a Clerk event", code="invalid_payload") from exc
+        raise BadRequest("The webhook payload is not a Clerk event.", code="invalid_payload") from exc
 
 
 def _data(model: type[Any], event: ClerkEvent) -> Any:
     try:
         return model.model_validate(event.data)
     except ValidationError as exc:
-        fields = [{"path": "data." + ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-                  for err in exc.errors(include_url=False)]
-        raise BadRequest(f"the {event.type} payload is incomplete", code="invalid_payload",
+        fields = [{"path": f"data.{field['path']}", "message": field["message"]}
+                  for field in envelope_fields(exc.errors(include_url=False))]
+        raise BadRequest(f"The {event.type} payload is incomplete.", code="invalid_payload",
                          details={"fields": fields}) from exc
 
 

@@ -94,7 +94,7 @@ def upload_key(user_id: str, purpose: str, upload_id: str, content_type: str) ->
 
 
 def _invalid(path: str, message: str) -> ValidationFailed:
-    return ValidationFailed("request validation failed", details={"fields": [{"path": path, "message": message,
+    return ValidationFailed("The request is not valid.", details={"fields": [{"path": path, "message": message,
                                                                               "type": "value_error"}]})
 
 
@@ -102,18 +102,18 @@ def new_upload(user_id: str, *, role: str, purpose: str, content_type: str, cont
                reading_id: str | None = None) -> Upload:
     """A presigned POST for one object under the caller's own prefix (see the module docstring)."""
     if purpose not in PURPOSES:
-        raise _invalid("purpose", f"must be one of {', '.join(PURPOSES)}")
+        raise _invalid("purpose", f"Must be one of {', '.join(PURPOSES)}.")
     allowed, max_bytes = PURPOSES[purpose]
     if content_type not in allowed:
-        raise _invalid("contentType", f"a {purpose} must be one of {', '.join(allowed)}")
+        raise _invalid("contentType", f"A {purpose} must be one of {', '.join(allowed)}.")
     if not 1 <= content_length <= max_bytes:
-        raise _invalid("contentLength", f"a {purpose} must be 1 to {max_bytes} bytes ({max_bytes // MB} MB)")
+        raise _invalid("contentLength", f"A {purpose} must be 1 to {max_bytes} bytes ({max_bytes // MB} MB).")
     if reading_id is not None and purpose != "video_message":
-        raise _invalid("readingId", "only a video_message belongs to a reading")
+        raise _invalid("readingId", "Only a video_message belongs to a reading.")
     if purpose == "video_message" and role != "reader":
-        raise Forbidden("only readers upload video messages", code="forbidden_purpose")
+        raise Forbidden("Only readers upload video messages.", code="forbidden_purpose")
     if not _SAFE_ID.match(user_id):  # ids come from verified tokens; a key must never gain a path segment
-        raise Forbidden("this account cannot upload media", code="forbidden_purpose")
+        raise Forbidden("This account cannot upload media.", code="forbidden_purpose")
     upload_id = new_id()
     key = upload_key(user_id, purpose, upload_id, content_type)
     fields = {"Content-Type": content_type}
@@ -252,11 +252,11 @@ def _check(upload: UploadKey, stored: s3.StoredObject, max_bytes: int) -> None:
     detected = sniff(stored.data[:SIGNATURE_BYTES])
     if not _matches(upload.content_type, detected):
         what = detected or "not a file type we accept"
-        raise Rejected(f"the file was uploaded as {upload.content_type} but its content is {what}")
+        raise Rejected(f"The file was uploaded as {upload.content_type} but its content is {what}.")
     if stored.content_type and stored.content_type != upload.content_type:
-        raise Rejected(f"the file was stored as {stored.content_type}, not {upload.content_type}")
+        raise Rejected(f"The file was stored as {stored.content_type}, not {upload.content_type}.")
     if stored.size > max_bytes or len(stored.data) > max_bytes:
-        raise Rejected(f"the file is larger than {max_bytes // MB} MB")
+        raise Rejected(f"The file is larger than {max_bytes // MB} MB.")
 
 
 def _make_variants(data: bytes) -> dict[int, bytes]:
@@ -267,8 +267,8 @@ def _make_variants(data: bytes) -> dict[int, bytes]:
     try:
         with Image.open(io.BytesIO(data)) as original:
             if original.width * original.height > MAX_PIXELS:
-                raise Rejected(f"the image is {original.width} x {original.height} pixels; "
-                               f"at most {MAX_PIXELS // 1_000_000} megapixels are accepted")
+                raise Rejected(f"The image is {original.width} x {original.height} pixels; "
+                               f"at most {MAX_PIXELS // 1_000_000} megapixels are accepted.")
             original.draft("RGB", (VARIANT_SIZES[0], VARIANT_SIZES[0]))  # JPEG: decode at a reduced scale
             image = ImageOps.exif_transpose(original)
             image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
@@ -280,18 +280,20 @@ def _make_variants(data: bytes) -> dict[int, bytes]:
                 variants[size] = out.getvalue()
             return variants
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise Rejected("the image is damaged or could not be read") from exc
+        raise Rejected("The image is damaged or could not be read.") from exc
 
 
 def _reject(bucket: str, upload: UploadKey, stored: s3.StoredObject, marker: str, reason: str, at: str) -> str:
-    tx = Transaction()
-    tx.save(_marker(marker, "media.rejected", at), condition=ProcessedWebhook.event_key.does_not_exist(),
-            label="marker")
-    outbox.emit(tx, "media.rejected", userId=upload.user_id, purpose=upload.purpose, uploadId=upload.upload_id,
-                key=upload.key, reason=reason, declaredType=upload.content_type,
-                detectedType=sniff(stored.data[:SIGNATURE_BYTES]))
+    detected = sniff(stored.data[:SIGNATURE_BYTES])
+
+    def record(tx: Transaction) -> None:
+        tx.save(_marker(marker, "media.rejected", at), condition=ProcessedWebhook.event_key.does_not_exist(),
+                label="marker")
+        outbox.emit(tx, "media.rejected", userId=upload.user_id, purpose=upload.purpose, uploadId=upload.upload_id,
+                    key=upload.key, reason=reason, declaredType=upload.content_type, detectedType=detected)
+
     try:
-        tx.commit()
+        atomically(record)
     except ConditionsFailed as failed:
         if "marker" not in failed:
             raise

@@ -203,15 +203,15 @@ def update(user: User, *, complete_steps: list[str] | None = None, current_step:
         unknown.append(("currentStep", current_step))
     if unknown:
         raise ValidationFailed(
-            f"unknown onboarding step for a {user.role}", code="unknown_step",
-            details={"fields": [{"path": path, "message": f"unknown step {step!r}", "type": "unknown_step"}
+            f"Unknown onboarding step for the {user.role} role.", code="unknown_step",
+            details={"fields": [{"path": path, "message": f"Unknown step {step!r}.", "type": "unknown_step"}
                                 for path, step in unknown],
                      "steps": list(catalogue)})
     automatic = [step for step in steps if step in AUTOMATIC_STEPS]
     if automatic:
         raise BusinessRuleViolation(
-            "these steps complete themselves when done (verify your age, fill in your reader profile, "
-            "options and availability)", code="step_not_completable", details={"steps": automatic})
+            "These steps complete themselves when done (verifying your age, filling in your reader profile, "
+            "options and availability).", code="step_not_completable", details={"steps": automatic})
     actions: list[Any] = []
     if steps:
         actions.append(User.onboarding_steps.add(set(steps)))
@@ -234,11 +234,11 @@ def verify_age(user: User, *, method: str, date_of_birth: date, today: date | No
     now = now or utcnow()
     today = today or now.date()
     if date_of_birth > today:
-        raise _bad_birth_date("must not be in the future")
+        raise _bad_birth_date("Must not be in the future.")
     if date_of_birth < EARLIEST_BIRTH_DATE:
-        raise _bad_birth_date(f"must not be before {EARLIEST_BIRTH_DATE.isoformat()}")
+        raise _bad_birth_date(f"Must not be before {EARLIEST_BIRTH_DATE.isoformat()}.")
     if age_on(date_of_birth, today) < MINIMUM_AGE:
-        raise BusinessRuleViolation(f"you must be at least {MINIMUM_AGE} to use Auralumic", code="underage",
+        raise BusinessRuleViolation(f"You must be at least {MINIMUM_AGE} to use Auralumic.", code="underage",
                                     details={"minimumAge": MINIMUM_AGE})
     if user.age_verified_at is not None:
         return _record_of(user), False
@@ -274,7 +274,7 @@ def age_on(born: date, today: date) -> int:
 
 
 def _bad_birth_date(message: str) -> ValidationFailed:
-    return ValidationFailed("request validation failed",
+    return ValidationFailed("The request is not valid.",
                             details={"fields": [{"path": "dateOfBirth", "message": message, "type": "value_error"}]})
 
 

@@ -77,9 +77,9 @@ def _why_not(reader_id: str) -> Exception:
     except ReaderProfile.DoesNotExist:
         return NotFound("reader profile", code="reader_profile_not_found")
     if current.status != APPROVED:
-        return Forbidden(f"your reader profile is {current.status}, not approved", code="reader_profile_not_active",
+        return Forbidden(f"Your reader profile is {current.status}, not approved.", code="reader_profile_not_active",
                          details={"status": current.status})
-    return Conflict("your online status was changed by another request; retry", code="concurrent_change")
+    return Conflict("Another request changed your online status; try again.", code="concurrent_change")
 
 
 def expire_stale(*, now: datetime | None = None, timeout_s: int | None = None) -> list[str]:

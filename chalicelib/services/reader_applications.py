@@ -71,10 +71,10 @@ def get_own(user_id: str) -> ReaderProfile:
 
 def _refuse_if_not_editable(profile: ReaderProfile | None, role: str) -> None:
     if role != "client" or (profile is not None and profile.status in ("approved", "suspended")):
-        raise Conflict("you are already a reader; edit your profile at /reader/profile instead",
+        raise Conflict("You are already a reader; edit your profile at /reader/profile instead.",
                        code="already_reader")
     if profile is not None and profile.status == PENDING:
-        raise Conflict("your application is under review and cannot change until it is decided",
+        raise Conflict("Your application is under review and cannot change until it is decided.",
                        code="application_pending")
 
 
@@ -124,7 +124,7 @@ def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetim
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            raise Conflict("your application was created by another request; reload and retry",
+            raise Conflict("Another request created your application; reload it and try again.",
                            code="concurrent_change") from exc
         return profile
     actions: list[Any] = [ReaderProfile.updated_at.set(stamp)]
@@ -136,7 +136,7 @@ def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetim
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        raise Conflict("your application changed while you were editing it; reload and retry",
+        raise Conflict("Your application changed while you were editing it; reload it and try again.",
                        code="concurrent_change") from exc
     return existing
 
@@ -168,7 +168,7 @@ def _check_complete(profile: ReaderProfile) -> None:
     try:
         complete = CompleteApplication.model_validate(document)
     except ValidationError as exc:
-        raise BusinessRuleViolation("the application is incomplete", code="application_incomplete",
+        raise BusinessRuleViolation("The application is incomplete.", code="application_incomplete",
                                     details={"fields": validation_fields(exc)}) from exc
     active = active_catalog()
     stored = complete.attributes
@@ -176,7 +176,7 @@ def _check_complete(profile: ReaderProfile) -> None:
                                               style=stored.style), active)
     problems += reading_type_errors([str(option.get("type")) for option in complete.reading_options], active)
     if problems:
-        raise BusinessRuleViolation("the application uses catalog values that are no longer offered",
+        raise BusinessRuleViolation("The application uses catalog values that are no longer offered.",
                                     code="application_incomplete", details={"fields": problems})
 
 
@@ -243,12 +243,12 @@ def list_by_status(status: str, *, limit: int, cursor: str | None) -> PageResult
 
 def _pending_application(application_id: str, admin_id: str) -> ReaderProfile:
     if application_id == admin_id:
-        raise Forbidden("you may not decide on your own reader application", code="self_approval")
+        raise Forbidden("You may not decide on your own reader application.", code="self_approval")
     profile = _get(application_id)
     if profile is None:
         raise NotFound("reader application", code="application_not_found")
     if profile.status != PENDING:
-        raise Conflict(f"the application is {profile.status}, not pending", code="application_not_pending",
+        raise Conflict(f"The application is {profile.status}, not pending.", code="application_not_pending",
                        details={"status": profile.status})
     return profile
 

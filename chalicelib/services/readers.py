@@ -18,6 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.readers import WEEKDAYS, Attributes, Availability, ReadingOption
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import field_errors as envelope_fields
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
@@ -39,13 +40,12 @@ def field_error(path: str, message: str, kind: str = "value_error") -> dict[str,
 
 
 def invalid(errors: list[dict[str, str]]) -> ValidationFailed:
-    return ValidationFailed("request validation failed", details={"fields": errors})
+    return ValidationFailed("The request is not valid.", details={"fields": errors})
 
 
 def validation_fields(exc: ValidationError) -> list[dict[str, str]]:
     """pydantic errors in the shape of the error envelope's ``details.fields``."""
-    return [field_error(".".join(str(part) for part in error["loc"]) or "(body)", error["msg"], error["type"])
-            for error in exc.errors(include_url=False)]
+    return envelope_fields(exc.errors(include_url=False))
 
 
 def blind(reader_id: str) -> ReaderProfile:
@@ -79,7 +79,7 @@ def attribute_errors(attributes: Attributes, active: dict[str, Any],
             if attribute_id in known:
                 names[attribute_id] = known[attribute_id]
             else:
-                errors.append(field_error(where, f"{attribute_id!r} is not an active {_KIND_NOUN[kind]} in the catalog",
+                errors.append(field_error(where, f"{attribute_id!r} is not an active {_KIND_NOUN[kind]} in the catalog.",
                                           "not_in_catalog"))
     return names, errors
 
@@ -95,7 +95,7 @@ def check_attributes(attributes: Attributes, active: dict[str, Any], path: str =
 def reading_type_errors(types: Iterable[str], active: dict[str, Any],
                         path: str = "readingOptions") -> list[dict[str, str]]:
     """``types``: the reading type of each option, in order."""
-    return [field_error(f"{path}.{index}.type", f"{reading_type!r} readings are not offered at the moment",
+    return [field_error(f"{path}.{index}.type", f"{reading_type!r} readings are not offered at the moment.",
                         "not_in_catalog")
             for index, reading_type in enumerate(types) if reading_type not in active["reading_types"]]
 
@@ -108,7 +108,7 @@ def check_reading_types(options: Iterable[ReadingOption], active: dict[str, Any]
 
 def check_images(user_id: str, values: dict[str, str | None]) -> None:
     """A media key must be under the caller's own prefix (``media/<userId>/``)."""
-    errors = [field_error(path, f"a media key must start with media/{user_id}/", "foreign_media_key")
+    errors = [field_error(path, f"A media key must start with media/{user_id}/.", "foreign_media_key")
               for path, value in values.items()
               if value is not None and value.startswith("media/") and not value.startswith(f"media/{user_id}/")]
     if errors:
@@ -228,7 +228,7 @@ def _not_active(reader_id: str) -> Exception:
         current = ReaderProfile.get(reader_id, consistent_read=True)
     except ReaderProfile.DoesNotExist:
         return NotFound("reader profile", code="reader_profile_not_found")
-    return Forbidden(f"your reader profile is {current.status}, not approved", code="reader_profile_not_active",
+    return Forbidden(f"Your reader profile is {current.status}, not approved.", code="reader_profile_not_active",
                      details={"status": current.status})
 
 

@@ -99,7 +99,9 @@ class Transaction(TransactWrite):
                return_values: str | None = None, *, add_version_condition: bool = True,
                label: str | None = None) -> None:
         self._updates.append(label)
-        super().update(model, actions, condition, return_values, add_version_condition=add_version_condition)
+        # A copy: PynamoDB appends the version increment to the list it is given, and a
+        # caller's list reused on the next attempt of ``atomically`` would carry it twice.
+        super().update(model, list(actions), condition, return_values, add_version_condition=add_version_condition)
 
     def __enter__(self) -> Transaction:
         raise TypeError("commit a Transaction with commit() or atomically(), not a with-block")

@@ -68,13 +68,37 @@ def test_expired_token_is_a_401_token_expired(api, issuer):
     _assert_401(api.get("/me", token=token), "token_expired")
 
 
-def test_expiry_within_the_5_second_leeway_is_accepted(api, issuer):
-    token = issuer.token("user_a", now=time.time() - 62, ttl_s=60)  # expired 2 s ago
+@pytest.fixture()
+def verifier_now(monkeypatch) -> float:
+    """The verifier's clock (PyJWT reads ``datetime.now``) stopped at one instant: a token
+    minted relative to it is exactly as old as the test says, however slow the machine."""
+    from datetime import datetime
+
+    import jwt.api_jwt
+
+    instant = time.time()
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(instant, tz)
+
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Frozen)
+    return instant
+
+
+def test_expiry_within_the_5_second_leeway_is_accepted(api, issuer, verifier_now):
+    token = issuer.token("user_a", now=verifier_now - 62, ttl_s=60)  # expired 2 s ago
     assert api.get("/me", token=token).status_code == 200
 
 
-def test_not_yet_valid_token_beyond_leeway_is_a_401(api, issuer):
-    token = issuer.token("user_a", now=time.time() + 30)
+def test_expiry_beyond_the_5_second_leeway_is_a_401(api, issuer, verifier_now):
+    token = issuer.token("user_a", now=verifier_now - 66, ttl_s=60)  # expired 6 s ago
+    _assert_401(api.get("/me", token=token), "token_expired")
+
+
+def test_not_yet_valid_token_beyond_leeway_is_a_401(api, issuer, verifier_now):
+    token = issuer.token("user_a", now=verifier_now + 30)
     _assert_401(api.get("/me", token=token))
 
 

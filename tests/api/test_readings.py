@@ -108,6 +108,39 @@ def test_fifty_concurrent_accepts_capture_the_credits_once(api, atomic_dynamodb)
     assert api.get(f"/readings/{reading_id}", as_user="cli").json_body["status"] == "accepted"
 
 
+def test_an_accept_that_dynamodb_cancels_for_a_conflict_is_retried_and_captures_once(api, monkeypatch):
+    """DynamoDB cancels a transaction that races another on the same item (the client's
+    user item, a shared platform shard): the unit of work runs again and applies once."""
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from chalicelib.services import tx
+
+    make_client("cli", 200)
+    make_reader("rdr")
+    reading_id = _created(api, "cli")
+    calls: list[int] = []
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        calls.append(len(transact_items))
+        if len(calls) == 1:
+            raise TransactionCanceledException(
+                [("TransactionConflict", "Transaction is ongoing for the item", None)] * len(transact_items))
+        return original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+    monkeypatch.setattr(tx.time, "sleep", lambda seconds: None)  # the backoff; no waiting in tests
+
+    accepted = api.post(f"/readings/{reading_id}/accept", as_user="rdr")
+
+    assert accepted.status_code == 200, accepted.body
+    assert len(calls) == 2 and calls[0] == calls[1]  # the same writes, sent twice, applied once
+    assert _credits(api, "cli")["available"] == 200 - CALL and _credits(api, "cli")["held"] == 0
+    history = [line["kind"] for line in api.get("/credits", as_user="cli").json_body["data"]]
+    assert history == ["capture", "hold", "grant.promotion"]
+
+
 def test_accept_against_decline_one_wins_and_the_money_follows_it(api, atomic_dynamodb):  # noqa: F811
     from chalicelib.services import ledger, readings
 

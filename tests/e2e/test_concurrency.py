@@ -160,7 +160,11 @@ def test_accept_decline_and_cancel_racing_move_the_credits_once(local_stack: Loc
 
         won = [moves[n][1] for n, answer in enumerate(answers) if answer.status_code == 200]
         assert len(won) == 1, [(moves[n][1], a.status_code, a.text[:200]) for n, a in enumerate(answers)]
-        assert {answer.status_code for answer in answers} == {200, 409}
+        # The others were told it changed (409); a client's cancel that finds it accepted is
+        # judged by the cancellation policy instead (422 for a video message not yet late).
+        lost = {(moves[n][1], answer.status_code) for n, answer in enumerate(answers) if answer.status_code != 200}
+        allowed = {(action, 409) for action in WINNER_MOVES} | ({("cancel", 422)} if won == ["accept"] else set())
+        assert lost <= allowed, lost
         assert _kinds(client, reading["id"]) == ["hold", WINNER_MOVES[won[0]]]
         assert client.get(path).json()["status"] == {"accept": "accepted", "decline": "declined",
                                                      "cancel": "cancelled"}[won[0]]

@@ -20,7 +20,7 @@ route (catalog, applications, profiles), so this module runs after every other t
 Stateful testing follows the document's ``links`` between operations; the document
 declares none today, so ``test_stateful_links`` skips (it runs by itself once links land).
 
-``FUZZ_EXAMPLES`` (default 100) is the number of examples per operation in the fuzzing
+``FUZZ_EXAMPLES`` (default 50) is the number of examples per operation in the fuzzing
 phase; ``make fuzz`` raises it. Generation is derandomized with a fixed seed, so a run is
 reproducible and CI sees the same cases every time; ``FUZZ_SEED`` changes the seed.
 """
@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.e2e.conftest import LocalStack
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 SEED = int(os.environ.get("FUZZ_SEED", "20240101"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection,
           content_type_conformance]

@@ -98,12 +98,10 @@ _EMIT = textwrap.dedent("""
     from tools import local_env
     env = local_env.configure(int(sys.argv[1]), Path(sys.argv[2]))
     import boto3
-    from pynamodb.transactions import TransactWrite
-    from chalicelib.models.base import connection
     from chalicelib.models.outbox import OutboxEvent
     from chalicelib.services import outbox
-    with TransactWrite(connection=connection()) as tx:
-        event_id = outbox.emit(tx, "demo.pinged", note="from the e2e test")
+    from chalicelib.services.tx import atomically
+    event_id = atomically(lambda tx: outbox.emit(tx, "demo.pinged", note="from the e2e test"))
     sqs = boto3.client("sqs", region_name=env.region)
     queue = sqs.get_queue_url(QueueName=env.prefix + "-notifications")["QueueUrl"]
     result = {"eventId": event_id, "relayedAt": None, "pending": "pending", "queueDrained": False}

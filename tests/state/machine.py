@@ -22,13 +22,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine
 
 from tests.conftest import ISSUER_KEYS, MOTO, Api
 
-STATE_SETTINGS = settings(max_examples=20, stateful_step_count=15, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+# The "state" profile (tests/state/conftest.py) sized for the simplest machines; the ledger and
+# readings machines set their own examples and steps on top of it.
+STATE_SETTINGS = settings(settings.get_profile("state"), max_examples=20, stateful_step_count=15)
 
 
 class ApiStateMachine(RuleBasedStateMachine):

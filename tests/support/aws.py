@@ -4,7 +4,8 @@ once; each test starts from empty resources.
 Creating the 14 tables, 5 queues and the bucket through boto3 costs 0.3-0.9 s, which was
 most of the setup of every test that touches AWS. Here they are created on first use and
 kept across tests; before each test (``MotoAccount.fresh``) their data is cleared in place,
-straight in moto's backends: table items and stream records, queue messages, bucket objects.
+straight in moto's backends: table items and stream records, queue messages (but the test
+event S3 sends when its notifications are configured), bucket objects.
 Every other moto service is reset as ``mock_aws`` would reset it. Resources a test created
 are removed; if a test deleted or reconfigured one of ours, or something reset moto
 meanwhile, the resources are created again. A test therefore sees exactly what a fresh
@@ -13,6 +14,7 @@ meanwhile, the resources are created again. A test therefore sees exactly what a
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +76,9 @@ class MotoAccount:
         self._reset_all()
         created = create_all(self.prefix, self._session, self.region)
         self._names = {kind: set(names) for kind, names in created.items()}
+        # What creating them leaves in the queues (S3 sends a test event to the queue it is
+        # configured to notify), put back by every clear.
+        self._messages = {name: copy.deepcopy(queue._messages) for name, queue in self._sqs().queues.items()}
         self._baseline = self._fingerprint()
 
     # -- moto's backends -------------------------------------------------------------
@@ -121,7 +126,7 @@ class MotoAccount:
                 del sqs.queues[name]
                 continue
             with queue._messages_lock:
-                queue._messages = []
+                queue._messages = copy.deepcopy(self._messages.get(name, []))
                 queue._pending_messages = set()
                 queue.deleted_messages = set()
                 queue.last_purged_at = None

@@ -32,8 +32,8 @@ def expire(reading_id: str, *, now: datetime | None = None) -> Reading | None:
         return None
     try:
         return lifecycle.execute(reading, "expire", "system", now=moment, reason="not answered in time")
-    except Conflict:
-        return None
+    except (Conflict, Contention):
+        return None  # answered meanwhile, or busy: the next run (a minute later) tries again
 
 
 def _notify(reading_id: str, kind: str, event: str) -> bool:
