@@ -36,6 +36,8 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     ValidationFailed,
     error_body,
+)
+from chalicelib.errors import (
     field_errors as envelope_fields,
 )
 from chalicelib.logs import logger

@@ -224,7 +224,8 @@ class LocalGateway:
 
 
 def _no_subscription(subscription_id: str) -> DependencyUnavailable:
-    return DependencyUnavailable(f"The payment provider has no subscription {subscription_id}.", code="payments_unavailable")
+    return DependencyUnavailable(f"The payment provider has no subscription {subscription_id}.",
+                                 code="payments_unavailable")
 
 
 def _event(event_type: str, obj: dict[str, Any], now: int) -> dict[str, Any]:

@@ -79,8 +79,8 @@ def attribute_errors(attributes: Attributes, active: dict[str, Any],
             if attribute_id in known:
                 names[attribute_id] = known[attribute_id]
             else:
-                errors.append(field_error(where, f"{attribute_id!r} is not an active {_KIND_NOUN[kind]} in the catalog.",
-                                          "not_in_catalog"))
+                message = f"{attribute_id!r} is not an active {_KIND_NOUN[kind]} in the catalog."
+                errors.append(field_error(where, message, "not_in_catalog"))
     return names, errors
 
 
