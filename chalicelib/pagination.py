@@ -75,9 +75,16 @@ class PageResult(Generic[T]):
     items: list[T]
     next_cursor: str | None
     limit: int
+    # The exact number of items of the whole list, where it is kept beside them (never counted
+    # by reading them all): None where it is not.
+    total: int | None = None
 
     def meta(self) -> dict[str, Any]:
-        return {"limit": self.limit, "nextCursor": self.next_cursor, "hasNext": self.next_cursor is not None}
+        meta: dict[str, Any] = {"limit": self.limit, "nextCursor": self.next_cursor,
+                                "hasNext": self.next_cursor is not None}
+        if self.total is not None:
+            meta["total"] = self.total
+        return meta
 
 
 

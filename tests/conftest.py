@@ -68,6 +68,9 @@ MOTO = MotoAccount(PREFIX, REGION)
 @pytest.fixture()
 def aws() -> Iterator[None]:
     """moto with every resource of infra/resources.json, empty: what a fresh account gives."""
+    from chalicelib.services import catalog
+
+    catalog.forget_cached()  # per-container caches start empty too
     with MOTO.fresh():
         yield
 

@@ -37,8 +37,10 @@ POLL_S = 0.1
 WORKERS_STOP_S, HTTP_STOP_S, MOTO_STOP_S = 2.0, 1.0, 1.0
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGINT/SIGTERM while starting up."""
+class _Stop(BaseException):
+    """Raised in the main thread by SIGINT/SIGTERM while starting up. A BaseException, like
+    KeyboardInterrupt: library code's ``except Exception`` (botocore's retries, the seed's
+    error handling) must not swallow it and let the startup run on."""
 
 
 class _Signals:
@@ -57,6 +59,12 @@ class _Signals:
         self.received = signum
         if self.starting:
             self.starting = False  # once: the cleanup that follows is not interrupted again
+            raise _Stop
+
+    def check(self) -> None:
+        """Between startup steps: stop now if a signal came (even one whose ``_Stop`` some
+        code swallowed)."""
+        if self.received is not None:
             raise _Stop
 
     def wait(self) -> None:
@@ -165,7 +173,7 @@ class _Stack:
             _within(MOTO_STOP_S, "moto", self.moto.stop)
 
 
-def _start(args: argparse.Namespace, stack: _Stack) -> tuple[local_env.LocalEnv, dict[str, Any]]:
+def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[local_env.LocalEnv, dict[str, Any]]:
     env = local_env.configure(args.aws_port, args.state_dir, api_port=args.port)
     # Quiet moto's per-request access log; the API's request lines stay (as with `chalice local`).
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -177,12 +185,14 @@ def _start(args: argparse.Namespace, stack: _Stack) -> tuple[local_env.LocalEnv,
     strict_moto.install()
     stack.moto = ThreadedMotoServer(ip_address=HOST, port=args.aws_port, verbose=False)
     stack.moto.start()
+    signals.check()
 
     import boto3
 
     from tools.resources import create_all
 
     create_all(env.prefix, boto3.session.Session(), env.region)
+    signals.check()
 
     from chalice.cli.factory import CLIFactory
 
@@ -192,12 +202,14 @@ def _start(args: argparse.Namespace, stack: _Stack) -> tuple[local_env.LocalEnv,
     loaded = Path(getattr(sys.modules.get("app"), "__file__", "") or ".").resolve()
     if loaded != local_env.ROOT / "app.py":
         raise RuntimeError(f"imported app from {loaded}, expected {local_env.ROOT / 'app.py'}")
+    signals.check()
 
     from tools.seed import seed_demo
 
     tokens = seed_demo(env.issuer, token_ttl_s=local_env.TOKEN_TTL_S)
     env.tokens_path.write_text(json.dumps(tokens, indent=2) + "\n")
     env.tokens_path.chmod(0o600)
+    signals.check()
 
     from tools.local.discovery import discover_workers
     from tools.local.server import create_server
@@ -232,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         started = time.monotonic()
-        env, tokens = _start(args, stack)
+        env, tokens = _start(args, stack, signals)
         signals.starting = False  # from here on the handler only records the signal
         _print_banner(args.port, env, tokens, stack.workers, time.monotonic() - started)
         signals.wait()

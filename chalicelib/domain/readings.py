@@ -16,6 +16,7 @@ SCHEDULE_LEAD = timedelta(minutes=30)  # scheduled readings start at least this 
 SCHEDULE_HORIZON = timedelta(days=90)  # ... and at most this far (the booking horizon)
 FREE_CANCEL_BEFORE = timedelta(hours=24)  # a client may cancel an accepted scheduled reading until then
 EARLY_START = timedelta(minutes=10)  # a scheduled reading may start this much early
+JOIN_WINDOW_BEFORE = EARLY_START  # both parties may join a scheduled call or live video this early
 NO_SHOW_AFTER = timedelta(minutes=15)  # either side may report a no-show this long after the start
 REMIND_BEFORE = timedelta(hours=1)
 REVIEW_WINDOW = timedelta(days=14)

@@ -87,7 +87,11 @@ def _subscription_out(record: Subscription) -> SubscriptionOut:
         subscription_id=record.subscription_id, plan_id=record.plan_id, status=record.status,
         cancel_at_period_end=bool(record.cancel_at_period_end), current_period_start=record.current_period_start,
         current_period_end=record.current_period_end, canceled_at=record.canceled_at,
-        credits_granted=int(record.credits_granted or 0), rollover_credits=int(record.bucket or 0))
+        credits_granted=int(record.credits_granted or 0), rollover_credits=int(record.bucket or 0),
+        id=record.subscription_id, user_id=record.user_id, stripe_subscription_id=record.subscription_id,
+        cancelled_date=record.canceled_at, created_at=record.created_at, updated_at=record.updated_at,
+        # Stripe's current period of a trialing subscription is the trial.
+        trial_end=record.current_period_end if record.status == "trialing" else None)
 
 
 @route(credits_api, "/subscriptions/me", "GET", access=SIGNED_IN, response=SubscriptionMeOut, tags=["credits"],

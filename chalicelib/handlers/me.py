@@ -8,7 +8,7 @@ from chalicelib.api import RequestContext, route
 from chalicelib.auth import SIGNED_IN, Access
 from chalicelib.models.users import User
 from chalicelib.schemas.me import Credits, MeFlags, MeOut, MePatch, Preferences, PreferencesOut
-from chalicelib.services import users
+from chalicelib.services import payments, users
 
 me_api = Blueprint(__name__)
 
@@ -31,7 +31,22 @@ def _me(user: User) -> MeOut:
                       is_reader=user.role == "reader", is_admin=user.role == "admin"),
         created_at=user.created_at,
         last_login_at=user.last_login_at,
+        created_date=user.created_at,
+        last_login=user.last_login_at,
+        subscription_id=_current_subscription_id(user.user_id),
+        preferences=_preferences_out(user, *users.preferences_of(user)),
     )
+
+
+def _current_subscription_id(user_id: str) -> str | None:
+    current = payments.current_subscription(user_id)
+    return current.subscription_id if current is not None else None
+
+
+def _preferences_out(user: User, document: dict, updated_at: str | None) -> PreferencesOut:
+    preferences = Preferences.model_validate(document)
+    return PreferencesOut(**preferences.model_dump(), updated_at=updated_at, id=user.user_id, user_id=user.user_id,
+                          created_at=user.created_at)
 
 
 @route(me_api, "/me", "GET", access=SIGNED_IN_EVEN_SUSPENDED, response=MeOut, tags=["me"],
@@ -52,8 +67,7 @@ def patch_me(ctx: RequestContext) -> MeOut:
        summary="The caller's preferences (defaults until first saved)")
 def get_preferences(ctx: RequestContext) -> PreferencesOut:
     document, updated_at = users.get_preferences(ctx.user.user_id)
-    preferences = Preferences.model_validate(document)
-    return PreferencesOut(**preferences.model_dump(), updated_at=updated_at)
+    return _preferences_out(ctx.user.record, document, updated_at)
 
 
 @route(me_api, "/me/preferences", "PUT", access=SIGNED_IN, body=Preferences, response=PreferencesOut, tags=["me"],
@@ -61,4 +75,4 @@ def get_preferences(ctx: RequestContext) -> PreferencesOut:
 def put_preferences(ctx: RequestContext) -> PreferencesOut:
     preferences: Preferences = ctx.body
     updated_at = users.put_preferences(ctx.user.user_id, preferences.model_dump(mode="json", by_alias=True))
-    return PreferencesOut(**preferences.model_dump(), updated_at=updated_at)
+    return _preferences_out(ctx.user.record, preferences.model_dump(by_alias=True), updated_at)

@@ -44,7 +44,8 @@ def put_reading_options(ctx: RequestContext) -> ReadingOptionsOut:
     1..10000 credits. An option without an id gets a new one."""
     body: ReadingOptionsPut = ctx.body
     profile = readers.replace_reading_options(ctx.user.user_id, [option.to_domain() for option in body.reading_options])
-    return ReadingOptionsOut.model_validate({"readingOptions": readers.profile_document(profile)["readingOptions"]})
+    options = readers.listed_options(readers.profile_document(profile)["readingOptions"], public=False)
+    return ReadingOptionsOut.model_validate({"readingOptions": options})
 
 
 @route(readers_api, "/reader/availability", "PUT", access=READER, body=AvailabilityPut, response=AvailabilityOut,

@@ -12,7 +12,9 @@ from chalicelib.models.readings import Reading
 from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.readings import (
     DeliveryIn,
+    JoinOut,
     OptionalReasonIn,
+    PriceOut,
     QuoteIn,
     QuoteOut,
     ReaderReviewPage,
@@ -31,11 +33,23 @@ readings_api = Blueprint(__name__)
 _TAGS = ["readings"]
 
 
-def _out(ctx: RequestContext, reading: Reading) -> dict[str, Any]:
+def _out(ctx: RequestContext, reading: Reading, parties: readings.Parties | None = None) -> dict[str, Any]:
+    """``parties``: the page's party summaries (lists read them once per page); a single
+    reading reads its own (two BatchGetItems of one key)."""
     user_id, role = ctx.user.user_id, ctx.user.role
     document = reading_document(reading, user_id, role, readings.allowed_actions(reading, user_id, role),
                                 readings.delivery_for(reading, user_id))
+    parties = parties or readings.party_summaries([reading])
+    document["client"], document["reader"] = parties.client(reading), parties.reader(reading)
+    if isinstance(document.get("review"), dict):
+        document["review"] = {**document["review"], "clientName": document["client"]["displayName"]}
     return ReadingOut.model_validate(document).dump()
+
+
+def _page(ctx: RequestContext, items: list[Reading]) -> list[dict[str, Any]]:
+    """A page of readings with their parties: one BatchGetItem per table, never one per row."""
+    parties = readings.party_summaries(items)
+    return [_out(ctx, reading, parties) for reading in items]
 
 
 @route(readings_api, "/readings/quote", "POST", access=CLIENT, body=QuoteIn, response=QuoteOut,
@@ -51,7 +65,8 @@ def quote(ctx: RequestContext) -> dict:
             "schedule": booking.schedule,
             "scheduledStart": booking.start.isoformat().replace("+00:00", "Z") if booking.start else None,
             "scheduledEnd": booking.end.isoformat().replace("+00:00", "Z") if booking.end else None,
-            "price": booking.price.breakdown(), "available": booking.available, "reason": booking.reason}
+            "price": PriceOut.model_validate(booking.price.breakdown()).dump(),  # rate, multiplier: numbers
+            "available": booking.available, "reason": booking.reason}
 
 
 @route(readings_api, "/readings", "POST", access=CLIENT, body=ReadingIn, response=ReadingOut, status=201,
@@ -73,12 +88,12 @@ def request_reading(ctx: RequestContext) -> Any:
 
 
 @route(readings_api, "/readings", "GET", access=CLIENT, query=ReadingsQuery, response=ReadingPage, errors=(400, 403),
-       tags=_TAGS, summary="The caller's readings by side and tab, newest first (one Query per page)")
+       tags=_TAGS, summary="The caller's readings by side and tab, newest first (one Query, two BatchGets a page)")
 def list_readings(ctx: RequestContext) -> dict:
     query: ReadingsQuery = ctx.query
     page = readings.list_for(ctx.user.user_id, ctx.user.role, query.as_, query.tab, limit=query.limit,
                              cursor=query.cursor)
-    return {"data": [_out(ctx, reading) for reading in page.items], "pagination": page.meta()}
+    return {"data": _page(ctx, list(page.items)), "pagination": page.meta()}
 
 
 @route(readings_api, "/readings/{readingId}", "GET", access=SIGNED_IN, response=ReadingOut, errors=(404,),
@@ -137,10 +152,25 @@ def no_show(ctx: RequestContext, readingId: str) -> dict:
        summary="Reader: attach the delivery (the uploaded video message, or the live session)")
 def delivery(ctx: RequestContext, readingId: str) -> dict:
     """A video message (``uploadKey``) completes the reading and pays the reader; a late one
-    is still accepted unless the client cancelled first. A call or live video gets join
-    details (each party sees only their own join token); calling again returns the same."""
+    is still accepted unless the client cancelled first. A call or live video gets the
+    session made for both parties (each sees only their own join token; calling again
+    returns the same); POST /readings/{readingId}/join does this per party, so a live
+    reading needs no delivery."""
     body: DeliveryIn = ctx.body
     return _out(ctx, readings.deliver(readingId, ctx.user.user_id, ctx.user.role, upload_key=body.upload_key))
+
+
+@route(readings_api, "/readings/{readingId}/join", "POST", access=CLIENT, response=JoinOut,
+       errors=(404, 409, 422), tags=_TAGS,
+       summary="Either party: join a call or live video (the caller's own join details)")
+def join(ctx: RequestContext, readingId: str) -> dict:
+    """Open from 10 minutes before a scheduled start (from acceptance for an immediate
+    reading) while the reading is accepted or in progress; earlier is 422
+    join_window_not_open with ``details.opensAt``; a video message is 422 not_live; a
+    reading not accepted or already over is 409. The first join makes the meeting (one per
+    reading, whoever joins first or at once); each party gets its own attendee and join
+    token, the same one on every call. Anyone but the two parties gets 404."""
+    return JoinOut.model_validate(readings.join(readingId, ctx.user.user_id)).dump()
 
 
 @route(readings_api, "/readings/{readingId}/review", "POST", access=CLIENT, body=ReviewIn, response=ReadingOut,
@@ -177,7 +207,7 @@ def reader_reviews(ctx: RequestContext, readerId: str) -> dict:
 def admin_disputes(ctx: RequestContext) -> dict:
     query: PageQuery = ctx.query
     page = readings.list_disputes(limit=query.limit, cursor=query.cursor)
-    return {"data": [_out(ctx, reading) for reading in page.items], "pagination": page.meta()}
+    return {"data": _page(ctx, list(page.items)), "pagination": page.meta()}
 
 
 @route(readings_api, "/admin/disputes/{disputeId}/resolve", "POST", access=ADMIN, body=ResolveIn,

@@ -16,6 +16,16 @@ from chalicelib.config import get_settings
 
 
 class LiveSessions(Protocol):
+    def create_meeting(self, reading_id: str, *, media_type: str) -> dict[str, Any]:
+        """The reading's meeting ({provider, meetingId, mediaRegion, joinUrl}); a retry for
+        the same reading returns the same meeting where the provider can."""
+        ...
+
+    def add_attendee(self, meeting: dict[str, Any], user_id: str) -> dict[str, Any]:
+        """One party's {attendeeId, joinToken}; a retry for the same user returns the same
+        attendee where the provider can."""
+        ...
+
     def create(self, reading_id: str, user_ids: list[str], *, media_type: str) -> dict[str, Any]: ...
 
 
@@ -34,28 +44,36 @@ class ChimeLiveSessions:
             self._client = boto3.client("chime-sdk-meetings", region_name=self._region)
         return self._client
 
-    def create(self, reading_id: str, user_ids: list[str], *, media_type: str) -> dict[str, Any]:
-        client = self._meetings()
-        meeting = client.create_meeting(ClientRequestToken=reading_id[:64], MediaRegion=self._region,
-                                        ExternalMeetingId=reading_id[:64])["Meeting"]
-        attendees = {}
-        for user_id in user_ids:
-            attendee = client.create_attendee(MeetingId=meeting["MeetingId"], ExternalUserId=user_id[:64])["Attendee"]
-            attendees[user_id] = {"attendeeId": attendee["AttendeeId"], "joinToken": attendee["JoinToken"]}
+    def create_meeting(self, reading_id: str, *, media_type: str) -> dict[str, Any]:
+        meeting = self._meetings().create_meeting(ClientRequestToken=reading_id[:64], MediaRegion=self._region,
+                                                  ExternalMeetingId=reading_id[:64])["Meeting"]
         return {"provider": "chime", "meetingId": meeting["MeetingId"], "mediaRegion": meeting["MediaRegion"],
-                "joinUrl": None, "attendees": attendees}
+                "joinUrl": None}
+
+    def add_attendee(self, meeting: dict[str, Any], user_id: str) -> dict[str, Any]:
+        # Chime returns the existing attendee for an ExternalUserId already in the meeting.
+        attendee = self._meetings().create_attendee(MeetingId=meeting["meetingId"],
+                                                    ExternalUserId=user_id[:64])["Attendee"]
+        return {"attendeeId": attendee["AttendeeId"], "joinToken": attendee["JoinToken"]}
+
+    def create(self, reading_id: str, user_ids: list[str], *, media_type: str) -> dict[str, Any]:
+        meeting = self.create_meeting(reading_id, media_type=media_type)
+        return {**meeting, "attendees": {user_id: self.add_attendee(meeting, user_id) for user_id in user_ids}}
 
 
 class LocalLiveSessions:
     """No media server locally: a meeting id and attendee tokens with the same shape as
     Chime's, so the frontend's flow (fetch the reading, read your own attendee) is the same."""
 
+    def create_meeting(self, reading_id: str, *, media_type: str) -> dict[str, Any]:
+        return {"provider": "local", "meetingId": f"local-{reading_id}", "mediaRegion": "local", "joinUrl": None}
+
+    def add_attendee(self, meeting: dict[str, Any], user_id: str) -> dict[str, Any]:
+        return {"attendeeId": f"att-{secrets.token_hex(6)}", "joinToken": secrets.token_urlsafe(24)}
+
     def create(self, reading_id: str, user_ids: list[str], *, media_type: str) -> dict[str, Any]:
-        meeting_id = f"local-{reading_id}"
-        return {"provider": "local", "meetingId": meeting_id, "mediaRegion": "local",
-                "joinUrl": None,
-                "attendees": {user_id: {"attendeeId": f"att-{secrets.token_hex(6)}",
-                                        "joinToken": secrets.token_urlsafe(24)} for user_id in user_ids}}
+        meeting = self.create_meeting(reading_id, media_type=media_type)
+        return {**meeting, "attendees": {user_id: self.add_attendee(meeting, user_id) for user_id in user_ids}}
 
 
 @lru_cache(maxsize=1)

@@ -89,6 +89,8 @@ class Reading(Model):
     no_show = UnicodeAttribute(null=True, attr_name="noShow")  # client | reader
 
     delivery: MapAttribute[str, Any] = MapAttribute(null=True)
+    # A call's or live video's meeting, made on the first join (services/readings/joining.py).
+    meeting: MapAttribute[str, Any] = MapAttribute(null=True)
     review: MapAttribute[str, Any] = MapAttribute(null=True)
     dispute: MapAttribute[str, Any] = MapAttribute(null=True)
     paid_out = NumberAttribute(default=0, attr_name="paidOut")  # credits paid to the reader (net)

@@ -172,12 +172,13 @@ class BadgePatch(PatchModel):
 
 class TimeSpanCreate(InputModel):
     model_config = ConfigDict(**InputModel.model_config, json_schema_extra={
-        "examples": [{"duration": 20, "label": "20 minutes", "multiplier": "0.97"}]})
+        "examples": [{"duration": 20, "label": "20 minutes", "multiplier": 0.97}]})
 
     id: str | None = Field(default=None, pattern=SLUG_PATTERN, description="default: '<duration>-min'")
     duration: int = Field(ge=5, le=DURATION_MAX, description="minutes")
     label: str | None = Field(default=None, min_length=1, max_length=40, description="default: '<duration> minutes'")
-    multiplier: str | int | float = Field(description="0.1 to 3.0, at most 3 decimals; stored as decimal text")
+    multiplier: str | int | float = Field(description="0.1 to 3.0, at most 3 decimals: a number (decimal text "
+                                                      "such as '0.95' is accepted too); shown as a number")
 
     @field_validator("multiplier")
     @classmethod
@@ -186,7 +187,7 @@ class TimeSpanCreate(InputModel):
 
 
 class TimeSpanPatch(PatchModel):
-    model_config = patch_config({"multiplier": "0.9"})
+    model_config = patch_config({"multiplier": 0.9})
 
     duration: int | None = Field(default=None, ge=5, le=DURATION_MAX)
     label: str | None = Field(default=None, min_length=1, max_length=40)
@@ -307,7 +308,7 @@ class AdminBadge(_Admin, Badge):
 
 
 class AdminTimeSpan(_Admin, TimeSpan):
-    multiplier: str = Field(description="decimal text, e.g. '0.95'")  # type: ignore[assignment]
+    pass
 
 
 class AdminCreditPackage(_Admin, CreditPackage):

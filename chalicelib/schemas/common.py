@@ -62,7 +62,9 @@ class PageInfo(ApiModel):
     limit: int
     next_cursor: str | None = None
     has_next: bool
-    total: int | None = None
+    total: int | None = Field(default=None, description="the exact number of items in the whole list, where it "
+                                                       "is kept beside them (a reader's reviews); absent where only "
+                                                       "reading every item could count them (readings)")
 
 
 T = TypeVar("T")

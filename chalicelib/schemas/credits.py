@@ -78,6 +78,16 @@ class SubscriptionOut(ApiModel):
     credits_granted: int = Field(description="subscription credits granted so far")
     rollover_credits: int = Field(description="unused subscription credits carried into the next period "
                                               "(up to the plan's rollover cap)")
+    # The product's Subscription interface names, beside the fields above.
+    id: str | None = Field(default=None, description="same as subscriptionId")
+    user_id: str | None = None
+    stripe_subscription_id: str | None = Field(default=None, description="Stripe's subscription id (same as "
+                                                                         "subscriptionId)")
+    cancelled_date: str | None = Field(default=None, description="same as canceledAt")
+    trial_end: str | None = Field(default=None, description="while trialing: when the trial ends (the end of "
+                                                            "the current period)")
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class SubscriptionMeOut(ApiModel):

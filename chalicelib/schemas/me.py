@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from chalicelib.schemas.common import ApiModel, InputModel
 
@@ -55,6 +55,9 @@ class Privacy(InputModel):
     allow_direct_messages: bool = True
 
 
+_READ_ONLY = frozenset({"id", "userId", "createdAt", "updatedAt"})
+
+
 class Preferences(InputModel):
     """UserPreferences of the product requirements. ``PUT`` replaces the whole document;
     omitted fields take these defaults."""
@@ -78,9 +81,22 @@ class Preferences(InputModel):
     def _timezone(cls, value: str) -> str:
         return _valid_timezone(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_only_fields(cls, data: Any) -> Any:
+        """What ``GET`` answered can be ``PUT`` back as it is: its read-only fields are ignored."""
+        if cls is Preferences and isinstance(data, dict):  # the request only, not PreferencesOut
+            return {key: value for key, value in data.items() if key not in _READ_ONLY}
+        return data
+
 
 class PreferencesOut(Preferences):
     updated_at: str | None = None
+    # The UserPreferences interface's own fields: the preferences are one per user.
+    id: str | None = Field(default=None, description="the user's id (one preferences document per user)")
+    user_id: str | None = None
+    created_at: str | None = Field(default=None, description="when the user was created: the preferences exist, "
+                                                             "with their defaults, from then")
 
 
 class Credits(ApiModel):
@@ -110,6 +126,12 @@ class MeOut(ApiModel):
     flags: MeFlags
     created_at: str
     last_login_at: str | None = None
+    # The product's User interface names, beside the fields above.
+    created_date: str | None = Field(default=None, description="same as createdAt")
+    last_login: str | None = Field(default=None, description="same as lastLoginAt")
+    subscription_id: str | None = Field(default=None, description="the current subscription's id "
+                                                                  "(GET /subscriptions/me), if any")
+    preferences: PreferencesOut | None = Field(default=None, description="as GET /me/preferences returns them")
 
 
 class MePatch(InputModel):

@@ -64,10 +64,11 @@ class AgeVerificationIn(InputModel):
 
     model_config = ConfigDict(
         **InputModel.model_config,
-        json_schema_extra={"examples": [{"method": "self_declared", "dateOfBirth": "1990-04-12"}]},
+        json_schema_extra={"examples": [{"dateOfBirth": "1990-04-12"}]},
     )
 
-    method: Literal["self_declared"]
+    method: Literal["self_declared"] = Field(default="self_declared",
+                                             description="optional: self_declared is the only method")
     # strict=False: pydantic 2.14 rejects an ISO date string for this field in strict JSON mode.
     date_of_birth: date = Field(strict=False, description="YYYY-MM-DD; not in the future, not before 1900-01-01")
 

@@ -15,14 +15,36 @@ class AttributesOut(ApiModel):
     style: str | None = None
 
 
+class ListedPriceOut(ApiModel):
+    """What ``POST /readings/quote`` charges for the option at one duration a client can
+    choose (an active catalog time span): the same computation, so the same total."""
+
+    time_span_id: str = Field(description="the catalog time span's id (GET /catalog timeSpans)")
+    duration: int = Field(description="minutes: send it as the quote's and the request's duration")
+    label: str | None = Field(default=None, description="the time span's label, e.g. \"30 minutes\"")
+    multiplier: float = Field(description="the time span's price multiplier")
+    total: int = Field(description="credits charged: ceil(price / option duration x minutes x multiplier)")
+
+
 class ReadingOptionOut(ApiModel):
     id: str
     type: ReadingType
     name: str
     description: str
     duration: int
-    price: int
+    price: int = Field(description="credits. On a public card (GET /readers/{readerId}): the listed total for "
+                                   "priceDuration minutes, what the quote charges. On the reader's own views: "
+                                   "the price the reader set for duration minutes (basePrice), before the time "
+                                   "span's multiplier")
     is_active: bool
+    base_price: int | None = Field(default=None, description="the price the reader set for duration minutes: "
+                                                             "the rate is basePrice / duration")
+    price_duration: int | None = Field(default=None, description="public card: the minutes price buys (the "
+                                                                 "option's duration when a client can choose it, "
+                                                                 "else the shortest duration on offer)")
+    prices: list[ListedPriceOut] | None = Field(default=None, description="the total the quote charges per "
+                                                                          "duration a client can choose, shortest "
+                                                                          "first (read-only)")
 
 
 class TimeSlotOut(ApiModel):
@@ -89,6 +111,13 @@ class ReaderProfileOut(_ProfileFields):
     rating_count: int
     total_readings: int
     badges: list[str]
+    # The product's PsychicReader names, beside the fields above.
+    is_approved: bool = Field(default=False, description="status is approved")
+    last_active: str | None = Field(default=None, description="same as lastSeenAt")
+    created_date: str | None = Field(default=None, description="same as createdAt")
+    stats: OwnStats | None = None
+    reviews: list[ReviewSummary] = Field(default_factory=list, description="the most recent reviews (full "
+                                                                             "list: /readers/{id}/reviews)")
 
 
 class ReadingOptionsOut(ApiModel):
@@ -104,6 +133,13 @@ class OnlineOut(ApiModel):
 class CardStats(ApiModel):
     total_readings: int
     average_rating: float
+
+
+class OwnStats(CardStats):
+    """The reader's own stats: the public ones and what only the reader sees."""
+
+    total_earnings: int = Field(description="credits earned so far, net of the platform fee (the earnings "
+                                            "balance: payouts are not built yet)")
 
 
 class ReviewSummary(ApiModel):

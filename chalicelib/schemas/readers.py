@@ -132,6 +132,11 @@ class ReadingOptionIn(InputModel):
     duration: int = Field(ge=MIN_DURATION, le=MAX_DURATION, description="minutes, 5..180")
     price: int = Field(ge=MIN_PRICE, le=MAX_PRICE, description="credits, 1..10000")
     is_active: bool = True
+    # Read-only fields of the reader views (the listed prices), accepted so that a form can
+    # send back the options it read; never stored.
+    base_price: int | None = Field(default=None, exclude=True, description="read-only: ignored")
+    price_duration: int | None = Field(default=None, exclude=True, description="read-only: ignored")
+    prices: list[Any] | None = Field(default=None, exclude=True, description="read-only: ignored")
 
     def to_domain(self) -> domain.ReadingOption:
         return domain.ReadingOption(id=self.id, type=self.type, name=self.name, description=self.description,

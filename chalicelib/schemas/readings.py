@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from chalicelib.domain.readings import (
     COMMENT_MAX,
@@ -23,6 +23,7 @@ from chalicelib.schemas.readers import Line, OptionId, ReadingType, Text
 ReadingStatus = Literal["requested", "accepted", "declined", "in_progress", "completed", "disputed", "refunded",
                         "cancelled", "expired"]
 Tab = Literal["requested", "accepted", "archived"]
+Resolution = Literal["full_refund", "partial_refund", "reject"]  # a resolved dispute's outcome
 _USER_ID = r"^[A-Za-z0-9_-]{1,128}$"
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
@@ -53,10 +54,16 @@ class ReadingIn(QuoteIn):
 
 
 class PriceOut(ApiModel):
-    rate: str = Field(description="credits per minute of the reader's option (decimal string)")
+    rate: float = Field(description="credits per minute of the reader's option (rounded to 4 decimals)")
     minutes: int
-    multiplier: str = Field(description="the time span's multiplier (decimal string)")
+    multiplier: float = Field(description="the time span's multiplier")
     total: int = Field(description="ceil(rate x minutes x multiplier): the credits held at request")
+
+    @field_validator("rate", "multiplier", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> float:
+        """Stored as exact decimal text ("2.6667"); shown as a JSON number."""
+        return round(float(value), 4)
 
 
 class OptionOut(ApiModel):
@@ -95,19 +102,61 @@ class DeliveryOut(ApiModel):
     created_at: str | None = None
 
 
+class JoinOut(ApiModel):
+    """The caller's way into a call's or live video's session (POST /readings/{id}/join):
+    the meeting both parties share and the caller's own attendee (its join token is the
+    caller's secret)."""
+
+    model_config = ConfigDict(**ApiModel.model_config, json_schema_extra={"examples": [{  # type: ignore[dict-item]
+        "readingId": "rdg_01JDEXAMPLE", "type": "live_video", "provider": "chime",
+        "meetingId": "4e3c1b0a-8f57-4a3e-9d4f-0c1b2a3d4e5f", "mediaRegion": "us-east-1", "joinUrl": None,
+        "attendee": {"attendeeId": "a1b2c3d4", "joinToken": "<the caller's secret token>"},
+        "createdAt": "2026-12-01T18:50:00.000Z"}]})
+    reading_id: str
+    type: ReadingType
+    provider: str = Field(description="chime (Amazon Chime SDK Meetings) | local (the stand-in)")
+    meeting_id: str = Field(description="the meeting both parties join")
+    media_region: str | None = None
+    join_url: str | None = Field(default=None, description="a URL to join with, when the provider has one")
+    attendee: AttendeeOut = Field(description="the caller's own attendee; pass it with the meeting to the SDK")
+    created_at: str | None = Field(default=None, description="when the first join made the meeting")
+
+
 class ReviewOut(ApiModel):
     id: str
     rating: int
     comment: str
+    client_name: str | None = Field(default=None, description="the reviewer's first name")
     created_at: str
+    # The product's Review interface names (same values as the reading's).
+    created_date: str | None = Field(default=None, description="same as createdAt (the Review interface's name)")
+    reading_id: str | None = None
+    client_id: str | None = None
+    reader_id: str | None = None
+    is_disputed: bool = Field(default=False, description="whether the client opened a dispute on the reading")
+
+
+class PartyOut(ApiModel):
+    """A party of a reading as a UI shows it beside the id. A reader: the public profile's
+    display name and image. A client: the first name only, and no avatar when their
+    privacy.profileVisibility is private. A value not known (e.g. a deleted account) is left out."""
+
+    model_config = ConfigDict(**ApiModel.model_config, json_schema_extra={"examples": [  # type: ignore[dict-item]
+        {"id": "user_demo_reader1", "displayName": "Luna Star", "avatarUrl": "https://images.example.com/luna.webp"}]})
+
+    id: str
+    display_name: str | None = None
+    avatar_url: str | None = Field(default=None, description="an absolute URL that loads (time-limited for "
+                                                             "uploaded images)")
 
 
 class DisputeOut(ApiModel):
     reason: str
     opened_at: str
     status: Literal["open", "resolved"]
-    outcome: Literal["full_refund", "partial_refund", "reject"] | None = None
-    refunded: int | None = None
+    outcome: Resolution | None = Field(default=None, description="once resolved: full_refund, partial_refund "
+                                                                   "or reject (the reading is completed again)")
+    refunded: int | None = Field(default=None, description="once resolved: the credits refunded (0 when rejected)")
     note: str | None = None
     resolved_at: str | None = None
 
@@ -116,6 +165,8 @@ class ReadingOut(ApiModel):
     id: str
     client_id: str
     reader_id: str
+    client: PartyOut | None = Field(default=None, description="the client's display name and avatar")
+    reader: PartyOut | None = Field(default=None, description="the reader's display name and avatar")
     status: ReadingStatus
     topic_id: str
     topic: str
@@ -138,10 +189,21 @@ class ReadingOut(ApiModel):
     closed_by: str | None = None
     close_reason: str | None = None
     no_show: Literal["client", "reader"] | None = None
-    refunded_credits: int = 0
+    refunded_credits: int = Field(default=0, description="credits given back to the client (a cancellation, a "
+                                                          "reader no-show or a dispute's full or partial refund)")
+    resolution: Resolution | None = Field(
+        default=None, description="how an admin resolved the dispute (dispute.outcome): full_refund and "
+                                  "partial_refund end in status refunded (refundedCredits says how much), reject "
+                                  "in status completed; null while no dispute is resolved")
     delivery: DeliveryOut | None = None
     review: ReviewOut | None = None
     dispute: DisputeOut | None = None
+    # The product's Reading interface names, beside the fields above (same values).
+    created_date: str | None = Field(default=None, description="same as createdAt")
+    scheduled_date: str | None = Field(default=None, description="same as scheduledStart (scheduled readings)")
+    completed_date: str | None = Field(default=None, description="same as completedAt")
+    delivery_url: str | None = Field(default=None, description="same as delivery.videoUrl: the video message's "
+                                                               "time-limited URL")
     allowed_actions: list[str] = Field(description="what the caller may do next: accept, decline, cancel, start, "
                                                    "complete, deliver, report_no_show, review, dispute, join, resolve")
 
@@ -199,7 +261,7 @@ class ReaderReviewPage(ApiModel):
 class ResolveIn(InputModel):
     model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
         {"outcome": "partial_refund", "amount": 10, "note": "The call dropped twice."}]})
-    outcome: Literal["full_refund", "partial_refund", "reject"]
+    outcome: Resolution
     amount: int | None = Field(default=None, ge=1, description="credits, for a partial refund (<= the price)")
     note: Line = Field(min_length=NOTE_MIN, max_length=NOTE_MAX, description="why: both parties are told")
 
@@ -218,6 +280,18 @@ def reading_document(reading: Any, user_id: str, role: str, allowed: list[str],
         "createdAt": reading.created_at, "updatedAt": reading.updated_at, "acceptedAt": reading.accepted_at,
         "startedAt": reading.started_at, "completedAt": reading.completed_at, "closedAt": reading.closed_at,
         "closedBy": reading.closed_by, "closeReason": reading.close_reason, "noShow": reading.no_show,
-        "refundedCredits": int(reading.refunded or 0), "delivery": delivery, "review": plain(reading.review),
+        "refundedCredits": int(reading.refunded or 0), "delivery": delivery,
+        "review": _review_document(reading, plain(reading.review)),
         "dispute": plain(reading.dispute), "allowedActions": allowed,
+        "createdDate": reading.created_at, "scheduledDate": reading.scheduled_start,
+        "completedDate": reading.completed_at, "deliveryUrl": (delivery or {}).get("videoUrl"),
+        "resolution": (plain(reading.dispute) or {}).get("outcome"),
     }
+
+
+def _review_document(reading: Any, review: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reading's copy of its review, with the Review interface's fields."""
+    if review is None:
+        return None
+    return {**review, "createdDate": review.get("createdAt"), "readingId": reading.reading_id,
+            "clientId": reading.client_id, "readerId": reading.reader_id, "isDisputed": reading.dispute is not None}

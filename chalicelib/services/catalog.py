@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.models.base import iso, plain, utcnow
@@ -34,6 +36,35 @@ def load() -> dict[str, Any]:
     return out
 
 
+# The active time spans, kept per container for TIME_SPANS_TTL_S (one Query when stale): the
+# reader cards list a price per time span without a catalog read per request. Only a cache:
+# the quote and the booking read the time span itself. Catalog writes in this container
+# forget it (``forget_cached``); other containers catch up within the TTL, as the card's own
+# HTTP cache (60 s) does.
+TIME_SPANS_TTL_S = 60.0
+_time_spans: tuple[float, list[dict[str, Any]]] | None = None
+
+
+def time_spans(*, clock: Callable[[], float] = time.monotonic) -> list[dict[str, Any]]:
+    """The active time spans ({id, duration, label, multiplier}), shortest first."""
+    global _time_spans
+    moment = clock()
+    if _time_spans is not None and moment - _time_spans[0] < TIME_SPANS_TTL_S:
+        return _time_spans[1]
+    spans = [{"id": item.item_id, **plain(item.data.as_dict())}
+             for item in CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith("time_span#"),
+                                           filter_condition=CatalogItem.active == True)]  # noqa: E712
+    spans.sort(key=lambda e: (int(e.get("duration", 0)), e["id"]))
+    _time_spans = (moment, spans)
+    return spans
+
+
+def forget_cached() -> None:
+    """Drop this container's cached time spans (after a catalog write, and between tests)."""
+    global _time_spans
+    _time_spans = None
+
+
 def upsert(items: list[tuple[str, str, dict[str, Any]]]) -> int:
     """Write catalog entries (idempotent: the same input twice leaves the same table)."""
     now = iso(utcnow())
@@ -41,6 +72,7 @@ def upsert(items: list[tuple[str, str, dict[str, Any]]]) -> int:
         for kind, item_id, data in items:
             batch.save(CatalogItem(sk=f"{kind}#{item_id}", kind=kind, item_id=item_id, data=data, active=True,
                                    updated_at=now, version=1))
+    forget_cached()
     return len(items)
 
 

@@ -37,7 +37,7 @@ from chalicelib.errors import BadRequest, BusinessRuleViolation, Conflict, NotFo
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
 from chalicelib.pagination import PageResult, query_page
-from chalicelib.services import audit
+from chalicelib.services import audit, catalog
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 KINDS = ("attribute", "category", "badge", "time_span", "credit_package", "plan")
@@ -184,6 +184,7 @@ def create_entry(kind: str, item_id: str | None, data: dict[str, Any], *, actor_
                            code="duplicate_id", details={"id": item_id}) from failed
         _broken_reference(failed)
         raise
+    catalog.forget_cached()
     return created
 
 
@@ -229,13 +230,15 @@ def update_entry(kind: str, item_id: str, changes: dict[str, Any], *, active: bo
         return expected_version is None and "entry" in failed and not failed.any_startswith("reference:")
 
     try:
-        return atomically(update, retry_on=lost_race, attempts=_UPDATE_ATTEMPTS)
+        updated = atomically(update, retry_on=lost_race, attempts=_UPDATE_ATTEMPTS)
     except ConditionsFailed as failed:
         _broken_reference(failed)
         if expected_version is not None:
             raise Conflict(f"This {_label(kind)} changed since version {expected_version}.",
                            code="version_mismatch") from failed
         raise Conflict(f"This {_label(kind)} kept changing; try again.", code="concurrent_change") from failed
+    catalog.forget_cached()  # this container's cached time spans (catalog.time_spans)
+    return updated
 
 
 def retire_entry(kind: str, item_id: str, *, expected_version: int | None = None, actor_id: str,

@@ -49,6 +49,28 @@ def price(option: dict[str, Any], minutes: int, multiplier: str | float | int) -
     return Price(rate=rate, minutes=minutes, multiplier=factor, total=max(total, 1))
 
 
+def listed_prices(option: dict[str, Any], spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the quote charges for ``option`` at each duration a client can choose (the active
+    catalog time spans, shortest first): ``price`` itself per span, so a listed total is
+    the quoted one. Camel-case keys, as the reader views show them."""
+    listed = []
+    for span in spans:
+        minutes = int(span["duration"])
+        multiplier = span.get("multiplier", "1")  # as prepare() reads it
+        quoted = price(option, minutes, multiplier)
+        listed.append({"timeSpanId": span["id"], "duration": minutes, "label": span.get("label"),
+                       "multiplier": float(quoted.multiplier), "total": quoted.total})
+    return listed
+
+
+def headline(option: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one listed price a card shows for ``option``: at its own duration when a client
+    can choose it, else the shortest duration on offer; None when none is on offer."""
+    own = [entry for entry in listed if entry["duration"] == int(option["duration"])]
+    choices = own or listed
+    return choices[0] if choices else None
+
+
 def slot_starts(start: datetime, end: datetime) -> list[datetime]:
     """The 5-minute slots [start, end) touches (start is on a slot boundary)."""
     slots = []

@@ -23,7 +23,7 @@ from chalicelib.ids import new_id
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.services import catalog, catalog_defaults
+from chalicelib.services import catalog, catalog_defaults, pricing
 
 APPROVED = "approved"
 # Profile attribute key -> the catalog's attribute kind.
@@ -188,16 +188,52 @@ def profile_document(profile: ReaderProfile) -> dict[str, Any]:
     }
 
 
+def listed_options(options: list[dict[str, Any]], *, public: bool) -> list[dict[str, Any]]:
+    """Each option with ``prices``: the total the quote charges per duration a client can
+    choose (the catalog's active time spans, cached per container), and ``basePrice``, the
+    price the reader set for ``duration`` minutes. On the public card ``price`` is the
+    headline listed total, for ``priceDuration`` minutes; on the reader's own views it stays
+    the price the reader set (what ``PUT /reader/reading-options`` takes)."""
+    spans = catalog.time_spans()
+    listed = []
+    for option in options:
+        prices = pricing.listed_prices(option, spans)
+        entry = {**option, "basePrice": option["price"], "prices": prices}
+        top = pricing.headline(option, prices) if public else None
+        if top is not None:
+            entry.update(price=top["total"], priceDuration=top["duration"])
+        listed.append(entry)
+    return listed
+
+
 def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
+    document = profile_document(profile)
     return {
-        **profile_document(profile),
+        **document,
+        "readingOptions": listed_options(document["readingOptions"], public=False),
         "isOnline": bool(profile.is_online),
         "lastSeenAt": profile.last_seen_at,
         "ratingAverage": float(profile.rating_average or 0),
         "ratingCount": int(profile.rating_count or 0),
         "totalReadings": int(profile.total_readings or 0),
         "badges": list(plain(profile.badges) or []),
+        "isApproved": profile.status == APPROVED,
+        "lastActive": profile.last_seen_at,
+        "createdDate": profile.created_at,
+        "stats": {"totalReadings": int(profile.total_readings or 0),
+                  "averageRating": float(profile.rating_average or 0),
+                  "totalEarnings": _earnings(profile.reader_id)},
+        "reviews": list(plain(profile.recent_reviews) or []),
     }
+
+
+def _earnings(reader_id: str) -> int:
+    """The reader's earnings balance (one projected GetItem of their user item)."""
+    try:
+        user = User.get(reader_id, attributes_to_get=["userId", "creditsEarnings"])
+    except User.DoesNotExist:
+        return 0
+    return int(user.credits_earnings or 0)
 
 
 # --- the reader's own profile -------------------------------------------------------------------
@@ -271,8 +307,8 @@ def replace_availability(reader_id: str, availability: Availability, *,
 
 def public_card(reader_id: str) -> dict[str, Any]:
     """Two GetItems: the profile, then the reader's user item (status and the
-    showOnlineStatus preference, projected). Anything but an approved profile of an active
-    reader is a 404."""
+    showOnlineStatus preference, projected); the listed prices come from the cached time
+    spans (``listed_options``). Anything but an approved profile of an active reader is a 404."""
     missing = NotFound("reader", code="reader_not_found")
     if not reader_id or len(reader_id) > _READER_ID_MAX:
         raise missing
@@ -295,7 +331,8 @@ def public_card(reader_id: str) -> dict[str, Any]:
     total_readings = int(profile.total_readings or 0)
     return {
         **{k: v for k, v in document.items() if k not in ("status", "updatedAt")},
-        "readingOptions": [option for option in document["readingOptions"] if option["isActive"]],
+        "readingOptions": listed_options([option for option in document["readingOptions"] if option["isActive"]],
+                                         public=True),
         "isOnline": bool(profile.is_online) and show_online,
         "lastActive": profile.last_seen_at if show_online else None,
         "isApproved": True,

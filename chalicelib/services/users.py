@@ -68,7 +68,11 @@ def update_profile(user_id: str, *, display_name: str | None) -> User:
 
 def get_preferences(user_id: str) -> tuple[dict[str, Any], str | None]:
     """The stored preferences document (``{}`` until first saved) and when it was saved."""
-    user = get(user_id)
+    return preferences_of(get(user_id))
+
+
+def preferences_of(user: User) -> tuple[dict[str, Any], str | None]:
+    """``get_preferences`` of a user record already read."""
     raw = user.preferences.as_dict() if user.preferences is not None else {}
     stored = raw.pop("_updatedAt", None)
     return raw, stored

@@ -88,13 +88,15 @@ def test_each_collection_creates_entries_the_catalog_shows(catalog, path, body, 
 
 @pytest.mark.parametrize("given,stored,shown", [("0.95", "0.95", 0.95), ("1.0", "1.0", 1.0), (1.25, "1.25", 1.25),
                                                 (2, "2", 2)])
-def test_a_time_span_multiplier_is_stored_as_decimal_text_exactly(catalog, given, stored, shown):
+def test_a_time_span_multiplier_is_stored_as_decimal_text_exactly_and_shown_as_a_number(catalog, given, stored,
+                                                                                         shown):
     from chalicelib.models.catalog import CatalogItem
 
     response = catalog.post("/admin/time-spans", as_user=ADMIN,
                             json_body={"id": "custom", "duration": 25, "label": "25 min", "multiplier": given})
 
-    assert response.status_code == 201 and response.json["multiplier"] == stored
+    assert response.status_code == 201 and response.json["multiplier"] == shown
+    assert isinstance(response.json["multiplier"], float)
     assert CatalogItem.get("catalog", "time_span#custom").data.as_dict()["multiplier"] == stored
     [span] = [s for s in public_catalog(catalog)["timeSpans"] if s["id"] == "custom"]
     assert span["multiplier"] == shown

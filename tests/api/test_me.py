@@ -92,8 +92,12 @@ def test_put_preferences_replaces_the_document(api):
     put = api.put("/me/preferences", as_user="user_a", json_body=document)
     assert put.status_code == 200
     got = api.get("/me/preferences", as_user="user_a").json
-    assert {k: v for k, v in got.items() if k != "updatedAt"} == document
+    assert {k: v for k, v in got.items() if k not in ("updatedAt", "createdAt", "id", "userId")} == document
+    assert got["id"] == got["userId"] == "user_a"
     assert got["updatedAt"].endswith("Z")
+    # What GET answered can be PUT back as it is (its read-only fields are ignored).
+    assert api.put("/me/preferences", as_user="user_a", json_body=got).status_code == 200
+    assert api.get("/me/preferences", as_user="user_a").json["theme"] == "dark"
     # A later PUT that omits sections resets them to defaults (replace, not merge).
     api.put("/me/preferences", as_user="user_a", json_body={"theme": "light"})
     again = api.get("/me/preferences", as_user="user_a").json

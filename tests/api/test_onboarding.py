@@ -247,6 +247,17 @@ def test_an_adult_is_verified_and_me_shows_it(api, make_user):
     assert event["data"]["user_id"] == "user_adult"
 
 
+def test_the_method_may_be_omitted_it_defaults_to_its_only_value(api, make_user):
+    make_user("user_no_method")
+
+    response = api.post("/me/age-verification", as_user="user_no_method", json_body={"dateOfBirth": "1990-04-12"})
+
+    assert response.status_code == 200, response.json
+    assert response.json["verified"] is True and response.json["method"] == "self_declared"
+    [user] = table_items("users")
+    assert user["ageVerificationMethod"] == "self_declared"
+
+
 def test_the_date_of_birth_is_not_stored_anywhere(api, make_user):
     make_user("user_private")
 
@@ -298,7 +309,7 @@ def test_under_eighteen_is_refused_and_nothing_is_stored(api, make_user):
     ({"method": "self_declared", "dateOfBirth": "12/04/1990"}, "dateOfBirth"),
     ({"method": "self_declared", "dateOfBirth": 640000000}, "dateOfBirth"),
     ({"method": "self_declared"}, "dateOfBirth"),
-    ({"dateOfBirth": "1990-04-12"}, "method"),
+    ({}, "dateOfBirth"),  # the method defaults; the date is the declaration itself
     ({"method": "credit_card", "dateOfBirth": "1990-04-12"}, "method"),  # not self-service
     ({"method": "self_declared", "dateOfBirth": "1990-04-12", "verified": True}, "verified"),
 ])

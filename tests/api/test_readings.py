@@ -427,6 +427,7 @@ def test_disputes_refund_in_full_in_part_or_are_rejected(api, make_user):
     listed = api.get("/admin/disputes", as_user="adm").json_body["data"]
     assert [r["id"] for r in listed] == [full, partial, rejected]  # oldest first
     assert listed[0]["dispute"]["status"] == "open"
+    assert "resolution" not in listed[0] and "outcome" not in listed[0]["dispute"]  # open: not resolved yet
     assert api.get("/admin/disputes", as_user="cli").status_code == 403
 
     def resolve(reading_id: str, outcome: str, amount: int | None = None):
@@ -438,6 +439,8 @@ def test_disputes_refund_in_full_in_part_or_are_rejected(api, make_user):
     done = resolve(full, "full_refund")
     assert done.status_code == 200, done.body
     assert (done.json_body["status"], done.json_body["refundedCredits"]) == ("refunded", CALL)
+    assert (done.json_body["resolution"], done.json_body["dispute"]["outcome"]) == ("full_refund", "full_refund")
+    assert done.json_body["dispute"]["refunded"] == CALL
     assert _credits(api, "cli")["available"] == 200 - 2 * CALL
     assert _credits(api, "rdr")["earnings"] == 2 * paid
 
@@ -445,6 +448,7 @@ def test_disputes_refund_in_full_in_part_or_are_rejected(api, make_user):
     assert status_of(partial) == "disputed"
     part = resolve(partial, "partial_refund", 20)
     assert (part.json_body["status"], part.json_body["refundedCredits"]) == ("refunded", 20)
+    assert (part.json_body["resolution"], part.json_body["dispute"]["refunded"]) == ("partial_refund", 20)
     # 20 credits back: the platform gives back its fee's share (11 x 20 // 57 = 3), the reader 17.
     assert _credits(api, "cli")["available"] == 200 - 2 * CALL + 20
     assert _credits(api, "rdr")["earnings"] == 2 * paid - 17
@@ -453,6 +457,15 @@ def test_disputes_refund_in_full_in_part_or_are_rejected(api, make_user):
     assert kept.status_code == 200
     assert (kept.json_body["status"], kept.json_body["dispute"]["outcome"]) == ("completed", "reject")
     assert kept.json_body["refundedCredits"] == 0 and _credits(api, "rdr")["earnings"] == 2 * paid - 17
+    assert (kept.json_body["resolution"], kept.json_body["dispute"]["refunded"]) == ("reject", 0)
+    # Both parties tell the three outcomes apart on the reading itself (status alone cannot:
+    # a full and a partial refund both end in refunded).
+    for party in ("cli", "rdr"):
+        seen = {reading_id: api.get(f"/readings/{reading_id}", as_user=party).json_body
+                for reading_id in (full, partial, rejected)}
+        assert [(seen[r]["status"], seen[r]["resolution"], seen[r]["refundedCredits"])
+                for r in (full, partial, rejected)] == [
+            ("refunded", "full_refund", CALL), ("refunded", "partial_refund", 20), ("completed", "reject", 0)]
     assert api.get("/admin/disputes", as_user="adm").json_body["data"] == []
     assert resolve(full, "full_refund").status_code == 409  # resolved once
 

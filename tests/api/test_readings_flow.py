@@ -21,7 +21,7 @@ def test_immediate_call_request_accept_start_complete_review(api, aws):
     assert quote.status_code == 200, quote.body
     q = quote.json_body
     # 60 credits / 30 minutes = 2 per minute, 30 minutes, multiplier 0.95 -> ceil(57) = 57
-    assert q["price"] == {"rate": "2", "minutes": 30, "multiplier": "0.95", "total": 57} and q["available"]
+    assert q["price"] == {"rate": 2, "minutes": 30, "multiplier": 0.95, "total": 57} and q["available"]
 
     created = api.post("/readings", as_user="cli", headers={"Idempotency-Key": "k1"}, json_body={
         "readerId": "rdr", "optionType": "phone_call", "duration": 30, "topicId": "love-relationships",

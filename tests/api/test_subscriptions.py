@@ -87,6 +87,10 @@ def test_every_order_of_the_four_subscription_events_reaches_the_same_state(api,
         subscription = my_subscription(api, user)
         assert subscription is not None, order
         assert subscription.pop("subscriptionId") == subscription_id
+        # The Subscription interface's names: the same id again, and when our copy was written.
+        assert (subscription.pop("id"), subscription.pop("stripeSubscriptionId")) == (subscription_id,) * 2
+        assert subscription.pop("userId") == user
+        subscription.pop("createdAt"), subscription.pop("updatedAt")
         seen = credits(api, user)
         finals[" > ".join(order)] = (
             tuple(sorted(subscription.items())), tuple(sorted(seen["balance"].items())),

@@ -15,6 +15,7 @@ from chalicelib.services.readings.booking import Booking, prepare, request
 from chalicelib.services.readings.common import get, party_role
 from chalicelib.services.readings.delivery import deliver, delivery_for
 from chalicelib.services.readings.disputes import list_disputes, open_dispute, resolve_dispute
+from chalicelib.services.readings.joining import join
 from chalicelib.services.readings.lifecycle import (
     accept,
     allowed_actions,
@@ -24,14 +25,16 @@ from chalicelib.services.readings.lifecycle import (
     report_no_show,
     start,
 )
+from chalicelib.services.readings.parties import Parties
+from chalicelib.services.readings.parties import summaries as party_summaries
 from chalicelib.services.readings.queries import list_for, visible
 from chalicelib.services.readings.reviews import review, reviews_of
 from chalicelib.services.readings.table import TRANSITIONS, Action, Step
 from chalicelib.services.readings.timers import due, expire, run_timers
 
 __all__ = [
-    "TABS", "TRANSITIONS", "Action", "Booking", "Step", "accept", "allowed_actions", "cancel", "complete", "decline",
-    "deliver", "delivery_for", "due", "expire", "get", "list_disputes", "list_for", "open_dispute", "party_role",
-    "prepare", "report_no_show", "request", "resolve_dispute", "review", "reviews_of", "run_timers", "start",
-    "tab_of", "visible",
+    "TABS", "TRANSITIONS", "Action", "Booking", "Parties", "Step", "accept", "allowed_actions", "cancel", "complete",
+    "decline", "deliver", "delivery_for", "due", "expire", "get", "join", "list_disputes", "list_for", "open_dispute",
+    "party_role", "party_summaries", "prepare", "report_no_show", "request", "resolve_dispute", "review", "reviews_of",
+    "run_timers", "start", "tab_of", "visible",
 ]

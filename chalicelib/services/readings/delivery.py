@@ -1,6 +1,7 @@
 """Delivery: a video message's uploaded file completes the reading (the table's
-``deliver`` step, which pays the reader); a call or live video gets join details from the
-live-session adapter (the reading stays accepted or in progress)."""
+``deliver`` step, which pays the reader); for a call or live video the reader may still
+post it to make the session for both parties at once (joining.py; the reading stays
+accepted or in progress), though each party's POST /readings/{id}/join does that too."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ from typing import Any
 from chalicelib.errors import Conflict, Forbidden
 from chalicelib.models.base import iso, plain
 from chalicelib.models.readings import Reading
-from chalicelib.services import outbox
-from chalicelib.services.readings import common, lifecycle
+from chalicelib.services.readings import common, joining, lifecycle
 from chalicelib.services.readings.common import field_error
 from chalicelib.services.readings.table import STATUS_PHRASE, sentence
-from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 
 def deliver(reading_id: str, user_id: str, role: str, *, upload_key: str | None,
@@ -57,31 +56,18 @@ def _open_session(reading: Reading, sessions: Any, moment: datetime) -> Reading:
     if reading.status not in ("accepted", "in_progress"):
         raise Conflict(sentence(f"{STATUS_PHRASE[reading.status]} has no live session."), code="invalid_transition",
                        details={"status": reading.status, "action": "deliver"})
-    if reading.delivery is not None:
+    if reading.delivery is not None:  # a session attached before POST /join existed
         return reading
-    from chalicelib.integrations import live_sessions
-
-    kind = common.reading_type(reading)
-    session = (sessions or live_sessions.adapter()).create(reading.reading_id, [reading.client_id, reading.reader_id],
-                                                          media_type=kind)
-    at = iso(moment)
-    delivery = {"type": kind, "createdAt": at, **session}
-
-    def work(tx: Transaction) -> None:
-        tx.update(reading, actions=[Reading.delivery.set(delivery), Reading.updated_at.set(at)],
-                  condition=Reading.status == reading.status, label="reading")
-        outbox.emit(tx, "reading.session_ready", **common.event_data(reading))
-
-    try:
-        atomically(work)
-    except ConditionsFailed as failed:
-        raise lifecycle.refusal(failed, reading) from failed
-    return common.get(reading.reading_id)
+    # The same meeting POST /readings/{id}/join makes, with an attendee for each party.
+    return joining.ensure(reading, [reading.client_id, reading.reader_id], sessions, moment)
 
 
 def delivery_for(reading: Reading, user_id: str) -> dict[str, Any] | None:
-    """What the caller sees of the delivery: the video (a time-limited URL), or the session
-    with the caller's own join token only. Nothing for the client until it is attached."""
+    """What the caller sees of the delivery: the video (a time-limited URL), or the live
+    session with the caller's own join token only (none before the caller joined). Nothing
+    before the video is delivered or the session's first join."""
+    if reading.meeting is not None:
+        return joining.details(reading, user_id)
     if reading.delivery is None:
         return None
     delivery = plain(reading.delivery)

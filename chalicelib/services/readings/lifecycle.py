@@ -29,7 +29,7 @@ from chalicelib.errors import BusinessRuleViolation, Conflict, DomainError, Forb
 from chalicelib.models.base import iso
 from chalicelib.models.readings import Reading
 from chalicelib.services import ledger, outbox
-from chalicelib.services.readings import common
+from chalicelib.services.readings import common, joining
 from chalicelib.services.readings.table import TRANSITIONS, Step
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
@@ -251,7 +251,7 @@ def allowed_actions(reading: Reading, user_id: str, role: str, now: datetime | N
         if "dispute" in actions and (reading.dispute is not None or not (
                 completed and moment - completed <= DISPUTE_WINDOW)):
             actions.remove("dispute")
-    if actor == "reader" and reading.status in ("accepted", "in_progress") and kind in LIVE_TYPES:
+    if actor in ("client", "reader") and joining.joinable(reading, moment):
         actions.append("join")
     return actions
 

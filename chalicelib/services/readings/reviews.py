@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chalicelib.domain.readings import COMMENT_MAX, RATING_MAX, RATING_MIN, REVIEW_WINDOW
 from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden
-from chalicelib.models.base import iso
+from chalicelib.models.base import iso, plain
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, Review
 from chalicelib.models.users import User
@@ -20,6 +20,7 @@ from chalicelib.services.readings.table import STATUS_PHRASE, sentence
 from chalicelib.services.tx import ConditionsFailed, Contention, Transaction, atomically
 
 REVIEWABLE = ("completed", "disputed", "refunded")
+RECENT_REVIEWS = 5  # how many of the newest reviews the public card shows
 _ALREADY = "This reading already has your review."
 
 
@@ -35,7 +36,7 @@ def review(reading_id: str, user_id: str, role: str, *, rating: int, comment: st
                         details={"action": "review"})
     moment = common.now_or(now)
     at = iso(moment)
-    client = User.get(user_id)
+    client_name = _first_name(User.get(user_id).display_name)
 
     def work(tx: Transaction) -> None:
         # Read in each attempt: the reader's rating (a concurrent review of another of
@@ -58,12 +59,16 @@ def review(reading_id: str, user_id: str, role: str, *, rating: int, comment: st
         tx.update(reading, actions=[Reading.review.set(document), Reading.updated_at.set(at)],
                   condition=Reading.review.does_not_exist(), label="reading")
         new_average = round((average * count + rating) / (count + 1), 4)
+        # The public card's newest reviews move with the rating (same condition, same item).
+        recent = [{"id": reading_id, "rating": rating, "comment": comment, "clientName": client_name,
+                   "createdAt": at}, *(plain(profile.recent_reviews) or [])][:RECENT_REVIEWS]
         tx.update(profile, actions=[ReaderProfile.rating_count.set(count + 1),
-                                    ReaderProfile.rating_average.set(new_average)],
+                                    ReaderProfile.rating_average.set(new_average),
+                                    ReaderProfile.recent_reviews.set(recent)],
                   condition=ReaderProfile.rating_count == count if profile.rating_count is not None
                   else ReaderProfile.rating_count.does_not_exist(), label="profile")
         tx.save(Review(reader_id=reading.reader_id, sk=f"{at}#{reading_id}", reading_id=reading_id,
-                       client_id=user_id, client_name=_first_name(client.display_name), rating=rating,
+                       client_id=user_id, client_name=client_name, rating=rating,
                        comment=comment, topic=reading.topic, reading_type=common.reading_type(reading),
                        created_at=at), condition=Review.sk.does_not_exist(), label="review")
         outbox.emit(tx, "review.created", readingId=reading_id, readerId=reading.reader_id, clientId=user_id,
@@ -84,7 +89,10 @@ def _first_name(name: str | None) -> str | None:
 
 
 def reviews_of(reader_id: str, *, limit: int, cursor: str | None) -> PageResult[Review]:
-    approved_reader(reader_id)
-    return query_page(lambda size, start: Review.query(reader_id, scan_index_forward=False, limit=size,
+    profile = approved_reader(reader_id)
+    page = query_page(lambda size, start: Review.query(reader_id, scan_index_forward=False, limit=size,
                                                       last_evaluated_key=start),
                       limit=limit, cursor=cursor, scope=f"GET /readers/{reader_id}/reviews")
+    # Each review increments the rating count in its own transaction: the count is the total.
+    page.total = int(profile.rating_count or 0)
+    return page

@@ -789,7 +789,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's readings by side and tab, newest first (one Query per page) */
+        /** The caller's readings by side and tab, newest first (one Query, two BatchGets a page) */
         get: operations["list_readings"];
         put?: never;
         /**
@@ -935,8 +935,10 @@ export interface paths {
         /**
          * Reader: attach the delivery (the uploaded video message, or the live session)
          * @description A video message (``uploadKey``) completes the reading and pays the reader; a late one
-         *     is still accepted unless the client cancelled first. A call or live video gets join
-         *     details (each party sees only their own join token); calling again returns the same.
+         *     is still accepted unless the client cancelled first. A call or live video gets the
+         *     session made for both parties (each sees only their own join token; calling again
+         *     returns the same); POST /readings/{readingId}/join does this per party, so a live
+         *     reading needs no delivery.
          */
         post: operations["delivery"];
         delete?: never;
@@ -956,6 +958,31 @@ export interface paths {
         put?: never;
         /** Client: dispute a completed reading (within 14 days) */
         post: operations["dispute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readings/{readingId}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Either party: join a call or live video (the caller's own join details)
+         * @description Open from 10 minutes before a scheduled start (from acceptance for an immediate
+         *     reading) while the reading is accepted or in progress; earlier is 422
+         *     join_window_not_open with ``details.opensAt``; a video message is 422 not_live; a
+         *     reading not accepted or already over is 409. The first join makes the meeting (one per
+         *     reading, whoever joins first or at once); each party gets its own attendee and join
+         *     token, the same one on every call. Anyone but the two parties gets 404.
+         */
+        post: operations["join"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1346,11 +1373,8 @@ export interface components {
             id: string;
             /** Label */
             label: string;
-            /**
-             * Multiplier
-             * @description decimal text, e.g. '0.95'
-             */
-            multiplier: string;
+            /** Multiplier */
+            multiplier: number;
             /** Updatedat */
             updatedAt: string;
             /**
@@ -1370,8 +1394,7 @@ export interface components {
          * @description A self-declared date of birth. It is checked (18 or older on today's UTC date) and
          *     not stored: only the fact, the method and the time of verification are kept.
          * @example {
-         *       "dateOfBirth": "1990-04-12",
-         *       "method": "self_declared"
+         *       "dateOfBirth": "1990-04-12"
          *     }
          */
         AgeVerificationIn: {
@@ -1383,9 +1406,11 @@ export interface components {
             dateOfBirth: string;
             /**
              * Method
+             * @description optional: self_declared is the only method
+             * @default self_declared
              * @constant
              */
-            method: "self_declared";
+            method?: "self_declared";
         };
         /**
          * AgeVerificationOut
@@ -2394,6 +2419,7 @@ export interface components {
             openedAt: string;
             /**
              * Outcome
+             * @description once resolved: full_refund, partial_refund or reject (the reading is completed again)
              * @default null
              */
             outcome?: ("full_refund" | "partial_refund" | "reject") | null;
@@ -2401,6 +2427,7 @@ export interface components {
             reason: string;
             /**
              * Refunded
+             * @description once resolved: the credits refunded (0 when rejected)
              * @default null
              */
             refunded?: number | null;
@@ -2470,6 +2497,63 @@ export interface components {
              */
             status: "ok" | "degraded";
         };
+        /**
+         * JoinOut
+         * @description The caller's way into a call's or live video's session (POST /readings/{id}/join):
+         *     the meeting both parties share and the caller's own attendee (its join token is the
+         *     caller's secret).
+         * @example {
+         *       "attendee": {
+         *         "attendeeId": "a1b2c3d4",
+         *         "joinToken": "<the caller's secret token>"
+         *       },
+         *       "createdAt": "2026-12-01T18:50:00.000Z",
+         *       "joinUrl": null,
+         *       "mediaRegion": "us-east-1",
+         *       "meetingId": "4e3c1b0a-8f57-4a3e-9d4f-0c1b2a3d4e5f",
+         *       "provider": "chime",
+         *       "readingId": "rdg_01JDEXAMPLE",
+         *       "type": "live_video"
+         *     }
+         */
+        JoinOut: {
+            /** @description the caller's own attendee; pass it with the meeting to the SDK */
+            attendee: components["schemas"]["AttendeeOut"];
+            /**
+             * Createdat
+             * @description when the first join made the meeting
+             * @default null
+             */
+            createdAt?: string | null;
+            /**
+             * Joinurl
+             * @description a URL to join with, when the provider has one
+             * @default null
+             */
+            joinUrl?: string | null;
+            /**
+             * Mediaregion
+             * @default null
+             */
+            mediaRegion?: string | null;
+            /**
+             * Meetingid
+             * @description the meeting both parties join
+             */
+            meetingId: string;
+            /**
+             * Provider
+             * @description chime (Amazon Chime SDK Meetings) | local (the stand-in)
+             */
+            provider: string;
+            /** Readingid */
+            readingId: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "phone_call" | "video_message" | "live_video";
+        };
         /** LedgerLineOut */
         LedgerLineOut: {
             /**
@@ -2499,6 +2583,39 @@ export interface components {
              * @default null
              */
             reference?: string | null;
+        };
+        /**
+         * ListedPriceOut
+         * @description What ``POST /readings/quote`` charges for the option at one duration a client can
+         *     choose (an active catalog time span): the same computation, so the same total.
+         */
+        ListedPriceOut: {
+            /**
+             * Duration
+             * @description minutes: send it as the quote's and the request's duration
+             */
+            duration: number;
+            /**
+             * Label
+             * @description the time span's label, e.g. "30 minutes"
+             * @default null
+             */
+            label?: string | null;
+            /**
+             * Multiplier
+             * @description the time span's price multiplier
+             */
+            multiplier: number;
+            /**
+             * Timespanid
+             * @description the catalog time span's id (GET /catalog timeSpans)
+             */
+            timeSpanId: string;
+            /**
+             * Total
+             * @description credits charged: ceil(price / option duration x minutes x multiplier)
+             */
+            total: number;
         };
         /**
          * LocalCheckoutIn
@@ -2547,6 +2664,12 @@ export interface components {
         MeOut: {
             /** Createdat */
             createdAt: string;
+            /**
+             * Createddate
+             * @description same as createdAt
+             * @default null
+             */
+            createdDate?: string | null;
             credits: components["schemas"]["Credits"];
             /**
              * Displayname
@@ -2567,10 +2690,21 @@ export interface components {
              */
             imageUrl?: string | null;
             /**
+             * Lastlogin
+             * @description same as lastLoginAt
+             * @default null
+             */
+            lastLogin?: string | null;
+            /**
              * Lastloginat
              * @default null
              */
             lastLoginAt?: string | null;
+            /**
+             * @description as GET /me/preferences returns them
+             * @default null
+             */
+            preferences?: components["schemas"]["PreferencesOut"] | null;
             /**
              * Role
              * @enum {string}
@@ -2581,6 +2715,12 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "suspended" | "deleted";
+            /**
+             * Subscriptionid
+             * @description the current subscription's id (GET /subscriptions/me), if any
+             * @default null
+             */
+            subscriptionId?: string | null;
         };
         /**
          * MePatch
@@ -2763,6 +2903,21 @@ export interface components {
              */
             reason?: string | null;
         };
+        /**
+         * OwnStats
+         * @description The reader's own stats: the public ones and what only the reader sees.
+         */
+        OwnStats: {
+            /** Averagerating */
+            averageRating: number;
+            /**
+             * Totalearnings
+             * @description credits earned so far, net of the platform fee (the earnings balance: payouts are not built yet)
+             */
+            totalEarnings: number;
+            /** Totalreadings */
+            totalReadings: number;
+        };
         /** PageInfo */
         PageInfo: {
             /** Hasnext */
@@ -2776,9 +2931,36 @@ export interface components {
             nextCursor?: string | null;
             /**
              * Total
+             * @description the exact number of items in the whole list, where it is kept beside them (a reader's reviews); absent where only reading every item could count them (readings)
              * @default null
              */
             total?: number | null;
+        };
+        /**
+         * PartyOut
+         * @description A party of a reading as a UI shows it beside the id. A reader: the public profile's
+         *     display name and image. A client: the first name only, and no avatar when their
+         *     privacy.profileVisibility is private. A value not known (e.g. a deleted account) is left out.
+         * @example {
+         *       "avatarUrl": "https://images.example.com/luna.webp",
+         *       "displayName": "Luna Star",
+         *       "id": "user_demo_reader1"
+         *     }
+         */
+        PartyOut: {
+            /**
+             * Avatarurl
+             * @description an absolute URL that loads (time-limited for uploaded images)
+             * @default null
+             */
+            avatarUrl?: string | null;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /** Id */
+            id: string;
         };
         /**
          * PlanCreate
@@ -2938,6 +3120,18 @@ export interface components {
         PreferencesOut: {
             accessibility?: components["schemas"]["Accessibility"];
             /**
+             * Createdat
+             * @description when the user was created: the preferences exist, with their defaults, from then
+             * @default null
+             */
+            createdAt?: string | null;
+            /**
+             * Id
+             * @description the user's id (one preferences document per user)
+             * @default null
+             */
+            id?: string | null;
+            /**
              * Language
              * @description BCP 47 tag, e.g. en or pt-BR
              * @default en
@@ -2962,6 +3156,11 @@ export interface components {
              * @default null
              */
             updatedAt?: string | null;
+            /**
+             * Userid
+             * @default null
+             */
+            userId?: string | null;
         };
         /** PriceOut */
         PriceOut: {
@@ -2969,14 +3168,14 @@ export interface components {
             minutes: number;
             /**
              * Multiplier
-             * @description the time span's multiplier (decimal string)
+             * @description the time span's multiplier
              */
-            multiplier: string;
+            multiplier: number;
             /**
              * Rate
-             * @description credits per minute of the reader's option (decimal string)
+             * @description credits per minute of the reader's option (rounded to 4 decimals)
              */
-            rate: string;
+            rate: number;
             /**
              * Total
              * @description ceil(rate x minutes x multiplier): the credits held at request
@@ -3214,6 +3413,12 @@ export interface components {
             /** Createdat */
             createdAt: string;
             /**
+             * Createddate
+             * @description same as createdAt
+             * @default null
+             */
+            createdDate?: string | null;
+            /**
              * Displayname
              * @default null
              */
@@ -3223,8 +3428,20 @@ export interface components {
              * @description the reader's user id
              */
             id: string;
+            /**
+             * Isapproved
+             * @description status is approved
+             * @default false
+             */
+            isApproved?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Lastactive
+             * @description same as lastSeenAt
+             * @default null
+             */
+            lastActive?: string | null;
             /**
              * Lastseenat
              * @default null
@@ -3255,6 +3472,13 @@ export interface components {
             ratingCount: number;
             /** Readingoptions */
             readingOptions: components["schemas"]["ReadingOptionOut"][];
+            /**
+             * Reviews
+             * @description the most recent reviews (full list: /readers/{id}/reviews)
+             */
+            reviews?: components["schemas"]["ReviewSummary"][];
+            /** @default null */
+            stats?: components["schemas"]["OwnStats"] | null;
             /**
              * Status
              * @enum {string}
@@ -3400,6 +3624,12 @@ export interface components {
         /** ReadingOptionIn */
         ReadingOptionIn: {
             /**
+             * Baseprice
+             * @description read-only: ignored
+             * @default null
+             */
+            basePrice?: number | null;
+            /**
              * Description
              * @default
              */
@@ -3428,6 +3658,18 @@ export interface components {
              */
             price: number;
             /**
+             * Priceduration
+             * @description read-only: ignored
+             * @default null
+             */
+            priceDuration?: number | null;
+            /**
+             * Prices
+             * @description read-only: ignored
+             * @default null
+             */
+            prices?: unknown[] | null;
+            /**
              * Type
              * @enum {string}
              */
@@ -3435,6 +3677,12 @@ export interface components {
         };
         /** ReadingOptionOut */
         ReadingOptionOut: {
+            /**
+             * Baseprice
+             * @description the price the reader set for duration minutes: the rate is basePrice / duration
+             * @default null
+             */
+            basePrice?: number | null;
             /** Description */
             description: string;
             /** Duration */
@@ -3445,8 +3693,23 @@ export interface components {
             isActive: boolean;
             /** Name */
             name: string;
-            /** Price */
+            /**
+             * Price
+             * @description credits. On a public card (GET /readers/{readerId}): the listed total for priceDuration minutes, what the quote charges. On the reader's own views: the price the reader set for duration minutes (basePrice), before the time span's multiplier
+             */
             price: number;
+            /**
+             * Priceduration
+             * @description public card: the minutes price buys (the option's duration when a client can choose it, else the shortest duration on offer)
+             * @default null
+             */
+            priceDuration?: number | null;
+            /**
+             * Prices
+             * @description the total the quote charges per duration a client can choose, shortest first (read-only)
+             * @default null
+             */
+            prices?: components["schemas"]["ListedPriceOut"][] | null;
             /**
              * Type
              * @enum {string}
@@ -3499,6 +3762,11 @@ export interface components {
              * @description what the caller may do next: accept, decline, cancel, start, complete, deliver, report_no_show, review, dispute, join, resolve
              */
             allowedActions: string[];
+            /**
+             * @description the client's display name and avatar
+             * @default null
+             */
+            client?: components["schemas"]["PartyOut"] | null;
             /** Clientid */
             clientId: string;
             /**
@@ -3521,8 +3789,20 @@ export interface components {
              * @default null
              */
             completedAt?: string | null;
+            /**
+             * Completeddate
+             * @description same as completedAt
+             * @default null
+             */
+            completedDate?: string | null;
             /** Createdat */
             createdAt: string;
+            /**
+             * Createddate
+             * @description same as createdAt
+             * @default null
+             */
+            createdDate?: string | null;
             /** Creditscost */
             creditsCost: number;
             /** @default null */
@@ -3532,6 +3812,12 @@ export interface components {
              * @default null
              */
             deliveryDueAt?: string | null;
+            /**
+             * Deliveryurl
+             * @description same as delivery.videoUrl: the video message's time-limited URL
+             * @default null
+             */
+            deliveryUrl?: string | null;
             /** @default null */
             dispute?: components["schemas"]["DisputeOut"] | null;
             /** Duration */
@@ -3549,14 +3835,26 @@ export interface components {
              * @default null
              */
             question?: string | null;
+            /**
+             * @description the reader's display name and avatar
+             * @default null
+             */
+            reader?: components["schemas"]["PartyOut"] | null;
             /** Readerid */
             readerId: string;
             readingOption: components["schemas"]["OptionOut"];
             /**
              * Refundedcredits
+             * @description credits given back to the client (a cancellation, a reader no-show or a dispute's full or partial refund)
              * @default 0
              */
             refundedCredits?: number;
+            /**
+             * Resolution
+             * @description how an admin resolved the dispute (dispute.outcome): full_refund and partial_refund end in status refunded (refundedCredits says how much), reject in status completed; null while no dispute is resolved
+             * @default null
+             */
+            resolution?: ("full_refund" | "partial_refund" | "reject") | null;
             /**
              * Respondby
              * @description an unanswered request expires then
@@ -3570,6 +3868,12 @@ export interface components {
              * @enum {string}
              */
             schedule: "immediate" | "scheduled";
+            /**
+             * Scheduleddate
+             * @description same as scheduledStart (scheduled readings)
+             * @default null
+             */
+            scheduledDate?: string | null;
             /**
              * Scheduledend
              * @default null
@@ -3671,14 +3975,47 @@ export interface components {
         };
         /** ReviewOut */
         ReviewOut: {
+            /**
+             * Clientid
+             * @default null
+             */
+            clientId?: string | null;
+            /**
+             * Clientname
+             * @description the reviewer's first name
+             * @default null
+             */
+            clientName?: string | null;
             /** Comment */
             comment: string;
             /** Createdat */
             createdAt: string;
+            /**
+             * Createddate
+             * @description same as createdAt (the Review interface's name)
+             * @default null
+             */
+            createdDate?: string | null;
             /** Id */
             id: string;
+            /**
+             * Isdisputed
+             * @description whether the client opened a dispute on the reading
+             * @default false
+             */
+            isDisputed?: boolean;
             /** Rating */
             rating: number;
+            /**
+             * Readerid
+             * @default null
+             */
+            readerId?: string | null;
+            /**
+             * Readingid
+             * @default null
+             */
+            readingId?: string | null;
         };
         /** ReviewSummary */
         ReviewSummary: {
@@ -3745,6 +4082,17 @@ export interface components {
              */
             canceledAt?: string | null;
             /**
+             * Cancelleddate
+             * @description same as canceledAt
+             * @default null
+             */
+            cancelledDate?: string | null;
+            /**
+             * Createdat
+             * @default null
+             */
+            createdAt?: string | null;
+            /**
              * Creditsgranted
              * @description subscription credits granted so far
              */
@@ -3759,6 +4107,12 @@ export interface components {
              * @default null
              */
             currentPeriodStart?: string | null;
+            /**
+             * Id
+             * @description same as subscriptionId
+             * @default null
+             */
+            id?: string | null;
             /** Planid */
             planId: string;
             /**
@@ -3771,8 +4125,30 @@ export interface components {
              * @description Stripe's status: trialing, active, past_due, canceled, unpaid, incomplete...
              */
             status: string;
+            /**
+             * Stripesubscriptionid
+             * @description Stripe's subscription id (same as subscriptionId)
+             * @default null
+             */
+            stripeSubscriptionId?: string | null;
             /** Subscriptionid */
             subscriptionId: string;
+            /**
+             * Trialend
+             * @description while trialing: when the trial ends (the end of the current period)
+             * @default null
+             */
+            trialEnd?: string | null;
+            /**
+             * Updatedat
+             * @default null
+             */
+            updatedAt?: string | null;
+            /**
+             * Userid
+             * @default null
+             */
+            userId?: string | null;
         };
         /** SubscriptionPlan */
         SubscriptionPlan: {
@@ -3847,7 +4223,7 @@ export interface components {
          * @example {
          *       "duration": 20,
          *       "label": "20 minutes",
-         *       "multiplier": "0.97"
+         *       "multiplier": 0.97
          *     }
          */
         TimeSpanCreate: {
@@ -3870,14 +4246,14 @@ export interface components {
             label?: string | null;
             /**
              * Multiplier
-             * @description 0.1 to 3.0, at most 3 decimals; stored as decimal text
+             * @description 0.1 to 3.0, at most 3 decimals: a number (decimal text such as '0.95' is accepted too); shown as a number
              */
             multiplier: string | number;
         };
         /**
          * TimeSpanPatch
          * @example {
-         *       "multiplier": "0.9"
+         *       "multiplier": 0.9
          *     }
          */
         TimeSpanPatch: {
@@ -9447,6 +9823,82 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    join: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
