@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from chalicelib.api import REGISTRY, RouteSpec
 from chalicelib.config import get_settings
 from chalicelib.schemas.common import ErrorEnvelope
+from chalicelib.schemas.examples import complete_examples
 
 API_TITLE = "Auralumic API"
 API_VERSION = "0.1.0"
@@ -82,7 +83,28 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
     }
     if server_url:
         document["servers"] = [{"url": server_url}]
+    schemas = document["components"]["schemas"]
+    complete_examples(schemas, response_components(paths, schemas))
     return document
+
+
+def response_components(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """The component names the responses of ``paths`` reference, directly or nested."""
+    found: set[str] = set()
+    pending = [op.get("responses", {}) for methods in paths.values() for op in methods.values()]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    pending.append(schemas[name])
+            pending.extend(value for key, value in node.items() if key != "$ref")
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
 
 
 def _unique(models: list[tuple[type[BaseModel], str]]) -> list[tuple[type[BaseModel], Any]]:

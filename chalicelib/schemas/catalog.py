@@ -8,24 +8,28 @@ from chalicelib.schemas.common import ApiModel
 
 
 class Topic(ApiModel):
+    """A reading topic."""
     id: str
     name: str
     is_general: bool = Field(description="a question is optional only for the general topic")
 
 
 class Attribute(ApiModel):
+    """A reader attribute of the catalog: an ability, a tool or a style."""
     id: str
     name: str
     kind: Literal["abilities", "tools", "styles"]
 
 
 class AttributesByKind(ApiModel):
+    """The catalog's reader attributes, grouped by kind."""
     abilities: list[Attribute]
     tools: list[Attribute]
     styles: list[Attribute]
 
 
 class ReadingType(ApiModel):
+    """A kind of reading: phone call, video message or live video."""
     id: Literal["phone_call", "video_message", "live_video"]
     name: str
     description: str
@@ -33,6 +37,7 @@ class ReadingType(ApiModel):
 
 
 class TimeSpan(ApiModel):
+    """A reading duration clients can choose, and its price multiplier."""
     id: str
     duration: int = Field(description="minutes")
     label: str
@@ -40,6 +45,7 @@ class TimeSpan(ApiModel):
 
 
 class CreditPackage(ApiModel):
+    """A pack of credits for sale (price in cents)."""
     id: str
     name: str
     credits: int
@@ -51,6 +57,7 @@ class CreditPackage(ApiModel):
 
 
 class SubscriptionPlan(ApiModel):
+    """A monthly plan granting credits (price in cents)."""
     id: str
     name: str
     description: str
@@ -65,12 +72,14 @@ class SubscriptionPlan(ApiModel):
 
 
 class BadgeRequirements(ApiModel):
+    """What a reader needs to earn a badge."""
     readings_completed: int
     average_rating: float | None = None
     timeframe: str | None = None
 
 
 class Badge(ApiModel):
+    """A badge readers earn by completed readings (and rating) in one attribute."""
     id: str
     name: str
     attribute: str
@@ -81,11 +90,14 @@ class Badge(ApiModel):
 
 
 class Category(ApiModel):
+    """A status category."""
     id: str
     name: str
 
 
 class CatalogOut(ApiModel):
+    """Everything the product's forms choose from: topics, attributes, reading types, time spans, credit
+    packages, plans, badges and categories."""
     topics: list[Topic]
     attributes: AttributesByKind
     reading_types: list[ReadingType]

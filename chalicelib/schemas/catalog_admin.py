@@ -296,48 +296,60 @@ class _Admin(ApiModel):
 
 
 class AdminAttribute(_Admin, Attribute):
+    """A reader attribute (ability, tool or style) as admins manage it."""
     position: int | None = None
 
 
 class AdminCategory(_Admin, Category):
+    """A status category as admins manage it."""
     position: int | None = None
 
 
 class AdminBadge(_Admin, Badge):
+    """A badge as admins manage it: the attribute, tier and requirements readers earn it by."""
     requirements: BadgeRequirements
 
 
 class AdminTimeSpan(_Admin, TimeSpan):
+    """A time span as admins manage it: a reading duration and its price multiplier."""
     pass
 
 
 class AdminCreditPackage(_Admin, CreditPackage):
+    """A credit package as admins manage it (price in cents)."""
     pass
 
 
 class AdminPlan(_Admin, SubscriptionPlan):
+    """A subscription plan as admins manage it (price in cents)."""
     pass
 
 
 class AdminAttributePage(Page[AdminAttribute]):
+    """A page of reader attributes, for admins."""
     pass
 
 
 class AdminCategoryPage(Page[AdminCategory]):
+    """A page of status categories, for admins."""
     pass
 
 
 class AdminBadgePage(Page[AdminBadge]):
+    """A page of badges, for admins."""
     pass
 
 
 class AdminTimeSpanPage(Page[AdminTimeSpan]):
+    """A page of time spans, for admins."""
     pass
 
 
 class AdminCreditPackagePage(Page[AdminCreditPackage]):
+    """A page of credit packages, for admins."""
     pass
 
 
 class AdminPlanPage(Page[AdminPlan]):
+    """A page of subscription plans, for admins."""
     pass

@@ -10,6 +10,7 @@ from chalicelib.schemas.common import ApiModel
 
 
 class ClerkWebhookAck(ApiModel):
+    """The acknowledgement of a Clerk webhook delivery."""
     received: bool = True
     outcome: WebhookOutcome = Field(description="applied; stale (older than the state we hold, or the user "
                                                 "is deleted); replay (this svix-id was processed); ignored "

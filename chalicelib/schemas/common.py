@@ -35,6 +35,7 @@ class QueryModel(ApiModel):
 
 
 class ErrorDetail(ApiModel):
+    """What went wrong, for programs (code) and people (message)."""
     code: str = Field(description="snake_case error code, stable for programs to match on")
     message: str = Field(description="human-readable explanation")
     details: dict[str, Any] = Field(default_factory=dict)
@@ -42,6 +43,7 @@ class ErrorDetail(ApiModel):
 
 
 class ErrorEnvelope(ApiModel):
+    """The body of every error response."""
     error: ErrorDetail
 
 
@@ -59,6 +61,7 @@ class PageQuery(QueryModel):
 
 
 class PageInfo(ApiModel):
+    """Where a page sits in its list: pass nextCursor as cursor for the next page."""
     limit: int
     next_cursor: str | None = None
     has_next: bool

@@ -24,6 +24,7 @@ class SubscribeIn(InputModel):
 
 
 class CheckoutOut(ApiModel):
+    """A payment checkout session: send the user to checkoutUrl."""
     session_id: str
     checkout_url: str = Field(description="send the browser here (Stripe Checkout; locally, the local payment page)")
     amount: int = Field(description="price in minor units (cents)")
@@ -34,6 +35,8 @@ class CheckoutOut(ApiModel):
 
 
 class BalanceOut(ApiModel):
+    """The caller's credit accounts: available to spend, held for open readings, earned as a reader, owed after
+    a chargeback."""
     available: int = Field(description="credits the user can spend")
     held: int = Field(description="credits held for requested readings")
     earnings: int = Field(description="a reader's earnings, net of the platform fee (0 for clients)")
@@ -43,6 +46,7 @@ class BalanceOut(ApiModel):
 
 
 class LedgerLineOut(ApiModel):
+    """One ledger entry: how it changed the caller's accounts."""
     entry_id: str
     kind: str = Field(description="grant.purchase, grant.subscription, grant.promotion, hold, release, capture, "
                                   "payout, refund, reversal, chargeback")
@@ -54,6 +58,7 @@ class LedgerLineOut(ApiModel):
 
 
 class CreditsOut(ApiModel):
+    """The caller's credit balances and a page of their ledger, newest first."""
     balance: BalanceOut
     data: list[LedgerLineOut] = Field(description="ledger history, newest first")
     pagination: PageInfo
@@ -68,6 +73,7 @@ SubscriptionStatus = Literal["incomplete", "incomplete_expired", "trialing", "ac
 
 
 class SubscriptionOut(ApiModel):
+    """A subscription to a plan: its period, status and the credits it granted."""
     subscription_id: str
     plan_id: str
     status: str = Field(description="Stripe's status: trialing, active, past_due, canceled, unpaid, incomplete...")
@@ -91,10 +97,12 @@ class SubscriptionOut(ApiModel):
 
 
 class SubscriptionMeOut(ApiModel):
+    """The caller's subscription, or null without one."""
     subscription: SubscriptionOut | None = Field(description="the current subscription, else the latest, else null")
 
 
 class StripeWebhookAck(ApiModel):
+    """The acknowledgement of a Stripe webhook delivery."""
     received: bool = True
     duplicate: bool = Field(description="this event id was already recorded: nothing done again")
     handled: bool = Field(description="false for event types we do not use (acknowledged, ignored)")
@@ -106,12 +114,14 @@ class LocalCheckoutIn(InputModel):
 
 
 class DeliveredEvent(ApiModel):
+    """A payment event the local checkout delivered to the webhook."""
     event_id: str
     type: str
     duplicate: bool
 
 
 class LocalCheckoutOut(ApiModel):
+    """The outcome of a local (simulated) checkout and the events it delivered."""
     session_id: str
     outcome: str
     events: list[DeliveredEvent] = Field(description="Stripe-format events signed and delivered to "

@@ -35,6 +35,7 @@ def _timezones() -> set[str]:
 
 
 class NotificationChannels(InputModel):
+    """Which notifications the user receives, by channel."""
     email: bool = True
     push: bool = True
     in_app: bool = True
@@ -43,6 +44,7 @@ class NotificationChannels(InputModel):
 
 
 class Accessibility(InputModel):
+    """The user's accessibility settings."""
     high_contrast: bool = False
     font_size: Literal["small", "medium", "large"] = "medium"
     screen_reader: bool = False
@@ -50,6 +52,7 @@ class Accessibility(InputModel):
 
 
 class Privacy(InputModel):
+    """The user's privacy settings."""
     profile_visibility: Literal["public", "readers_only", "private"] = "public"
     show_online_status: bool = True
     allow_direct_messages: bool = True
@@ -91,6 +94,7 @@ class Preferences(InputModel):
 
 
 class PreferencesOut(Preferences):
+    """The user's preferences: theme, notifications, language, timezone, accessibility and privacy."""
     updated_at: str | None = None
     # The UserPreferences interface's own fields: the preferences are one per user.
     id: str | None = Field(default=None, description="the user's id (one preferences document per user)")
@@ -100,6 +104,7 @@ class PreferencesOut(Preferences):
 
 
 class Credits(ApiModel):
+    """The user's credit balances."""
     available: int = Field(description="credits the user can spend now")
     held: int = Field(description="credits held for requested readings")
     earnings: int = Field(default=0, description="a reader's earnings, net of the platform fee")
@@ -107,6 +112,7 @@ class Credits(ApiModel):
 
 
 class MeFlags(ApiModel):
+    """What the user may do: age verification, suspension, payment restriction and roles."""
     age_verified: bool
     suspended: bool
     payment_restricted: bool = Field(default=False, description="true while credits are owed: no new readings "
@@ -116,6 +122,7 @@ class MeFlags(ApiModel):
 
 
 class MeOut(ApiModel):
+    """The signed-in user: profile, role, credits, flags and preferences."""
     id: str
     email: str | None = None
     display_name: str | None = None

@@ -27,6 +27,7 @@ class UploadRequest(InputModel):
 
 
 class UploadOut(ApiModel):
+    """A presigned upload: POST the file to url with the fields, before expiresAt."""
     upload_id: str
     key: str = Field(description="where the file will be: media/<userId>/<purpose>/<uploadId>.<ext>")
     url: str = Field(description="POST a multipart/form-data form here")

@@ -13,6 +13,7 @@ StepId = str  # validated against the caller's role catalogue by services.onboar
 
 
 class OnboardingStep(ApiModel):
+    """One onboarding step and whether it is done."""
     id: str
     completed: bool
     automatic: bool = Field(description="true: the step completes itself when the fact holds (age verified, "
@@ -20,6 +21,7 @@ class OnboardingStep(ApiModel):
 
 
 class ProfileCheck(ApiModel):
+    """One field of the reader profile checklist and whether it is filled."""
     field: str = Field(description="displayName, imageUrl, preferences, ageVerified; readers also tagline, "
                                    "location, profileImage, attributes, readingOptions, availability")
     complete: bool

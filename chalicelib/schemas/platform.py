@@ -14,11 +14,13 @@ class HealthOut(ApiModel):
 
 
 class DependencyCheck(ApiModel):
+    """The health of one dependency."""
     status: Literal["ok", "unreachable"]
     latency_ms: float
     error: str | None = None
 
 
 class HealthReportOut(HealthOut):
+    """The API's health with a check per dependency."""
     stage: str
     checks: dict[str, DependencyCheck] = Field(description="one entry per table, queue and bucket")

@@ -10,6 +10,7 @@ from chalicelib.schemas.readers import ApplicationStatus, Experience, ReadingTyp
 
 
 class AttributesOut(ApiModel):
+    """A reader's attributes, by id: the tools and abilities they read with and their style."""
     tools: list[str]
     abilities: list[str]
     style: str | None = None
@@ -27,6 +28,7 @@ class ListedPriceOut(ApiModel):
 
 
 class ReadingOptionOut(ApiModel):
+    """A kind of reading a reader offers, with the price listed per duration the client can choose."""
     id: str
     type: ReadingType
     name: str
@@ -48,11 +50,13 @@ class ReadingOptionOut(ApiModel):
 
 
 class TimeSlotOut(ApiModel):
+    """A time window in the reader's timezone (HH:MM)."""
     start: str
     end: str
 
 
 class WeeklyScheduleOut(ApiModel):
+    """A reader's weekly working hours, by weekday."""
     mon: list[TimeSlotOut]
     tue: list[TimeSlotOut]
     wed: list[TimeSlotOut]
@@ -63,6 +67,8 @@ class WeeklyScheduleOut(ApiModel):
 
 
 class AvailabilityOut(ApiModel):
+    """When a reader takes readings: their timezone, whether they take immediate requests, and their weekly
+    schedule."""
     timezone: str | None = None
     instant_booking: bool
     schedule: WeeklyScheduleOut
@@ -90,6 +96,7 @@ class _ProfileFields(ApiModel):
 
 
 class ApplicationOut(_ProfileFields):
+    """A reader application: the profile being applied with, its review status and what is missing to submit it."""
     experience: Experience | None = None
     step: int | None = None
     submitted_at: str | None = None
@@ -100,11 +107,13 @@ class ApplicationOut(_ProfileFields):
 
 
 class ApplicationPage(ApiModel):
+    """A page of reader applications, for admins."""
     data: list[ApplicationOut]
     pagination: PageInfo
 
 
 class ReaderProfileOut(_ProfileFields):
+    """The reader's own profile, with their status and statistics."""
     is_online: bool
     last_seen_at: str | None = None
     rating_average: float
@@ -121,16 +130,19 @@ class ReaderProfileOut(_ProfileFields):
 
 
 class ReadingOptionsOut(ApiModel):
+    """A reader's reading options."""
     reading_options: list[ReadingOptionOut]
 
 
 class OnlineOut(ApiModel):
+    """A reader's online status after a change."""
     is_online: bool
     last_seen_at: str
     changed: bool = Field(description="false for a heartbeat that kept the same status")
 
 
 class CardStats(ApiModel):
+    """A reader's public statistics."""
     total_readings: int
     average_rating: float
 
@@ -143,6 +155,7 @@ class OwnStats(CardStats):
 
 
 class ReviewSummary(ApiModel):
+    """A recent review, as a reader card shows it."""
     id: str
     rating: int
     comment: str | None = None

@@ -54,6 +54,7 @@ class ReadingIn(QuoteIn):
 
 
 class PriceOut(ApiModel):
+    """How a reading's price is computed: total = ceil(rate x minutes x multiplier) credits."""
     rate: float = Field(description="credits per minute of the reader's option (rounded to 4 decimals)")
     minutes: int
     multiplier: float = Field(description="the time span's multiplier")
@@ -67,6 +68,7 @@ class PriceOut(ApiModel):
 
 
 class OptionOut(ApiModel):
+    """The reading option a reading was booked with: its type, duration and price."""
     id: str | None = None
     type: ReadingType
     name: str | None = None
@@ -75,6 +77,7 @@ class OptionOut(ApiModel):
 
 
 class QuoteOut(ApiModel):
+    """What a reading would cost and whether the reader can take it at that time."""
     reader_id: str
     option: OptionOut
     schedule: Literal["immediate", "scheduled"]
@@ -86,11 +89,13 @@ class QuoteOut(ApiModel):
 
 
 class AttendeeOut(ApiModel):
+    """One party's credentials for joining a live session."""
     attendee_id: str
     join_token: str
 
 
 class DeliveryOut(ApiModel):
+    """How a reading is delivered: the video message, or the live session's meeting."""
     type: ReadingType
     delivered_at: str | None = None
     video_url: str | None = Field(default=None, description="a time-limited URL of the video message")
@@ -123,6 +128,7 @@ class JoinOut(ApiModel):
 
 
 class ReviewOut(ApiModel):
+    """A client's review of a completed reading."""
     id: str
     rating: int
     comment: str
@@ -151,6 +157,7 @@ class PartyOut(ApiModel):
 
 
 class DisputeOut(ApiModel):
+    """A client's dispute of a reading, and its resolution once an admin decides."""
     reason: str
     opened_at: str
     status: Literal["open", "resolved"]
@@ -162,6 +169,8 @@ class DisputeOut(ApiModel):
 
 
 class ReadingOut(ApiModel):
+    """A reading between a client and a reader: its option, price, schedule, status and what the caller may do
+    next."""
     id: str
     client_id: str
     reader_id: str
@@ -209,6 +218,7 @@ class ReadingOut(ApiModel):
 
 
 class ReadingPage(ApiModel):
+    """A page of the caller's readings, newest first."""
     data: list[ReadingOut]
     pagination: PageInfo
 
@@ -244,6 +254,7 @@ class ReviewIn(InputModel):
 
 
 class ReaderReviewOut(ApiModel):
+    """A review of a reader, as their public profile lists it."""
     reading_id: str
     rating: int
     comment: str
@@ -254,6 +265,7 @@ class ReaderReviewOut(ApiModel):
 
 
 class ReaderReviewPage(ApiModel):
+    """A page of a reader's reviews, newest first."""
     data: list[ReaderReviewOut]
     pagination: PageInfo
 

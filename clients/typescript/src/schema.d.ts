@@ -1135,7 +1135,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** Accessibility */
+        /**
+         * Accessibility
+         * @description The user's accessibility settings.
+         * @example {
+         *       "fontSize": "medium",
+         *       "highContrast": false,
+         *       "reducedMotion": false,
+         *       "screenReader": false
+         *     }
+         */
         Accessibility: {
             /**
              * Fontsize
@@ -1159,7 +1168,19 @@ export interface components {
              */
             screenReader?: boolean;
         };
-        /** AdminAttribute */
+        /**
+         * AdminAttribute
+         * @description A reader attribute (ability, tool or style) as admins manage it.
+         * @example {
+         *       "active": true,
+         *       "id": "tarot",
+         *       "kind": "tools",
+         *       "name": "Tarot",
+         *       "position": 8,
+         *       "updatedAt": "2026-10-01T12:00:00Z",
+         *       "version": 1
+         *     }
+         */
         AdminAttribute: {
             /**
              * Active
@@ -1188,13 +1209,52 @@ export interface components {
              */
             version: number;
         };
-        /** AdminAttributePage */
+        /**
+         * AdminAttributePage
+         * @description A page of reader attributes, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "active": true,
+         *           "id": "tarot",
+         *           "kind": "tools",
+         *           "name": "Tarot",
+         *           "position": 8,
+         *           "updatedAt": "2026-10-01T12:00:00Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         AdminAttributePage: {
             /** Data */
             data: components["schemas"]["AdminAttribute"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** AdminBadge */
+        /**
+         * AdminBadge
+         * @description A badge as admins manage it: the attribute, tier and requirements readers earn it by.
+         * @example {
+         *       "active": true,
+         *       "attribute": "tarot",
+         *       "description": "50 completed Tarot readings rated 4.5+",
+         *       "icon": "badge-silver",
+         *       "id": "tarot-silver",
+         *       "name": "Tarot Silver",
+         *       "requirements": {
+         *         "averageRating": 4.5,
+         *         "readingsCompleted": 50
+         *       },
+         *       "tier": "Silver",
+         *       "updatedAt": "2026-10-01T12:00:00Z",
+         *       "version": 1
+         *     }
+         */
         AdminBadge: {
             /**
              * Active
@@ -1225,13 +1285,51 @@ export interface components {
              */
             version: number;
         };
-        /** AdminBadgePage */
+        /**
+         * AdminBadgePage
+         * @description A page of badges, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "active": true,
+         *           "attribute": "tarot",
+         *           "description": "50 completed Tarot readings rated 4.5+",
+         *           "icon": "badge-silver",
+         *           "id": "tarot-silver",
+         *           "name": "Tarot Silver",
+         *           "requirements": {
+         *             "averageRating": 4.5,
+         *             "readingsCompleted": 50
+         *           },
+         *           "tier": "Silver",
+         *           "updatedAt": "2026-10-01T12:00:00Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         AdminBadgePage: {
             /** Data */
             data: components["schemas"]["AdminBadge"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** AdminCategory */
+        /**
+         * AdminCategory
+         * @description A status category as admins manage it.
+         * @example {
+         *       "active": true,
+         *       "id": "career",
+         *       "name": "Career",
+         *       "position": 1,
+         *       "updatedAt": "2026-10-01T12:00:00Z",
+         *       "version": 1
+         *     }
+         */
         AdminCategory: {
             /**
              * Active
@@ -1255,13 +1353,49 @@ export interface components {
              */
             version: number;
         };
-        /** AdminCategoryPage */
+        /**
+         * AdminCategoryPage
+         * @description A page of status categories, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "active": true,
+         *           "id": "career",
+         *           "name": "Career",
+         *           "position": 1,
+         *           "updatedAt": "2026-10-01T12:00:00Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         AdminCategoryPage: {
             /** Data */
             data: components["schemas"]["AdminCategory"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** AdminCreditPackage */
+        /**
+         * AdminCreditPackage
+         * @description A credit package as admins manage it (price in cents).
+         * @example {
+         *       "active": true,
+         *       "credits": 60,
+         *       "currency": "usd",
+         *       "discount": 10,
+         *       "id": "seeker",
+         *       "isPopular": true,
+         *       "name": "Seeker",
+         *       "price": 1799,
+         *       "stripePriceId": "price_seeker",
+         *       "updatedAt": "2026-10-01T12:00:00Z",
+         *       "version": 1
+         *     }
+         */
         AdminCreditPackage: {
             /**
              * Active
@@ -1299,13 +1433,60 @@ export interface components {
              */
             version: number;
         };
-        /** AdminCreditPackagePage */
+        /**
+         * AdminCreditPackagePage
+         * @description A page of credit packages, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "active": true,
+         *           "credits": 60,
+         *           "currency": "usd",
+         *           "discount": 10,
+         *           "id": "seeker",
+         *           "isPopular": true,
+         *           "name": "Seeker",
+         *           "price": 1799,
+         *           "stripePriceId": "price_seeker",
+         *           "updatedAt": "2026-10-01T12:00:00Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         AdminCreditPackagePage: {
             /** Data */
             data: components["schemas"]["AdminCreditPackage"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** AdminPlan */
+        /**
+         * AdminPlan
+         * @description A subscription plan as admins manage it (price in cents).
+         * @example {
+         *       "active": true,
+         *       "creditsIncluded": 60,
+         *       "currency": "usd",
+         *       "description": "60 credits every month; unused credits roll over up to 60.",
+         *       "features": [
+         *         "60 credits a month",
+         *         "Roll over up to 60 credits"
+         *       ],
+         *       "id": "monthly-60",
+         *       "isActive": true,
+         *       "name": "Monthly Seeker",
+         *       "price": 1599,
+         *       "rolloverCap": 60,
+         *       "stripePriceId": "price_monthly-60",
+         *       "trialDays": 0,
+         *       "updatedAt": "2026-10-01T12:00:00Z",
+         *       "version": 1
+         *     }
+         */
         AdminPlan: {
             /**
              * Active
@@ -1351,13 +1532,56 @@ export interface components {
              */
             version: number;
         };
-        /** AdminPlanPage */
+        /**
+         * AdminPlanPage
+         * @description A page of subscription plans, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "active": true,
+         *           "creditsIncluded": 60,
+         *           "currency": "usd",
+         *           "description": "60 credits every month; unused credits roll over up to 60.",
+         *           "features": [
+         *             "60 credits a month",
+         *             "Roll over up to 60 credits"
+         *           ],
+         *           "id": "monthly-60",
+         *           "isActive": true,
+         *           "name": "Monthly Seeker",
+         *           "price": 1599,
+         *           "rolloverCap": 60,
+         *           "stripePriceId": "price_monthly-60",
+         *           "trialDays": 0,
+         *           "updatedAt": "2026-10-01T12:00:00Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         AdminPlanPage: {
             /** Data */
             data: components["schemas"]["AdminPlan"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** AdminTimeSpan */
+        /**
+         * AdminTimeSpan
+         * @description A time span as admins manage it: a reading duration and its price multiplier.
+         * @example {
+         *       "active": true,
+         *       "duration": 30,
+         *       "id": "30-min",
+         *       "label": "30 minutes",
+         *       "multiplier": 0.95,
+         *       "updatedAt": "2026-10-01T12:00:00Z",
+         *       "version": 1
+         *     }
+         */
         AdminTimeSpan: {
             /**
              * Active
@@ -1383,7 +1607,28 @@ export interface components {
              */
             version: number;
         };
-        /** AdminTimeSpanPage */
+        /**
+         * AdminTimeSpanPage
+         * @description A page of time spans, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "active": true,
+         *           "duration": 30,
+         *           "id": "30-min",
+         *           "label": "30 minutes",
+         *           "multiplier": 0.95,
+         *           "updatedAt": "2026-10-01T12:00:00Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         AdminTimeSpanPage: {
             /** Data */
             data: components["schemas"]["AdminTimeSpan"][];
@@ -1415,6 +1660,12 @@ export interface components {
         /**
          * AgeVerificationOut
          * @description ComplianceTracking.ageVerification.
+         * @example {
+         *       "method": "self_declared",
+         *       "minimumAge": 18,
+         *       "verified": true,
+         *       "verifiedDate": "2026-11-28T17:30:00Z"
+         *     }
          */
         AgeVerificationOut: {
             /**
@@ -1508,7 +1759,132 @@ export interface components {
              */
             tagline?: string | null;
         };
-        /** ApplicationOut */
+        /**
+         * ApplicationOut
+         * @description A reader application: the profile being applied with, its review status and what is missing to submit it.
+         * @example {
+         *       "attributeNames": {
+         *         "clairvoyant": "Clairvoyant",
+         *         "empath": "Empath",
+         *         "oracle-cards": "Oracle Cards",
+         *         "straightforward": "Straightforward",
+         *         "tarot": "Tarot"
+         *       },
+         *       "attributes": {
+         *         "abilities": [
+         *           "clairvoyant",
+         *           "empath"
+         *         ],
+         *         "style": "straightforward",
+         *         "tools": [
+         *           "tarot",
+         *           "oracle-cards"
+         *         ]
+         *       },
+         *       "availability": {
+         *         "instantBooking": true,
+         *         "schedule": {
+         *           "fri": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "mon": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "sat": [],
+         *           "sun": [],
+         *           "thu": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "tue": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "wed": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ]
+         *         },
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *       "createdAt": "2026-10-02T15:00:00Z",
+         *       "decidedAt": "2026-10-02T15:00:00Z",
+         *       "displayName": "Luna Marquez",
+         *       "experience": "expert",
+         *       "id": "user_demo_reader1",
+         *       "location": "Austin, TX",
+         *       "missingForSubmit": [],
+         *       "readingOptions": [
+         *         {
+         *           "basePrice": 86,
+         *           "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "isActive": true,
+         *           "name": "30-minute phone reading",
+         *           "price": 86,
+         *           "prices": [
+         *             {
+         *               "duration": 10,
+         *               "label": "10 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "10-min",
+         *               "total": 29
+         *             },
+         *             {
+         *               "duration": 15,
+         *               "label": "15 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "15-min",
+         *               "total": 43
+         *             },
+         *             {
+         *               "duration": 30,
+         *               "label": "30 minutes",
+         *               "multiplier": 0.95,
+         *               "timeSpanId": "30-min",
+         *               "total": 82
+         *             },
+         *             {
+         *               "duration": 45,
+         *               "label": "45 minutes",
+         *               "multiplier": 0.92,
+         *               "timeSpanId": "45-min",
+         *               "total": 119
+         *             },
+         *             {
+         *               "duration": 60,
+         *               "label": "60 minutes",
+         *               "multiplier": 0.9,
+         *               "timeSpanId": "60-min",
+         *               "total": 155
+         *             }
+         *           ],
+         *           "type": "phone_call"
+         *         }
+         *       ],
+         *       "status": "approved",
+         *       "step": 5,
+         *       "submissionCount": 1,
+         *       "submittedAt": "2026-09-30T15:00:00Z",
+         *       "tagline": "Tarot that tells it straight",
+         *       "updatedAt": "2026-10-02T15:00:00Z",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
         ApplicationOut: {
             /**
              * Attributenames
@@ -1619,20 +1995,169 @@ export interface components {
             /** Userid */
             userId: string;
         };
-        /** ApplicationPage */
+        /**
+         * ApplicationPage
+         * @description A page of reader applications, for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "attributeNames": {
+         *             "clairvoyant": "Clairvoyant",
+         *             "empath": "Empath",
+         *             "oracle-cards": "Oracle Cards",
+         *             "straightforward": "Straightforward",
+         *             "tarot": "Tarot"
+         *           },
+         *           "attributes": {
+         *             "abilities": [
+         *               "clairvoyant",
+         *               "empath"
+         *             ],
+         *             "style": "straightforward",
+         *             "tools": [
+         *               "tarot",
+         *               "oracle-cards"
+         *             ]
+         *           },
+         *           "availability": {
+         *             "instantBooking": true,
+         *             "schedule": {
+         *               "fri": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "mon": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "sat": [],
+         *               "sun": [],
+         *               "thu": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "tue": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "wed": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ]
+         *             },
+         *             "timezone": "America/Chicago"
+         *           },
+         *           "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *           "createdAt": "2026-10-02T15:00:00Z",
+         *           "decidedAt": "2026-10-02T15:00:00Z",
+         *           "displayName": "Luna Marquez",
+         *           "experience": "expert",
+         *           "id": "user_demo_reader1",
+         *           "location": "Austin, TX",
+         *           "missingForSubmit": [],
+         *           "readingOptions": [
+         *             {
+         *               "basePrice": 86,
+         *               "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "isActive": true,
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "prices": [
+         *                 {
+         *                   "duration": 10,
+         *                   "label": "10 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "10-min",
+         *                   "total": 29
+         *                 },
+         *                 {
+         *                   "duration": 15,
+         *                   "label": "15 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "15-min",
+         *                   "total": 43
+         *                 },
+         *                 {
+         *                   "duration": 30,
+         *                   "label": "30 minutes",
+         *                   "multiplier": 0.95,
+         *                   "timeSpanId": "30-min",
+         *                   "total": 82
+         *                 },
+         *                 {
+         *                   "duration": 45,
+         *                   "label": "45 minutes",
+         *                   "multiplier": 0.92,
+         *                   "timeSpanId": "45-min",
+         *                   "total": 119
+         *                 },
+         *                 {
+         *                   "duration": 60,
+         *                   "label": "60 minutes",
+         *                   "multiplier": 0.9,
+         *                   "timeSpanId": "60-min",
+         *                   "total": 155
+         *                 }
+         *               ],
+         *               "type": "phone_call"
+         *             }
+         *           ],
+         *           "status": "approved",
+         *           "step": 5,
+         *           "submissionCount": 1,
+         *           "submittedAt": "2026-09-30T15:00:00Z",
+         *           "tagline": "Tarot that tells it straight",
+         *           "updatedAt": "2026-10-02T15:00:00Z",
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         ApplicationPage: {
             /** Data */
             data: components["schemas"]["ApplicationOut"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** AttendeeOut */
+        /**
+         * AttendeeOut
+         * @description One party's credentials for joining a live session.
+         * @example {
+         *       "attendeeId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "joinToken": "local-join-token-3f9c"
+         *     }
+         */
         AttendeeOut: {
             /** Attendeeid */
             attendeeId: string;
             /** Jointoken */
             joinToken: string;
         };
-        /** Attribute */
+        /**
+         * Attribute
+         * @description A reader attribute of the catalog: an ability, a tool or a style.
+         * @example {
+         *       "id": "tarot",
+         *       "kind": "tools",
+         *       "name": "Tarot"
+         *     }
+         */
         Attribute: {
             /** Id */
             id: string;
@@ -1699,7 +2224,33 @@ export interface components {
              */
             position?: number | null;
         };
-        /** AttributesByKind */
+        /**
+         * AttributesByKind
+         * @description The catalog's reader attributes, grouped by kind.
+         * @example {
+         *       "abilities": [
+         *         {
+         *           "id": "empath",
+         *           "kind": "abilities",
+         *           "name": "Empath"
+         *         }
+         *       ],
+         *       "styles": [
+         *         {
+         *           "id": "straightforward",
+         *           "kind": "styles",
+         *           "name": "Straightforward"
+         *         }
+         *       ],
+         *       "tools": [
+         *         {
+         *           "id": "tarot",
+         *           "kind": "tools",
+         *           "name": "Tarot"
+         *         }
+         *       ]
+         *     }
+         */
         AttributesByKind: {
             /** Abilities */
             abilities: components["schemas"]["Attribute"][];
@@ -1740,7 +2291,21 @@ export interface components {
              */
             tools?: string[];
         };
-        /** AttributesOut */
+        /**
+         * AttributesOut
+         * @description A reader's attributes, by id: the tools and abilities they read with and their style.
+         * @example {
+         *       "abilities": [
+         *         "clairvoyant",
+         *         "empath"
+         *       ],
+         *       "style": "straightforward",
+         *       "tools": [
+         *         "tarot",
+         *         "oracle-cards"
+         *       ]
+         *     }
+         */
         AttributesOut: {
             /** Abilities */
             abilities: string[];
@@ -1770,7 +2335,49 @@ export interface components {
              */
             timezone?: string | null;
         };
-        /** AvailabilityOut */
+        /**
+         * AvailabilityOut
+         * @description When a reader takes readings: their timezone, whether they take immediate requests, and their weekly
+         *     schedule.
+         * @example {
+         *       "instantBooking": true,
+         *       "schedule": {
+         *         "fri": [
+         *           {
+         *             "end": "17:00",
+         *             "start": "09:00"
+         *           }
+         *         ],
+         *         "mon": [
+         *           {
+         *             "end": "17:00",
+         *             "start": "09:00"
+         *           }
+         *         ],
+         *         "sat": [],
+         *         "sun": [],
+         *         "thu": [
+         *           {
+         *             "end": "17:00",
+         *             "start": "09:00"
+         *           }
+         *         ],
+         *         "tue": [
+         *           {
+         *             "end": "17:00",
+         *             "start": "09:00"
+         *           }
+         *         ],
+         *         "wed": [
+         *           {
+         *             "end": "17:00",
+         *             "start": "09:00"
+         *           }
+         *         ]
+         *       },
+         *       "timezone": "America/Chicago"
+         *     }
+         */
         AvailabilityOut: {
             /** Instantbooking */
             instantBooking: boolean;
@@ -1820,7 +2427,22 @@ export interface components {
              */
             timezone: string;
         };
-        /** Badge */
+        /**
+         * Badge
+         * @description A badge readers earn by completed readings (and rating) in one attribute.
+         * @example {
+         *       "attribute": "tarot",
+         *       "description": "50 completed Tarot readings rated 4.5+",
+         *       "icon": "badge-silver",
+         *       "id": "tarot-silver",
+         *       "name": "Tarot Silver",
+         *       "requirements": {
+         *         "averageRating": 4.5,
+         *         "readingsCompleted": 50
+         *       },
+         *       "tier": "Silver"
+         *     }
+         */
         Badge: {
             /** Attribute */
             attribute: string;
@@ -1923,7 +2545,15 @@ export interface components {
              */
             tier?: ("Bronze" | "Silver" | "Gold") | null;
         };
-        /** BadgeRequirements */
+        /**
+         * BadgeRequirements
+         * @description What a reader needs to earn a badge.
+         * @example {
+         *       "averageRating": 4.8,
+         *       "readingsCompleted": 50,
+         *       "timeframe": "last_6_months"
+         *     }
+         */
         BadgeRequirements: {
             /**
              * Averagerating
@@ -1953,7 +2583,18 @@ export interface components {
              */
             timeframe?: ("this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total") | null;
         };
-        /** BalanceOut */
+        /**
+         * BalanceOut
+         * @description The caller's credit accounts: available to spend, held for open readings, earned as a reader, owed after
+         *     a chargeback.
+         * @example {
+         *       "available": 38,
+         *       "earnings": 0,
+         *       "held": 82,
+         *       "owed": 0,
+         *       "restricted": false
+         *     }
+         */
         BalanceOut: {
             /**
              * Available
@@ -1981,14 +2622,123 @@ export interface components {
              */
             restricted: boolean;
         };
-        /** CardStats */
+        /**
+         * CardStats
+         * @description A reader's public statistics.
+         * @example {
+         *       "averageRating": 4.8,
+         *       "totalReadings": 7
+         *     }
+         */
         CardStats: {
             /** Averagerating */
             averageRating: number;
             /** Totalreadings */
             totalReadings: number;
         };
-        /** CatalogOut */
+        /**
+         * CatalogOut
+         * @description Everything the product's forms choose from: topics, attributes, reading types, time spans, credit
+         *     packages, plans, badges and categories.
+         * @example {
+         *       "attributes": {
+         *         "abilities": [
+         *           {
+         *             "id": "empath",
+         *             "kind": "abilities",
+         *             "name": "Empath"
+         *           }
+         *         ],
+         *         "styles": [
+         *           {
+         *             "id": "straightforward",
+         *             "kind": "styles",
+         *             "name": "Straightforward"
+         *           }
+         *         ],
+         *         "tools": [
+         *           {
+         *             "id": "tarot",
+         *             "kind": "tools",
+         *             "name": "Tarot"
+         *           }
+         *         ]
+         *       },
+         *       "badges": [
+         *         {
+         *           "attribute": "tarot",
+         *           "description": "50 completed Tarot readings rated 4.5+",
+         *           "icon": "badge-silver",
+         *           "id": "tarot-silver",
+         *           "name": "Tarot Silver",
+         *           "requirements": {
+         *             "averageRating": 4.5,
+         *             "readingsCompleted": 50
+         *           },
+         *           "tier": "Silver"
+         *         }
+         *       ],
+         *       "categories": [
+         *         {
+         *           "id": "career",
+         *           "name": "Career"
+         *         }
+         *       ],
+         *       "creditPackages": [
+         *         {
+         *           "credits": 60,
+         *           "currency": "usd",
+         *           "discount": 10,
+         *           "id": "seeker",
+         *           "isPopular": true,
+         *           "name": "Seeker",
+         *           "price": 1799,
+         *           "stripePriceId": "price_seeker"
+         *         }
+         *       ],
+         *       "readingTypes": [
+         *         {
+         *           "description": "A live voice call with your reader.",
+         *           "id": "phone_call",
+         *           "live": true,
+         *           "name": "Phone call"
+         *         }
+         *       ],
+         *       "subscriptionPlans": [
+         *         {
+         *           "creditsIncluded": 60,
+         *           "currency": "usd",
+         *           "description": "60 credits every month; unused credits roll over up to 60.",
+         *           "features": [
+         *             "60 credits a month",
+         *             "Roll over up to 60 credits"
+         *           ],
+         *           "id": "monthly-60",
+         *           "isActive": true,
+         *           "name": "Monthly Seeker",
+         *           "price": 1599,
+         *           "rolloverCap": 60,
+         *           "stripePriceId": "price_monthly-60",
+         *           "trialDays": 0
+         *         }
+         *       ],
+         *       "timeSpans": [
+         *         {
+         *           "duration": 30,
+         *           "id": "30-min",
+         *           "label": "30 minutes",
+         *           "multiplier": 0.95
+         *         }
+         *       ],
+         *       "topics": [
+         *         {
+         *           "id": "career-work",
+         *           "isGeneral": false,
+         *           "name": "Career & Work"
+         *         }
+         *       ]
+         *     }
+         */
         CatalogOut: {
             attributes: components["schemas"]["AttributesByKind"];
             /** Badges */
@@ -2006,7 +2756,14 @@ export interface components {
             /** Topics */
             topics: components["schemas"]["Topic"][];
         };
-        /** Category */
+        /**
+         * Category
+         * @description A status category.
+         * @example {
+         *       "id": "career",
+         *       "name": "Career"
+         *     }
+         */
         Category: {
             /** Id */
             id: string;
@@ -2073,7 +2830,18 @@ export interface components {
              */
             packageId: string;
         };
-        /** CheckoutOut */
+        /**
+         * CheckoutOut
+         * @description A payment checkout session: send the user to checkoutUrl.
+         * @example {
+         *       "amount": 1799,
+         *       "checkoutUrl": "http://localhost:8000/local/checkout/cs_local_01JDQ8V6M4Z2X7N3K5R9T1W0AD",
+         *       "credits": 60,
+         *       "currency": "usd",
+         *       "packageId": "seeker",
+         *       "sessionId": "cs_local_01JDQ8V6M4Z2X7N3K5R9T1W0AD"
+         *     }
+         */
         CheckoutOut: {
             /**
              * Amount
@@ -2106,7 +2874,14 @@ export interface components {
             /** Sessionid */
             sessionId: string;
         };
-        /** ClerkWebhookAck */
+        /**
+         * ClerkWebhookAck
+         * @description The acknowledgement of a Clerk webhook delivery.
+         * @example {
+         *       "outcome": "applied",
+         *       "received": true
+         *     }
+         */
         ClerkWebhookAck: {
             /**
              * Outcome
@@ -2151,7 +2926,20 @@ export interface components {
              */
             tools: string[];
         };
-        /** CreditPackage */
+        /**
+         * CreditPackage
+         * @description A pack of credits for sale (price in cents).
+         * @example {
+         *       "credits": 60,
+         *       "currency": "usd",
+         *       "discount": 10,
+         *       "id": "seeker",
+         *       "isPopular": true,
+         *       "name": "Seeker",
+         *       "price": 1799,
+         *       "stripePriceId": "price_seeker"
+         *     }
+         */
         CreditPackage: {
             /** Credits */
             credits: number;
@@ -2274,7 +3062,16 @@ export interface components {
              */
             stripePriceId?: string | null;
         };
-        /** Credits */
+        /**
+         * Credits
+         * @description The user's credit balances.
+         * @example {
+         *       "available": 38,
+         *       "earnings": 0,
+         *       "held": 82,
+         *       "owed": 0
+         *     }
+         */
         Credits: {
             /**
              * Available
@@ -2299,7 +3096,37 @@ export interface components {
              */
             owed?: number;
         };
-        /** CreditsOut */
+        /**
+         * CreditsOut
+         * @description The caller's credit balances and a page of their ledger, newest first.
+         * @example {
+         *       "balance": {
+         *         "available": 38,
+         *         "earnings": 0,
+         *         "held": 82,
+         *         "owed": 0,
+         *         "restricted": false
+         *       },
+         *       "data": [
+         *         {
+         *           "changes": {
+         *             "available": -82,
+         *             "held": 82
+         *           },
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "description": "Credits held for a 30-minute phone reading.",
+         *           "entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AC",
+         *           "kind": "hold",
+         *           "reference": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         CreditsOut: {
             balance: components["schemas"]["BalanceOut"];
             /**
@@ -2322,7 +3149,15 @@ export interface components {
              */
             reason: string;
         };
-        /** DeliveredEvent */
+        /**
+         * DeliveredEvent
+         * @description A payment event the local checkout delivered to the webhook.
+         * @example {
+         *       "duplicate": false,
+         *       "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "type": "checkout.session.completed"
+         *     }
+         */
         DeliveredEvent: {
             /** Duplicate */
             duplicate: boolean;
@@ -2343,7 +3178,17 @@ export interface components {
              */
             uploadKey?: string | null;
         };
-        /** DeliveryOut */
+        /**
+         * DeliveryOut
+         * @description How a reading is delivered: the video message, or the live session's meeting.
+         * @example {
+         *       "createdAt": "2026-12-03T15:52:00Z",
+         *       "mediaRegion": "us-east-1",
+         *       "meetingId": "4e3c1b0a-8f57-4a3e-9d4f-0c1b2a3d4e5f",
+         *       "provider": "chime",
+         *       "type": "live_video"
+         *     }
+         */
         DeliveryOut: {
             /**
              * @description the caller's own attendee (join token)
@@ -2393,7 +3238,14 @@ export interface components {
              */
             videoUrl?: string | null;
         };
-        /** DependencyCheck */
+        /**
+         * DependencyCheck
+         * @description The health of one dependency.
+         * @example {
+         *       "latencyMs": 12.5,
+         *       "status": "ok"
+         *     }
+         */
         DependencyCheck: {
             /**
              * Error
@@ -2408,7 +3260,19 @@ export interface components {
              */
             status: "ok" | "unreachable";
         };
-        /** DisputeOut */
+        /**
+         * DisputeOut
+         * @description A client's dispute of a reading, and its resolution once an admin decides.
+         * @example {
+         *       "note": "Half the credits returned: the first half of the reading took place.",
+         *       "openedAt": "2026-11-28T17:30:00Z",
+         *       "outcome": "partial_refund",
+         *       "reason": "The call dropped after ten minutes and the reader did not call back.",
+         *       "refunded": 41,
+         *       "resolvedAt": "2026-11-29T10:15:00Z",
+         *       "status": "resolved"
+         *     }
+         */
         DisputeOut: {
             /**
              * Note
@@ -2442,7 +3306,15 @@ export interface components {
              */
             status: "open" | "resolved";
         };
-        /** ErrorDetail */
+        /**
+         * ErrorDetail
+         * @description What went wrong, for programs (code) and people (message).
+         * @example {
+         *       "code": "not_found",
+         *       "details": {},
+         *       "message": "The reading was not found."
+         *     }
+         */
         ErrorDetail: {
             /**
              * Code
@@ -2465,13 +3337,26 @@ export interface components {
              */
             requestId?: string | null;
         };
-        /** ErrorEnvelope */
+        /**
+         * ErrorEnvelope
+         * @description The body of every error response.
+         * @example {
+         *       "error": {
+         *         "code": "not_found",
+         *         "details": {},
+         *         "message": "The reading was not found."
+         *       }
+         *     }
+         */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorDetail"];
         };
         /**
          * HealthOut
          * @description What anyone may know: whether the service can serve, nothing about what it runs on.
+         * @example {
+         *       "status": "ok"
+         *     }
          */
         HealthOut: {
             /**
@@ -2480,7 +3365,20 @@ export interface components {
              */
             status: "ok" | "degraded";
         };
-        /** HealthReportOut */
+        /**
+         * HealthReportOut
+         * @description The API's health with a check per dependency.
+         * @example {
+         *       "checks": {
+         *         "table:auralumic-local-main": {
+         *           "latencyMs": 12.5,
+         *           "status": "ok"
+         *         }
+         *       },
+         *       "stage": "local",
+         *       "status": "ok"
+         *     }
+         */
         HealthReportOut: {
             /**
              * Checks
@@ -2554,7 +3452,21 @@ export interface components {
              */
             type: "phone_call" | "video_message" | "live_video";
         };
-        /** LedgerLineOut */
+        /**
+         * LedgerLineOut
+         * @description One ledger entry: how it changed the caller's accounts.
+         * @example {
+         *       "changes": {
+         *         "available": -82,
+         *         "held": 82
+         *       },
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "description": "Credits held for a 30-minute phone reading.",
+         *       "entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AC",
+         *       "kind": "hold",
+         *       "reference": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *     }
+         */
         LedgerLineOut: {
             /**
              * Changes
@@ -2588,6 +3500,13 @@ export interface components {
          * ListedPriceOut
          * @description What ``POST /readings/quote`` charges for the option at one duration a client can
          *     choose (an active catalog time span): the same computation, so the same total.
+         * @example {
+         *       "duration": 30,
+         *       "label": "30 minutes",
+         *       "multiplier": 0.95,
+         *       "timeSpanId": "30-min",
+         *       "total": 82
+         *     }
          */
         ListedPriceOut: {
             /**
@@ -2631,7 +3550,21 @@ export interface components {
              */
             outcome: "paid" | "failed";
         };
-        /** LocalCheckoutOut */
+        /**
+         * LocalCheckoutOut
+         * @description The outcome of a local (simulated) checkout and the events it delivered.
+         * @example {
+         *       "events": [
+         *         {
+         *           "duplicate": false,
+         *           "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "type": "checkout.session.completed"
+         *         }
+         *       ],
+         *       "outcome": "applied",
+         *       "sessionId": "cs_local_01JDQ8V6M4Z2X7N3K5R9T1W0AD"
+         *     }
+         */
         LocalCheckoutOut: {
             /**
              * Events
@@ -2643,7 +3576,17 @@ export interface components {
             /** Sessionid */
             sessionId: string;
         };
-        /** MeFlags */
+        /**
+         * MeFlags
+         * @description What the user may do: age verification, suspension, payment restriction and roles.
+         * @example {
+         *       "ageVerified": true,
+         *       "isAdmin": false,
+         *       "isReader": false,
+         *       "paymentRestricted": false,
+         *       "suspended": false
+         *     }
+         */
         MeFlags: {
             /** Ageverified */
             ageVerified: boolean;
@@ -2660,7 +3603,34 @@ export interface components {
             /** Suspended */
             suspended: boolean;
         };
-        /** MeOut */
+        /**
+         * MeOut
+         * @description The signed-in user: profile, role, credits, flags and preferences.
+         * @example {
+         *       "createdAt": "2026-10-01T12:00:00Z",
+         *       "createdDate": "2026-10-01T12:00:00Z",
+         *       "credits": {
+         *         "available": 38,
+         *         "earnings": 0,
+         *         "held": 82,
+         *         "owed": 0
+         *       },
+         *       "displayName": "Clara Nguyen",
+         *       "email": "client1@demo.auralumic.example",
+         *       "flags": {
+         *         "ageVerified": true,
+         *         "isAdmin": false,
+         *         "isReader": false,
+         *         "paymentRestricted": false,
+         *         "suspended": false
+         *       },
+         *       "id": "user_demo_client1",
+         *       "lastLogin": "2026-11-28T17:30:00Z",
+         *       "lastLoginAt": "2026-11-28T17:30:00Z",
+         *       "role": "client",
+         *       "status": "active"
+         *     }
+         */
         MeOut: {
             /** Createdat */
             createdAt: string;
@@ -2734,7 +3704,17 @@ export interface components {
              */
             displayName?: string | null;
         };
-        /** NotificationChannels */
+        /**
+         * NotificationChannels
+         * @description Which notifications the user receives, by channel.
+         * @example {
+         *       "email": true,
+         *       "inApp": true,
+         *       "marketingEmails": false,
+         *       "push": true,
+         *       "readingReminders": true
+         *     }
+         */
         NotificationChannels: {
             /**
              * Email
@@ -2765,6 +3745,37 @@ export interface components {
         /**
          * OnboardingOut
          * @description UserOnboarding, plus the role's step catalogue and the profile checklist behind the percentage.
+         * @example {
+         *       "completedSteps": [
+         *         "welcome",
+         *         "age_verification"
+         *       ],
+         *       "currentStep": "preferences",
+         *       "isComplete": false,
+         *       "profileChecklist": [],
+         *       "profileCompletionPercentage": 40,
+         *       "skipTutorial": false,
+         *       "steps": [
+         *         {
+         *           "automatic": false,
+         *           "completed": true,
+         *           "id": "welcome"
+         *         },
+         *         {
+         *           "automatic": false,
+         *           "completed": false,
+         *           "id": "preferences"
+         *         },
+         *         {
+         *           "automatic": true,
+         *           "completed": true,
+         *           "id": "age_verification"
+         *         }
+         *       ],
+         *       "updatedAt": "2026-11-28T17:30:00Z",
+         *       "userId": "user_demo_client1",
+         *       "welcomeMessageShown": true
+         *     }
          */
         OnboardingOut: {
             /**
@@ -2832,7 +3843,15 @@ export interface components {
              */
             welcomeMessageShown?: boolean | null;
         };
-        /** OnboardingStep */
+        /**
+         * OnboardingStep
+         * @description One onboarding step and whether it is done.
+         * @example {
+         *       "automatic": true,
+         *       "completed": true,
+         *       "id": "age_verification"
+         *     }
+         */
         OnboardingStep: {
             /**
              * Automatic
@@ -2856,7 +3875,15 @@ export interface components {
             /** Online */
             online: boolean;
         };
-        /** OnlineOut */
+        /**
+         * OnlineOut
+         * @description A reader's online status after a change.
+         * @example {
+         *       "changed": false,
+         *       "isOnline": true,
+         *       "lastSeenAt": "2026-11-28T17:30:00Z"
+         *     }
+         */
         OnlineOut: {
             /**
              * Changed
@@ -2868,7 +3895,17 @@ export interface components {
             /** Lastseenat */
             lastSeenAt: string;
         };
-        /** OptionOut */
+        /**
+         * OptionOut
+         * @description The reading option a reading was booked with: its type, duration and price.
+         * @example {
+         *       "duration": 30,
+         *       "id": "opt_reader1_phone_call_30",
+         *       "name": "30-minute phone reading",
+         *       "price": 86,
+         *       "type": "phone_call"
+         *     }
+         */
         OptionOut: {
             /** Duration */
             duration: number;
@@ -2906,6 +3943,11 @@ export interface components {
         /**
          * OwnStats
          * @description The reader's own stats: the public ones and what only the reader sees.
+         * @example {
+         *       "averageRating": 4.8,
+         *       "totalEarnings": 412,
+         *       "totalReadings": 7
+         *     }
          */
         OwnStats: {
             /** Averagerating */
@@ -2918,7 +3960,15 @@ export interface components {
             /** Totalreadings */
             totalReadings: number;
         };
-        /** PageInfo */
+        /**
+         * PageInfo
+         * @description Where a page sits in its list: pass nextCursor as cursor for the next page.
+         * @example {
+         *       "hasNext": true,
+         *       "limit": 20,
+         *       "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *     }
+         */
         PageInfo: {
             /** Hasnext */
             hasNext: boolean;
@@ -2942,8 +3992,8 @@ export interface components {
          *     display name and image. A client: the first name only, and no avatar when their
          *     privacy.profileVisibility is private. A value not known (e.g. a deleted account) is left out.
          * @example {
-         *       "avatarUrl": "https://images.example.com/luna.webp",
-         *       "displayName": "Luna Star",
+         *       "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *       "displayName": "Luna Marquez",
          *       "id": "user_demo_reader1"
          *     }
          */
@@ -3116,7 +4166,37 @@ export interface components {
              */
             timezone?: string;
         };
-        /** PreferencesOut */
+        /**
+         * PreferencesOut
+         * @description The user's preferences: theme, notifications, language, timezone, accessibility and privacy.
+         * @example {
+         *       "accessibility": {
+         *         "fontSize": "medium",
+         *         "highContrast": false,
+         *         "reducedMotion": false,
+         *         "screenReader": false
+         *       },
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "language": "en",
+         *       "notifications": {
+         *         "email": true,
+         *         "inApp": true,
+         *         "marketingEmails": false,
+         *         "push": true,
+         *         "readingReminders": true
+         *       },
+         *       "privacy": {
+         *         "allowDirectMessages": true,
+         *         "profileVisibility": "public",
+         *         "showOnlineStatus": true
+         *       },
+         *       "theme": "auto",
+         *       "timezone": "UTC",
+         *       "updatedAt": "2026-11-28T17:30:00Z",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
         PreferencesOut: {
             accessibility?: components["schemas"]["Accessibility"];
             /**
@@ -3162,7 +4242,16 @@ export interface components {
              */
             userId?: string | null;
         };
-        /** PriceOut */
+        /**
+         * PriceOut
+         * @description How a reading's price is computed: total = ceil(rate x minutes x multiplier) credits.
+         * @example {
+         *       "minutes": 30,
+         *       "multiplier": 0.95,
+         *       "rate": 2.8667,
+         *       "total": 82
+         *     }
+         */
         PriceOut: {
             /** Minutes */
             minutes: number;
@@ -3182,7 +4271,15 @@ export interface components {
              */
             total: number;
         };
-        /** Privacy */
+        /**
+         * Privacy
+         * @description The user's privacy settings.
+         * @example {
+         *       "allowDirectMessages": true,
+         *       "profileVisibility": "public",
+         *       "showOnlineStatus": true
+         *     }
+         */
         Privacy: {
             /**
              * Allowdirectmessages
@@ -3201,7 +4298,14 @@ export interface components {
              */
             showOnlineStatus?: boolean;
         };
-        /** ProfileCheck */
+        /**
+         * ProfileCheck
+         * @description One field of the reader profile checklist and whether it is filled.
+         * @example {
+         *       "complete": true,
+         *       "field": "bio"
+         *     }
+         */
         ProfileCheck: {
             /** Complete */
             complete: boolean;
@@ -3246,7 +4350,30 @@ export interface components {
              */
             scheduledAt?: string | null;
         };
-        /** QuoteOut */
+        /**
+         * QuoteOut
+         * @description What a reading would cost and whether the reader can take it at that time.
+         * @example {
+         *       "available": true,
+         *       "option": {
+         *         "duration": 30,
+         *         "id": "opt_reader1_phone_call_30",
+         *         "name": "30-minute phone reading",
+         *         "price": 86,
+         *         "type": "phone_call"
+         *       },
+         *       "price": {
+         *         "minutes": 30,
+         *         "multiplier": 0.95,
+         *         "rate": 2.8667,
+         *         "total": 82
+         *       },
+         *       "readerId": "user_demo_reader1",
+         *       "schedule": "scheduled",
+         *       "scheduledEnd": "2026-12-03T16:30:00Z",
+         *       "scheduledStart": "2026-12-03T16:00:00Z"
+         *     }
+         */
         QuoteOut: {
             /**
              * Available
@@ -3283,6 +4410,143 @@ export interface components {
          * @description ``GET /readers/{readerId}``: what the frontend shows on a reader's public profile.
          *     ``isOnline`` and ``lastActive`` respect the reader's privacy.showOnlineStatus (hidden:
          *     isOnline false, no lastActive).
+         * @example {
+         *       "attributeNames": {
+         *         "clairvoyant": "Clairvoyant",
+         *         "empath": "Empath",
+         *         "oracle-cards": "Oracle Cards",
+         *         "straightforward": "Straightforward",
+         *         "tarot": "Tarot"
+         *       },
+         *       "attributes": {
+         *         "abilities": [
+         *           "clairvoyant",
+         *           "empath"
+         *         ],
+         *         "style": "straightforward",
+         *         "tools": [
+         *           "tarot",
+         *           "oracle-cards"
+         *         ]
+         *       },
+         *       "availability": {
+         *         "instantBooking": true,
+         *         "schedule": {
+         *           "fri": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "mon": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "sat": [],
+         *           "sun": [],
+         *           "thu": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "tue": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "wed": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ]
+         *         },
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "badges": [],
+         *       "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *       "createdAt": "2026-10-02T15:00:00Z",
+         *       "createdDate": "2026-10-02T15:00:00Z",
+         *       "displayName": "Luna Marquez",
+         *       "id": "user_demo_reader1",
+         *       "isApproved": true,
+         *       "isOnline": true,
+         *       "lastActive": "2026-11-28T17:30:00Z",
+         *       "location": "Austin, TX",
+         *       "profileImage": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *       "ratingAverage": 4.8,
+         *       "ratingCount": 5,
+         *       "readingOptions": [
+         *         {
+         *           "basePrice": 86,
+         *           "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "isActive": true,
+         *           "name": "30-minute phone reading",
+         *           "price": 82,
+         *           "priceDuration": 30,
+         *           "prices": [
+         *             {
+         *               "duration": 10,
+         *               "label": "10 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "10-min",
+         *               "total": 29
+         *             },
+         *             {
+         *               "duration": 15,
+         *               "label": "15 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "15-min",
+         *               "total": 43
+         *             },
+         *             {
+         *               "duration": 30,
+         *               "label": "30 minutes",
+         *               "multiplier": 0.95,
+         *               "timeSpanId": "30-min",
+         *               "total": 82
+         *             },
+         *             {
+         *               "duration": 45,
+         *               "label": "45 minutes",
+         *               "multiplier": 0.92,
+         *               "timeSpanId": "45-min",
+         *               "total": 119
+         *             },
+         *             {
+         *               "duration": 60,
+         *               "label": "60 minutes",
+         *               "multiplier": 0.9,
+         *               "timeSpanId": "60-min",
+         *               "total": 155
+         *             }
+         *           ],
+         *           "type": "phone_call"
+         *         }
+         *       ],
+         *       "reviews": [
+         *         {
+         *           "clientName": "Clara",
+         *           "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *           "createdAt": "2026-11-20T19:04:00Z",
+         *           "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *           "rating": 5
+         *         }
+         *       ],
+         *       "stats": {
+         *         "averageRating": 4.8,
+         *         "totalReadings": 7
+         *       },
+         *       "tagline": "Tarot that tells it straight",
+         *       "totalReadings": 7,
+         *       "userId": "user_demo_reader1"
+         *     }
          */
         ReaderCard: {
             /** Attributenames */
@@ -3380,7 +4644,150 @@ export interface components {
             /** Userid */
             userId: string;
         };
-        /** ReaderProfileOut */
+        /**
+         * ReaderProfileOut
+         * @description The reader's own profile, with their status and statistics.
+         * @example {
+         *       "attributeNames": {
+         *         "clairvoyant": "Clairvoyant",
+         *         "empath": "Empath",
+         *         "oracle-cards": "Oracle Cards",
+         *         "straightforward": "Straightforward",
+         *         "tarot": "Tarot"
+         *       },
+         *       "attributes": {
+         *         "abilities": [
+         *           "clairvoyant",
+         *           "empath"
+         *         ],
+         *         "style": "straightforward",
+         *         "tools": [
+         *           "tarot",
+         *           "oracle-cards"
+         *         ]
+         *       },
+         *       "availability": {
+         *         "instantBooking": true,
+         *         "schedule": {
+         *           "fri": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "mon": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "sat": [],
+         *           "sun": [],
+         *           "thu": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "tue": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "wed": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ]
+         *         },
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "badges": [],
+         *       "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *       "createdAt": "2026-10-02T15:00:00Z",
+         *       "createdDate": "2026-10-02T15:00:00Z",
+         *       "displayName": "Luna Marquez",
+         *       "id": "user_demo_reader1",
+         *       "isApproved": true,
+         *       "isOnline": true,
+         *       "lastActive": "2026-11-28T17:30:00Z",
+         *       "lastSeenAt": "2026-11-28T17:30:00Z",
+         *       "location": "Austin, TX",
+         *       "profileImage": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *       "ratingAverage": 4.8,
+         *       "ratingCount": 5,
+         *       "readingOptions": [
+         *         {
+         *           "basePrice": 86,
+         *           "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "isActive": true,
+         *           "name": "30-minute phone reading",
+         *           "price": 86,
+         *           "prices": [
+         *             {
+         *               "duration": 10,
+         *               "label": "10 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "10-min",
+         *               "total": 29
+         *             },
+         *             {
+         *               "duration": 15,
+         *               "label": "15 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "15-min",
+         *               "total": 43
+         *             },
+         *             {
+         *               "duration": 30,
+         *               "label": "30 minutes",
+         *               "multiplier": 0.95,
+         *               "timeSpanId": "30-min",
+         *               "total": 82
+         *             },
+         *             {
+         *               "duration": 45,
+         *               "label": "45 minutes",
+         *               "multiplier": 0.92,
+         *               "timeSpanId": "45-min",
+         *               "total": 119
+         *             },
+         *             {
+         *               "duration": 60,
+         *               "label": "60 minutes",
+         *               "multiplier": 0.9,
+         *               "timeSpanId": "60-min",
+         *               "total": 155
+         *             }
+         *           ],
+         *           "type": "phone_call"
+         *         }
+         *       ],
+         *       "reviews": [
+         *         {
+         *           "clientName": "Clara",
+         *           "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *           "createdAt": "2026-11-20T19:04:00Z",
+         *           "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *           "rating": 5
+         *         }
+         *       ],
+         *       "stats": {
+         *         "averageRating": 4.8,
+         *         "totalEarnings": 412,
+         *         "totalReadings": 7
+         *       },
+         *       "status": "approved",
+         *       "tagline": "Tarot that tells it straight",
+         *       "totalReadings": 7,
+         *       "updatedAt": "2026-11-28T17:30:00Z",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
         ReaderProfileOut: {
             /**
              * Attributenames
@@ -3541,7 +4948,19 @@ export interface components {
             /** Tagline */
             tagline?: string;
         };
-        /** ReaderReviewOut */
+        /**
+         * ReaderReviewOut
+         * @description A review of a reader, as their public profile lists it.
+         * @example {
+         *       "clientName": "Clara",
+         *       "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "rating": 5,
+         *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "readingType": "phone_call",
+         *       "topic": "Career & Work"
+         *     }
+         */
         ReaderReviewOut: {
             /**
              * Clientname
@@ -3567,7 +4986,28 @@ export interface components {
              */
             topic?: string | null;
         };
-        /** ReaderReviewPage */
+        /**
+         * ReaderReviewPage
+         * @description A page of a reader's reviews, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "clientName": "Clara",
+         *           "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "rating": 5,
+         *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "readingType": "phone_call",
+         *           "topic": "Career & Work"
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         ReaderReviewPage: {
             /** Data */
             data: components["schemas"]["ReaderReviewOut"][];
@@ -3675,7 +5115,58 @@ export interface components {
              */
             type: "phone_call" | "video_message" | "live_video";
         };
-        /** ReadingOptionOut */
+        /**
+         * ReadingOptionOut
+         * @description A kind of reading a reader offers, with the price listed per duration the client can choose.
+         * @example {
+         *       "basePrice": 86,
+         *       "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *       "duration": 30,
+         *       "id": "opt_reader1_phone_call_30",
+         *       "isActive": true,
+         *       "name": "30-minute phone reading",
+         *       "price": 82,
+         *       "priceDuration": 30,
+         *       "prices": [
+         *         {
+         *           "duration": 10,
+         *           "label": "10 minutes",
+         *           "multiplier": 1,
+         *           "timeSpanId": "10-min",
+         *           "total": 29
+         *         },
+         *         {
+         *           "duration": 15,
+         *           "label": "15 minutes",
+         *           "multiplier": 1,
+         *           "timeSpanId": "15-min",
+         *           "total": 43
+         *         },
+         *         {
+         *           "duration": 30,
+         *           "label": "30 minutes",
+         *           "multiplier": 0.95,
+         *           "timeSpanId": "30-min",
+         *           "total": 82
+         *         },
+         *         {
+         *           "duration": 45,
+         *           "label": "45 minutes",
+         *           "multiplier": 0.92,
+         *           "timeSpanId": "45-min",
+         *           "total": 119
+         *         },
+         *         {
+         *           "duration": 60,
+         *           "label": "60 minutes",
+         *           "multiplier": 0.9,
+         *           "timeSpanId": "60-min",
+         *           "total": 155
+         *         }
+         *       ],
+         *       "type": "phone_call"
+         *     }
+         */
         ReadingOptionOut: {
             /**
              * Baseprice
@@ -3716,7 +5207,62 @@ export interface components {
              */
             type: "phone_call" | "video_message" | "live_video";
         };
-        /** ReadingOptionsOut */
+        /**
+         * ReadingOptionsOut
+         * @description A reader's reading options.
+         * @example {
+         *       "readingOptions": [
+         *         {
+         *           "basePrice": 86,
+         *           "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "isActive": true,
+         *           "name": "30-minute phone reading",
+         *           "price": 82,
+         *           "priceDuration": 30,
+         *           "prices": [
+         *             {
+         *               "duration": 10,
+         *               "label": "10 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "10-min",
+         *               "total": 29
+         *             },
+         *             {
+         *               "duration": 15,
+         *               "label": "15 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "15-min",
+         *               "total": 43
+         *             },
+         *             {
+         *               "duration": 30,
+         *               "label": "30 minutes",
+         *               "multiplier": 0.95,
+         *               "timeSpanId": "30-min",
+         *               "total": 82
+         *             },
+         *             {
+         *               "duration": 45,
+         *               "label": "45 minutes",
+         *               "multiplier": 0.92,
+         *               "timeSpanId": "45-min",
+         *               "total": 119
+         *             },
+         *             {
+         *               "duration": 60,
+         *               "label": "60 minutes",
+         *               "multiplier": 0.9,
+         *               "timeSpanId": "60-min",
+         *               "total": 155
+         *             }
+         *           ],
+         *           "type": "phone_call"
+         *         }
+         *       ]
+         *     }
+         */
         ReadingOptionsOut: {
             /** Readingoptions */
             readingOptions: components["schemas"]["ReadingOptionOut"][];
@@ -3750,7 +5296,57 @@ export interface components {
             /** Readingoptions */
             readingOptions: components["schemas"]["ReadingOptionIn"][];
         };
-        /** ReadingOut */
+        /**
+         * ReadingOut
+         * @description A reading between a client and a reader: its option, price, schedule, status and what the caller may do
+         *     next.
+         * @example {
+         *       "acceptedAt": "2026-11-28T18:02:00Z",
+         *       "allowedActions": [
+         *         "cancel",
+         *         "message"
+         *       ],
+         *       "client": {
+         *         "displayName": "Clara Nguyen",
+         *         "id": "user_demo_client1"
+         *       },
+         *       "clientId": "user_demo_client1",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "createdDate": "2026-11-28T17:30:00Z",
+         *       "creditsCost": 82,
+         *       "duration": 30,
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "pricing": {
+         *         "minutes": 30,
+         *         "multiplier": 0.95,
+         *         "rate": 2.8667,
+         *         "total": 82
+         *       },
+         *       "question": "Should I take the job offer in Denver?",
+         *       "reader": {
+         *         "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *         "displayName": "Luna Marquez",
+         *         "id": "user_demo_reader1"
+         *       },
+         *       "readerId": "user_demo_reader1",
+         *       "readingOption": {
+         *         "duration": 30,
+         *         "id": "opt_reader1_phone_call_30",
+         *         "name": "30-minute phone reading",
+         *         "price": 86,
+         *         "type": "phone_call"
+         *       },
+         *       "refundedCredits": 0,
+         *       "schedule": "scheduled",
+         *       "scheduledDate": "2026-12-03T16:00:00Z",
+         *       "scheduledEnd": "2026-12-03T16:30:00Z",
+         *       "scheduledStart": "2026-12-03T16:00:00Z",
+         *       "status": "accepted",
+         *       "topic": "Career & Work",
+         *       "topicId": "career-work",
+         *       "updatedAt": "2026-11-28T18:02:00Z"
+         *     }
+         */
         ReadingOut: {
             /**
              * Acceptedat
@@ -3901,13 +5497,80 @@ export interface components {
             /** Updatedat */
             updatedAt: string;
         };
-        /** ReadingPage */
+        /**
+         * ReadingPage
+         * @description A page of the caller's readings, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "acceptedAt": "2026-11-28T18:02:00Z",
+         *           "allowedActions": [
+         *             "cancel",
+         *             "message"
+         *           ],
+         *           "client": {
+         *             "displayName": "Clara Nguyen",
+         *             "id": "user_demo_client1"
+         *           },
+         *           "clientId": "user_demo_client1",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdDate": "2026-11-28T17:30:00Z",
+         *           "creditsCost": 82,
+         *           "duration": 30,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "pricing": {
+         *             "minutes": 30,
+         *             "multiplier": 0.95,
+         *             "rate": 2.8667,
+         *             "total": 82
+         *           },
+         *           "question": "Should I take the job offer in Denver?",
+         *           "reader": {
+         *             "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *             "displayName": "Luna Marquez",
+         *             "id": "user_demo_reader1"
+         *           },
+         *           "readerId": "user_demo_reader1",
+         *           "readingOption": {
+         *             "duration": 30,
+         *             "id": "opt_reader1_phone_call_30",
+         *             "name": "30-minute phone reading",
+         *             "price": 86,
+         *             "type": "phone_call"
+         *           },
+         *           "refundedCredits": 0,
+         *           "schedule": "scheduled",
+         *           "scheduledDate": "2026-12-03T16:00:00Z",
+         *           "scheduledEnd": "2026-12-03T16:30:00Z",
+         *           "scheduledStart": "2026-12-03T16:00:00Z",
+         *           "status": "accepted",
+         *           "topic": "Career & Work",
+         *           "topicId": "career-work",
+         *           "updatedAt": "2026-11-28T18:02:00Z"
+         *         }
+         *       ],
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       }
+         *     }
+         */
         ReadingPage: {
             /** Data */
             data: components["schemas"]["ReadingOut"][];
             pagination: components["schemas"]["PageInfo"];
         };
-        /** ReadingType */
+        /**
+         * ReadingType
+         * @description A kind of reading: phone call, video message or live video.
+         * @example {
+         *       "description": "A live voice call with your reader.",
+         *       "id": "phone_call",
+         *       "live": true,
+         *       "name": "Phone call"
+         *     }
+         */
         ReadingType: {
             /** Description */
             description: string;
@@ -3973,7 +5636,22 @@ export interface components {
             /** Rating */
             rating: number;
         };
-        /** ReviewOut */
+        /**
+         * ReviewOut
+         * @description A client's review of a completed reading.
+         * @example {
+         *       "clientId": "user_demo_client1",
+         *       "clientName": "Clara",
+         *       "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *       "createdAt": "2026-11-20T19:04:00Z",
+         *       "createdDate": "2026-11-20T19:04:00Z",
+         *       "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *       "isDisputed": false,
+         *       "rating": 5,
+         *       "readerId": "user_demo_reader1",
+         *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *     }
+         */
         ReviewOut: {
             /**
              * Clientid
@@ -4017,7 +5695,17 @@ export interface components {
              */
             readingId?: string | null;
         };
-        /** ReviewSummary */
+        /**
+         * ReviewSummary
+         * @description A recent review, as a reader card shows it.
+         * @example {
+         *       "clientName": "Clara",
+         *       "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *       "createdAt": "2026-11-20T19:04:00Z",
+         *       "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *       "rating": 5
+         *     }
+         */
         ReviewSummary: {
             /**
              * Clientname
@@ -4036,7 +5724,15 @@ export interface components {
             /** Rating */
             rating: number;
         };
-        /** StripeWebhookAck */
+        /**
+         * StripeWebhookAck
+         * @description The acknowledgement of a Stripe webhook delivery.
+         * @example {
+         *       "duplicate": false,
+         *       "handled": true,
+         *       "received": true
+         *     }
+         */
         StripeWebhookAck: {
             /**
              * Duplicate
@@ -4067,12 +5763,48 @@ export interface components {
              */
             planId: string;
         };
-        /** SubscriptionMeOut */
+        /**
+         * SubscriptionMeOut
+         * @description The caller's subscription, or null without one.
+         * @example {
+         *       "subscription": {
+         *         "cancelAtPeriodEnd": false,
+         *         "createdAt": "2026-11-15T00:00:00Z",
+         *         "creditsGranted": 60,
+         *         "currentPeriodEnd": "2026-12-15T00:00:00Z",
+         *         "currentPeriodStart": "2026-11-15T00:00:00Z",
+         *         "id": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *         "planId": "monthly-60",
+         *         "rolloverCredits": 12,
+         *         "status": "active",
+         *         "stripeSubscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *         "subscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *         "userId": "user_demo_client1"
+         *       }
+         *     }
+         */
         SubscriptionMeOut: {
             /** @description the current subscription, else the latest, else null */
             subscription: components["schemas"]["SubscriptionOut"] | null;
         };
-        /** SubscriptionOut */
+        /**
+         * SubscriptionOut
+         * @description A subscription to a plan: its period, status and the credits it granted.
+         * @example {
+         *       "cancelAtPeriodEnd": false,
+         *       "createdAt": "2026-11-15T00:00:00Z",
+         *       "creditsGranted": 60,
+         *       "currentPeriodEnd": "2026-12-15T00:00:00Z",
+         *       "currentPeriodStart": "2026-11-15T00:00:00Z",
+         *       "id": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *       "planId": "monthly-60",
+         *       "rolloverCredits": 12,
+         *       "status": "active",
+         *       "stripeSubscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *       "subscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *       "userId": "user_demo_client1"
+         *     }
+         */
         SubscriptionOut: {
             /** Cancelatperiodend */
             cancelAtPeriodEnd: boolean;
@@ -4150,7 +5882,26 @@ export interface components {
              */
             userId?: string | null;
         };
-        /** SubscriptionPlan */
+        /**
+         * SubscriptionPlan
+         * @description A monthly plan granting credits (price in cents).
+         * @example {
+         *       "creditsIncluded": 60,
+         *       "currency": "usd",
+         *       "description": "60 credits every month; unused credits roll over up to 60.",
+         *       "features": [
+         *         "60 credits a month",
+         *         "Roll over up to 60 credits"
+         *       ],
+         *       "id": "monthly-60",
+         *       "isActive": true,
+         *       "name": "Monthly Seeker",
+         *       "price": 1599,
+         *       "rolloverCap": 60,
+         *       "stripePriceId": "price_monthly-60",
+         *       "trialDays": 0
+         *     }
+         */
         SubscriptionPlan: {
             /** Creditsincluded */
             creditsIncluded: number;
@@ -4197,14 +5948,30 @@ export interface components {
              */
             start: string;
         };
-        /** TimeSlotOut */
+        /**
+         * TimeSlotOut
+         * @description A time window in the reader's timezone (HH:MM).
+         * @example {
+         *       "end": "17:00",
+         *       "start": "09:00"
+         *     }
+         */
         TimeSlotOut: {
             /** End */
             end: string;
             /** Start */
             start: string;
         };
-        /** TimeSpan */
+        /**
+         * TimeSpan
+         * @description A reading duration clients can choose, and its price multiplier.
+         * @example {
+         *       "duration": 30,
+         *       "id": "30-min",
+         *       "label": "30 minutes",
+         *       "multiplier": 0.95
+         *     }
+         */
         TimeSpan: {
             /**
              * Duration
@@ -4279,7 +6046,15 @@ export interface components {
              */
             multiplier?: string | number | null;
         };
-        /** Topic */
+        /**
+         * Topic
+         * @description A reading topic.
+         * @example {
+         *       "id": "career-work",
+         *       "isGeneral": false,
+         *       "name": "Career & Work"
+         *     }
+         */
         Topic: {
             /** Id */
             id: string;
@@ -4291,7 +6066,21 @@ export interface components {
             /** Name */
             name: string;
         };
-        /** UploadOut */
+        /**
+         * UploadOut
+         * @description A presigned upload: POST the file to url with the fields, before expiresAt.
+         * @example {
+         *       "expiresAt": "2026-11-28T17:45:00Z",
+         *       "fields": {
+         *         "Content-Type": "image/jpeg",
+         *         "key": "media/user_demo_reader1/profile_image/01JDQ8V6M4Z2X7N3K5R9T1W0AF.jpg"
+         *       },
+         *       "key": "media/user_demo_reader1/profile_image/01JDQ8V6M4Z2X7N3K5R9T1W0AF.jpg",
+         *       "maxBytes": 10485760,
+         *       "uploadId": "01JDQ8V6M4Z2X7N3K5R9T1W0AF",
+         *       "url": "https://auralumic-local-media.s3.amazonaws.com/"
+         *     }
+         */
         UploadOut: {
             /**
              * Expiresat
@@ -4377,7 +6166,44 @@ export interface components {
             /** Wed */
             wed?: components["schemas"]["TimeSlot"][];
         };
-        /** WeeklyScheduleOut */
+        /**
+         * WeeklyScheduleOut
+         * @description A reader's weekly working hours, by weekday.
+         * @example {
+         *       "fri": [
+         *         {
+         *           "end": "17:00",
+         *           "start": "09:00"
+         *         }
+         *       ],
+         *       "mon": [
+         *         {
+         *           "end": "17:00",
+         *           "start": "09:00"
+         *         }
+         *       ],
+         *       "sat": [],
+         *       "sun": [],
+         *       "thu": [
+         *         {
+         *           "end": "17:00",
+         *           "start": "09:00"
+         *         }
+         *       ],
+         *       "tue": [
+         *         {
+         *           "end": "17:00",
+         *           "start": "09:00"
+         *         }
+         *       ],
+         *       "wed": [
+         *         {
+         *           "end": "17:00",
+         *           "start": "09:00"
+         *         }
+         *       ]
+         *     }
+         */
         WeeklyScheduleOut: {
             /** Fri */
             fri: components["schemas"]["TimeSlotOut"][];
