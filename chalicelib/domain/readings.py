@@ -44,3 +44,9 @@ SLOTS_FREED = ("declined", "cancelled", "expired")  # states that give the reade
 
 def tab_of(status: str) -> str:
     return _TAB_OF[status]
+
+
+def time_span_id(minutes: int) -> str:
+    """The catalog id of the time span a booking of ``minutes`` uses: the quote looks the
+    span up by it, so only a span with this id can be booked (and listed) at its duration."""
+    return f"{minutes}-min"

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.domain.readings import time_span_id
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
 
@@ -54,6 +55,10 @@ def time_spans(*, clock: Callable[[], float] = time.monotonic) -> list[dict[str,
     spans = [{"id": item.item_id, **plain(item.data.as_dict())}
              for item in CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith("time_span#"),
                                            filter_condition=CatalogItem.active == True)]  # noqa: E712
+    # Only spans a booking can use: the quote finds a span by the id its duration gives
+    # (an admin-made span with another id, or a changed duration, would be listed at a
+    # price no quote charges).
+    spans = [span for span in spans if span["id"] == time_span_id(int(span.get("duration", 0)))]
     spans.sort(key=lambda e: (int(e.get("duration", 0)), e["id"]))
     _time_spans = (moment, spans)
     return spans

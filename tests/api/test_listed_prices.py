@@ -115,6 +115,26 @@ def test_a_changed_time_span_is_listed_as_the_quote_charges_it(api, make_user):
     assert own["prices"] == after["prices"] and own["price"] == own["basePrice"] == 60
 
 
+def test_a_time_span_no_quote_can_use_is_not_listed(api, make_user):
+    """The quote finds a time span by the id its duration gives ("30-min"): a span under
+    another id, or one whose duration was changed, would list a price no quote charges."""
+    from chalicelib.services import catalog, catalog_defaults
+
+    catalog.upsert([*catalog_defaults.default_items(),
+                    ("time_span", "quick", {"duration": 20, "label": "Quick", "multiplier": "1"}),
+                    ("time_span", "45-min", {"duration": 50, "label": "50 minutes", "multiplier": "0.9"})])
+    catalog.forget_cached()
+    make_client("cli")
+    make_reader("rdr")
+
+    option = api.get("/readers/rdr").json["readingOptions"][0]
+    listed = {e["duration"]: e["total"] for e in option["prices"]}
+
+    assert 20 not in listed and 50 not in listed and 45 not in listed
+    for duration, total in listed.items():
+        assert _quote(api, "cli", "rdr", option, duration) == total
+
+
 def test_time_spans_are_cached_per_container_until_the_ttl(aws):
     from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
     from chalicelib.services import catalog

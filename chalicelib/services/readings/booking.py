@@ -18,6 +18,7 @@ from chalicelib.domain.readings import (
     RESPOND_SCHEDULED_MAX,
     SCHEDULE_HORIZON,
     SCHEDULE_LEAD,
+    time_span_id,
 )
 from chalicelib.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
 from chalicelib.ids import new_id
@@ -101,9 +102,9 @@ def prepare(reader_id: str, option_type: str, option_id: str | None, duration: i
     start = scheduled_start(scheduled_at)
     profile = approved_reader(reader_id)
     option = _choose_option(profile, option_type, option_id)
-    keys = [("time_span", f"{duration}-min")] + ([("topic", topic_id)] if topic_id else [])
+    keys = [("time_span", time_span_id(duration))] + ([("topic", topic_id)] if topic_id else [])
     found = _catalog_items(keys)
-    span = found.get(("time_span", f"{duration}-min"))
+    span = found.get(("time_span", time_span_id(duration)))
     if span is None:
         raise field_error("duration", "Must be the duration of one of the catalog's time spans (GET /catalog).")
     topic = None
