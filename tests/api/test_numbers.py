@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.openapi import response_components
+
 # The head noun of a camelCase property name (its last word) that says "this is an amount".
 NUMERIC_WORDS = {"rate", "multiplier", "price", "amount", "total", "percent", "percentage", "credits", "fee",
                  "fees", "discount", "cost", "balance", "earnings", "rating", "minutes", "duration", "count"}
@@ -37,28 +39,9 @@ def _types(schema: dict[str, Any], components: dict[str, Any]) -> set[str]:
     return found - {"null"}
 
 
-def _response_schemas(document: dict[str, Any]) -> Iterator[str]:
+def _response_schemas(document: dict[str, Any]) -> list[str]:
     """Names of the component schemas a response reaches (transitively)."""
-    components = document["components"]["schemas"]
-    seen: set[str] = set()
-    stack: list[Any] = []
-    for methods in document["paths"].values():
-        for operation in methods.values():
-            if isinstance(operation, dict):
-                stack.extend((operation.get("responses") or {}).values())
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-                name = ref.rsplit("/", 1)[1]
-                if name not in seen:
-                    seen.add(name)
-                    stack.append(components[name])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    yield from sorted(seen)
+    return sorted(response_components(document["paths"], document["components"]["schemas"]))
 
 
 def _numeric_properties(document: dict[str, Any]) -> Iterator[tuple[str, str, set[str]]]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from chalicelib.openapi import response_components
 from chalicelib.schemas import examples
 from chalicelib.schemas.examples import EXAMPLES
 from chalicelib.services import pricing
@@ -16,31 +17,8 @@ from chalicelib.services.catalog_defaults import TIME_SPANS
 PREFIX = "#/components/schemas/"
 
 
-def _refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    pending = [node]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str) and ref.startswith(PREFIX):
-                found.add(ref.removeprefix(PREFIX))
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
-
-
 def _response_components(document: dict[str, Any]) -> set[str]:
-    schemas = document["components"]["schemas"]
-    pending = _refs([op["responses"] for methods in document["paths"].values() for op in methods.values()])
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name not in seen:
-            seen.add(name)
-            pending |= _refs(schemas[name]) - seen
-    return seen
+    return response_components(document["paths"], document["components"]["schemas"])
 
 
 @pytest.fixture
