@@ -1,25 +1,20 @@
 """Calling the running stack (``local_stack``) over HTTP as fresh users: mint a token with
 ``tools.mint_token`` (as ``make token`` does), declare 18+, buy credits through the local
-checkout page, read balances and ledger lines; run the ledger check against the stack;
-fire requests all at once; wait for a condition with a deadline."""
+checkout page, read balances and ledger lines; run the ledger check against the stack."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 
 from tests.e2e.conftest import ROOT, LocalStack, child_env
+from tests.support.wait import wait_for
 
-T = TypeVar("T")
 TIMEOUT_S = 60  # one request; the machine may be loaded and moto serialises DynamoDB calls
 # A reader of the demo seed who is online and offers a 15-minute phone call and a
 # 10-minute video message (tools/seed.py).
@@ -95,28 +90,6 @@ def buy(client: Caller, package: str = "seeker", within_s: float = 30) -> int:
     wait_for(lambda: client.balance()["available"] == before + credits, within_s,
              f"{credits} credits of a paid checkout on {client.user_id}'s balance")
     return before + credits
-
-
-def wait_for(condition: Callable[[], bool], within_s: float, what: str) -> float:
-    """Poll ``condition`` until it holds; returns the seconds it took, fails after ``within_s``."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > within_s:
-            raise AssertionError(f"not within {within_s} s: {what}")
-        time.sleep(0.1)
-    return time.monotonic() - started
-
-
-def all_at_once(count: int, call: Callable[[int], T]) -> list[T]:
-    """``call(0..count-1)`` on ``count`` threads released together; results in order."""
-    barrier = threading.Barrier(count)
-
-    def run(n: int) -> T:
-        barrier.wait(timeout=60)
-        return call(n)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def ledger_check(stack: LocalStack) -> str:

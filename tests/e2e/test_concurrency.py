@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.calls import READER, Caller, all_at_once, buy, demo, ledger_check, new_client
+from tests.e2e.calls import READER, Caller, buy, demo, ledger_check, new_client
 from tests.e2e.conftest import LocalStack
+from tests.support.threads import all_at_once
 
 VIDEO_MESSAGE = {"optionType": "video_message", "duration": 10, "topicId": "love-relationships",
                  "question": "Will it work out?"}

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 
-from tests.e2e.calls import READER, all_at_once, checkout_paid, demo, ledger_check, new_client, wait_for
+from tests.e2e.calls import READER, checkout_paid, demo, ledger_check, new_client
 from tests.e2e.conftest import LocalStack
+from tests.support.threads import all_at_once
+from tests.support.wait import wait_for
 
 NEXT_EVENT_WITHIN_S = 2
 CREDITED_WITHIN_S = 5

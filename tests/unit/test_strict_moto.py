@@ -11,9 +11,7 @@ to run inside it, which is what made the races of issue 10 show up. Without ``in
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -23,6 +21,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
+from tests.support.threads import all_at_once
 from tools import strict_moto
 
 REGION = "us-east-1"
@@ -52,18 +51,6 @@ def dynamodb() -> Iterator[Any]:
 
 def _backend_table() -> Any:
     return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables[TABLE]
-
-
-def _all_at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(0..count-1)`` on as many threads, released together; returns the results."""
-    barrier = threading.Barrier(count)
-
-    def run(n: int) -> Any:
-        barrier.wait(timeout=30)
-        return work(n)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def _cancelled(call: Callable[[], Any]) -> bool:
@@ -116,7 +103,7 @@ def test_concurrent_conditional_puts_of_one_key_let_exactly_one_succeed(dynamodb
 
     for _ in range(3):
         dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "claimed"}})
-        assert sum(_all_at_once(THREADS, claim)) == 1
+        assert sum(all_at_once(THREADS, claim)) == 1
 
 
 def test_concurrent_conditional_transfers_never_overdraw_and_conserve_the_sum(dynamodb: Any) -> None:
@@ -134,7 +121,7 @@ def test_concurrent_conditional_transfers_never_overdraw_and_conserve_the_sum(dy
                              "ExpressionAttributeValues": {":a": {"N": str(amount)}}}}
         return not _cancelled(lambda: dynamodb.transact_write_items(TransactItems=[debit, credit]))
 
-    succeeded = sum(_all_at_once(THREADS * 2, move))
+    succeeded = sum(all_at_once(THREADS * 2, move))
 
     balances = {pk: int(dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": pk}})["Item"]["balance"]["N"])
                 for pk in ("from", "to")}
@@ -154,7 +141,7 @@ def test_a_cancelled_transaction_keeps_other_writes_the_table_and_its_stream(dyn
         return _cancelled(lambda: dynamodb.transact_write_items(
             TransactItems=[_put(f"cancelled-{n}"), _fails()]))
 
-    assert all(_all_at_once(THREADS, write_or_cancel))
+    assert all(all_at_once(THREADS, write_or_cancel))
 
     assert _backend_table() is table
     items = {item["pk"]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]}
@@ -205,5 +192,5 @@ def test_a_transactional_read_never_sees_half_a_transaction(dynamodb: Any) -> No
             sums.add(sum(int(item["Item"]["balance"]["N"]) for item in items))
         return sums
 
-    seen = set().union(*_all_at_once(8, write_or_read))
+    seen = set().union(*all_at_once(8, write_or_read))
     assert seen == {total}
