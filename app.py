@@ -10,6 +10,8 @@ from chalicelib.config import get_settings
 from chalicelib.handlers.admin_catalog import admin_catalog_api
 from chalicelib.handlers.clerk_webhooks import clerk_webhooks_api
 from chalicelib.handlers.credits import credits_api
+from chalicelib.handlers.explore import explore_api
+from chalicelib.handlers.favorites import favorites_api
 from chalicelib.handlers.local_checkout import local_checkout_api
 from chalicelib.handlers.me import me_api
 from chalicelib.handlers.media import media_api
@@ -19,6 +21,7 @@ from chalicelib.handlers.reader_applications import reader_applications_api
 from chalicelib.handlers.readers import readers_api
 from chalicelib.handlers.readings import readings_api
 from chalicelib.jobs.events import events_jobs
+from chalicelib.jobs.explore import explore_jobs
 from chalicelib.jobs.ledger import ledger_jobs
 from chalicelib.jobs.media import media_jobs
 from chalicelib.jobs.outbox import outbox_jobs
@@ -48,9 +51,11 @@ def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Res
 for blueprint in (
     platform_api,
     me_api,
+    favorites_api,
     onboarding_api,
     clerk_webhooks_api,
     reader_applications_api,
+    explore_api,
     readers_api,
     admin_catalog_api,
     media_api,
@@ -62,6 +67,7 @@ for blueprint in (
     media_jobs,
     ledger_jobs,
     readings_jobs,
+    explore_jobs,
 ):
     app.register_blueprint(blueprint)
 if get_settings().payments_are_local:  # the stand-in for Stripe's Checkout page, never in the cloud

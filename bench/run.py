@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, counting, environment
+from bench import explore as explore_bench
 from bench.scenarios import SCENARIOS, Harness, Scenario
 
 WARMUP_REQUESTS = 3
@@ -299,12 +300,14 @@ def request_lines(results: list[ScenarioResult], runs: int, max_seconds: float) 
 
 
 def render(cold: ColdStartFigures | None, results: list[ScenarioResult], runs: int, max_seconds: float,
-           elapsed_s: float, load_at_start: str) -> str:
+           elapsed_s: float, load_at_start: str, explore: list[str] | None = None) -> str:
     sections = [header_lines(elapsed_s, load_at_start)]
     if cold is not None:
         sections.append(cold_start_lines(cold))
     if results:
         sections.append(request_lines(results, runs, max_seconds))
+    if explore:
+        sections.append(explore)
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 
@@ -320,6 +323,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold start section")
     parser.add_argument("--scenario", action="append", default=[], metavar="NAME",
                         help="only scenarios whose name contains NAME (repeatable)")
+    parser.add_argument("--explore-sizes", default="10000,100000", metavar="N,N",
+                        help="generated readers for the explore figures (default 10000,100000; '' skips them)")
     parser.add_argument("--output", type=Path, default=environment.ROOT / "bench" / "results.md",
                         help="where to write the Markdown (default bench/results.md)")
     args = parser.parse_args(argv)
@@ -352,7 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_scenario(scenario, issuer, args.runs, args.max_seconds))
         print(f"  done in {time.perf_counter() - phase:.1f} s", file=sys.stderr)
 
-    text = render(cold, results, args.runs, args.max_seconds, time.perf_counter() - started, load_at_start)
+    sizes = [int(size) for size in args.explore_sizes.split(",") if size.strip()]
+    explore = explore_bench.section(sizes, min(args.runs, 200)) if sizes and not args.scenario else None
+
+    text = render(cold, results, args.runs, args.max_seconds, time.perf_counter() - started, load_at_start, explore)
     print(text, end="")
     args.output.write_text(text)
     print(f"written to {args.output}", file=sys.stderr)

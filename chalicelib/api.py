@@ -2,7 +2,8 @@
 
 Every route is declared with ``@route(bp, path, method, access=..., ...)``. The wrapper
 
-* authenticates (unless ``PUBLIC``) and checks the declared access;
+* authenticates (unless ``PUBLIC``; ``PUBLIC_OR_SIGNED_IN`` only when a token is sent)
+  and checks the declared access;
 * parses the JSON body and the query string with the declared pydantic models;
 * maps domain errors to the envelope of API.md, once, here; anything unexpected is a
   500 with the request id, logged with its stack;
@@ -165,6 +166,11 @@ def route(
                 # checkout session), or it did not declare itself cacheable: no browser or
                 # shared cache may keep it. Public routes opt in with ``cache_seconds``.
                 _set_header(response, "Cache-Control", "no-store")
+            elif spec.access.identifies_caller:
+                # The answer may depend on the caller: only an anonymous one may be shared.
+                _set_header(response, "Vary", "Authorization")
+                if _sends_token(request):
+                    _set_header(response, "Cache-Control", "private, no-store")
             return response
 
         view.__route_spec__ = spec  # type: ignore[attr-defined]
@@ -180,9 +186,13 @@ def _request_id(request: Any) -> str:
     return str(context.get("requestId") or uuid.uuid4())
 
 
+def _sends_token(request: Any) -> bool:
+    return bool((request.headers.get("authorization") or "").strip())
+
+
 def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
     principal = None
-    if not spec.access.is_public:
+    if not spec.access.is_public or (spec.access.identifies_caller and _sends_token(request)):
         claims = auth.verify_token(auth.bearer_token(request.headers))
         if _resolver is None:
             raise RuntimeError("no principal resolver configured")
@@ -303,6 +313,8 @@ def _respond(request: Any, spec: RouteSpec, result: Any) -> Response:
     reply = result if isinstance(result, Reply) else Reply(body=result)
     status = reply.status or spec.status
     headers: dict[str, Any] = dict(reply.headers)
+    if status == 204:  # No Content: no body, no Content-Type
+        return Response(body="", status_code=204, headers=headers)
     body = reply.body
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -21,15 +21,23 @@ ROLES = ("client", "reader", "admin")
 
 @dataclass(frozen=True)
 class Access:
-    """Who may call a route: ``public``, any signed-in user, or a set of roles."""
+    """Who may call a route: ``public``, ``public_or_signed_in`` (anyone; a caller who sends
+    a bearer token is identified, so the answer may depend on who asks), any signed-in
+    user, or a set of roles."""
 
-    kind: str  # "public" | "signed_in" | "roles"
+    kind: str  # "public" | "public_or_signed_in" | "signed_in" | "roles"
     roles: frozenset[str] = field(default_factory=frozenset)
     allow_suspended: bool = False
 
     @property
     def is_public(self) -> bool:
-        return self.kind == "public"
+        """Callable without a token."""
+        return self.kind in ("public", "public_or_signed_in")
+
+    @property
+    def identifies_caller(self) -> bool:
+        """Public, but a bearer token, when sent, must be valid (else 401) and names the caller."""
+        return self.kind == "public_or_signed_in"
 
     def describe(self) -> str:
         if self.kind == "roles":
@@ -38,6 +46,9 @@ class Access:
 
 
 PUBLIC = Access("public")
+# Anyone; with a valid token the handler sees the caller (ctx.principal), without one None.
+# A suspended caller is identified too (their status decides what they see, not a 403).
+PUBLIC_OR_SIGNED_IN = Access("public_or_signed_in", allow_suspended=True)
 SIGNED_IN = Access("signed_in")
 
 

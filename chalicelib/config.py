@@ -76,6 +76,9 @@ class Settings:
     stripe_api_base: str = ""  # override of https://api.stripe.com (tests: a recording server)
     app_base_url: str = ""  # the frontend, where Checkout returns to
     api_base_url: str = ""  # this API's public URL (the local checkout page links to it)
+    # Where browsers load processed images (media_urls.public_url): the CloudFront domain in the
+    # cloud (infra/resources.json sets MEDIA_BASE_URL), else the local server's /cdn.
+    media_base_url: str = ""
     # Tunables (documented defaults).
     jwks_refresh_cooldown_s: int = 60  # at most one JWKS refetch per minute on unknown kid
     jwt_leeway_s: int = 5  # clock skew allowed on exp/nbf; never more than 5 s
@@ -109,6 +112,10 @@ class Settings:
         return self.stripe_secret_key == "local"
 
 
+def _api_base_url() -> str:
+    return os.environ.get("API_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     leeway = _int("JWT_LEEWAY_SECONDS", 5)
@@ -139,7 +146,8 @@ def get_settings() -> Settings:
         stripe_webhook_secret=_required("STRIPE_WEBHOOK_SECRET"),
         stripe_api_base=os.environ.get("STRIPE_API_BASE", "").strip().rstrip("/"),
         app_base_url=(os.environ.get("APP_BASE_URL", "").strip() or _required("CORS_ALLOW_ORIGIN")).rstrip("/"),
-        api_base_url=os.environ.get("API_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000",
+        api_base_url=_api_base_url(),
+        media_base_url=os.environ.get("MEDIA_BASE_URL", "").strip().rstrip("/") or f"{_api_base_url()}/cdn",
         platform_fee_percent=fee_percent,
         live_sessions=_choice("LIVE_SESSIONS", ("chime", "local"),
                               "local" if os.environ.get("STAGE", "").strip() == "local" else "chime"),

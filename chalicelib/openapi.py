@@ -118,6 +118,9 @@ def _ref(key_map: dict[Any, Any], model: type[BaseModel], mode: str) -> dict[str
     return dict(key_map[(model, mode)])
 
 
+_SIGNED_IN: tuple[dict[str, list[str]], ...] = ({"bearerAuth": []},)
+
+
 def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": spec.handler_name,
@@ -131,7 +134,9 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     }
     if spec.description:
         op["description"] = spec.description
-    if spec.access.is_public:
+    if spec.access.identifies_caller:
+        op["security"] = [{}, *_SIGNED_IN]  # optional: anonymous, or identified by a bearer token
+    elif spec.access.is_public:
         op["security"] = []
     if spec.query is not None:
         op["parameters"].extend(_query_parameters(spec.query))
@@ -151,6 +156,8 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     error_codes = set(spec.errors) | {500}
     if not spec.access.is_public:
         error_codes |= {401, 403}
+    elif spec.access.identifies_caller:
+        error_codes |= {401}  # a token that is sent must be valid
     if spec.body is not None:
         error_codes |= {400, 413, 415}
     if spec.query is not None:

@@ -69,8 +69,10 @@ MOTO = MotoAccount(PREFIX, REGION)
 def aws() -> Iterator[None]:
     """moto with every resource of infra/resources.json, empty: what a fresh account gives."""
     from chalicelib.services import catalog
+    from chalicelib.services.explore import service as explore
 
     catalog.forget_cached()  # per-container caches start empty too
+    explore.forget_cached()
     with MOTO.fresh():
         yield
 

@@ -211,10 +211,16 @@ def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[
     env.tokens_path.chmod(0o600)
     signals.check()
 
+    from chalicelib.services.explore import freshness
+
+    freshness.rebuild()  # the explore snapshot of the seeded readers, before the first GET /readers
+    signals.check()
+
     from tools.local.discovery import discover_workers
+    from tools.local.heartbeat import demo_heartbeat
     from tools.local.server import create_server
 
-    stack.workers = discover_workers(app, config, env, stack.stop_event)
+    stack.workers = [*discover_workers(app, config, env, stack.stop_event), demo_heartbeat(stack.stop_event)]
     for worker in stack.workers:
         worker.start()
 

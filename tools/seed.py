@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tools.local_issuer import LocalIssuer
+from tools.seed_images import seed_pictures
 
 DEMO_CREDITS = 120
 DEMO_BIRTH_DATE = date(1990, 4, 12)  # the demo users declare they are 18+
@@ -138,15 +139,15 @@ def user_id(handle: str) -> str:
     return f"user_demo_{handle}"
 
 
-def _multipliers() -> dict[int, float]:
-    from chalicelib.services.catalog_defaults import TIME_SPANS
-
-    return {minutes: float(multiplier) for minutes, multiplier in TIME_SPANS}
+def online_reader_ids() -> list[str]:
+    """The demo readers the seed puts online (the local heartbeat keeps them there)."""
+    return [user_id(reader["handle"]) for reader in READERS if reader["online"]]
 
 
 def reading_options(reader: dict[str, Any]) -> list[dict[str, Any]]:
-    """Options priced from the reader's per-minute rate and the catalog's time-span multipliers."""
-    multipliers = _multipliers()
+    """Options priced at the reader's per-minute rate: ``price`` is what the reader sets for
+    ``duration`` minutes (the listed basePrice); the quote applies the time span's multiplier
+    once, on top of it."""
     options = []
     for reading_type in reader["types"]:
         for minutes in _TYPE_DURATIONS[reading_type]:
@@ -156,7 +157,7 @@ def reading_options(reader: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": f"{minutes}-minute {_TYPE_NAMES[reading_type].lower()}",
                 "description": _TYPE_DESCRIPTIONS[reading_type].format(minutes=minutes),
                 "duration": minutes,
-                "price": max(1, round(reader["rate"] * minutes * multipliers.get(minutes, 1.0))),
+                "price": reader["rate"] * minutes,
                 # Some readers have paused a kind of reading, so inactive options show up too.
                 "isActive": reading_type not in reader.get("paused", []),
             })
@@ -250,6 +251,7 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
     for index, reader in enumerate(READERS):
         _become_reader(reader, index, now, approve=True)
     _become_reader(APPLICANT, len(READERS), now, approve=False)
+    seed_pictures(READERS, user_id)  # through the real upload pipeline (tools/seed_images.py)
     for handle, _name, role in STAFF_AND_CLIENTS:
         if role == "client":
             client_id = user_id(handle)

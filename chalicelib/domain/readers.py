@@ -117,3 +117,11 @@ class CompleteApplication(BaseModel):
         if not value.get("timezone"):
             raise ValueError("A timezone is required.")
         return value
+
+
+def completion_rate(accepted: int, completed: int) -> float:
+    """Completed readings as a percentage of accepted ones, 0..100 with one decimal; 0 when
+    none was accepted (a new reader shows 0, not a made-up 100)."""
+    if accepted <= 0:
+        return 0.0
+    return round(min(100.0, 100.0 * completed / accepted), 1)

@@ -21,7 +21,7 @@ from chalicelib.api import Reply, RequestContext, route
 from chalicelib.auth import ADMIN
 from chalicelib.errors import BadRequest
 from chalicelib.schemas import catalog_admin as schemas
-from chalicelib.schemas.common import InputModel, PageInfo
+from chalicelib.schemas.common import InputModel
 from chalicelib.services import catalog_admin
 from chalicelib.services.catalog_admin import Entry
 
@@ -99,8 +99,7 @@ def _register(c: Collection) -> None:
         query: schemas.ListQuery = ctx.query
         page = catalog_admin.list_entries(c.kind, active=query.active, limit=query.limit, cursor=query.cursor,
                                           scope=f"GET {c.path}?active={query.active}")
-        return c.page.model_validate({"data": [entry.view() for entry in page.items],
-                                      "pagination": PageInfo.model_validate(page.meta())})
+        return c.page.model_validate(page.body([entry.view() for entry in page.items]))
 
     def create_entry(ctx: RequestContext) -> Reply:
         entry = catalog_admin.create_entry(c.kind, getattr(ctx.body, "id", None), _new_data(c, ctx.body),

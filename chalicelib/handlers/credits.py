@@ -17,6 +17,7 @@ from chalicelib.schemas.credits import (
     CreditsQuery,
     StripeWebhookAck,
     SubscribeIn,
+    SubscriptionCredits,
     SubscriptionMeOut,
     SubscriptionOut,
 )
@@ -46,8 +47,7 @@ def get_credits(ctx: RequestContext) -> dict:
     return {
         "balance": {"available": balance.available, "held": balance.held, "earnings": balance.earnings,
                     "owed": balance.owed, "restricted": balance.restricted},
-        "data": [_line(line) for line in page.items],
-        "pagination": page.meta(),
+        **page.body([_line(line) for line in page.items]),
     }
 
 
@@ -82,16 +82,25 @@ def _checkout_out(started: payments.CheckoutStarted) -> CheckoutOut:
                        credits=started.credits)
 
 
-def _subscription_out(record: Subscription) -> SubscriptionOut:
+def _subscription_out(record: Subscription, available: int) -> SubscriptionOut:
+    included, used, rollover = payments.period_credits(record, available)
     return SubscriptionOut(
         subscription_id=record.subscription_id, plan_id=record.plan_id, status=record.status,
         cancel_at_period_end=bool(record.cancel_at_period_end), current_period_start=record.current_period_start,
         current_period_end=record.current_period_end, canceled_at=record.canceled_at,
         credits_granted=int(record.credits_granted or 0), rollover_credits=int(record.bucket or 0),
+        version=int(record.version or 0),
+        credits=SubscriptionCredits(included=included, used=used, rollover=rollover),
         id=record.subscription_id, user_id=record.user_id, stripe_subscription_id=record.subscription_id,
         cancelled_date=record.canceled_at, created_at=record.created_at, updated_at=record.updated_at,
         # Stripe's current period of a trialing subscription is the trial.
         trial_end=record.current_period_end if record.status == "trialing" else None)
+
+
+def _available(ctx: RequestContext) -> int:
+    """The caller's balance as the request's authentication read it."""
+    record = ctx.user.record
+    return int(record.credits_available or 0) if record is not None else 0
 
 
 @route(credits_api, "/subscriptions/me", "GET", access=SIGNED_IN, response=SubscriptionMeOut, tags=["credits"],
@@ -99,14 +108,14 @@ def _subscription_out(record: Subscription) -> SubscriptionOut:
 def get_my_subscription(ctx: RequestContext) -> dict:
     record = payments.latest_subscription(ctx.user.user_id)
     # Spelled out: the response models drop null fields, and here null is the answer.
-    return {"subscription": _subscription_out(record).dump() if record else None}
+    return {"subscription": _subscription_out(record, _available(ctx)).dump() if record else None}
 
 
 @route(credits_api, "/subscriptions/me", "DELETE", access=SIGNED_IN, response=SubscriptionOut,
        errors=(404, 503), tags=["credits"], summary="Cancel the subscription at the end of the paid period")
 def cancel_my_subscription(ctx: RequestContext) -> SubscriptionOut:
     """Idempotent: cancelling again answers the same. The period's credits stay; no refund."""
-    return _subscription_out(payments.cancel_subscription(ctx.user.user_id))
+    return _subscription_out(payments.cancel_subscription(ctx.user.user_id), _available(ctx))
 
 
 @route(credits_api, "/webhooks/stripe", "POST", access=PUBLIC, response=StripeWebhookAck, tags=["webhooks"],

@@ -6,9 +6,10 @@ from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import SIGNED_IN, Access
+from chalicelib.media_urls import public_url
 from chalicelib.models.users import User
 from chalicelib.schemas.me import Credits, MeFlags, MeOut, MePatch, Preferences, PreferencesOut
-from chalicelib.services import payments, users
+from chalicelib.services import users
 
 me_api = Blueprint(__name__)
 
@@ -21,10 +22,11 @@ def _me(user: User) -> MeOut:
         id=user.user_id,
         email=user.email,
         display_name=user.display_name,
-        image_url=user.image_url,
+        image_url=public_url(user.image_url),
         role=user.role,  # type: ignore[arg-type]
         status=user.status,  # type: ignore[arg-type]
-        credits=Credits(available=int(user.credits_available or 0), held=int(user.credits_held or 0),
+        credits=int(user.credits_available or 0),
+        balance=Credits(available=int(user.credits_available or 0), held=int(user.credits_held or 0),
                         earnings=int(user.credits_earnings or 0), owed=-int(user.credits_receivable or 0)),
         flags=MeFlags(age_verified=user.age_verified_at is not None, suspended=user.status == "suspended",
                       payment_restricted=int(user.credits_receivable or 0) < 0,
@@ -33,19 +35,16 @@ def _me(user: User) -> MeOut:
         last_login_at=user.last_login_at,
         created_date=user.created_at,
         last_login=user.last_login_at,
-        subscription_id=_current_subscription_id(user.user_id),
-        preferences=_preferences_out(user, *users.preferences_of(user)),
+        # Kept on the user item by payments.subscriptions, so GET /me is one GetItem.
+        subscription_id=user.subscription_id,
+        preferences=_preferences_out(user, users.preferences_of(user)),
     )
 
 
-def _current_subscription_id(user_id: str) -> str | None:
-    current = payments.current_subscription(user_id)
-    return current.subscription_id if current is not None else None
-
-
-def _preferences_out(user: User, document: dict, updated_at: str | None) -> PreferencesOut:
-    preferences = Preferences.model_validate(document)
-    return PreferencesOut(**preferences.model_dump(), updated_at=updated_at, id=user.user_id, user_id=user.user_id,
+def _preferences_out(user: User, stored: users.StoredPreferences) -> PreferencesOut:
+    preferences = Preferences.model_validate(stored.document)
+    return PreferencesOut(**preferences.model_dump(exclude={"version"}), version=stored.version,
+                          updated_at=stored.updated_at, id=user.user_id, user_id=user.user_id,
                           created_at=user.created_at)
 
 
@@ -66,13 +65,16 @@ def patch_me(ctx: RequestContext) -> MeOut:
 @route(me_api, "/me/preferences", "GET", access=SIGNED_IN, response=PreferencesOut, tags=["me"],
        summary="The caller's preferences (defaults until first saved)")
 def get_preferences(ctx: RequestContext) -> PreferencesOut:
-    document, updated_at = users.get_preferences(ctx.user.user_id)
-    return _preferences_out(ctx.user.record, document, updated_at)
+    return _preferences_out(ctx.user.record, users.get_preferences(ctx.user.user_id))
 
 
 @route(me_api, "/me/preferences", "PUT", access=SIGNED_IN, body=Preferences, response=PreferencesOut, tags=["me"],
-       summary="Replace the caller's preferences (omitted fields take their defaults)")
+       errors=(409,), summary="Replace the caller's preferences (omitted fields take their defaults)")
 def put_preferences(ctx: RequestContext) -> PreferencesOut:
+    """With ``version`` (the one last read), saved only if nobody saved since: else 409
+    ``version_conflict`` and nothing changed."""
     preferences: Preferences = ctx.body
-    updated_at = users.put_preferences(ctx.user.user_id, preferences.model_dump(mode="json", by_alias=True))
-    return _preferences_out(ctx.user.record, preferences.model_dump(by_alias=True), updated_at)
+    stored = users.put_preferences(ctx.user.user_id, preferences.model_dump(mode="json", by_alias=True,
+                                                                            exclude={"version"}),
+                                   expected_version=preferences.version, reader=ctx.user.role == "reader")
+    return _preferences_out(ctx.user.record, stored)

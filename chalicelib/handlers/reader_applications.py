@@ -52,7 +52,7 @@ def submit_application(ctx: RequestContext) -> ApplicationOut:
 def list_applications(ctx: RequestContext) -> dict:
     query: ApplicationQuery = ctx.query
     page = applications.list_by_status(query.status, limit=query.limit, cursor=query.cursor)
-    return {"data": [_out(profile).dump() for profile in page.items], "pagination": page.meta()}
+    return page.body([_out(profile).dump() for profile in page.items])
 
 
 @route(reader_applications_api, "/admin/reader-applications/{applicationId}/approve", "POST", access=ADMIN,

@@ -5,20 +5,33 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
-from chalicelib.auth import PUBLIC, READER
+from chalicelib.auth import PUBLIC_OR_SIGNED_IN, READER
 from chalicelib.schemas.reader_views import AvailabilityOut, OnlineOut, ReaderCard, ReaderProfileOut, ReadingOptionsOut
 from chalicelib.schemas.readers import AvailabilityPut, OnlineIn, ReaderProfilePatch, ReadingOptionsPut
 from chalicelib.services import presence, readers
+from chalicelib.services.recommend import interactions
 
 readers_api = Blueprint(__name__)
 
 
-@route(readers_api, "/readers/{readerId}", "GET", access=PUBLIC, response=ReaderCard, errors=(404,),
+@route(readers_api, "/readers/{readerId}", "GET", access=PUBLIC_OR_SIGNED_IN, response=ReaderCard, errors=(404,),
        cache_seconds=60, tags=["readers"], summary="A reader's public profile card")
 def get_reader_card(ctx: RequestContext, readerId: str) -> ReaderCard:
-    """Approved readers only (anyone else is 404). Active reading options only; online status
-    and last activity only if the reader's privacy settings show them."""
-    return ReaderCard.model_validate(readers.public_card(readerId))
+    """Approved, active readers only (anyone else is 404). A reader whose profile is private
+    has no public card (they see it at GET /reader/profile); a readers_only card is shown to
+    signed-in readers and admins only (404 to anyone else). Active reading options only;
+    online status and last activity only if the reader's privacy settings show them. The
+    bearer token is optional; an answer to a signed-in caller is ``private, no-store``."""
+    card = ReaderCard.model_validate(readers.public_card(readerId, viewer_role=_viewer_role(ctx)))
+    if ctx.principal is not None:  # a signed-in caller's view feeds their recommendations; never fails
+        interactions.record_view(ctx.principal.user_id, readerId)
+    return card
+
+
+def _viewer_role(ctx: RequestContext) -> str | None:
+    """The caller's role for what they may see; a suspended account sees what anyone sees."""
+    principal = ctx.principal
+    return principal.role if principal is not None and principal.status == "active" else None
 
 
 @route(readers_api, "/reader/profile", "GET", access=READER, response=ReaderProfileOut, errors=(404,),

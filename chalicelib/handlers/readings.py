@@ -93,7 +93,7 @@ def list_readings(ctx: RequestContext) -> dict:
     query: ReadingsQuery = ctx.query
     page = readings.list_for(ctx.user.user_id, ctx.user.role, query.as_, query.tab, limit=query.limit,
                              cursor=query.cursor)
-    return {"data": _page(ctx, list(page.items)), "pagination": page.meta()}
+    return page.body(_page(ctx, list(page.items)))
 
 
 @route(readings_api, "/readings/{readingId}", "GET", access=SIGNED_IN, response=ReadingOut, errors=(404,),
@@ -161,7 +161,7 @@ def delivery(ctx: RequestContext, readingId: str) -> dict:
 
 
 @route(readings_api, "/readings/{readingId}/join", "POST", access=CLIENT, response=JoinOut,
-       errors=(404, 409, 422), tags=_TAGS,
+       errors=(403, 404, 409, 422), tags=_TAGS,
        summary="Either party: join a call or live video (the caller's own join details)")
 def join(ctx: RequestContext, readingId: str) -> dict:
     """Open from 10 minutes before a scheduled start (from acceptance for an immediate
@@ -169,7 +169,10 @@ def join(ctx: RequestContext, readingId: str) -> dict:
     join_window_not_open with ``details.opensAt``; a video message is 422 not_live; a
     reading not accepted or already over is 409. The first join makes the meeting (one per
     reading, whoever joins first or at once); each party gets its own attendee and join
-    token, the same one on every call. Anyone but the two parties gets 404."""
+    token, the same one on every call. A meeting the provider has ended (Chime ends an
+    empty one) is replaced by a new one on the next join. Only the two parties join: any
+    other client or reader gets 404, an admin 403 (the route is for clients and readers;
+    an admin sees the reading through GET /readings/{readingId})."""
     return JoinOut.model_validate(readings.join(readingId, ctx.user.user_id)).dump()
 
 
@@ -196,10 +199,9 @@ def dispute(ctx: RequestContext, readingId: str) -> dict:
 def reader_reviews(ctx: RequestContext, readerId: str) -> dict:
     query: PageQuery = ctx.query
     page = readings.reviews_of(readerId, limit=query.limit, cursor=query.cursor)
-    return {"data": [{"readingId": r.reading_id, "rating": int(r.rating), "comment": r.comment,
-                      "clientName": r.client_name, "topic": r.topic, "readingType": r.reading_type,
-                      "createdAt": r.created_at} for r in page.items],
-            "pagination": page.meta()}
+    return page.body([{"readingId": r.reading_id, "rating": int(r.rating), "comment": r.comment,
+                       "clientName": r.client_name, "topic": r.topic, "readingType": r.reading_type,
+                       "createdAt": r.created_at} for r in page.items])
 
 
 @route(readings_api, "/admin/disputes", "GET", access=ADMIN, query=PageQuery, response=ReadingPage,
@@ -207,7 +209,7 @@ def reader_reviews(ctx: RequestContext, readerId: str) -> dict:
 def admin_disputes(ctx: RequestContext) -> dict:
     query: PageQuery = ctx.query
     page = readings.list_disputes(limit=query.limit, cursor=query.cursor)
-    return {"data": _page(ctx, list(page.items)), "pagination": page.meta()}
+    return page.body(_page(ctx, list(page.items)))
 
 
 @route(readings_api, "/admin/disputes/{disputeId}/resolve", "POST", access=ADMIN, body=ResolveIn,

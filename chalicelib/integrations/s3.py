@@ -108,9 +108,59 @@ def read_head(bucket: str, key: str, *, first_bytes: int) -> StoredObject | None
     return _stored(key, response, data)
 
 
-def put(bucket: str, key: str, data: bytes, *, content_type: str, cache_control: str | None = None) -> None:
+def exists(bucket: str, key: str) -> bool:
+    """One HeadObject: whether the object is there."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _client().head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _missing(exc):
+            return False
+        raise
+    return True
+
+
+def put(bucket: str, key: str, data: bytes, *, content_type: str, cache_control: str | None = None) -> str:
+    """Returns the stored object's ETag (unquoted)."""
     extra = {"CacheControl": cache_control} if cache_control else {}
-    _client().put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)
+    response = _client().put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)
+    return str(response.get("ETag", "")).strip('"')
+
+
+class NotModifiedType:
+    """The answer of a conditional read whose object still has the ETag given."""
+
+    def __repr__(self) -> str:
+        return "NOT_MODIFIED"
+
+
+NOT_MODIFIED = NotModifiedType()
+
+
+def read_if_changed(bucket: str, key: str, *, etag: str | None, limit: int) -> StoredObject | NotModifiedType | None:
+    """One GetObject, conditional on the ETag (``IfNoneMatch``) when one is given:
+    ``NOT_MODIFIED`` when the object still has it, None when there is no object, else the
+    object (at most ``limit + 1`` bytes read, as ``read``)."""
+    from botocore.exceptions import ClientError
+
+    condition = {"IfNoneMatch": f'"{etag}"'} if etag else {}
+    try:
+        response = _client().get_object(Bucket=bucket, Key=key, **condition)
+    except ClientError as exc:
+        error = getattr(exc, "response", {})
+        if error.get("Error", {}).get("Code") in ("304", "NotModified") or \
+                error.get("ResponseMetadata", {}).get("HTTPStatusCode") == 304:
+            return NOT_MODIFIED
+        if _missing(exc):
+            return None
+        raise
+    body = response["Body"]
+    try:
+        data = body.read(limit + 1)
+    finally:
+        body.close()
+    return _stored(key, response, data)
 
 
 def delete(bucket: str, key: str) -> None:

@@ -10,7 +10,7 @@ from chalice import Blueprint
 
 from chalicelib.config import get_settings
 from chalicelib.logs import logger
-from chalicelib.services import events
+from chalicelib.services import events, reader_stats, review_names  # noqa: F401 - importing registers consumers
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor

@@ -89,5 +89,11 @@ class Subscription(Model):
     bucket = NumberAttribute(default=0)
     last_invoice_id = UnicodeAttribute(null=True, attr_name="lastInvoiceId")
     credits_granted = NumberAttribute(default=0, attr_name="creditsGranted")
+    # The current period's grant, set by its paid invoice: the plan's credits and the unused
+    # ones carried over from the period before (absent until the first paid invoice).
+    period_included = NumberAttribute(null=True, attr_name="periodIncluded")
+    period_rollover = NumberAttribute(null=True, attr_name="periodRollover")
+    # Raised by one on every write of the record (Stripe's object applied, an invoice's grant).
+    version = NumberAttribute(default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt")

@@ -68,7 +68,10 @@ class ReaderProfile(Model):
     last_seen_at = UnicodeAttribute(null=True, attr_name="lastSeenAt")
     rating_average = NumberAttribute(default=0, attr_name="ratingAverage")
     rating_count = NumberAttribute(default=0, attr_name="ratingCount")
+    # Counters kept by the reader_stats event consumers (ReaderCounters writes them).
     total_readings = NumberAttribute(default=0, attr_name="totalReadings")
+    accepted_count = NumberAttribute(null=True, attr_name="acceptedCount")
+    completed_count = NumberAttribute(null=True, attr_name="completedCount")
     badges: ListAttribute[Any] = ListAttribute(null=True)
     # The few newest reviews, kept on the profile by the review writer so the public card stays
     # one read; the full list is GET /readers/{readerId}/reviews.
@@ -87,3 +90,19 @@ class ReaderProfile(Model):
 
     by_status = ReadersByStatus()
     online_readers = OnlineReaders()
+
+
+class ReaderCounters(Model):
+    """The counters of a ``ReaderProfile`` item, without its version: the event consumers
+    ADD to them without raising the profile's version, so a counter never makes a
+    concurrent edit or review of the profile retry or 409. Not a table of its own (the
+    registry lists ReaderProfile for the readers table)."""
+
+    class Meta:
+        table_name = table_name("readers")
+        region = region()
+
+    reader_id = UnicodeAttribute(hash_key=True, attr_name="readerId")
+    total_readings = NumberAttribute(null=True, attr_name="totalReadings")
+    accepted_count = NumberAttribute(null=True, attr_name="acceptedCount")
+    completed_count = NumberAttribute(null=True, attr_name="completedCount")

@@ -111,6 +111,22 @@ class Reading(Model):
     open_disputes = OpenDisputes()
 
 
+class ReadingMeeting(Model):
+    """The live-session part of a reading's item: the same table and key as ``Reading``,
+    without its version. Joining writes the meeting through it (services/readings/joining.py),
+    conditional on the meeting alone, so a join never moves the version a concurrent
+    transition (start, complete...) is conditional on."""
+
+    class Meta:
+        table_name = table_name("readings")
+        region = region()
+
+    reading_id = UnicodeAttribute(hash_key=True, attr_name="readingId")
+    status = UnicodeAttribute(null=True)
+    meeting: MapAttribute[str, Any] = MapAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True, attr_name="updatedAt")
+
+
 class ReadingSlot(Model):
     """One reader's 5-minute slot taken by a scheduled reading: a conditional put per slot
     in the booking transaction is what makes double-booking impossible."""

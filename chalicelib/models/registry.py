@@ -7,6 +7,7 @@ from pynamodb.models import Model
 from chalicelib.models.audit import AuditRecord
 from chalicelib.models.billing import Purchase, Subscription
 from chalicelib.models.catalog import CatalogItem
+from chalicelib.models.favorites import Favorite, Interaction
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, SystemAccount
 from chalicelib.models.outbox import OutboxEvent
 from chalicelib.models.readers import ReaderProfile
@@ -17,4 +18,5 @@ from chalicelib.models.webhooks import ProcessedWebhook
 ALL_MODELS: list[type[Model]] = [
     User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
     LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
+    Favorite, Interaction,
 ]

@@ -54,6 +54,15 @@ class User(Model):
     # next grant pays it down first.
     credits_receivable = NumberAttribute(default=0, attr_name="creditsReceivable")
     preferences: MapAttribute[str, Any] = MapAttribute(null=True)  # raw map, validated by schemas.me.Preferences
+    # Raised by one on every write of the preferences (optimistic locking: a PUT may name the
+    # version it read); absent until they are first saved.
+    preferences_version = NumberAttribute(null=True, attr_name="preferencesVersion")
+    # The current subscription as GET /me shows it, so /me stays one GetItem: written only by
+    # payments.subscriptions, in the same transaction as the subscription record. Its status
+    # and Stripe's creation time decide which of two subscriptions' events may replace it.
+    subscription_id = UnicodeAttribute(null=True, attr_name="subscriptionId")
+    subscription_status = UnicodeAttribute(null=True, attr_name="subscriptionStatus")
+    subscription_created_at = UnicodeAttribute(null=True, attr_name="subscriptionCreatedAt")
     age_verified_at = UnicodeAttribute(null=True, attr_name="ageVerifiedAt")
     age_verification_method = UnicodeAttribute(null=True, attr_name="ageVerificationMethod")  # self_declared
 

@@ -62,12 +62,27 @@ class PageQuery(QueryModel):
 
 class PageInfo(ApiModel):
     """Where a page sits in its list: pass nextCursor as cursor for the next page."""
+    page: int = Field(ge=1, description="this page's number: 1 without a cursor, then 2, 3... along the "
+                                        "nextCursor chain")
     limit: int
     next_cursor: str | None = None
     has_next: bool
+    has_prev: bool = Field(description="true past page 1 (a cursor only goes forward: go back by keeping the "
+                                       "cursors of earlier pages)")
     total: int | None = Field(default=None, description="the exact number of items in the whole list, where it "
                                                        "is kept beside them (a reader's reviews); absent where only "
                                                        "reading every item could count them (readings)")
+    total_pages: int | None = Field(default=None, ge=1, description=(
+        "how many pages of this limit the list has: from total where it is kept (an empty list is 1 page); "
+        "elsewhere known on the last page (equal to page) and null (or absent) before it"))
+
+
+class PageMeta(ApiModel):
+    """How the page was produced: every list is read from its table, not from a cache."""
+    cached: bool = Field(description="true when the page came from a response cache (never, for now)")
+    cache_key: str | None = Field(default=None, description="the cache entry the page came from, when cached")
+    generated_at: str = Field(json_schema_extra={"format": "date-time"},
+                              description="when the page was read (UTC, ISO 8601)")
 
 
 T = TypeVar("T")
@@ -76,3 +91,4 @@ T = TypeVar("T")
 class Page(ApiModel, Generic[T]):
     data: list[T]
     pagination: PageInfo
+    meta: PageMeta

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageQuery
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageMeta, PageQuery
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -62,6 +62,7 @@ class CreditsOut(ApiModel):
     balance: BalanceOut
     data: list[LedgerLineOut] = Field(description="ledger history, newest first")
     pagination: PageInfo
+    meta: PageMeta
 
 
 class CreditsQuery(PageQuery):
@@ -70,6 +71,14 @@ class CreditsQuery(PageQuery):
 
 SubscriptionStatus = Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled",
                              "unpaid", "paused"]
+
+
+class SubscriptionCredits(ApiModel):
+    """The subscription credits of the current period (all 0 before the first paid invoice)."""
+    included: int = Field(description="credits the plan granted for this period")
+    used: int = Field(description="credits of this period already spent: included plus rollover, less the "
+                                  "subscription credits still unused")
+    rollover: int = Field(description="unused credits carried over from the period before")
 
 
 class SubscriptionOut(ApiModel):
@@ -85,6 +94,8 @@ class SubscriptionOut(ApiModel):
     rollover_credits: int = Field(description="unused subscription credits carried into the next period "
                                               "(up to the plan's rollover cap)")
     # The product's Subscription interface names, beside the fields above.
+    version: int = Field(description="raised by one each time the record is rewritten (from Stripe's events)")
+    credits: SubscriptionCredits
     id: str | None = Field(default=None, description="same as subscriptionId")
     user_id: str | None = None
     stripe_subscription_id: str | None = Field(default=None, description="Stripe's subscription id (same as "

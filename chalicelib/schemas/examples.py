@@ -61,7 +61,9 @@ BALANCE = {"available": 38, "held": 82, "earnings": 0, "owed": 0, "restricted": 
 LEDGER_LINE = {"entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AC", "kind": "hold", "createdAt": _AT,
                "changes": {"available": -82, "held": 82}, "reference": _READING,
                "description": "Credits held for a 30-minute phone reading."}
-PAGE_INFO = {"limit": 20, "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln", "hasNext": True}
+PAGE_INFO = {"page": 2, "limit": 20, "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln", "hasNext": True, "hasPrev": True,
+             "totalPages": None}
+PAGE_META = {"cached": False, "generatedAt": "2026-12-01T09:30:00.000Z"}
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "PriceOut": PRICE,
@@ -74,6 +76,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "ReviewSummary": REVIEW_SUMMARY,
     "PartyOut": READER_PARTY,
     "PageInfo": PAGE_INFO,
+    "PageMeta": PAGE_META,
     "QuoteOut": {"readerId": _READER, "option": OPTION, "schedule": "scheduled",
                  "scheduledStart": "2026-12-03T16:00:00Z", "scheduledEnd": "2026-12-03T16:30:00Z",
                  "price": PRICE, "available": True},
@@ -102,9 +105,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "BalanceOut": BALANCE,
     "LedgerLineOut": LEDGER_LINE,
     "Credits": {"available": 38, "held": 82, "earnings": 0, "owed": 0},
-    "CreditsOut": {"balance": BALANCE, "data": [LEDGER_LINE], "pagination": PAGE_INFO},
+    "CreditsOut": {"balance": BALANCE, "data": [LEDGER_LINE], "pagination": PAGE_INFO, "meta": PAGE_META},
     "MeOut": {"id": _CLIENT, "email": "client1@demo.auralumic.example", "displayName": "Clara Nguyen",
-              "role": "client", "status": "active", "credits": {"available": 38, "held": 82, "earnings": 0, "owed": 0},
+              "role": "client", "status": "active", "credits": 38,
+              "balance": {"available": 38, "held": 82, "earnings": 0, "owed": 0},
               "flags": {"ageVerified": True, "suspended": False, "paymentRestricted": False, "isReader": False,
                         "isAdmin": False},
               "createdAt": "2026-10-01T12:00:00Z", "createdDate": "2026-10-01T12:00:00Z", "lastLoginAt": _AT,
@@ -162,6 +166,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "SubscriptionOut": {"subscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE", "planId": "monthly-60",
                         "status": "active", "cancelAtPeriodEnd": False, "currentPeriodStart": "2026-11-15T00:00:00Z",
                         "currentPeriodEnd": "2026-12-15T00:00:00Z", "creditsGranted": 60, "rolloverCredits": 12,
+                        "version": 3, "credits": {"included": 60, "used": 48, "rollover": 0},
                         "id": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE", "userId": _CLIENT,
                         "stripeSubscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
                         "createdAt": "2026-11-15T00:00:00Z"},

@@ -65,6 +65,9 @@ class Preferences(InputModel):
     """UserPreferences of the product requirements. ``PUT`` replaces the whole document;
     omitted fields take these defaults."""
 
+    version: int | None = Field(default=None, ge=0, description="the version last read (GET answers it): when "
+                                                                "given and no longer the stored one, 409 "
+                                                                "version_conflict and nothing is changed")
     theme: Literal["light", "dark", "auto"] = "auto"
     notifications: NotificationChannels = Field(default_factory=NotificationChannels)
     language: str = Field(default="en", max_length=35, description="BCP 47 tag, e.g. en or pt-BR")
@@ -95,6 +98,7 @@ class Preferences(InputModel):
 
 class PreferencesOut(Preferences):
     """The user's preferences: theme, notifications, language, timezone, accessibility and privacy."""
+    version: int = Field(description="raised by one on every save (1 once first saved; 0 while only defaults)")
     updated_at: str | None = None
     # The UserPreferences interface's own fields: the preferences are one per user.
     id: str | None = Field(default=None, description="the user's id (one preferences document per user)")
@@ -129,7 +133,8 @@ class MeOut(ApiModel):
     image_url: str | None = None
     role: Role
     status: Literal["active", "suspended", "deleted"]
-    credits: Credits
+    credits: int = Field(description="credits the user can spend now (same as balance.available)")
+    balance: Credits = Field(description="the balances in detail: available, held, earnings and owed")
     flags: MeFlags
     created_at: str
     last_login_at: str | None = None

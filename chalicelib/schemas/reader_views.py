@@ -3,10 +3,18 @@ card. The request shapes and the limits they enforce are in schemas/readers.py."
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field
 
-from chalicelib.schemas.common import ApiModel, PageInfo
+from chalicelib.schemas.common import ApiModel, PageInfo, PageMeta
 from chalicelib.schemas.readers import ApplicationStatus, Experience, ReadingType
+
+# Every image in a response is an absolute URL a browser loads (media_urls.public_url):
+# processed variants from the media CDN, external images as they were set.
+ImageUrl = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+_IMAGE = "an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set"
+_VARIANTS = "processed WebP variants: {size in px: absolute URL on the media CDN}"
 
 
 class AttributesOut(ApiModel):
@@ -82,11 +90,10 @@ class _ProfileFields(ApiModel):
     tagline: str | None = None
     bio: str | None = None
     location: str | None = None
-    profile_image: str | None = Field(default=None, description="an https URL or a media key")
-    background_image: str | None = None
-    profile_image_variants: dict[str, str] | None = Field(
-        default=None, description="processed WebP variants: {size in px: media key}")
-    background_image_variants: dict[str, str] | None = None
+    profile_image: ImageUrl | None = Field(default=None, description=_IMAGE)
+    background_image: ImageUrl | None = Field(default=None, description=_IMAGE)
+    profile_image_variants: dict[str, ImageUrl] | None = Field(default=None, description=_VARIANTS)
+    background_image_variants: dict[str, ImageUrl] | None = Field(default=None, description=_VARIANTS)
     attributes: AttributesOut
     attribute_names: dict[str, str] = Field(description="catalog name of each attribute id in attributes")
     reading_options: list[ReadingOptionOut]
@@ -110,6 +117,7 @@ class ApplicationPage(ApiModel):
     """A page of reader applications, for admins."""
     data: list[ApplicationOut]
     pagination: PageInfo
+    meta: PageMeta
 
 
 class ReaderProfileOut(_ProfileFields):
@@ -142,9 +150,12 @@ class OnlineOut(ApiModel):
 
 
 class CardStats(ApiModel):
-    """A reader's public statistics."""
-    total_readings: int
+    """A reader's public statistics (counters kept as readings are accepted and completed)."""
+    total_readings: int = Field(description="readings completed")
     average_rating: float
+    completion_rate: float = Field(default=0.0, ge=0, le=100,
+                                   description="readings completed as a percentage of readings accepted, one "
+                                               "decimal (0 while none was accepted)")
 
 
 class OwnStats(CardStats):
@@ -174,11 +185,10 @@ class ReaderCard(ApiModel):
     tagline: str | None = None
     location: str | None = None
     bio: str | None = None
-    profile_image: str | None = Field(default=None, description="an https URL or a media key")
-    background_image: str | None = None
-    profile_image_variants: dict[str, str] | None = Field(
-        default=None, description="processed WebP variants: {size in px: media key}")
-    background_image_variants: dict[str, str] | None = None
+    profile_image: ImageUrl | None = Field(default=None, description=_IMAGE)
+    background_image: ImageUrl | None = Field(default=None, description=_IMAGE)
+    profile_image_variants: dict[str, ImageUrl] | None = Field(default=None, description=_VARIANTS)
+    background_image_variants: dict[str, ImageUrl] | None = Field(default=None, description=_VARIANTS)
     attributes: AttributesOut
     attribute_names: dict[str, str]
     reading_options: list[ReadingOptionOut] = Field(description="active options only")
@@ -194,3 +204,6 @@ class ReaderCard(ApiModel):
     reviews: list[ReviewSummary] = Field(description="the most recent reviews (full list: /readers/{id}/reviews)")
     created_at: str
     created_date: str = Field(description="same as createdAt (the PsychicReader interface's name)")
+    visibility: Literal["public", "readers_only"] = Field(
+        default="public", description="the reader's privacy.profileVisibility: readers_only cards are shown to "
+                                      "signed-in readers and admins only (a private profile has no public card)")

@@ -17,7 +17,7 @@ from chalicelib.domain.readings import (
     REASON_MAX,
     REASON_MIN,
 )
-from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageQuery
+from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageMeta, PageQuery
 from chalicelib.schemas.readers import Line, OptionId, ReadingType, Text
 
 ReadingStatus = Literal["requested", "accepted", "declined", "in_progress", "completed", "disputed", "refunded",
@@ -37,7 +37,8 @@ class QuoteIn(InputModel):
     reader_id: str = Field(pattern=_USER_ID)
     option_type: ReadingType
     option_id: OptionId | None = Field(default=None, description="one of the reader's options of that type; "
-                                                                 "default: the first active one")
+                                                                 "default: the only active one, or the only one "
+                                                                 "of this duration (else 422 option_required)")
     duration: int = Field(ge=1, le=DURATION_MAX, description="minutes: the duration of a catalog time span")
     scheduled_at: AwareDatetime | None = Field(default=None, strict=False,
                                                description="UTC start on a 5-minute boundary; omit for now "
@@ -152,8 +153,8 @@ class PartyOut(ApiModel):
 
     id: str
     display_name: str | None = None
-    avatar_url: str | None = Field(default=None, description="an absolute URL that loads (time-limited for "
-                                                             "uploaded images)")
+    avatar_url: str | None = Field(default=None, description="an absolute URL that loads (uploaded images from the "
+                                                             "media CDN)")
 
 
 class DisputeOut(ApiModel):
@@ -221,6 +222,7 @@ class ReadingPage(ApiModel):
     """A page of the caller's readings, newest first."""
     data: list[ReadingOut]
     pagination: PageInfo
+    meta: PageMeta
 
 
 class ReadingsQuery(PageQuery):
@@ -268,6 +270,7 @@ class ReaderReviewPage(ApiModel):
     """A page of a reader's reviews, newest first."""
     data: list[ReaderReviewOut]
     pagination: PageInfo
+    meta: PageMeta
 
 
 class ResolveIn(InputModel):

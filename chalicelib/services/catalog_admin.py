@@ -29,7 +29,7 @@ Decisions:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -108,8 +108,7 @@ def list_entries(kind: str, *, active: bool | None, limit: int, cursor: str | No
                                  filter_condition=condition, limit=limit, last_evaluated_key=start)
 
     result = query_page(run, limit=limit, cursor=cursor, scope=scope)
-    return PageResult(items=[_entry(item) for item in result.items], next_cursor=result.next_cursor,
-                      limit=result.limit)
+    return replace(result, items=[_entry(item) for item in result.items])  # page number, total, read time kept
 
 
 def get_entry(kind: str, item_id: str) -> Entry:

@@ -130,11 +130,18 @@ def new_upload(user_id: str, *, role: str, purpose: str, content_type: str, cont
 
 
 def url_for(image: str | None) -> str | None:
-    """What a client can fetch for a stored image: a time-limited URL for one of our keys
-    (the bucket is private), any other value (an image URL from Clerk) as it is."""
+    """What a client can fetch for a private object (a video message): a time-limited URL
+    for one of our keys, any other value as it is. Images are public through the CDN:
+    ``media_urls.public_url``."""
     if image is None or not image.startswith("media/"):
         return image
     return s3.presigned_get(_bucket(), image, expires_in=DOWNLOAD_URL_TTL_S)
+
+
+def stored(key: str) -> bool:
+    """Whether ``key`` is in the media bucket (one HeadObject): a rejected upload is deleted,
+    and the variants exist only once the media job processed the upload."""
+    return s3.exists(_bucket(), key)
 
 
 # --------------------------------------------------------------------------- processing

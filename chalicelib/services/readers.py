@@ -1,9 +1,10 @@
 """Reader profiles: the reader's own profile, reading options and availability, and the
 public card.
 
-Writes to an approved profile are single conditional UpdateItems (``status == approved``)
-that replace whole values (attributes, the options list, availability), so they need no
-read first and never conflict with heartbeats. Catalog names of attributes are copied
+Writes to an approved profile are conditional updates (``status == approved``) that
+replace whole values (attributes, the options list, availability), so they need no read
+first and never conflict with heartbeats; each commits with its ``reader.card_changed``
+event. Catalog names of attributes are copied
 onto the profile when attributes are written, so the public card reads no catalog.
 """
 
@@ -14,18 +15,20 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import UpdateError
 
-from chalicelib.domain.readers import WEEKDAYS, Attributes, Availability, ReadingOption
+from chalicelib.domain.readers import WEEKDAYS, Attributes, Availability, ReadingOption, completion_rate
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.errors import field_errors as envelope_fields
 from chalicelib.ids import new_id
+from chalicelib.media_urls import public_url, public_variants, variant_key_parts
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.services import catalog, catalog_defaults, pricing
+from chalicelib.services import catalog, catalog_defaults, media, outbox, pricing
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 APPROVED = "approved"
+CARD_CHANGED = "reader.card_changed"  # emitted with every change of what a public card shows
 # Profile attribute key -> the catalog's attribute kind.
 ATTRIBUTE_KINDS = {"tools": "tools", "abilities": "abilities", "style": "styles"}
 _KIND_NOUN = {"tools": "tool", "abilities": "ability", "styles": "style"}
@@ -106,11 +109,35 @@ def check_reading_types(options: Iterable[ReadingOption], active: dict[str, Any]
         raise invalid(errors)
 
 
+_IMAGE_PURPOSE = {"profileImage": "profile_image", "backgroundImage": "background_image"}
+
+
+def _image_error(user_id: str, path: str, value: str) -> dict[str, str] | None:
+    if not value.startswith("media/"):
+        return None  # an https URL (the schema allows nothing else)
+    if not value.startswith(f"media/{user_id}/"):
+        return field_error(path, f"A media key must start with media/{user_id}/.", "foreign_media_key")
+    parts = variant_key_parts(value)
+    purpose = _IMAGE_PURPOSE.get(path.rsplit(".", 1)[-1], "profile_image")
+    if parts is None:
+        return field_error(path, f"Only a processed image can be set: use one of the variant keys of the upload "
+                                 f"(media/{user_id}/{purpose}/<uploadId>/<size>.webp), not the uploaded file.",
+                           "unprocessed_media_key")
+    if parts["purpose"] != purpose:
+        return field_error(path, f"This image was uploaded as a {parts['purpose']}, not a {purpose}.",
+                           "wrong_media_purpose")
+    if not media.stored(value):
+        return field_error(path, "This image does not exist: its upload was rejected or is not processed yet.",
+                           "media_not_found")
+    return None
+
+
 def check_images(user_id: str, values: dict[str, str | None]) -> None:
-    """A media key must be under the caller's own prefix (``media/<userId>/``)."""
-    errors = [field_error(path, f"A media key must start with media/{user_id}/.", "foreign_media_key")
-              for path, value in values.items()
-              if value is not None and value.startswith("media/") and not value.startswith(f"media/{user_id}/")]
+    """A media key must be a processed variant of the caller's own upload of that purpose
+    (``media/<userId>/<purpose>/<uploadId>/<size>.webp``) that exists (one HeadObject each):
+    a raw upload, or an upload the media job rejected (deleted), can never be set."""
+    errors = [error for path, value in values.items()
+              if value is not None and (error := _image_error(user_id, path, value)) is not None]
     if errors:
         raise invalid(errors)
 
@@ -147,9 +174,8 @@ def _fallback_name(attribute_id: str) -> str:
 
 
 def _variants(stored: Any) -> dict[str, str] | None:
-    """{size in px: media key} of the processed image variants (the media job writes them)."""
-    variants = {size: key for size, key in (plain(stored) or {}).items() if size.isdigit()}
-    return variants or None
+    """{size in px: absolute URL} of the processed image variants (the media job writes their keys)."""
+    return public_variants({size: key for size, key in (plain(stored) or {}).items() if size.isdigit()})
 
 
 def profile_document(profile: ReaderProfile) -> dict[str, Any]:
@@ -168,8 +194,8 @@ def profile_document(profile: ReaderProfile) -> dict[str, Any]:
         "tagline": profile.tagline,
         "bio": profile.bio,
         "location": profile.location,
-        "profileImage": profile.profile_image,
-        "backgroundImage": profile.background_image,
+        "profileImage": public_url(profile.profile_image),
+        "backgroundImage": public_url(profile.background_image),
         "profileImageVariants": _variants(profile.profile_image_variants),
         "backgroundImageVariants": _variants(profile.background_image_variants),
         "attributes": {"tools": list(attributes.get("tools", [])), "abilities": list(attributes.get("abilities", [])),
@@ -220,9 +246,7 @@ def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
         "isApproved": profile.status == APPROVED,
         "lastActive": profile.last_seen_at,
         "createdDate": profile.created_at,
-        "stats": {"totalReadings": int(profile.total_readings or 0),
-                  "averageRating": float(profile.rating_average or 0),
-                  "totalEarnings": _earnings(profile.reader_id)},
+        "stats": {**card_stats(profile), "totalEarnings": _earnings(profile.reader_id)},
         "reviews": list(plain(profile.recent_reviews) or []),
     }
 
@@ -246,16 +270,20 @@ def get_profile(reader_id: str) -> ReaderProfile:
         raise NotFound("reader profile", code="reader_profile_not_found") from exc
 
 
-def _update_approved(reader_id: str, actions: list[Any]) -> ReaderProfile:
-    """One UpdateItem on an approved profile; the returned profile carries the new values."""
-    profile = blind(reader_id)
+def _update_approved(reader_id: str, actions: list[Any], *, reason: str) -> ReaderProfile:
+    """One transaction: the update of an approved profile and its ``reader.card_changed``
+    event (``reason``: what changed); returns the profile as stored after it."""
+
+    def work(tx: Transaction) -> None:
+        tx.update(blind(reader_id), actions=actions, condition=ReaderProfile.status == APPROVED,
+                  add_version_condition=False, label="profile")
+        outbox.emit(tx, CARD_CHANGED, readerId=reader_id, reason=reason)
+
     try:
-        profile.update(actions=actions, condition=ReaderProfile.status == APPROVED, add_version_condition=False)
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise _not_active(reader_id) from exc
-    return profile
+        atomically(work)
+    except ConditionsFailed as failed:
+        raise _not_active(reader_id) from failed
+    return get_profile(reader_id)
 
 
 def _not_active(reader_id: str) -> Exception:
@@ -285,7 +313,7 @@ def update_profile(reader_id: str, changes: dict[str, Any], *, now: datetime | N
         names = check_attributes(attributes, active_catalog())
         actions += [ReaderProfile.attributes.set(attributes_document(attributes)),
                     ReaderProfile.attribute_names.set(names)]
-    return _update_approved(reader_id, actions)
+    return _update_approved(reader_id, actions, reason="profile")
 
 
 def replace_reading_options(reader_id: str, options: list[ReadingOption], *,
@@ -293,22 +321,23 @@ def replace_reading_options(reader_id: str, options: list[ReadingOption], *,
     if options:
         check_reading_types(options, active_catalog())
     return _update_approved(reader_id, [ReaderProfile.reading_options.set(options_document(options)),
-                                        ReaderProfile.updated_at.set(iso(now or utcnow()))])
+                                        ReaderProfile.updated_at.set(iso(now or utcnow()))], reason="reading_options")
 
 
 def replace_availability(reader_id: str, availability: Availability, *,
                          now: datetime | None = None) -> ReaderProfile:
     return _update_approved(reader_id, [ReaderProfile.availability.set(availability_document(availability)),
-                                        ReaderProfile.updated_at.set(iso(now or utcnow()))])
+                                        ReaderProfile.updated_at.set(iso(now or utcnow()))], reason="availability")
 
 
 # --- the public card ------------------------------------------------------------------------------
 
 
-def public_card(reader_id: str) -> dict[str, Any]:
-    """Two GetItems: the profile, then the reader's user item (status and the
-    showOnlineStatus preference, projected); the listed prices come from the cached time
-    spans (``listed_options``). Anything but an approved profile of an active reader is a 404."""
+def public_card(reader_id: str, *, viewer_role: str | None = None) -> dict[str, Any]:
+    """Two GetItems: the profile, then the reader's user item (status and the privacy
+    preferences, projected); the listed prices come from the cached time spans
+    (``listed_options``). A 404 for anything ``card_document`` will not show and for a card
+    ``viewer_role`` (None: anonymous) may not see."""
     missing = NotFound("reader", code="reader_not_found")
     if not reader_id or len(reader_id) > _READER_ID_MAX:
         raise missing
@@ -319,16 +348,48 @@ def public_card(reader_id: str) -> dict[str, Any]:
     if profile.status != APPROVED:
         raise missing
     try:
-        user = User.get(reader_id, attributes_to_get=["userId", "role", "status", "preferences"])
+        user = User.get(reader_id, attributes_to_get=list(CARD_USER_FIELDS))
     except User.DoesNotExist as exc:
         raise missing from exc
-    if user.status != "active" or user.role != "reader":
+    card = card_document(profile, user)
+    if card is None or not visible_to(card, viewer_role):
         raise missing
+    return card
+
+
+# The user-item attributes a card needs (a projection for GetItem and BatchGetItem).
+CARD_USER_FIELDS = ("userId", "role", "status", "preferences")
+# Who may see a card of each visibility (privacy.profileVisibility; "private" has no card).
+VISIBLE_TO = {"public": None, "readers_only": frozenset({"reader", "admin"})}
+
+
+def visible_to(card: dict[str, Any], viewer_role: str | None) -> bool:
+    """Whether a caller of ``viewer_role`` (None: anonymous) may see ``card``: a
+    readers_only card only to signed-in readers and admins."""
+    allowed = VISIBLE_TO.get(card.get("visibility", "public"))
+    return allowed is None or viewer_role in allowed
+
+
+def card_stats(profile: ReaderProfile) -> dict[str, Any]:
+    """The public statistics: the live counters the reader_stats consumers keep."""
+    return {"totalReadings": int(profile.total_readings or 0), "averageRating": float(profile.rating_average or 0),
+            "completionRate": completion_rate(int(profile.accepted_count or 0), int(profile.completed_count or 0))}
+
+
+def card_document(profile: ReaderProfile, user: User | None) -> dict[str, Any] | None:
+    """The public card of ``profile``, or None where no card may be shown: the profile is
+    not approved, the user is missing, not an active reader (suspended, deleted), or set
+    their profile private. No I/O: the explore snapshot builds every card with it from
+    Query pages. ``user`` needs ``CARD_USER_FIELDS`` only."""
+    if profile.status != APPROVED or user is None or user.status != "active" or user.role != "reader":
+        return None
     privacy = (plain(user.preferences) or {}).get("privacy") or {}
+    visibility = privacy.get("profileVisibility") or "public"
+    if visibility not in VISIBLE_TO:
+        return None  # private (or a value we do not know: shown to nobody rather than to all)
     show_online = privacy.get("showOnlineStatus", True) is not False
     document = profile_document(profile)
-    rating_average = float(profile.rating_average or 0)
-    total_readings = int(profile.total_readings or 0)
+    stats = card_stats(profile)
     return {
         **{k: v for k, v in document.items() if k not in ("status", "updatedAt")},
         "readingOptions": listed_options([option for option in document["readingOptions"] if option["isActive"]],
@@ -336,11 +397,12 @@ def public_card(reader_id: str) -> dict[str, Any]:
         "isOnline": bool(profile.is_online) and show_online,
         "lastActive": profile.last_seen_at if show_online else None,
         "isApproved": True,
-        "ratingAverage": rating_average,
+        "ratingAverage": stats["averageRating"],
         "ratingCount": int(profile.rating_count or 0),
-        "totalReadings": total_readings,
-        "stats": {"totalReadings": total_readings, "averageRating": rating_average},
+        "totalReadings": stats["totalReadings"],
+        "stats": stats,
         "badges": list(plain(profile.badges) or []),
         "reviews": list(plain(profile.recent_reviews) or []),
         "createdDate": profile.created_at,
+        "visibility": visibility,
     }

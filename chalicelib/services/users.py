@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.auth import Principal
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.users import User
+from chalicelib.services import outbox
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -66,22 +68,60 @@ def update_profile(user_id: str, *, display_name: str | None) -> User:
     return update_fields(user_id, actions)
 
 
-def get_preferences(user_id: str) -> tuple[dict[str, Any], str | None]:
-    """The stored preferences document (``{}`` until first saved) and when it was saved."""
+class StoredPreferences(NamedTuple):
+    """The stored preferences document (``{}`` until first saved), when it was saved, and
+    its version (raised by one on every save; 0 until first saved)."""
+    document: dict[str, Any]
+    updated_at: str | None
+    version: int
+
+
+def get_preferences(user_id: str) -> StoredPreferences:
     return preferences_of(get(user_id))
 
 
-def preferences_of(user: User) -> tuple[dict[str, Any], str | None]:
+def preferences_of(user: User) -> StoredPreferences:
     """``get_preferences`` of a user record already read."""
     raw = user.preferences.as_dict() if user.preferences is not None else {}
     stored = raw.pop("_updatedAt", None)
-    return raw, stored
+    return StoredPreferences(raw, stored, int(user.preferences_version or 0))
 
 
-def put_preferences(user_id: str, document: dict[str, Any]) -> str:
-    """Replace the preferences with ``document`` (already validated, wire-shaped); returns
-    when it was saved."""
+def put_preferences(user_id: str, document: dict[str, Any], *, expected_version: int | None = None,
+                    reader: bool = False) -> StoredPreferences:
+    """Replace the preferences with ``document`` (already validated, wire-shaped) and raise
+    their version, in one conditional UpdateItem: with ``expected_version``, only while the
+    stored version is still that one (else ``Conflict`` version_conflict, nothing written).
+    A ``reader``'s preferences decide their public card (privacy: profileVisibility,
+    showOnlineStatus), so for a reader the write is a transaction with ``reader.card_changed``."""
     now = iso(utcnow())
-    document = {**document, "_updatedAt": now}
-    update_fields(user_id, [User.preferences.set(document), User.updated_at.set(now)])
-    return now
+    condition = User.user_id.exists()
+    if expected_version is not None:
+        condition &= (User.preferences_version == expected_version) if expected_version else \
+            (User.preferences_version.does_not_exist() | (User.preferences_version == 0))
+    user = User(user_id=user_id)
+    actions: list[Any] = [User.preferences.set({**document, "_updatedAt": now}),
+                          User.preferences_version.add(1), User.updated_at.set(now)]
+    try:
+        if reader:
+            _save_with_card_event(user, actions, condition)
+        else:
+            user.update(actions=actions, condition=condition)
+    except (UpdateError, ConditionsFailed) as exc:
+        if isinstance(exc, UpdateError) and exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        current = get(user_id)  # NotFound when the user is gone; else the version moved
+        raise Conflict(f"Your preferences were changed elsewhere since you read them (version {expected_version}; "
+                       f"they are now at version {int(current.preferences_version or 0)}). Reload them and "
+                       "save again.", code="version_conflict",
+                       details={"version": int(current.preferences_version or 0)}) from exc
+    return StoredPreferences(document, now, int(user.preferences_version or 0))
+
+
+def _save_with_card_event(user: User, actions: list[Any], condition: Any) -> None:
+    def work(tx: Transaction) -> None:
+        tx.update(user, actions=actions, condition=condition, label="user")
+        outbox.emit(tx, "reader.card_changed", readerId=user.user_id, reason="preferences")
+
+    atomically(work)
+    user.refresh(consistent_read=True)  # the version the transaction wrote

@@ -222,6 +222,11 @@ def test_the_list_is_paginated_and_filters_by_active(catalog):
 
     assert ids(first["data"]) == ["career", "general", "love"] and first["pagination"]["hasNext"] is True
     assert ids(second["data"]) == ["spiritual"] and second["pagination"]["hasNext"] is False
+    assert (first["pagination"]["page"], first["pagination"]["hasPrev"]) == (1, False)
+    assert "totalPages" not in first["pagination"]  # unknown before the last page
+    assert (second["pagination"]["page"], second["pagination"]["hasPrev"], second["pagination"]["totalPages"]) == (
+        2, True, 2)
+    assert first["meta"]["cached"] is False and "generatedAt" in first["meta"]
     assert [e["active"] for e in first["data"]] == [False, True, True]
     retired = catalog.get("/admin/categories?active=false", as_user=ADMIN).json["data"]
     live = catalog.get("/admin/categories?active=true", as_user=ADMIN).json["data"]

@@ -4,12 +4,11 @@ total ``POST /readings/quote`` charges; the card's headline ``price`` is one of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
+from tests.support.calls import dynamodb_calls
 from tests.support.readings import make_client, make_reader
 
 ADMIN = "user_admin"
@@ -152,34 +151,11 @@ def test_time_spans_are_cached_per_container_until_the_ttl(aws):
     assert [s["multiplier"] for s in catalog.time_spans(clock=lambda: moment[0])] == ["0.9"]
 
 
-@contextmanager
-def _dynamodb_calls() -> Iterator[list[str]]:
-    """Every DynamoDB operation any model makes inside the block."""
-    from chalicelib.models.catalog import CatalogItem
-    from chalicelib.models.readers import ReaderProfile
-    from chalicelib.models.users import User
-
-    seen: list[str] = []
-
-    def record(model: Any = None, **_: Any) -> None:
-        seen.append(model.name)
-
-    clients = {id(m._get_connection().connection.client): m._get_connection().connection.client
-               for m in (CatalogItem, ReaderProfile, User)}
-    for client in clients.values():
-        client.meta.events.register("before-call.dynamodb", record)
-    try:
-        yield seen
-    finally:
-        for client in clients.values():
-            client.meta.events.unregister("before-call.dynamodb", record)
-
-
 @pytest.mark.usefixtures("default_catalog")
 def test_a_warm_card_reads_two_items_and_no_catalog(api):
     make_reader("rdr")
     assert api.get("/readers/rdr").status_code == 200  # a cold container reads the time spans once
-    with _dynamodb_calls() as calls:
+    with dynamodb_calls() as calls:
         card = api.get("/readers/rdr")
     assert card.status_code == 200 and card.json["readingOptions"][0]["prices"]
     assert calls == ["GetItem", "GetItem"]

@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from tests.fakes.dynamodb import atomic_dynamodb  # noqa: F401 - a fixture
+from tests.support.calls import dynamodb_calls
+from tests.support.threads import all_at_once
+
 
 def test_patch_me_changes_the_display_name(api):
     response = api.patch("/me", as_user="user_a", json_body={"displayName": "Ada"})
@@ -23,7 +27,8 @@ def test_patch_me_refuses_fields_that_are_not_the_users_to_change(api, field, va
     assert response.json["error"]["code"] == "validation_error"
     assert [f["path"] for f in response.json["error"]["details"]["fields"]] == [field]
     me = api.get("/me", as_user="user_a").json
-    assert me["role"] == "client" and me["credits"] == {"available": 0, "held": 0, "earnings": 0, "owed": 0}
+    assert me["role"] == "client" and me["credits"] == 0
+    assert me["balance"] == {"available": 0, "held": 0, "earnings": 0, "owed": 0}
     assert me.get("displayName") is None  # the valid part of a rejected request is not stored either
 
 
@@ -92,11 +97,13 @@ def test_put_preferences_replaces_the_document(api):
     put = api.put("/me/preferences", as_user="user_a", json_body=document)
     assert put.status_code == 200
     got = api.get("/me/preferences", as_user="user_a").json
-    assert {k: v for k, v in got.items() if k not in ("updatedAt", "createdAt", "id", "userId")} == document
+    assert {k: v for k, v in got.items() if k not in ("updatedAt", "createdAt", "id", "userId", "version")} == document
     assert got["id"] == got["userId"] == "user_a"
     assert got["updatedAt"].endswith("Z")
-    # What GET answered can be PUT back as it is (its read-only fields are ignored).
-    assert api.put("/me/preferences", as_user="user_a", json_body=got).status_code == 200
+    assert got["version"] == put.json["version"] == 1
+    # What GET answered can be PUT back as it is (its read-only fields are ignored; its
+    # version is still the stored one).
+    assert api.put("/me/preferences", as_user="user_a", json_body=got).json["version"] == 2
     assert api.get("/me/preferences", as_user="user_a").json["theme"] == "dark"
     # A later PUT that omits sections resets them to defaults (replace, not merge).
     api.put("/me/preferences", as_user="user_a", json_body={"theme": "light"})
@@ -129,3 +136,68 @@ def test_bad_preferences_are_rejected_with_the_field_path_and_not_stored(api, do
 def test_one_users_preferences_are_not_anothers(api):
     api.put("/me/preferences", as_user="user_a", json_body={"theme": "dark"})
     assert api.get("/me/preferences", as_user="user_b").json["theme"] == "auto"
+
+
+# --- optimistic locking of preferences (UserPreferences.version) -------------------------------
+
+def test_preferences_version_starts_at_0_and_rises_by_one_on_every_save(api):
+    assert api.get("/me/preferences", as_user="user_a").json["version"] == 0
+    first = api.put("/me/preferences", as_user="user_a", json_body={"theme": "dark"})
+    assert first.status_code == 200 and first.json["version"] == 1
+    assert api.put("/me/preferences", as_user="user_a", json_body={"theme": "light"}).json["version"] == 2
+    assert api.get("/me/preferences", as_user="user_a").json["version"] == 2
+    assert api.get("/me", as_user="user_a").json["preferences"]["version"] == 2
+
+
+def test_a_put_naming_a_version_that_is_no_longer_stored_is_a_409_and_changes_nothing(api):
+    api.put("/me/preferences", as_user="user_a", json_body={"theme": "dark"})  # version 1
+    api.put("/me/preferences", as_user="user_a", json_body={"theme": "dark", "language": "fr"})  # version 2
+
+    stale = api.put("/me/preferences", as_user="user_a", json_body={"version": 1, "theme": "light"})
+    assert stale.status_code == 409
+    error = stale.json["error"]
+    assert error["code"] == "version_conflict" and error["details"] == {"version": 2}
+    assert error["message"].startswith("Your preferences were changed elsewhere") and error["message"].endswith(".")
+    kept = api.get("/me/preferences", as_user="user_a").json
+    assert (kept["theme"], kept["language"], kept["version"]) == ("dark", "fr", 2)
+
+    # Before the first save the version is 0, and 0 is what a first conditional PUT names.
+    assert api.put("/me/preferences", as_user="user_b", json_body={"version": 1}).status_code == 409
+    assert api.put("/me/preferences", as_user="user_b", json_body={"version": 0}).json["version"] == 1
+
+    fresh = api.put("/me/preferences", as_user="user_a", json_body={"version": 2, "theme": "light"})
+    assert fresh.status_code == 200 and (fresh.json["theme"], fresh.json["version"]) == ("light", 3)
+
+
+def test_two_saves_of_the_same_version_at_once_one_wins(api, atomic_dynamodb):  # noqa: F811
+    from chalicelib.errors import Conflict
+    from chalicelib.services import users
+
+    api.put("/me/preferences", as_user="user_a", json_body={"theme": "dark"})  # version 1
+
+    def save(n: int) -> str:
+        try:
+            users.put_preferences("user_a", {"theme": ["light", "auto"][n]}, expected_version=1)
+        except Conflict as exc:
+            return exc.code
+        return "saved"
+
+    assert sorted(all_at_once(2, save)) == ["saved", "version_conflict"]
+    assert api.get("/me/preferences", as_user="user_a").json["version"] == 2
+
+
+# --- GET /me is one DynamoDB call ----------------------------------------------------------------
+
+def test_get_me_makes_exactly_one_dynamodb_call_with_a_subscription_and_preferences(api, make_user):
+    from chalicelib.services.payments import apply_subscription
+
+    make_user("sub_user", credits_available=12)
+    apply_subscription({"id": "sub_one", "status": "active", "created": 1_764_547_200, "customer": "cus_1",
+                        "metadata": {"userId": "sub_user", "planId": "monthly-60"}})
+    api.put("/me/preferences", as_user="sub_user", json_body={"theme": "dark"})
+
+    with dynamodb_calls() as calls:
+        me = api.get("/me", as_user="sub_user")
+    assert me.status_code == 200
+    assert (me.json["subscriptionId"], me.json["credits"], me.json["preferences"]["theme"]) == ("sub_one", 12, "dark")
+    assert calls == ["GetItem"]

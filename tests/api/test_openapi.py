@@ -22,7 +22,9 @@ def test_every_route_is_documented_with_its_access_and_errors(api, chalice_app):
             spec = methods[method].view_function.__route_spec__
             assert operation["x-access"] == spec.access.describe()
             assert "500" in operation["responses"]
-            if spec.access.is_public:
+            if spec.access.identifies_caller:  # a token is optional; when sent it must be valid
+                assert operation["security"] == [{}, {"bearerAuth": []}] and "401" in operation["responses"]
+            elif spec.access.is_public:
                 assert operation["security"] == []
             else:
                 assert {"401", "403"} <= set(operation["responses"])

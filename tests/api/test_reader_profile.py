@@ -88,13 +88,13 @@ def test_the_reader_sees_the_approved_application_as_their_profile(reader):
 
 def test_patch_changes_only_the_fields_sent(reader):
     response = reader.patch("/reader/profile", as_user=READER, json_body={
-        "tagline": "New line", "location": "Lisbon", "backgroundImage": f"media/{READER}/background/v1.webp",
+        "tagline": "New line", "location": "Lisbon", "backgroundImage": "https://images.example.com/sky.webp",
         "attributes": {"tools": ["runes", "pendulum", "astrology"], "abilities": ["medium", "empath", "scrying"],
                        "style": "compassionate"}})
     assert response.status_code == 200
     body = response.json
     assert (body["tagline"], body["location"], body["bio"]) == ("New line", "Lisbon", COMPLETE["bio"])
-    assert body["backgroundImage"] == f"media/{READER}/background/v1.webp"
+    assert body["backgroundImage"] == "https://images.example.com/sky.webp"
     assert body["attributeNames"]["runes"] == "Runes" and body["attributeNames"]["compassionate"] == "Compassionate"
     assert "tarot" not in body["attributeNames"]
     assert _profile(reader) == body
@@ -126,6 +126,7 @@ def test_null_clears_optional_fields(reader):
     ({"profileImage": "javascript:alert(1)"}, "profileImage"),
     ({"profileImage": "media/user_someone_else/p.png"}, "profileImage"),
     ({"profileImage": f"media/{READER}/../user_x/p.png"}, "profileImage"),
+    ({"profileImage": f"media/{READER}/profile_image/01JDQ8V6M4Z2X7N3K5R9T1W0AF.png"}, "profileImage"),  # raw upload
     ({"ratingAverage": 5}, "ratingAverage"),
     ({"status": "approved"}, "status"),
 ])
@@ -310,7 +311,8 @@ def test_the_public_card_shows_what_the_frontend_needs(reader):
     assert card["availability"]["schedule"]["mon"] == [{"start": "09:00", "end": "17:00"}]
     assert card["isOnline"] is True and card["lastActive"].endswith("Z")
     assert (card["ratingAverage"], card["ratingCount"], card["totalReadings"]) == (0, 0, 0)
-    assert card["stats"] == {"totalReadings": 0, "averageRating": 0}
+    assert card["stats"] == {"totalReadings": 0, "averageRating": 0, "completionRate": 0}
+    assert card["visibility"] == "public"
     assert card["badges"] == [] and card["reviews"] == [] and card["isApproved"] is True
     assert card["createdAt"] == card["createdDate"]
     assert "status" not in card and "declineReason" not in card and "submittedAt" not in card
@@ -359,14 +361,16 @@ def test_a_suspended_account_has_no_public_card(reader):
 def test_the_card_lists_the_processed_image_variants(reader):
     from chalicelib.models.readers import ReaderProfile
 
-    base = f"media/{READER}/profile_image/01UPLOAD"
+    upload_id = "01JDQ8V6M4Z2X7N3K5R9T1W0AF"
+    base = f"media/{READER}/profile_image/{upload_id}"
     ReaderProfile(reader_id=READER, version=0).update(actions=[
         ReaderProfile.profile_image.set(f"{base}/256.webp"),
-        ReaderProfile.profile_image_variants.set({"uploadId": "01UPLOAD", "96": f"{base}/96.webp",
+        ReaderProfile.profile_image_variants.set({"uploadId": upload_id, "96": f"{base}/96.webp",
                                                   "256": f"{base}/256.webp", "768": f"{base}/768.webp"}),
     ], add_version_condition=False)
     card = reader.get(f"/readers/{READER}").json
-    assert card["profileImage"] == f"{base}/256.webp"
-    assert card["profileImageVariants"] == {"96": f"{base}/96.webp", "256": f"{base}/256.webp",
-                                            "768": f"{base}/768.webp"}
+    cdn = "http://api.test.auralumic.example/cdn"  # MEDIA_BASE_URL's default: API_BASE_URL + /cdn
+    assert card["profileImage"] == f"{cdn}/{base}/256.webp"
+    assert card["profileImageVariants"] == {"96": f"{cdn}/{base}/96.webp", "256": f"{cdn}/{base}/256.webp",
+                                            "768": f"{cdn}/{base}/768.webp"}
     assert "backgroundImageVariants" not in card

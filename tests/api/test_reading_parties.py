@@ -4,18 +4,18 @@ the reviewer's first name on reviews."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from tests.fakes.dynamodb import atomic_dynamodb  # noqa: F401 - a fixture
+from tests.support.calls import dynamodb_calls
 from tests.support.readings import QUESTION, TOPIC, make_client, make_reader
 
 pytestmark = pytest.mark.usefixtures("default_catalog")
 
-LUNA_KEY = "media/rdr/profile_image/01JDEMO/256.webp"
+LUNA_KEY = "media/rdr/profile_image/01JDQ8V6M4Z2X7N3K5R9T1W0AF/256.webp"
+MEDIA_BASE_URL = "http://api.test.auralumic.example/cdn"  # the default: API_BASE_URL + /cdn
 CLIENT_IMAGE = "https://img.clerk.com/cli.png"
 
 
@@ -50,27 +50,6 @@ def _people(credits: int = 400) -> None:
     _set(ReaderProfile, "sol", display_name="Sol Mystic", profile_image="https://images.example.com/sol.webp")
 
 
-@contextmanager
-def _dynamodb_calls() -> Iterator[list[str]]:
-    """Every DynamoDB API call made (on any model's client) inside the block."""
-    from chalicelib.models.registry import ALL_MODELS
-
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(str(model.name))
-
-    emitters = {id(m._get_connection().connection.client.meta.events): m._get_connection().connection.client.meta.events
-                for m in ALL_MODELS}
-    for events in emitters.values():
-        events.register("before-call.dynamodb", record)
-    try:
-        yield calls
-    finally:
-        for events in emitters.values():
-            events.unregister("before-call.dynamodb", record)
-
-
 def test_a_clients_list_shows_each_readers_name_and_an_avatar_url_that_loads(api):
     _people()
     first, second = _book(api, "cli", "rdr"), _book(api, "cli", "sol")
@@ -82,7 +61,7 @@ def test_a_clients_list_shows_each_readers_name_and_an_avatar_url_that_loads(api
                                "avatarUrl": "https://images.example.com/sol.webp"}
     luna = readers[first]
     assert (luna["id"], luna["displayName"]) == ("rdr", "Luna Star")
-    assert luna["avatarUrl"].startswith("http") and LUNA_KEY in luna["avatarUrl"]  # presigned, not a bare key
+    assert luna["avatarUrl"] == f"{MEDIA_BASE_URL}/{LUNA_KEY}"  # on the media CDN, not a bare key
     assert all(r["readerId"] == r["reader"]["id"] and r["clientId"] == "cli" for r in data)
 
 
@@ -143,7 +122,7 @@ def test_a_list_page_costs_the_same_dynamodb_calls_for_one_row_or_twenty(api):
 
     def page_calls(limit: int) -> int:
         api.get("/readings?as=reader&tab=requested&limit=1", as_user="rdr")  # warm the caller's session
-        with _dynamodb_calls() as calls:
+        with dynamodb_calls() as calls:
             response = api.get(f"/readings?as=reader&tab=requested&limit={limit}", as_user="rdr")
         assert response.status_code == 200 and len(response.json_body["data"]) == limit
         assert all(r["client"]["displayName"] == "C" + r["clientId"][1:] for r in response.json_body["data"])
@@ -152,7 +131,7 @@ def test_a_list_page_costs_the_same_dynamodb_calls_for_one_row_or_twenty(api):
     one, twenty = page_calls(1), page_calls(20)
     assert one == twenty, (one, twenty)
 
-    with _dynamodb_calls() as calls:
+    with dynamodb_calls() as calls:
         api.get("/readings?as=reader&tab=requested&limit=20", as_user="rdr")
     assert calls.count("BatchGetItem") == 2  # the clients' users, the readers' profiles
 

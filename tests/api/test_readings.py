@@ -274,6 +274,43 @@ def test_requests_the_rules_refuse(api):
         assert api.get("/readings", as_user=user).json_body["data"] == []
 
 
+def test_without_an_option_id_the_only_option_or_the_one_of_that_duration_is_booked(api):
+    """Several active options of one type: the duration picks one, or the client must name
+    it (422 option_required); one active option of the type is taken without an id."""
+    options = [
+        {"id": "opt_short", "type": "phone_call", "name": "Short call", "description": "", "duration": 30,
+         "price": 60, "isActive": True},
+        {"id": "opt_long", "type": "phone_call", "name": "Long call", "description": "", "duration": 60,
+         "price": 100, "isActive": True},
+        {"id": "opt_paused", "type": "phone_call", "name": "Paused call", "description": "", "duration": 45,
+         "price": 90, "isActive": False},
+        {"id": "opt_live", "type": "live_video", "name": "Live video", "description": "", "duration": 30,
+         "price": 75, "isActive": True},
+    ]
+    make_reader("multi", options=options)
+    make_client("cli", 500)
+
+    by_duration = _request(api, "cli", "multi", duration=60)
+    assert by_duration.status_code == 201, by_duration.body
+    assert by_duration.json_body["readingOption"]["id"] == "opt_long"
+
+    quote = {"readerId": "multi", "optionType": "phone_call", "duration": 45}
+    for route, body in (("/readings/quote", quote), ("/readings", _body("multi", duration=45))):
+        refused = api.post(route, as_user="cli", json_body=body)
+        assert _error(refused) == (422, "option_required"), refused.body
+        error = refused.json_body["error"]
+        assert error["message"] == ("This reader offers more than one option of this reading type; "
+                                    "choose one with optionId.")
+        assert error["details"] == {"optionType": "phone_call", "optionIds": ["opt_short", "opt_long"]}
+    named = api.post("/readings", as_user="cli", json_body={**_body("multi", duration=45), "optionId": "opt_short"})
+    assert named.status_code == 201 and named.json_body["readingOption"]["id"] == "opt_short", named.body
+
+    only = _request(api, "cli", "multi", option="live_video", duration=45)  # the only live video option
+    assert only.status_code == 201 and only.json_body["readingOption"]["id"] == "opt_live", only.body
+    assert _credits(api, "cli")["held"] == sum(
+        r.json_body["creditsCost"] for r in (by_duration, named, only))
+
+
 def test_too_few_credits_is_422_and_writes_nothing(api):
     make_client("cli", CALL - 1)
     make_client("rich", 200)
@@ -521,7 +558,7 @@ def test_lists_by_side_and_tab_newest_first_one_query_per_page(api):
     newest_first = [theirs, *reversed(mine)]
 
     queries = _count_queries("byReaderTab")
-    pages, cursor = [], None
+    pages, infos, cursor = [], [], None
     while True:
         url = "/readings?as=reader&tab=requested&limit=2" + (f"&cursor={cursor}" if cursor else "")
         before = len(queries)
@@ -529,12 +566,17 @@ def test_lists_by_side_and_tab_newest_first_one_query_per_page(api):
         assert page.status_code == 200, page.body
         assert len(queries) - before == 1  # one Query per page
         pages.append([r["id"] for r in page.json_body["data"]])
+        infos.append(page.json_body["pagination"])
         cursor = page.json_body["pagination"]["nextCursor"]
         if not cursor:
             break
     assert [rid for page in pages for rid in page] == newest_first
     sizes = [len(page) for page in pages]
     assert sizes[:3] == [2, 2, 2] and not any(sizes[3:])  # DynamoDB (not moto) may end with an empty page
+    # Pages 1, 2, 3...: no total is kept, so the number of pages is known on the last one only.
+    last = len(infos)
+    assert [(i["page"], i["hasPrev"], i["totalPages"]) for i in infos] == [
+        (n, n > 1, n if n == last else None) for n in range(1, last + 1)]
 
     assert [r["id"] for r in api.get("/readings", as_user="cli").json_body["data"]] == list(reversed(mine))
     assert api.post(f"/readings/{mine[0]}/accept", as_user="rdr").status_code == 200

@@ -118,7 +118,7 @@ def test_refunding_spent_credits_leaves_a_debt_that_restricts_the_account(api, m
     seen = credits(api, "buyer")
     assert seen["balance"] == {"available": 0, "held": 50, "earnings": 0, "owed": 50, "restricted": True}
     assert seen["data"][0]["changes"] == {"available": -10, "owed": 50}
-    assert api.get("/me", as_user="buyer").json_body["credits"]["owed"] == 50
+    assert api.get("/me", as_user="buyer").json_body["balance"]["owed"] == 50
 
     # The next purchase pays the debt first.
     send(api, drain, "checkout.session.completed", se.ordered_checkout(api, "buyer"))

@@ -91,6 +91,7 @@ def test_every_order_of_the_four_subscription_events_reaches_the_same_state(api,
         assert (subscription.pop("id"), subscription.pop("stripeSubscriptionId")) == (subscription_id,) * 2
         assert subscription.pop("userId") == user
         subscription.pop("createdAt"), subscription.pop("updatedAt")
+        subscription["credits"] = tuple(sorted(subscription["credits"].items()))
         seen = credits(api, user)
         finals[" > ".join(order)] = (
             tuple(sorted(subscription.items())), tuple(sorted(seen["balance"].items())),
@@ -103,12 +104,82 @@ def test_every_order_of_the_four_subscription_events_reaches_the_same_state(api,
     subscription = dict(subscription_items)
     assert subscription["status"] == "active" and subscription["planId"] == "monthly-60"
     assert (subscription["creditsGranted"], subscription["rolloverCredits"]) == (60, 60)
+    assert dict(subscription["credits"]) == {"included": 60, "used": 0, "rollover": 0}
+    assert subscription["version"] == 5  # Stripe's object applied once per event, and the invoice's grant
     assert subscription["cancelAtPeriodEnd"] is False
     assert subscription["currentPeriodStart"].startswith("2026-01-01")
     assert subscription["currentPeriodEnd"].startswith("2026-01-31")
     assert dict(balance)["available"] == 60
     assert lines == (("grant.subscription", (("available", 60),)),)
     report(f"stripe: {len(finals)} orderings of 4 subscription events -> {len(states)} final state")
+
+
+def _stripe_sub(subscription_id: str, user: str, status: str, created_day: int) -> dict[str, Any]:
+    return {**se.subscription(subscription_id, user, status=status), "created": se.PERIOD_START + created_day * se.DAY}
+
+
+def _pointer(user: str) -> tuple[Any, Any]:
+    """What GET /me shows of the user's subscription, as stored on the user item."""
+    from chalicelib.models.users import User
+
+    stored = User.get(user, consistent_read=True)
+    return stored.subscription_id, stored.subscription_status
+
+
+def test_the_users_current_subscription_follows_the_newer_or_paying_one_whatever_the_order(api, make_user):
+    """GET /me's subscriptionId lives on the user item, written with the subscription record.
+    An ended subscription clears it only when it is the one stored; a late (stale) fetch of
+    an ended subscription never revives it."""
+    from chalicelib.models.billing import Subscription
+    from chalicelib.services.payments import apply_subscription
+
+    make_user("switcher")
+    apply_subscription(_stripe_sub("sub_old", "switcher", "active", 0))
+    assert _pointer("switcher") == ("sub_old", "active")
+    assert api.get("/me", as_user="switcher").json["subscriptionId"] == "sub_old"
+    apply_subscription(_stripe_sub("sub_old", "switcher", "canceled", 0))
+    assert _pointer("switcher") == (None, None)
+    assert "subscriptionId" not in api.get("/me", as_user="switcher").json
+
+    apply_subscription(_stripe_sub("sub_new", "switcher", "active", 5))
+    assert _pointer("switcher") == ("sub_new", "active")
+    # Late deliveries about the old subscription: its cancellation again, then a fetch made
+    # before it ended (Stripe never makes a canceled subscription live again).
+    apply_subscription(_stripe_sub("sub_old", "switcher", "canceled", 0))
+    ended = Subscription.get("switcher", "sub_old")
+    apply_subscription(_stripe_sub("sub_old", "switcher", "active", 0))
+    again = Subscription.get("switcher", "sub_old")
+    assert (again.status, again.version) == ("canceled", ended.version)
+    assert _pointer("switcher") == ("sub_new", "active")
+    # An older subscription still live does not displace the newer one; a newer one not
+    # paid yet (incomplete) does not displace a paying one.
+    apply_subscription(_stripe_sub("sub_older", "switcher", "active", 1))
+    apply_subscription(_stripe_sub("sub_unpaid", "switcher", "incomplete", 9))
+    assert _pointer("switcher") == ("sub_new", "active")
+    # The stored one changes state: the user item follows; when it ends, the best other
+    # current subscription takes its place.
+    apply_subscription(_stripe_sub("sub_new", "switcher", "past_due", 5))
+    assert _pointer("switcher") == ("sub_new", "past_due")
+    apply_subscription(_stripe_sub("sub_new", "switcher", "canceled", 5))
+    assert _pointer("switcher") == ("sub_older", "active")
+    apply_subscription(_stripe_sub("sub_older", "switcher", "canceled", 1))
+    assert _pointer("switcher") == ("sub_unpaid", "incomplete")
+    apply_subscription(_stripe_sub("sub_unpaid", "switcher", "incomplete_expired", 9))
+    assert _pointer("switcher") == (None, None)
+
+
+def test_the_subscription_version_rises_with_each_rewrite(api, make_user, drain, stripe_api):  # noqa: F811
+    make_user("versioned")
+    subscription_id = se.unique("sub_")
+    stripe_api.put_subscription(se.subscription(subscription_id, "versioned"))
+    send(api, drain, "customer.subscription.created", se.subscription(subscription_id, "versioned"))
+    assert (my_subscription(api, "versioned") or {})["version"] == 1
+    send(api, drain, "customer.subscription.updated", se.subscription(subscription_id, "versioned"))
+    assert (my_subscription(api, "versioned") or {})["version"] == 2
+    # A paid invoice: Stripe's object applied again, then the period's grant.
+    send(api, drain, "invoice.paid", se.invoice(se.unique("in_"), subscription_id, payment_intent=se.unique("pi_")))
+    subscription = my_subscription(api, "versioned") or {}
+    assert subscription["version"] == 4 and subscription["credits"] == {"included": 60, "used": 0, "rollover": 0}
 
 
 # --- invoices ---------------------------------------------------------------------------------
@@ -130,9 +201,15 @@ def test_an_invoice_grants_once_and_each_period_rolls_over_up_to_the_cap(api, ma
     from tests.support import ledger as moves
 
     moves.hold("subscriber", 20, entry_id="hold:reading-1", ref="reading-1")
+    assert (my_subscription(api, "subscriber") or {})["credits"] == {"included": 60, "used": 20, "rollover": 0}
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 1)
     assert credits(api, "subscriber")["balance"]["available"] == 100
-    assert (my_subscription(api, "subscriber") or {})["rolloverCredits"] == 100
+    subscription = my_subscription(api, "subscriber") or {}
+    assert subscription["rolloverCredits"] == 100
+    assert subscription["credits"] == {"included": 60, "used": 0, "rollover": 40}
+    moves.hold("subscriber", 30, entry_id="hold:reading-2", ref="reading-2")
+    assert (my_subscription(api, "subscriber") or {})["credits"] == {"included": 60, "used": 30, "rollover": 40}
+    moves.release("subscriber", 30, entry_id="release:reading-2", ref="reading-2", memo="Reading declined")
 
     # 100 unused: 60 carried, 40 expire, 60 new.
     next_period(api, drain, stripe_api, subscription_id, "subscriber", 2)
@@ -144,6 +221,7 @@ def test_an_invoice_grants_once_and_each_period_rolls_over_up_to_the_cap(api, ma
     assert ledger.system_balance("platform:expired") == 40
     subscription = my_subscription(api, "subscriber") or {}
     assert (subscription["creditsGranted"], subscription["rolloverCredits"]) == (180, 120)
+    assert subscription["credits"] == {"included": 60, "used": 0, "rollover": 60}
     assert subscription["currentPeriodStart"].startswith("2026-03-02")
     assert ledger_check.run().ok
 

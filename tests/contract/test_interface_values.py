@@ -74,22 +74,31 @@ def test_a_disputed_readings_review_says_so_and_the_delivery_url_is_the_video_ur
 
 
 def test_me_carries_the_user_interface_names_its_preferences_and_current_subscription(api, make_user):
-    from chalicelib.models.billing import Subscription
+    from datetime import UTC, datetime
 
-    make_user("usr_1", last_login_at="2026-12-01T09:00:00Z")
+    from chalicelib.services.payments import apply_subscription
+
+    make_user("usr_1", last_login_at="2026-12-01T09:00:00Z", credits_available=25)
     me = api.get("/me", as_user="usr_1").json
     assert me["createdDate"] == me["createdAt"] and me["lastLogin"] == me["lastLoginAt"]
+    assert me["credits"] == me["balance"]["available"] == 25  # User.credits is the number to spend
     assert "subscriptionId" not in me
     assert me["preferences"] == api.get("/me/preferences", as_user="usr_1").json
     assert me["preferences"]["userId"] == me["preferences"]["id"] == "usr_1"
+    assert me["preferences"]["version"] == 0  # defaults only
 
-    Subscription(user_id="usr_1", subscription_id="sub_123", plan_id="plan-basic", status="trialing",
-                 current_period_start="2026-12-01T00:00:00Z", current_period_end="2026-12-08T00:00:00Z",
-                 created_at="2026-12-01T00:00:00Z", updated_at="2026-12-01T00:00:00Z").save()
+    def ts(day: int) -> int:
+        return int(datetime(2026, 12, day, tzinfo=UTC).timestamp())
+
+    apply_subscription({"id": "sub_123", "status": "trialing", "created": ts(1), "customer": "cus_1",
+                        "current_period_start": ts(1), "current_period_end": ts(8),
+                        "metadata": {"userId": "usr_1", "planId": "plan-basic"}})
     assert api.get("/me", as_user="usr_1").json["subscriptionId"] == "sub_123"
     subscription = api.get("/subscriptions/me", as_user="usr_1").json["subscription"]
     assert subscription["id"] == subscription["stripeSubscriptionId"] == subscription["subscriptionId"]
-    assert subscription["userId"] == "usr_1" and subscription["trialEnd"] == "2026-12-08T00:00:00Z"
+    assert subscription["userId"] == "usr_1" and subscription["trialEnd"] == subscription["currentPeriodEnd"]
+    assert subscription["trialEnd"].startswith("2026-12-08T00:00:00") and subscription["version"] == 1
+    assert subscription["credits"] == {"included": 0, "used": 0, "rollover": 0}  # no paid invoice yet
 
 
 def test_the_readers_own_profile_has_the_psychic_reader_fields_and_earnings_stay_private(api):
@@ -101,7 +110,7 @@ def test_the_readers_own_profile_has_the_psychic_reader_fields_and_earnings_stay
     assert own["isApproved"] is True and own["createdDate"] == own["createdAt"]
     assert own["lastActive"] == own["lastSeenAt"]
     assert own["stats"] == {"totalReadings": own["totalReadings"], "averageRating": own["ratingAverage"],
-                            "totalEarnings": 123}
+                            "completionRate": 0, "totalEarnings": 123}
     assert isinstance(own["reviews"], list)
     card = api.get("/readers/rdr").json
     assert "totalEarnings" not in card["stats"]

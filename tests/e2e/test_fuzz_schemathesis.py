@@ -111,7 +111,7 @@ def _roles(access: str) -> set[str]:
 
 def demo_user(access: str) -> str | None:
     """The demo handle for an operation's ``x-access`` (None: public, no token)."""
-    if access == "public":
+    if access in ("public", "public-or-signed-in"):  # the optional caller: fuzzed anonymously
         return None
     if access == "signed-in":
         return DEMO_USERS["client"]

@@ -73,7 +73,7 @@ def test_dev_tokens_authenticate_with_their_seeded_roles(runner: Runner) -> None
     reader = _get(runner, "/me", tokens["reader7"]["token"]).json()
     assert reader["id"] == "user_demo_reader7" and reader["role"] == "reader"
     client = _get(runner, "/me", tokens["client1"]["token"]).json()
-    assert client["role"] == "client" and client["credits"]["available"] > 0
+    assert client["role"] == "client" and client["credits"] == client["balance"]["available"] > 0
     assert _get(runner, "/me", tokens["applicant"]["token"]).json()["role"] == "client"
 
 

@@ -8,6 +8,8 @@ answering what API Gateway answers before the app is reached in the app's error 
 * a request target longer than ``MAX_URI_CHARS`` -> 414 ``uri_too_long``;
 * a malformed request, oversized headers, an unknown method -> 400/431/501 in the envelope.
 
+It also answers ``GET /cdn/<key>``, the local stand-in for the media CDN (tools/local/cdn.py).
+
 In the cloud, infra/resources.json gives API Gateway the same envelope through gateway
 responses; API Gateway has no 405 or 414 response type (see the comment there). The listen
 backlog takes bursts of new connections (the socketserver default of 5 reset 10-25 of 50
@@ -33,6 +35,7 @@ from chalice.local import (
 )
 
 from chalicelib.errors import error_body
+from tools.local import cdn
 from tools.local.worker import log
 
 # API Gateway's quota on a URL's length for an edge-optimized API (chalice deploys that type).
@@ -94,6 +97,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     def _generic_handle(self) -> None:
         """chalice's ``_generic_handle``, after API Gateway's routing: 404 and 405 here."""
         headers, body = self._parse_payload()  # read first: the connection stays usable
+        if cdn.handles(self.path):
+            self._send_cdn()
+            return
         try:
             route = self.server.routes.match_route(self.path).route
         except ValueError:
@@ -115,6 +121,20 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             self._send_http_response(response["statusCode"], response_headers, response["body"])
         except LocalGatewayException as error:
             self._send_error_response(error)
+
+    def _send_cdn(self) -> None:
+        """The media CDN's local stand-in (tools/local/cdn.py): images stream from the local S3."""
+        answer = cdn.lookup(self.path, method=self.command, if_none_match=self.headers.get("If-None-Match"))
+        if answer.status >= 400:
+            code = "not_found" if answer.status == HTTPStatus.NOT_FOUND else "method_not_allowed"
+            self._send_envelope(answer.status, code, answer.message, headers=answer.headers)
+            return
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for chunk in answer.chunks:
+            self.wfile.write(chunk)
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 

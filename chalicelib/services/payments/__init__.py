@@ -15,10 +15,16 @@ from chalicelib.services.payments.checkout import CheckoutStarted, start_checkou
 from chalicelib.services.payments.local import Delivery, complete_local_checkout, local_session
 from chalicelib.services.payments.shared import CURRENT_STATES, current_subscription, subscriptions_of
 from chalicelib.services.payments.stripe_events import HANDLED_EVENTS, WebhookReceipt, process, receive_webhook
-from chalicelib.services.payments.subscriptions import apply_subscription, cancel_subscription, latest_subscription
+from chalicelib.services.payments.subscriptions import (
+    apply_subscription,
+    cancel_subscription,
+    latest_subscription,
+    period_credits,
+)
 
 __all__ = [
     "CURRENT_STATES", "HANDLED_EVENTS", "CheckoutStarted", "Delivery", "WebhookReceipt", "apply_subscription",
     "cancel_subscription", "complete_local_checkout", "current_subscription", "latest_subscription",
-    "local_session", "process", "receive_webhook", "start_checkout", "start_subscription", "subscriptions_of",
+    "local_session", "period_credits", "process", "receive_webhook", "start_checkout", "start_subscription",
+    "subscriptions_of",
 ]

@@ -64,7 +64,8 @@ def grant_bought(user_id: str, credits: int, *, entry_id: str, ref: str, memo: s
         bucket = int(current.bucket or 0) if current is not None else 0
         if current is not None and bucket > available:
             tx.update(Subscription(user_id=current.user_id, subscription_id=current.subscription_id),
-                      actions=[Subscription.bucket.set(available)], condition=bucket_is(bucket),
+                      actions=[Subscription.bucket.set(available), Subscription.version.add(1)],
+                      condition=bucket_is(bucket),
                       label="subscription")
 
     return ledger.apply(work, retry_on=moved(user_id, "subscription"))

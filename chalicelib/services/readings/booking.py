@@ -73,7 +73,10 @@ def _catalog_items(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[st
     return found
 
 
-def _choose_option(profile: ReaderProfile, option_type: str, option_id: str | None) -> dict[str, Any]:
+def _choose_option(profile: ReaderProfile, option_type: str, option_id: str | None, duration: int) -> dict[str, Any]:
+    """The option named by ``option_id``; without one, the reader's only active option of
+    that type, or the only one of the requested duration. Several and none of them of that
+    duration: 422 option_required (which option sets the rate is the client's choice)."""
     options = [plain(o) for o in (profile.reading_options or [])]
     candidates = [o for o in options if o.get("type") == option_type and o.get("isActive", True)]
     if option_id is not None:
@@ -81,6 +84,14 @@ def _choose_option(profile: ReaderProfile, option_type: str, option_id: str | No
     if not candidates:
         raise BusinessRuleViolation("This reader does not offer that reading option.", code="option_unavailable",
                                     details={"optionType": option_type, "optionId": option_id})
+    if len(candidates) > 1:
+        of_duration = [o for o in candidates if int(o.get("duration") or 0) == duration]
+        if len(of_duration) != 1:
+            raise BusinessRuleViolation(
+                "This reader offers more than one option of this reading type; choose one with optionId.",
+                code="option_required",
+                details={"optionType": option_type, "optionIds": [o.get("id") for o in candidates]})
+        return of_duration[0]
     return candidates[0]
 
 
@@ -101,7 +112,7 @@ def prepare(reader_id: str, option_type: str, option_id: str | None, duration: i
     moment = common.now_or(now)
     start = scheduled_start(scheduled_at)
     profile = approved_reader(reader_id)
-    option = _choose_option(profile, option_type, option_id)
+    option = _choose_option(profile, option_type, option_id, duration)
     keys = [("time_span", time_span_id(duration))] + ([("topic", topic_id)] if topic_id else [])
     found = _catalog_items(keys)
     span = found.get(("time_span", time_span_id(duration)))

@@ -8,9 +8,18 @@ The meeting is recorded on the reading (``meeting``: provider, meetingId, mediaR
 joinUrl, createdAt and ``attendees`` by user id) by a write conditional on
 ``attribute_not_exists(meeting)``: of two first joins at once, one records its meeting and
 the other reads the winner's and adds only its own attendee, again by a write conditional
-on that attendee not existing yet. The adapter's calls are idempotent per reading and per
-party where the provider allows it (Chime: ClientRequestToken, ExternalUserId), so a lost
-race leaves no second meeting behind.
+on that attendee not existing yet (and on the meeting being the same). The adapter's calls
+are idempotent per reading and per party where the provider allows it (Chime:
+ClientRequestToken, ExternalUserId), so a lost race leaves no second meeting behind.
+
+A meeting the provider ended (Chime ends an empty one) is replaced on the next join by a
+write conditional on the ended meeting's id: concurrent joins replace it once and all get
+the replacement. A session delivered before POST /join existed (``delivery`` carrying the
+join details) is adopted as the meeting instead of making a new one.
+
+These writes go through ``ReadingMeeting`` (the same item without the version attribute):
+the reading's version, which every transition is conditional on, moves only with the
+transitions, so a start racing the first join is not refused as a change.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from typing import Any
 from chalicelib.domain.readings import JOIN_WINDOW_BEFORE, LIVE_TYPES
 from chalicelib.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
 from chalicelib.models.base import iso, plain
-from chalicelib.models.readings import Reading
+from chalicelib.models.readings import Reading, ReadingMeeting
 from chalicelib.services import outbox
 from chalicelib.services.readings import common
 from chalicelib.services.readings.table import STATUS_PHRASE, sentence
@@ -86,42 +95,110 @@ def closed(reading: Reading) -> DomainError:
 
 
 def ensure(reading: Reading, user_ids: list[str], sessions: Any, moment: datetime) -> Reading:
-    """The reading with its meeting and an attendee for each of ``user_ids``, made and
-    recorded where missing (safe to call concurrently). Returns the reading as stored."""
+    """The reading with a live meeting and an attendee in it for each of ``user_ids``, made
+    and recorded where missing (safe to call concurrently). Returns the reading as stored.
+
+    A session the reader delivered before POST /join existed (``delivery`` with its join
+    details) is adopted as the meeting; a meeting the provider has ended is replaced."""
     from chalicelib.integrations import live_sessions
 
     adapter = sessions or live_sessions.adapter()
+    if reading.meeting is None and _delivered_session(reading):
+        reading = _adopt(reading)
     if reading.meeting is None:
-        made = adapter.create_meeting(reading.reading_id, media_type=common.reading_type(reading))
-        at = iso(moment)
-        record = {**made, "createdAt": at, "attendees": {uid: adapter.add_attendee(made, uid) for uid in user_ids}}
+        reading = _first(reading, user_ids, adapter, moment)
+    elif not adapter.meeting_exists(_meeting(reading)):
+        reading = _replace(reading, user_ids, adapter, moment)
+    try:
+        return _with_attendees(reading, user_ids, adapter)
+    except live_sessions.MeetingEnded:  # it ended between the check and the attendee
+        return _with_attendees(_replace(reading, user_ids, adapter, moment), user_ids, adapter)
 
-        def first(tx: Transaction) -> None:
-            tx.update(reading, actions=[Reading.meeting.set(record), Reading.updated_at.set(at)],
-                      condition=Reading.meeting.does_not_exist() & Reading.status.is_in(*LIVE_STATES),
-                      add_version_condition=False, label="meeting")
-            outbox.emit(tx, "reading.session_ready", **common.event_data(reading))
 
-        _record(first)  # lost: another join recorded its meeting first (read below), or the reading closed
-        reading = common.get(reading.reading_id)
-        if reading.meeting is None:
-            raise closed(reading)
+def _meeting_write(tx: Transaction, reading: Reading, actions: list[Any], condition: Any, label: str) -> None:
+    """A write of the meeting alone, through ``ReadingMeeting`` (no version): a join never
+    makes a concurrent start or completion fail on a version it moved."""
+    tx.update(ReadingMeeting(reading_id=reading.reading_id), actions=actions,
+              condition=condition & ReadingMeeting.status.is_in(*LIVE_STATES), label=label)
+
+
+def _first(reading: Reading, user_ids: list[str], adapter: Any, moment: datetime) -> Reading:
+    made = adapter.create_meeting(reading.reading_id, media_type=common.reading_type(reading))
+    at = iso(moment)
+    record = {**made, "createdAt": at, "attendees": {uid: adapter.add_attendee(made, uid) for uid in user_ids}}
+
+    def work(tx: Transaction) -> None:
+        _meeting_write(tx, reading, [ReadingMeeting.meeting.set(record), ReadingMeeting.updated_at.set(at)],
+                       ReadingMeeting.meeting.does_not_exist(), "meeting")
+        outbox.emit(tx, "reading.session_ready", **common.event_data(reading))
+
+    _record(work)  # lost: another join recorded its meeting first (read below), or the reading closed
+    return _recorded(reading.reading_id)
+
+
+def _replace(reading: Reading, user_ids: list[str], adapter: Any, moment: datetime) -> Reading:
+    """A new meeting in place of the ended one, conditional on the ended one's id: of
+    concurrent joins, one replaces it and the others read and join the replacement."""
+    ended = _meeting(reading).get("meetingId")
+    made = adapter.create_meeting(reading.reading_id, media_type=common.reading_type(reading), replacing=ended)
+    at = iso(moment)
+    record = {**made, "createdAt": at, "attendees": {uid: adapter.add_attendee(made, uid) for uid in user_ids}}
+    _record(lambda tx: _meeting_write(tx, reading, [ReadingMeeting.meeting.set(record),
+                                                    ReadingMeeting.updated_at.set(at)],
+                                      ReadingMeeting.meeting["meetingId"] == ended, "meeting"))
+    stored = _recorded(reading.reading_id)
+    if _meeting(stored).get("meetingId") == ended:  # not replaced: the reading closed meanwhile
+        raise closed(stored)
+    return stored
+
+
+def _delivered_session(reading: Reading) -> dict[str, Any] | None:
+    delivery = plain(reading.delivery) if reading.delivery is not None else {}
+    return delivery if delivery.get("type") in LIVE_TYPES and delivery.get("meetingId") else None
+
+
+def _adopt(reading: Reading) -> Reading:
+    """The delivered session's meeting and attendees, recorded as the meeting (no new one)."""
+    delivery = _delivered_session(reading) or {}
+    record = {key: delivery.get(key) for key in ("provider", "meetingId", "mediaRegion", "joinUrl")}
+    record["createdAt"] = delivery.get("createdAt") or delivery.get("deliveredAt") or reading.updated_at
+    record["attendees"] = delivery.get("attendees") or {}
+    _record(lambda tx: _meeting_write(tx, reading, [ReadingMeeting.meeting.set(record)],
+                                      ReadingMeeting.meeting.does_not_exist(), "meeting"))
+    return _recorded(reading.reading_id)
+
+
+def _recorded(reading_id: str) -> Reading:
+    """The reading as stored, which must have a meeting (none: it closed meanwhile)."""
+    reading = common.get(reading_id)
+    if reading.meeting is None:
+        raise closed(reading)
+    return reading
+
+
+def _with_attendees(reading: Reading, user_ids: list[str], adapter: Any, *, follow: bool = True) -> Reading:
+    """Each party's attendee added to the recorded meeting, conditional on the attendee not
+    existing yet and on the meeting still being that one (replaced meanwhile: once more,
+    in the replacement)."""
+    meeting = _meeting(reading)
     missing = [uid for uid in user_ids if uid not in _attendees(reading)]
     for uid in missing:
-        own = adapter.add_attendee(_meeting(reading), uid)
-        path = Reading.meeting["attendees"][uid]
+        own = adapter.add_attendee(meeting, uid)
+        path = ReadingMeeting.meeting["attendees"][uid]
+        same = path.does_not_exist() & (ReadingMeeting.meeting["meetingId"] == meeting.get("meetingId"))
 
-        def add(tx: Transaction, path: Any = path, own: dict[str, Any] = own) -> None:
-            tx.update(reading, actions=[path.set(own)],
-                      condition=path.does_not_exist() & Reading.status.is_in(*LIVE_STATES),
-                      add_version_condition=False, label="attendee")
+        def add(tx: Transaction, path: Any = path, own: dict[str, Any] = own, same: Any = same) -> None:
+            _meeting_write(tx, reading, [path.set(own)], same, "attendee")
 
-        _record(add)  # lost: the same party joined at the same moment (its attendee is read below)
-    if missing:
-        reading = common.get(reading.reading_id)
-        if any(uid not in _attendees(reading) for uid in user_ids):
-            raise closed(reading)
-    return reading
+        _record(add)  # lost: the same party joined at the same moment, or the meeting was replaced
+    if not missing:
+        return reading
+    stored = _recorded(reading.reading_id)
+    if any(uid not in _attendees(stored) for uid in user_ids):
+        if follow and _meeting(stored).get("meetingId") != meeting.get("meetingId"):
+            return _with_attendees(stored, user_ids, adapter, follow=False)
+        raise closed(stored)
+    return stored
 
 
 def _record(work: Callable[[Transaction], None]) -> None:

@@ -12,7 +12,7 @@ preferences and needs none.
 
 The rules (the same for every viewer: the parties and admins):
 - The reader: the public profile's display name and profile image, as on the public card
-  (``GET /readers/{readerId}``); the image as a URL that loads (``media.url_for``).
+  (``GET /readers/{readerId}``); the image as a URL that loads (``media_urls.public_url``).
 - The client: the first name only (as on reviews); the avatar (the account's image) unless
   their ``privacy.profileVisibility`` is ``private``. A deleted account shows neither.
 A party whose item is missing shows an id with no name or avatar (never an error).
@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from chalicelib.media_urls import public_url
 from chalicelib.models.base import plain
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading
 from chalicelib.models.users import User
-from chalicelib.services import media
 
 _USER_FIELDS = ["userId", "displayName", "imageUrl", "status", "preferences"]
 _PROFILE_FIELDS = ["readerId", "displayName", "profileImage"]
@@ -44,13 +44,13 @@ def client_summary(user_id: str, user: User | None) -> dict[str, Any]:
     privacy = (plain(user.preferences) or {}).get("privacy") or {}
     hidden = privacy.get("profileVisibility") == "private"
     return {"id": user_id, "displayName": first_name(user.display_name),
-            "avatarUrl": None if hidden else media.url_for(user.image_url)}
+            "avatarUrl": None if hidden else public_url(user.image_url)}
 
 
 def reader_summary(reader_id: str, profile: ReaderProfile | None) -> dict[str, Any]:
     if profile is None:
         return {"id": reader_id, "displayName": None, "avatarUrl": None}
-    return {"id": reader_id, "displayName": profile.display_name, "avatarUrl": media.url_for(profile.profile_image)}
+    return {"id": reader_id, "displayName": profile.display_name, "avatarUrl": public_url(profile.profile_image)}
 
 
 class Parties:

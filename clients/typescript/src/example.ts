@@ -15,12 +15,13 @@ const api = createClient({
 export async function example(): Promise<void> {
   const me = await api.get("/me");
   me satisfies Schemas["MeOut"];
-  me.credits.available satisfies number;
+  me.credits satisfies number;
+  me.balance.available satisfies number;
   me.role satisfies "client" | "reader" | "admin";
   me.displayName satisfies string | null | undefined;
   false satisfies IsAny<typeof me>;
   // @ts-expect-error credits are numbers, not strings
-  me.credits.held satisfies string;
+  me.balance.held satisfies string;
 
   const saved = await api.put("/me/preferences", {
     body: { theme: "dark", notifications: { marketingEmails: false }, timezone: "Europe/Paris" },

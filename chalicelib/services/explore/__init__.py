@@ -1,0 +1,1 @@
+"""Explore: the read model behind ``GET /readers`` (snapshot, search engine, online overlay)."""
