@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 AWS_PORT ?= 5000
+# The local Pusher server's websocket port (what pusher-js connects to); empty: 6001, or a free one.
+PUSHER_WS_PORT ?=
 
-.PHONY: run test lint typecheck package bench token ledger-check seed-catalog client client-check fuzz check clean
+.PHONY: run test lint typecheck package bench token ledger-check dlq seed-catalog client client-check fuzz check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -17,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 
 run: $(STAMP) ## the whole system locally: moto, tables, demo data, API on :$(PORT), workers, schedules
-	@$(PY) -m tools.run_local --port $(PORT) --aws-port $(AWS_PORT)
+	@$(PY) -m tools.run_local --port $(PORT) --aws-port $(AWS_PORT) $(if $(PUSHER_WS_PORT),--pusher-port $(PUSHER_WS_PORT))
 
 test: $(STAMP) ## the whole test suite
 	@$(PY) -m pytest
@@ -40,6 +42,9 @@ token: $(STAMP) ## make token USER=<id> ROLE=<client|reader|admin>
 
 ledger-check: $(STAMP) ## verify every ledger balance against its entries and the zero sum (local stack; ARGS=--aws for a stage)
 	@$(PY) -m tools.ledger_check --aws-port $(AWS_PORT) $(ARGS)
+
+dlq: $(STAMP) ## list every dead-letter queue's messages with their failure reason; ARGS="--redrive [--queue notifications]", ARGS="--stage dev"
+	@$(PY) -m tools.dlq --aws-port $(AWS_PORT) $(ARGS)
 
 client: $(STAMP) ## export the OpenAPI document and regenerate clients/typescript (commit the result)
 	@PY=$(PY) bash clients/typescript/generate.sh

@@ -15,15 +15,21 @@ from chalicelib.handlers.favorites import favorites_api
 from chalicelib.handlers.local_checkout import local_checkout_api
 from chalicelib.handlers.me import me_api
 from chalicelib.handlers.media import media_api
+from chalicelib.handlers.notification_preferences import notification_preferences_api
+from chalicelib.handlers.notifications import notifications_api
 from chalicelib.handlers.onboarding import onboarding_api
 from chalicelib.handlers.platform import platform_api
 from chalicelib.handlers.reader_applications import reader_applications_api
 from chalicelib.handlers.readers import readers_api
 from chalicelib.handlers.readings import readings_api
+from chalicelib.handlers.realtime import realtime_api
+from chalicelib.handlers.unsubscribe import unsubscribe_api
+from chalicelib.jobs.email import email_jobs
 from chalicelib.jobs.events import events_jobs
 from chalicelib.jobs.explore import explore_jobs
 from chalicelib.jobs.ledger import ledger_jobs
 from chalicelib.jobs.media import media_jobs
+from chalicelib.jobs.notification_schedules import notification_schedule_jobs
 from chalicelib.jobs.outbox import outbox_jobs
 from chalicelib.jobs.presence import presence_jobs
 from chalicelib.jobs.readings import readings_jobs
@@ -51,6 +57,7 @@ def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Res
 for blueprint in (
     platform_api,
     me_api,
+    notification_preferences_api,
     favorites_api,
     onboarding_api,
     clerk_webhooks_api,
@@ -61,14 +68,23 @@ for blueprint in (
     media_api,
     credits_api,
     readings_api,
+    notifications_api,
+    realtime_api,
+    unsubscribe_api,
     outbox_jobs,
     events_jobs,
+    email_jobs,
     presence_jobs,
     media_jobs,
     ledger_jobs,
     readings_jobs,
+    notification_schedule_jobs,
     explore_jobs,
 ):
     app.register_blueprint(blueprint)
 if get_settings().payments_are_local:  # the stand-in for Stripe's Checkout page, never in the cloud
     app.register_blueprint(local_checkout_api)
+if get_settings().mail_viewer:  # the local mail viewer (a copy of every email sent), never in the cloud
+    from chalicelib.handlers.local_mail import local_mail_api
+
+    app.register_blueprint(local_mail_api)

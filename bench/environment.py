@@ -42,6 +42,7 @@ def variables(keys_dir: Path) -> dict[str, str]:
         "STRIPE_SECRET_KEY": "local",
         "LIVE_SESSIONS": "local",
         "STRIPE_WEBHOOK_SECRET": "whsec_bench_only_stripe_signing_secret",
+        "EMAIL_SENDER": "Auralumic <notifications@bench.auralumic.example>",
         "CORS_ALLOW_ORIGIN": AZP,
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": "auralumic-bench",

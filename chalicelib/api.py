@@ -68,6 +68,9 @@ class RouteSpec:
     description: str = ""
     content_type: str = "application/json"
     path_params: tuple[str, ...] = field(default_factory=tuple)
+    # The body may also come as an HTML form (application/x-www-form-urlencoded), as Pusher's
+    # browser client sends its channel authorization request.
+    accepts_form: bool = False
 
     handler_name: str = ""
 
@@ -134,6 +137,7 @@ def route(
     cache_seconds: int | None = None,
     description: str = "",
     content_type: str = "application/json",
+    accepts_form: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     method = method.upper()
     path_params = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
@@ -143,7 +147,7 @@ def route(
             path=path, method=method, access=access, summary=summary, tags=tuple(tags), body=body,
             query=query, response=response, status=status, errors=errors, cache_seconds=cache_seconds,
             description=description or (inspect.getdoc(handler) or ""), content_type=content_type,
-            path_params=path_params, handler_name=handler.__name__,
+            path_params=path_params, handler_name=handler.__name__, accepts_form=accepts_form,
         )
         REGISTRY.append(spec)
 
@@ -201,9 +205,36 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
     ctx = RequestContext(request=request, request_id=request_id, principal=principal)
     if spec.query is not None:
         ctx.query = validate(spec.query, _query_dict(request))
-    if spec.body is not None:
+    if spec.body is not None and spec.accepts_form and _content_type(request) == FORM:
+        ctx.body = validate(spec.body, _form_body(request))
+    elif spec.body is not None:
         ctx.body = validate_json(spec.body, _json_body(request))
     return ctx
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _content_type(request: Any) -> str:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def _form_body(request: Any) -> dict[str, str]:
+    """An HTML form's fields; a field sent twice is ambiguous, so a 400."""
+    from urllib.parse import parse_qs
+
+    raw: bytes = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"The request body exceeds {get_settings().max_body_bytes} bytes.")
+    try:
+        fields = parse_qs(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw.strip()))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("The request body is not a valid form.", code="malformed_form") from exc
+    repeated = sorted(name for name, values in fields.items() if len(values) > 1)
+    if repeated:
+        raise BadRequest(f"The form sends {', '.join(repeated)} more than once.", code="malformed_form",
+                         details={"fields": repeated})
+    return {name: values[0] for name, values in fields.items()}
 
 
 def _query_dict(request: Any) -> dict[str, Any]:

@@ -41,6 +41,26 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     return value
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f"setting {name} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
+def _email_sender(name: str) -> str:
+    """A verified SES identity, as an address or ``Name <address>``."""
+    from email.utils import parseaddr
+
+    value = _required(name)
+    _, address = parseaddr(value)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise ConfigError(f"setting {name} must be an email address or 'Name <address>', got {value!r}")
+    return value
+
+
 def _webhook_secret(name: str) -> str:
     """A Svix/Standard Webhooks secret: ``whsec_`` followed by base64 key bytes."""
     value = _required(name)
@@ -88,6 +108,21 @@ class Settings:
     reader_presence_timeout_s: int = 300
     platform_fee_percent: int = 20  # the platform's share of a completed reading's price
     live_sessions: str = "chime"  # chime (Amazon Chime SDK Meetings) | local (the stand-in)
+    notification_ttl_days: int = 90  # in-app notifications expire (DynamoDB TTL) this long after the event
+    # Pusher Channels (integrations/pusher.py): the app's id, key and secret (a secret: Secrets
+    # Manager in the cloud), and where its HTTP API is: a cluster ("mt1", "eu"...) or a host and
+    # port (the local stage: tools/local/pusher_server.py, without TLS).
+    pusher_app_id: str = ""
+    pusher_key: str = ""
+    pusher_secret: str = ""
+    pusher_cluster: str = ""
+    pusher_host: str = ""
+    pusher_port: int = 0  # 0: 443 with TLS, 80 without
+    pusher_use_tls: bool = True
+
+    # Email (services/notifications/email.py): the SES-verified identity every email is sent
+    # from ("Name <address>").
+    email_sender: str = ""
 
     # Resource names derive from the prefix; infra/resources.json builds the same names.
     def table_name(self, short: str) -> str:
@@ -96,6 +131,19 @@ class Settings:
     @property
     def notifications_queue_name(self) -> str:
         return f"{self.resource_prefix}-notifications"
+
+    @property
+    def email_queue_name(self) -> str:
+        return f"{self.resource_prefix}-email"
+
+    @property
+    def mail_viewer(self) -> bool:
+        """The local mail viewer (GET /local/mail, a copy of every email sent under
+        ``local-mail/`` in the media bucket). The local stand-ins go together: it is on where
+        payments are the local stand-in (the local stack, the tests, the OpenAPI export), so
+        it is documented exactly where it is served; a cloud stage, with a real Stripe key,
+        never serves it (it shows every email to anyone)."""
+        return self.payments_are_local
 
     @property
     def media_bucket_name(self) -> str:
@@ -124,10 +172,17 @@ def get_settings() -> Settings:
     presence_timeout = _int("READER_PRESENCE_TIMEOUT_SECONDS", 300)
     if presence_timeout < 60:
         raise ConfigError("READER_PRESENCE_TIMEOUT_SECONDS must be at least 60 (the presence job runs every minute)")
+    notification_ttl_days = _int("NOTIFICATION_TTL_DAYS", 90)
+    if notification_ttl_days < 1:
+        raise ConfigError("NOTIFICATION_TTL_DAYS must be at least 1")
     fee_percent = _int("PLATFORM_FEE_PERCENT", 20)
     if not 0 <= fee_percent <= 100:
         raise ConfigError("PLATFORM_FEE_PERCENT must be between 0 and 100")
     parties = tuple(p.strip() for p in _required("CLERK_AUTHORIZED_PARTIES").split(",") if p.strip())
+    pusher_cluster = os.environ.get("PUSHER_CLUSTER", "").strip()
+    pusher_host = os.environ.get("PUSHER_HOST", "").strip()
+    if not pusher_cluster and not pusher_host:
+        raise ConfigError("missing required setting PUSHER_CLUSTER (or PUSHER_HOST for a self-hosted server)")
     return Settings(
         stage=_required("STAGE"),
         region=os.environ.get("AWS_REGION") or _required("AWS_DEFAULT_REGION"),
@@ -149,6 +204,15 @@ def get_settings() -> Settings:
         api_base_url=_api_base_url(),
         media_base_url=os.environ.get("MEDIA_BASE_URL", "").strip().rstrip("/") or f"{_api_base_url()}/cdn",
         platform_fee_percent=fee_percent,
+        notification_ttl_days=notification_ttl_days,
         live_sessions=_choice("LIVE_SESSIONS", ("chime", "local"),
                               "local" if os.environ.get("STAGE", "").strip() == "local" else "chime"),
+        email_sender=_email_sender("EMAIL_SENDER"),
+        pusher_app_id=_required("PUSHER_APP_ID"),
+        pusher_key=_required("PUSHER_KEY"),
+        pusher_secret=_required("PUSHER_SECRET"),
+        pusher_cluster=pusher_cluster,
+        pusher_host=pusher_host,
+        pusher_port=_int("PUSHER_PORT", 0),
+        pusher_use_tls=_bool("PUSHER_USE_TLS", True),
     )

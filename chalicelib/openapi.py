@@ -145,6 +145,9 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     if spec.body is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": _ref(key_map, spec.body, "validation")}}}
+        if spec.accepts_form:
+            op["requestBody"]["content"]["application/x-www-form-urlencoded"] = {
+                "schema": _ref(key_map, spec.body, "validation")}
     ok: dict[str, Any] = {"description": "Success"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _ref(key_map, spec.response, "serialization")}}

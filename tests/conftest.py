@@ -44,6 +44,15 @@ os.environ.update({
     "STRIPE_WEBHOOK_SECRET": "whsec_test_only_stripe_signing_secret",
     "API_BASE_URL": "http://api.test.auralumic.example",
     "LIVE_SESSIONS": "local",
+    "EMAIL_SENDER": "Auralumic <notifications@test.auralumic.example>",
+    # Real time: no server listens here unless a test starts tools/local/pusher_server.py and
+    # points PUSHER_PORT at it; a push with none is refused at once and only logged.
+    "PUSHER_APP_ID": "1",
+    "PUSHER_KEY": "test-pusher-key",
+    "PUSHER_SECRET": "test-only-pusher-secret",
+    "PUSHER_HOST": "127.0.0.1",
+    "PUSHER_PORT": "9",
+    "PUSHER_USE_TLS": "false",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_NAMESPACE": "auralumic-test",
     # botocore would route ARN-addressed calls (DynamoDB streams) to account-based hosts
@@ -51,6 +60,7 @@ os.environ.update({
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 })
 
+from tests.support import moto_sqs  # noqa: E402
 from tests.support.aws import MotoAccount  # noqa: E402
 from tools import strict_moto  # noqa: E402
 from tools.local_issuer import LocalIssuer  # noqa: E402
@@ -58,6 +68,7 @@ from tools.local_issuer import LocalIssuer  # noqa: E402
 # DynamoDB's guarantees in moto (atomic requests, cancelled transactions undone in place),
 # as in the server `make run` starts.
 strict_moto.install()
+moto_sqs.install()  # moto's SQS without its O(messages) clock readings per message sent or received
 
 ISSUER_KEYS = LocalIssuer(_KEYS, ISSUER, AZP)
 ISSUER_KEYS.write_jwks()

@@ -32,6 +32,7 @@ PLACEHOLDERS = {
     "CLERK_WEBHOOK_SECRET": "whsec_ZXhwb3J0LXBsYWNlaG9sZGVyLW5vdC1hLWtleQ==",
     "STRIPE_SECRET_KEY": "local",
     "STRIPE_WEBHOOK_SECRET": "whsec_export_placeholder",
+    "EMAIL_SENDER": "Auralumic <notifications@auralumic.invalid>",
     "CORS_ALLOW_ORIGIN": "https://app.invalid",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }

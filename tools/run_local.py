@@ -34,7 +34,9 @@ HOST = "127.0.0.1"
 HEALTH_TIMEOUT_S = 30
 POLL_S = 0.1
 # Each part of the shutdown gets a bounded wait; together they stay under 5 s.
-WORKERS_STOP_S, HTTP_STOP_S, MOTO_STOP_S = 2.0, 1.0, 1.0
+WORKERS_STOP_S, HTTP_STOP_S, MOTO_STOP_S, PUSHER_STOP_S = 2.0, 1.0, 1.0, 0.5
+# pusher-js's websocket port when --pusher-port is not given and it is free (soketi's default).
+DEFAULT_PUSHER_PORT = 6001
 
 
 class _Stop(BaseException):
@@ -76,6 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.run_local", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
     parser.add_argument("--aws-port", type=int, default=5000, help="moto server port (default 5000)")
+    parser.add_argument("--pusher-port", type=int, default=None,
+                        help=f"the local Pusher server's websocket port (default {DEFAULT_PUSHER_PORT}, "
+                             "or a free one when that is taken)")
     parser.add_argument("--state-dir", type=Path, default=None,
                         help=f"keys and tokens (default ${local_env.STATE_DIR_ENV} or <repo>/.local)")
     return parser.parse_args(argv)
@@ -100,8 +105,19 @@ def _wait_healthy(url: str, deadline_s: float) -> int | None:
     return status
 
 
+def _pusher_lines(pusher: Any, api: str) -> list[str]:
+    if pusher is None:
+        return []
+    connect = pusher.frontend_config(api)
+    return [
+        f"  Realtime   {pusher.ws_url}  (local Pusher; its HTTP API {pusher.api_url}, app {pusher.app_id})",
+        f"  pusher-js  {connect[0]}",
+        *(f"           {line}" for line in connect[1:]),
+    ]
+
+
 def _print_banner(port: int, env: local_env.LocalEnv, tokens: dict[str, dict[str, str]], workers: list[Worker],
-                  seconds: float) -> None:
+                  seconds: float, pusher: Any = None) -> None:
     api = f"http://{HOST}:{port}"
     lines = [
         "",
@@ -111,6 +127,7 @@ def _print_banner(port: int, env: local_env.LocalEnv, tokens: dict[str, dict[str
         f"  Local AWS  {env.aws_endpoint}  (moto; AWS_ENDPOINT_URL={env.aws_endpoint})",
         f"  Workers    {', '.join(w.name for w in workers) or 'none'}",
         f"  Tokens     {env.tokens_path}  (valid {local_env.TOKEN_TTL_S // 86400} days)",
+        *_pusher_lines(pusher, api),
         "",
         f"  {'handle':<10} {'userId':<24} {'role':<7} token",
     ]
@@ -152,6 +169,7 @@ class _Stack:
         self.http: Any = None
         self.http_thread: threading.Thread | None = None
         self.workers: list[Worker] = []
+        self.pusher: Any = None
 
     def stop(self) -> None:
         self.stop_event.set()  # from the main thread, never from the signal handler
@@ -169,12 +187,38 @@ class _Stack:
         late = [w.name for w in self.workers if w.is_alive()]
         if late:
             log(f"[runner] {', '.join(late)} did not stop within {WORKERS_STOP_S:g} s; exiting anyway")
+        if self.pusher is not None:
+            _within(PUSHER_STOP_S, "the Pusher server", lambda: self.pusher.stop(PUSHER_STOP_S))
         if self.moto is not None:
             _within(MOTO_STOP_S, "moto", self.moto.stop)
 
 
+def _start_pusher(requested_port: int | None) -> Any:
+    """The local Pusher server, with the app's settings pointed at its HTTP API (before the app
+    reads them). Without a requested port: websockets on 6001 and the API on 6002 (the local
+    stage's PUSHER_PORT), else any free ports."""
+    from tools.local.pusher_server import PusherServer
+
+    def server(ws_port: int, api_port: int) -> Any:
+        return PusherServer(os.environ["PUSHER_APP_ID"], os.environ["PUSHER_KEY"], os.environ["PUSHER_SECRET"],
+                            host=HOST, ws_port=ws_port, api_port=api_port).start()
+
+    if requested_port is not None:
+        pusher = server(requested_port, 0)
+    else:
+        try:
+            pusher = server(DEFAULT_PUSHER_PORT, DEFAULT_PUSHER_PORT + 1)
+        except RuntimeError:
+            pusher = server(0, 0)  # 6001/6002 are taken (another stack, a soketi): any free ports
+    os.environ.pop("PUSHER_CLUSTER", None)
+    os.environ.update({"PUSHER_HOST": HOST, "PUSHER_PORT": str(pusher.api_port), "PUSHER_USE_TLS": "false"})
+    return pusher
+
+
 def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[local_env.LocalEnv, dict[str, Any]]:
     env = local_env.configure(args.aws_port, args.state_dir, api_port=args.port)
+    stack.pusher = _start_pusher(args.pusher_port)
+    signals.check()
     # Quiet moto's per-request access log; the API's request lines stay (as with `chalice local`).
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -239,7 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.port == args.aws_port:
         print(f"error: --port and --aws-port are both {args.port}", file=sys.stderr)
         return 1
-    for port, variable in ((args.port, "PORT"), (args.aws_port, "AWS_PORT")):
+    ports = [(args.port, "PORT"), (args.aws_port, "AWS_PORT")]
+    if args.pusher_port is not None:
+        ports.append((args.pusher_port, "PUSHER_WS_PORT"))
+    if len({port for port, _ in ports}) < len(ports):
+        print(f"error: {', '.join(v for _, v in ports)} must be different ports", file=sys.stderr)
+        return 1
+    for port, variable in ports:
         if local_env.port_in_use(port, HOST):
             print(f"error: port {port} is already in use (set {variable}=...)", file=sys.stderr)
             return 1
@@ -252,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         env, tokens = _start(args, stack, signals)
         signals.starting = False  # from here on the handler only records the signal
-        _print_banner(args.port, env, tokens, stack.workers, time.monotonic() - started)
+        _print_banner(args.port, env, tokens, stack.workers, time.monotonic() - started, stack.pusher)
         signals.wait()
     except _Stop:
         pass

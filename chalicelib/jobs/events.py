@@ -10,7 +10,8 @@ from chalice import Blueprint
 
 from chalicelib.config import get_settings
 from chalicelib.logs import logger
-from chalicelib.services import events, reader_stats, review_names  # noqa: F401 - importing registers consumers
+from chalicelib.services import dead_letters, events, reader_stats, realtime, review_names  # noqa: F401 - importing registers consumers
+from chalicelib.services.notifications import fanout  # noqa: F401 - registers the notification consumers
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor
@@ -28,8 +29,19 @@ def _processor() -> BatchProcessor:
 
 
 def _handle(record: SQSRecord) -> None:
-    message = json.loads(record.body)
-    ran = events.dispatch(message)
+    message: Any = None
+    try:
+        message = json.loads(record.body)
+        ran = events.dispatch(message)
+    except Exception as exc:
+        # Reported as this record's failure; after the queue's maxReceiveCount it moves to the
+        # dead-letter queue (`make dlq` lists and redrives it). The reason, once per receive:
+        body = message if isinstance(message, dict) else {}
+        logger.exception("event consumer failed", extra={
+            "messageId": record.message_id, "eventId": body.get("eventId"), "type": body.get("type"),
+            "receiveCount": record.attributes.approximate_receive_count, "reason": f"{type(exc).__name__}: {exc}"})
+        dead_letters.record_failure(record.message_id, body.get("type"), f"{type(exc).__name__}: {exc}")
+        raise
     logger.debug("event dispatched", extra={"eventId": message.get("eventId"), "type": message.get("type"),
                                             "consumers": ran})
 

@@ -9,6 +9,8 @@ from chalicelib.models.billing import Purchase, Subscription
 from chalicelib.models.catalog import CatalogItem
 from chalicelib.models.favorites import Favorite, Interaction
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, SystemAccount
+from chalicelib.models.notification_schedule import ScheduledNotification
+from chalicelib.models.notifications import Notification
 from chalicelib.models.outbox import OutboxEvent
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, ReadingSlot, Review
@@ -18,5 +20,5 @@ from chalicelib.models.webhooks import ProcessedWebhook
 ALL_MODELS: list[type[Model]] = [
     User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
     LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
-    Favorite, Interaction,
+    Favorite, Interaction, Notification, ScheduledNotification,
 ]

@@ -19,3 +19,5 @@ class ProcessedWebhook(Model):
     event_type = UnicodeAttribute(attr_name="type")
     received_at = UnicodeAttribute(attr_name="receivedAt")
     expires_at = NumberAttribute(null=True, attr_name="expiresAt")  # TTL only where a source allows
+    # Sources that claim before acting (email: "sending" while SES is called, then "sent").
+    state = UnicodeAttribute(null=True)

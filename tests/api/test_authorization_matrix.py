@@ -47,10 +47,14 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "planId": PathFixture(lambda world: "monthly-60"),
     # Local checkout sessions: public (the stand-in for Stripe's hosted page); unknown -> 404.
     "sessionId": PathFixture(lambda world: "cs_local_unknown"),
+    # The local mail viewer: public (local stage only); an unknown email -> 404.
+    "mailId": PathFixture(lambda world: "9999999999999-" + "0" * 32),
     # A reading between client_a and the reader: both are parties; everyone else gets 404/403.
     "readingId": PathFixture(lambda world: world["reading"], owned_by=("client_a", "reader")),
     # Admin-only: the dispute id is a reading id.
     "disputeId": PathFixture(lambda world: world["reading"]),
+    # A notification of client_a: only its recipient may mark it read.
+    "notificationId": PathFixture(lambda world: world["notification"], owned_by="client_a"),
 }
 
 OPTIONS = [{"id": "opt_call", "type": "phone_call", "name": "Call", "description": "", "duration": 30, "price": 60,
@@ -85,7 +89,13 @@ def world(api, make_user):
     reading, _ = readings.request(User.get(ids["client_a"]), reader_id=ids["reader"], option_type="phone_call",
                                   option_id=None, duration=30, scheduled_at=None, topic_id="general-reading",
                                   question=None, idempotency_key=None)
-    return {**ids, "reading": reading.reading_id}
+    from chalicelib.domain.notifications import Delivery
+    from chalicelib.services.notifications import store
+
+    store.deliver("matrix-event", now, [Delivery(ids["client_a"], "system_alert", "Maintenance tonight",
+                                                 "The site is down for maintenance at 2:00 AM UTC.")])
+    notification = store.list_page(ids["client_a"], limit=1, cursor=None).items[0].id
+    return {**ids, "reading": reading.reading_id, "notification": notification}
 
 
 def _expected(spec: RouteSpec, caller: str, owners: set[str]) -> set[int] | None:

@@ -37,7 +37,7 @@ SCHEMAS: dict[str, list[str]] = {
     "SubscriptionPlan": ["SubscriptionPlan", "AdminPlan"],
     "Subscription": ["SubscriptionOut"],
     "Badge": ["Badge", "AdminBadge"],
-    "Notification": [],
+    "Notification": ["NotificationOut"],
     "Status": [],
     "SuggestedReading": [],
     # The lists the product's pages page through (every list shares PageInfo).

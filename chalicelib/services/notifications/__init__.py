@@ -1,0 +1,1 @@
+"""Notifications: fan-out, the in-app store, push, email and preferences."""

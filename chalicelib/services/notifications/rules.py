@@ -1,0 +1,374 @@
+"""Which domain event notifies whom, of what: the fan-out's table, as data.
+
+``RULES[event_type]`` builds the ``Target``s of one event: a ``Note`` (type, title,
+message, relatedId, actionUrl) and who receives it, either named users (the parties of a
+reading, a buyer, an applicant) or a role audience (``"admins"``, resolved page by page by
+audiences.py). A rule states the parties whose names its sentences use (``clients=``,
+``readers=``: data keys); fan-out reads them with one BatchGetItem per table. Titles and
+messages are sentences a user can read: they name the other party when the name is known
+and never show a raw id; actionUrl is the frontend path the notification opens.
+
+Events of the platform that notify nobody, and why, are in ``SILENT``; the notification
+types that no capability produces yet are in ``NOT_PRODUCED_YET``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.domain.notifications import Delivery, NotificationType
+from chalicelib.services.notifications import words
+from chalicelib.services.notifications.words import cap, credits, kind, were_added
+
+T = NotificationType
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    type: str
+    occurred_at: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, message: dict[str, Any]) -> Event:
+        return cls(str(message["eventId"]), str(message["type"]), str(message.get("occurredAt") or ""),
+                   dict(message.get("data") or {}))
+
+
+@dataclass(frozen=True)
+class Note:
+    """What every recipient of one target reads."""
+
+    type: str
+    title: str
+    message: str
+    related_id: str | None = None
+    action_url: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to(self, user_id: str) -> Delivery:
+        return Delivery(user_id=user_id, type=self.type, title=self.title, message=self.message,
+                        related_id=self.related_id, action_url=self.action_url, data=dict(self.data))
+
+    def dump(self) -> dict[str, Any]:
+        return {"type": self.type, "title": self.title, "message": self.message, "relatedId": self.related_id,
+                "actionUrl": self.action_url, "data": self.data}
+
+    @classmethod
+    def load(cls, raw: dict[str, Any]) -> Note:
+        return cls(raw["type"], raw["title"], raw["message"], raw.get("relatedId"), raw.get("actionUrl"),
+                   dict(raw.get("data") or {}))
+
+
+@dataclass(frozen=True)
+class Target:
+    note: Note
+    user_ids: tuple[str, ...] = ()
+    audience: str | None = None  # a role audience of audiences.AUDIENCES
+
+
+class Names(Protocol):
+    def client(self, user_id: Any) -> str | None: ...
+
+    def reader(self, reader_id: Any) -> str | None: ...
+
+
+Build = Callable[[Event, Names], list[Target]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    build: Build
+    clients: tuple[str, ...] = ()  # data keys of users named by their first name
+    readers: tuple[str, ...] = ()  # data keys of readers named by their public display name
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(*events: str, clients: tuple[str, ...] = (), readers: tuple[str, ...] = ()) -> Callable[[Build], Build]:
+    def register(build: Build) -> Build:
+        for event in events:
+            RULES[event] = Rule(build, clients, readers)
+        return build
+
+    return register
+
+
+def targets(event: Event, names: Names) -> list[Target]:
+    found = RULES.get(event.type)
+    return found.build(event, names) if found else []
+
+
+def _to(note: Note, *user_ids: Any) -> Target:
+    return Target(note, tuple(str(u) for u in user_ids if u))
+
+
+def _reading(event: Event, type_: str, title: str, message: str, *, admin: bool = False) -> Note:
+    rid = event.data.get("readingId")
+    url = (f"/admin/disputes/{rid}" if admin else f"/readings/{rid}") if rid else None
+    return Note(type_, title, message, rid, url, {"readingType": event.data.get("type")})
+
+
+# --- readings -----------------------------------------------------------------------------
+
+@rule("reading.requested", clients=("clientId",))
+def _requested(e: Event, n: Names) -> list[Target]:
+    client = n.client(e.data.get("clientId")) or "A client"
+    return [_to(_reading(e, T.READING_REQUEST, "New reading request",
+                         f"{client} requested a {kind(e.data)} ({credits(e.data.get('credits'))}). "
+                         "Accept or decline it before the request expires."), e.data.get("readerId"))]
+
+
+@rule("reading.accepted", readers=("readerId",))
+def _accepted(e: Event, n: Names) -> list[Target]:
+    reader = n.reader(e.data.get("readerId")) or "Your reader"
+    return [_to(_reading(e, T.READING_ACCEPTED, "Reading accepted",
+                         f"{reader} accepted your {kind(e.data)} request."), e.data.get("clientId"))]
+
+
+@rule("reading.declined", readers=("readerId",))
+def _declined(e: Event, n: Names) -> list[Target]:
+    reader = n.reader(e.data.get("readerId")) or "Your reader"
+    return [_to(_reading(e, T.READING_DECLINED, "Reading declined",
+                         f"{reader} declined your {kind(e.data)} request. "
+                         "The credits held for it are available again."), e.data.get("clientId"))]
+
+
+@rule("reading.expired", clients=("clientId",), readers=("readerId",))
+def _expired(e: Event, n: Names) -> list[Target]:
+    reader = n.reader(e.data.get("readerId")) or "Your reader"
+    client = n.client(e.data.get("clientId")) or "a client"
+    return [
+        _to(_reading(e, T.READING_DECLINED, "Request expired",
+                     f"{reader} did not answer your {kind(e.data)} request in time. "
+                     "The credits held for it are available again."), e.data.get("clientId")),
+        _to(_reading(e, T.READING_CANCELLED, "Request expired",
+                     f"The {kind(e.data)} request from {client} expired before it was answered."),
+            e.data.get("readerId")),
+    ]
+
+
+@rule("reading.cancelled", clients=("clientId",), readers=("readerId",))
+def _cancelled(e: Event, n: Names) -> list[Target]:
+    by = e.data.get("by")
+    refunded = int(e.data.get("refunded") or 0)
+    refund = f" {cap(credits(refunded))} went back to the client." if refunded else ""
+    found = []
+    if by != "client":
+        reader = n.reader(e.data.get("readerId")) or "Your reader"
+        who = f"{reader} cancelled" if by == "reader" else "An admin cancelled"
+        back = f" {cap(credits(refunded))} went back to your balance." if refunded else \
+            " The credits held for it are available again."
+        found.append(_to(_reading(e, T.READING_CANCELLED, "Reading cancelled", f"{who} your {kind(e.data)}.{back}"),
+                         e.data.get("clientId")))
+    if by != "reader":
+        client = n.client(e.data.get("clientId")) or "The client"
+        who = f"{client} cancelled" if by == "client" else "An admin cancelled"
+        found.append(_to(_reading(e, T.READING_CANCELLED, "Reading cancelled",
+                                  f"{who} the {kind(e.data)}.{refund}"), e.data.get("readerId")))
+    return found
+
+
+def _earnings(e: Event, what: str) -> Target:
+    """The reader's share of a paid reading: ``what`` is the first half of the sentence."""
+    paid = e.data.get("paid")
+    tail = f": {were_added(paid)} to your earnings." if paid else "."
+    return _to(_reading(e, T.EARNINGS_RECEIVED, "Earnings received", f"{what}{tail}"), e.data.get("readerId"))
+
+
+@rule("reading.completed", clients=("clientId",), readers=("readerId",))
+def _completed(e: Event, n: Names) -> list[Target]:
+    client = n.client(e.data.get("clientId")) or "your client"
+    found = [_earnings(e, f"Your {kind(e.data)} with {client} is complete")]
+    if e.data.get("by") != "client":
+        reader = n.reader(e.data.get("readerId")) or "Your reader"
+        found.append(_to(_reading(e, T.READING_COMPLETED, "Reading completed",
+                                  f"{reader} marked your {kind(e.data)} as complete. You can now leave a review."),
+                         e.data.get("clientId")))
+    return found
+
+
+@rule("reading.delivered", clients=("clientId",), readers=("readerId",))
+def _delivered(e: Event, n: Names) -> list[Target]:
+    reader = n.reader(e.data.get("readerId")) or "Your reader"
+    return [
+        _to(_reading(e, T.READING_COMPLETED, "Video message delivered",
+                     f"{reader} delivered your video message. You can watch it now and leave a review."),
+            e.data.get("clientId")),
+        _earnings(e, f"Your video message for {n.client(e.data.get('clientId')) or 'your client'} was delivered"),
+    ]
+
+
+@rule("reading.no_show", clients=("clientId",), readers=("readerId",))
+def _no_show(e: Event, n: Names) -> list[Target]:
+    if e.data.get("by") == "client":  # the reader did not come: the client was refunded
+        client = n.client(e.data.get("clientId")) or "The client"
+        return [_to(_reading(e, T.READING_CANCELLED, "Reported as a no-show",
+                             f"{client} reported that you did not join the {kind(e.data)}. "
+                             "The client's credits were refunded."), e.data.get("readerId"))]
+    reader = n.reader(e.data.get("readerId")) or "Your reader"
+    return [
+        _to(_reading(e, T.READING_CANCELLED, "Reported as a no-show",
+                     f"{reader} reported that you did not join your {kind(e.data)}. "
+                     "The credits were paid to the reader."), e.data.get("clientId")),
+        _earnings(e, f"You reported that {n.client(e.data.get('clientId')) or 'the client'} did not join the "
+                    f"{kind(e.data)}"),
+    ]
+
+
+@rule("reading.reminder_due", clients=("clientId",), readers=("readerId",))
+def _reminder(e: Event, n: Names) -> list[Target]:
+    when = words.lead(e.data)
+    client = n.client(e.data.get("clientId")) or "your client"
+    reader = n.reader(e.data.get("readerId")) or "your reader"
+    return [
+        _to(_reading(e, T.READING_REMINDER, "Upcoming reading",
+                     f"Your {kind(e.data)} with {reader} starts {when}."), e.data.get("clientId")),
+        _to(_reading(e, T.READING_REMINDER, "Upcoming reading",
+                     f"Your {kind(e.data)} with {client} starts {when}."), e.data.get("readerId")),
+    ]
+
+
+@rule("dispute.filed", clients=("clientId",), readers=("readerId",))
+def _dispute(e: Event, n: Names) -> list[Target]:
+    client = n.client(e.data.get("clientId"))
+    reader = n.reader(e.data.get("readerId"))
+    return [
+        Target(_reading(e, T.DISPUTE_FILED, "New dispute",
+                        f"{client or 'A client'} disputed a {kind(e.data)} with {reader or 'a reader'}. "
+                        "It is waiting for review.", admin=True), audience="admins"),
+        _to(_reading(e, T.DISPUTE_FILED, "Reading disputed",
+                     f"{client or 'Your client'} disputed your {kind(e.data)}. An admin will review it "
+                     "and let you both know the outcome."), e.data.get("readerId")),
+    ]
+
+
+@rule("dispute.resolved", readers=("readerId",), clients=("clientId",))
+def _resolved(e: Event, n: Names) -> list[Target]:
+    reader = n.reader(e.data.get("readerId")) or "your reader"
+    client = n.client(e.data.get("clientId")) or "your client"
+    return [
+        _to(_reading(e, T.DISPUTE_RESOLVED, "Dispute resolved",
+                     f"An admin resolved your dispute about the {kind(e.data)} with {reader}. "
+                     + words.dispute_outcome(e.data, for_client=True)), e.data.get("clientId")),
+        _to(_reading(e, T.DISPUTE_RESOLVED, "Dispute resolved",
+                     f"An admin resolved the dispute {client} filed about your {kind(e.data)}. "
+                     + words.dispute_outcome(e.data, for_client=False)), e.data.get("readerId")),
+    ]
+
+
+@rule("review.created", clients=("clientId",))
+def _review(e: Event, n: Names) -> list[Target]:
+    client = n.client(e.data.get("clientId")) or "Your client"
+    rating = int(e.data.get("rating") or 0)
+    rid = e.data.get("readingId")
+    return [_to(Note(T.REVIEW_RECEIVED, "New review", f"{client} rated your reading {words.stars(rating)}.",
+                     rid, f"/readings/{rid}" if rid else "/reader/profile", {"rating": rating}),
+                e.data.get("readerId"))]
+
+
+# --- credits ------------------------------------------------------------------------------
+
+@rule("credits.purchased")
+def _purchased(e: Event, n: Names) -> list[Target]:
+    return [_to(Note(T.CREDITS_PURCHASED, "Credits added",
+                     f"Your purchase went through: {were_added(e.data.get('credits'))} to your balance.",
+                     e.data.get("sessionId"), "/credits", {"credits": e.data.get("credits")}), e.data.get("userId"))]
+
+
+@rule("subscription.credits_granted")
+def _granted(e: Event, n: Names) -> list[Target]:
+    expired = int(e.data.get("expired") or 0)
+    tail = f" {cap(credits(expired))} from the last period expired." if expired else ""
+    return [_to(Note(T.CREDITS_PURCHASED, "Subscription credits added",
+                     f"Your subscription added {credits(e.data.get('credits'))} to your balance.{tail}",
+                     e.data.get("invoiceId"), "/credits", {"credits": e.data.get("credits"), "expired": expired}),
+                e.data.get("userId"))]
+
+
+# --- reader applications ------------------------------------------------------------------
+
+@rule("reader_application.submitted", clients=("user_id",))
+def _submitted(e: Event, n: Names) -> list[Target]:
+    who = n.client(e.data.get("user_id")) or "Someone"
+    again = int(e.data.get("submission") or 1) > 1
+    verb = "sent their reader application again" if again else "applied to become a reader"
+    app_id = e.data.get("application_id")
+    return [Target(Note(T.APPLICATION_SUBMITTED, "New reader application", f"{who} {verb}. It is waiting for review.",
+                        app_id, f"/admin/applications/{app_id}"), audience="admins")]
+
+
+@rule("reader_application.approved")
+def _approved(e: Event, n: Names) -> list[Target]:
+    return [_to(Note(T.APPLICATION_APPROVED, "Application approved",
+                     "Your reader application was approved. Welcome aboard: set up your reader profile to start "
+                     "taking readings.", e.data.get("application_id"), "/reader/application"), e.data.get("user_id"))]
+
+
+@rule("reader_application.declined")
+def _app_declined(e: Event, n: Names) -> list[Target]:
+    return [_to(Note(T.APPLICATION_DECLINED, "Application declined",
+                     "Your reader application was declined. You can read the reason, update it and send it again.",
+                     e.data.get("application_id"), "/reader/application", {"reason": e.data.get("reason")}),
+                e.data.get("user_id"))]
+
+
+# --- media and badges ---------------------------------------------------------------------
+
+_PURPOSE = {"profile_image": "profile photo", "background_image": "background image", "video_message": "video"}
+
+
+@rule("media.processed")
+def _processed(e: Event, n: Names) -> list[Target]:
+    what = _PURPOSE.get(str(e.data.get("purpose")), "upload")
+    rid = e.data.get("readingId")
+    url = f"/readings/{rid}" if rid else "/profile"
+    return [_to(Note(T.MEDIA_PROCESSED, "Upload ready", f"Your {what} is processed and ready.",
+                     e.data.get("uploadId"), url, {"purpose": e.data.get("purpose")}), e.data.get("userId"))]
+
+
+@rule("media.rejected")
+def _rejected(e: Event, n: Names) -> list[Target]:
+    what = _PURPOSE.get(str(e.data.get("purpose")), "upload")
+    reason = str(e.data.get("reason") or "").strip()
+    return [_to(Note(T.MEDIA_REJECTED, "Upload not accepted",
+                     f"Your {what} could not be used." + (f" {reason}" if reason else " Please upload another file."),
+                     e.data.get("uploadId"), "/profile", {"purpose": e.data.get("purpose")}), e.data.get("userId"))]
+
+
+@rule("badge.awarded")
+def _badge(e: Event, n: Names) -> list[Target]:
+    # No producer yet (badges are catalog entries an admin assigns); data as it will be emitted.
+    name = e.data.get("badgeName") or e.data.get("name")
+    message = f"You earned the {name} badge. It now shows on your profile." if name else \
+        "You earned a new badge. It now shows on your profile."
+    return [_to(Note(T.BADGE_AWARDED, "New badge", message, e.data.get("badgeId"), "/reader/profile"),
+                e.data.get("readerId") or e.data.get("userId"))]
+
+
+# Relayed events that notify nobody, and why (tests/unit/test_notification_rules.py checks
+# that every emitted event is either here or in RULES).
+SILENT: dict[str, str] = {
+    "reading.started": "the client is in the session already; the join page follows it live",
+    "reading.session_ready": "the join page follows it live",
+    "reading.reminder": "replaced by reading.reminder_due (24 h and 15 min reminders)",
+    "reading.delivery_overdue": "an operations flag, not a user notification",
+    "credits.reversed": "a chargeback or refund the user started at their bank; GET /credits shows it",
+    "reader.card_changed": "an internal cache event",
+    "reader.online_changed": "real-time status, not a notification",
+    "user.deleted": "the account is gone",
+    "user.age_verified": "the user did it themselves",
+    "stripe.event_received": "an internal relay",
+}
+
+# Notification types no capability produces yet (the statuses and suggestions of issue 14,
+# and the platform's alerts).
+NOT_PRODUCED_YET: dict[str, str] = {
+    T.SUGGESTED_READING: "issue 14: a reader suggests a reading for a client's status",
+    T.STATUS_RESPONSE: "issue 14: a reader responds to a client's status",
+    T.SYSTEM_ALERT: "no alerting producer yet (admins)",
+}

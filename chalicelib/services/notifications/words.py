@@ -1,0 +1,58 @@
+"""The small words notification sentences share: a reading's kind, credit counts, a
+reminder's lead time, dispute outcomes (rules.py composes them into titles and messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_KIND = {"phone_call": "phone reading", "video_message": "video message reading", "live_video": "live video reading"}
+
+
+def kind(data: dict[str, Any]) -> str:
+    return _KIND.get(str(data.get("type")), "reading")
+
+
+def credits(count: Any) -> str:
+    n = int(count or 0)
+    return f"{n} credit" if n == 1 else f"{n} credits"
+
+
+def were_added(count: Any) -> str:
+    return f"{credits(count)} {'was' if int(count or 0) == 1 else 'were'} added"
+
+
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def stars(rating: Any) -> str:
+    n = int(rating or 0)
+    return "1 star" if n == 1 else f"{n} stars"
+
+
+def lead(data: dict[str, Any]) -> str:
+    """'in 24 hours', 'in 15 minutes' from the reminder's lead time (minutes or a label)."""
+    minutes = data.get("minutesBefore")
+    if minutes is None:
+        label = str(data.get("reminder") or data.get("lead") or "")
+        minutes = {"24h": 1440, "15m": 15, "1h": 60}.get(label)
+    if not minutes:
+        return "soon"
+    minutes = int(minutes)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "in 1 hour" if hours == 1 else f"in {hours} hours"
+    return "in 1 minute" if minutes == 1 else f"in {minutes} minutes"
+
+
+def dispute_outcome(data: dict[str, Any], *, for_client: bool) -> str:
+    """What the resolution of a dispute means for the client or the reader: one sentence."""
+    outcome = str(data.get("outcome") or "")
+    refunded = int(data.get("refunded") or 0)
+    if outcome == "reject" or not refunded:
+        return ("The dispute was rejected: the reading stands as completed." if for_client
+                else "The dispute was rejected: the reading stands as completed and your earnings are unchanged.")
+    how = "in full" if outcome == "full_refund" else "in part"
+    if for_client:
+        return f"The reading was refunded {how}: {were_added(refunded)} back to your balance."
+    return f"The reading was refunded {how}: {credits(refunded)} went back to the client."
