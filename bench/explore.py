@@ -25,6 +25,10 @@ from typing import Any
 # The build read back from moto: moto's response serializer spends seconds per 1 MB Query page,
 # so a 10,000-reader build from moto takes minutes of moto, not of the app.
 BUILD_READERS = 2_000
+# Up to this many readers the bench also times the fallback cold load (the index built from the
+# cards object, as before the stored index): about a minute at 100,000.
+FALLBACK_MAX = 10_000
+OVERLAY_RUNS = 5
 ONLINE_SHARE = 0.05
 QUERY = "/readers?tools=tarot,runes,astrology&readingTypes=phone_call&minRating=3&sort=rating&limit=20"
 QUERY_TEXT = "three filters (tools any-of 3, reading type, minRating 3), sort by rating, facets, limit 20"
@@ -138,8 +142,10 @@ def measure_build(count: int) -> dict[str, Any]:
     return {"readers": count, "cards": built.count, "build_s": elapsed, "calls": calls}
 
 
-def measure(count: int, runs: int) -> dict[str, Any]:
-    """Cards assembled in memory, stored, loaded and searched through the route."""
+def measure(count: int, runs: int, fallback_max: int = FALLBACK_MAX) -> dict[str, Any]:
+    """Cards assembled in memory, published as the job does, loaded cold and searched through
+    the route. The fallback load (building the index from the cards object) is timed up to
+    ``fallback_max`` readers (it takes about a minute at 100,000)."""
     import json
 
     from chalice.test import Client
@@ -147,10 +153,11 @@ def measure(count: int, runs: int) -> dict[str, Any]:
 
     from app import app
     from bench import counting
+    from chalicelib.config import get_settings
     from chalicelib.integrations import aws as aws_clients
     from chalicelib.integrations import s3
-    from chalicelib.services import readers
-    from chalicelib.services.explore import overlay, service, snapshot, store
+    from chalicelib.services import reader_cards as readers
+    from chalicelib.services.explore import overlay, packed, service, snapshot, store
 
     figures: dict[str, Any] = {"readers": count}
     with mock_aws():
@@ -170,24 +177,41 @@ def measure(count: int, runs: int) -> dict[str, Any]:
             data = snapshot.serialize(built)
             figures["serialize_s"] = time.perf_counter() - started
             figures["bytes"] = len(data)
-            snapshot.write(built)
+            started = time.perf_counter()
+            store.publish(built)  # what the job stores: the built index, then the cards object
+            figures["publish_s"] = time.perf_counter() - started
             del users, profiles, built, cards, by_id
             gc.collect()
+            stored = s3.read(get_settings().media_bucket_name, packed.KEY, limit=packed.MAX_BYTES)
+            assert stored is not None
+            index_data = stored.data
+            figures["index_bytes"] = len(index_data)
+            del stored
 
-            store.forget()
+            store.forget()  # a cold container: one GetObject of the stored index, unpickled
+            gc.collect()
             counting.start()
             started = time.perf_counter()
-            store.current()
+            cold = store.current()
             figures["load_s"] = time.perf_counter() - started
             figures["load_calls"] = counting.stop().calls
+            if cold.source != "index":
+                raise RuntimeError("the cold container did not load the stored index")
+            del cold
+            if count <= fallback_max:  # the fallback (and the old cold start): build from the cards object
+                store.forget()
+                gc.collect()
+                started = time.perf_counter()
+                store.load(snapshot.parse(data), None)
+                figures["fallback_s"] = time.perf_counter() - started
             store.forget()
             gc.collect()
             tracemalloc.start()
             before = tracemalloc.get_traced_memory()[0]
-            kept = store.load(snapshot.parse(data), None)
+            kept = packed.parse(index_data)  # what a container holds: the loaded index
             figures["memory_bytes"] = tracemalloc.get_traced_memory()[0] - before
             tracemalloc.stop()
-            del kept
+            del kept, index_data, data
             gc.collect()
             store.current()
 
@@ -209,7 +233,8 @@ def measure(count: int, runs: int) -> dict[str, Any]:
                 try:
                     get()  # the overlay as of the frozen moment
                     figures["warm"] = _timed(get, runs)
-                    figures["overlay"] = _timed(get, max(10, runs // 10), before=overlay.forget)
+                    # moto answers a Query of thousands of online readers in seconds: a few runs only.
+                    figures["overlay"] = _timed(get, OVERLAY_RUNS, before=overlay.forget)
                 finally:
                     overlay.monotonic = store.monotonic = time.monotonic
         finally:
@@ -247,7 +272,8 @@ def lines(build: dict[str, Any] | None, results: list[dict[str, Any]], runs: int
         out += [
             f"**Snapshot build from DynamoDB** (what the job runs: Query pages of `byStatus`, BatchGet of the users "
             f"100 keys per call) at {build['readers']:,} readers: {_ops(ops)} ({_dynamodb(ops)} DynamoDB calls for "
-            f"{build['cards']:,} cards), {build['build_s']:.1f} s. The calls grow with pages: "
+            f"{build['cards']:,} cards, {_dynamodb(ops) / max(build['readers'], 1):.3f} calls per reader), "
+            f"{build['build_s']:.1f} s. The calls grow with pages: "
             "ceil(readers / 100) BatchGets plus one Query per MB of profiles. The time is moto's (its response "
             "serializer takes seconds per 1 MB page), which is why larger builds below assemble the cards in "
             "memory with the same `card_document` instead of reading them back from moto.",
@@ -255,11 +281,19 @@ def lines(build: dict[str, Any] | None, results: list[dict[str, Any]], runs: int
         ]
     out += [
         f"**Warm request**: {QUERY_TEXT}; {runs} timed requests after 3 warm-ups. *Past the overlay window*: the "
-        f"overlay cache dropped before each request, so each pays the `onlineReaders` Query (moto).",
+        f"overlay cache dropped before each request, so each pays the `onlineReaders` Query (moto; {OVERLAY_RUNS} "
+        "requests).",
         "",
-        "| Readers (cards) | Cards assembled | Snapshot gzip | Load: GetObject + index | Index memory | per 10,000 "
-        "| Warm p50 / p99 | DynamoDB calls per warm request | Past the overlay window p50 / p99, calls |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "*Job: index + store*: building the index from the cards, pickling it and storing both objects (what "
+        "the job adds after reading). *Cold load*: a new container's `store.current()` (GetObject of the stored "
+        "index, HMAC check, inflate, unpickle). *Fallback load*: building the index from the cards object instead "
+        f"(a missing, foreign or rejected index object; the cold start before the stored index), timed up to "
+        f"{FALLBACK_MAX:,} readers. *Index memory*: the loaded index (tracemalloc).",
+        "",
+        "| Readers (cards) | Cards assembled | Job: index + store | Cards gzip / index object | Cold load "
+        "| Fallback load | Index memory | per 10,000 | Warm p50 / p99 | DynamoDB calls per warm request "
+        "| Past the overlay window p50 / p99, calls |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in results:
         dynamodb = [_dynamodb(c) for c in r["warm"][1]]
@@ -269,10 +303,14 @@ def lines(build: dict[str, Any] | None, results: list[dict[str, Any]], runs: int
         overlay_n = len(r["overlay"][1])
         per_10k = r["memory_bytes"] / r["cards"] * 10_000 if r["cards"] else 0
         (p50, p99), (o50, o99) = r["warm"][0], r["overlay"][0]
+        fallback = f"{r['fallback_s']:.2f} s" if "fallback_s" in r else "not timed"
         overlay_ops = ", ".join(f"{op} x{n / overlay_n:g}" for (_svc, op), n in sorted(overlay_calls.items()))
         out.append(
-            f"| {r['readers']:,} ({r['cards']:,}) | {r['assemble_s']:.2f} s | {r['bytes'] / 1e6:.1f} MB "
-            f"| {r['load_s']:.2f} s ({_ops(r['load_calls'])}) | {r['memory_bytes'] / 1e6:.0f} MB "
+            f"| {r['readers']:,} ({r['cards']:,}) | {r['assemble_s']:.2f} s | {r['publish_s']:.1f} s "
+            f"| {r['bytes'] / 1e6:.1f} MB / {r['index_bytes'] / 1e6:.1f} MB "
+            f"| {r['load_s']:.2f} s ({_ops(r['load_calls'])}) "
+            f"| {fallback} "
+            f"| {r['memory_bytes'] / 1e6:.0f} MB "
             f"| {per_10k / 1e6:.1f} MB | {p50:.2f} / {p99:.2f} "
             f"| {max(dynamodb)} (max; {sum(dynamodb)} in {len(dynamodb)} requests) "
             f"| {o50:.2f} / {o99:.2f}, {overlay_ops or 'none'} ({r['online']:,} online) |")

@@ -24,6 +24,20 @@ MIN_PRICE, MAX_PRICE = 1, 10_000
 MAX_READING_OPTIONS = 12
 MAX_SLOTS_PER_DAY = 12
 NO_TOOLS = "no-tools"
+# Who may see a card of each visibility (privacy.profileVisibility; "private" has no card):
+# None = everyone, else the signed-in roles allowed. The single card (services/reader_cards)
+# and the explore engine both apply it.
+VISIBLE_TO: dict[str, frozenset[str] | None] = {"public": None, "readers_only": frozenset({"reader", "admin"})}
+
+
+def may_see(visibility: str | None, viewer_role: str | None) -> bool:
+    """Whether a caller of ``viewer_role`` (None: anonymous) may see a card of ``visibility``
+    (None: public); a visibility not in ``VISIBLE_TO`` is shown to nobody."""
+    key = visibility or "public"
+    if key not in VISIBLE_TO:
+        return False
+    allowed = VISIBLE_TO[key]
+    return allowed is None or viewer_role in allowed
 
 
 def distinct_attributes(ids: list[str]) -> list[str]:

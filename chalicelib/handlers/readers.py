@@ -8,7 +8,7 @@ from chalicelib.api import RequestContext, route
 from chalicelib.auth import PUBLIC_OR_SIGNED_IN, READER
 from chalicelib.schemas.reader_views import AvailabilityOut, OnlineOut, ReaderCard, ReaderProfileOut, ReadingOptionsOut
 from chalicelib.schemas.readers import AvailabilityPut, OnlineIn, ReaderProfilePatch, ReadingOptionsPut
-from chalicelib.services import presence, readers
+from chalicelib.services import presence, reader_cards, readers
 from chalicelib.services.recommend import interactions
 
 readers_api = Blueprint(__name__)
@@ -22,7 +22,7 @@ def get_reader_card(ctx: RequestContext, readerId: str) -> ReaderCard:
     signed-in readers and admins only (404 to anyone else). Active reading options only;
     online status and last activity only if the reader's privacy settings show them. The
     bearer token is optional; an answer to a signed-in caller is ``private, no-store``."""
-    card = ReaderCard.model_validate(readers.public_card(readerId, viewer_role=_viewer_role(ctx)))
+    card = ReaderCard.model_validate(reader_cards.public_card(readerId, viewer_role=_viewer_role(ctx)))
     if ctx.principal is not None:  # a signed-in caller's view feeds their recommendations; never fails
         interactions.record_view(ctx.principal.user_id, readerId)
     return card

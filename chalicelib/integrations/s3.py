@@ -67,6 +67,16 @@ def _stored(key: str, response: dict[str, Any], data: bytes) -> StoredObject:
                         metadata={k.lower(): v for k, v in (response.get("Metadata") or {}).items()})
 
 
+def _read_body(key: str, response: dict[str, Any], size: int) -> StoredObject:
+    """The object of a GetObject ``response``, reading at most ``size`` bytes of its body."""
+    body = response["Body"]
+    try:
+        data = body.read(size)
+    finally:
+        body.close()
+    return _stored(key, response, data)
+
+
 def read(bucket: str, key: str, *, limit: int) -> StoredObject | None:
     """The object, reading at most ``limit + 1`` bytes (so an oversized one is seen without
     reading all of it); None when there is no such object."""
@@ -78,12 +88,7 @@ def read(bucket: str, key: str, *, limit: int) -> StoredObject | None:
         if _missing(exc):
             return None
         raise
-    body = response["Body"]
-    try:
-        data = body.read(limit + 1)
-    finally:
-        body.close()
-    return _stored(key, response, data)
+    return _read_body(key, response, limit + 1)
 
 
 def read_head(bucket: str, key: str, *, first_bytes: int) -> StoredObject | None:
@@ -100,12 +105,7 @@ def read_head(bucket: str, key: str, *, first_bytes: int) -> StoredObject | None
             head = _client().head_object(Bucket=bucket, Key=key)
             return _stored(key, head, b"")
         raise
-    body = response["Body"]
-    try:
-        data = body.read(first_bytes)
-    finally:
-        body.close()
-    return _stored(key, response, data)
+    return _read_body(key, response, first_bytes)
 
 
 def exists(bucket: str, key: str) -> bool:
@@ -155,12 +155,7 @@ def read_if_changed(bucket: str, key: str, *, etag: str | None, limit: int) -> S
         if _missing(exc):
             return None
         raise
-    body = response["Body"]
-    try:
-        data = body.read(limit + 1)
-    finally:
-        body.close()
-    return _stored(key, response, data)
+    return _read_body(key, response, limit + 1)
 
 
 def delete(bucket: str, key: str) -> None:

@@ -10,7 +10,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.models.base import region, table_name
@@ -29,11 +29,12 @@ class ReadersByStatus(GlobalSecondaryIndex["ReaderProfile"]):
 
 class OnlineReaders(GlobalSecondaryIndex["ReaderProfile"]):
     """Sparse: only online readers carry ``onlineFlag``; the presence job Queries it for
-    heartbeats older than the timeout."""
+    heartbeats older than the timeout, the explore overlay for who is online. Keys only
+    (readerId, onlineFlag, lastSeenAt): all either reads, so its Query pages stay small."""
 
     class Meta:
         index_name = "onlineReaders"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     online_flag = UnicodeAttribute(hash_key=True, attr_name="onlineFlag")
     last_seen_at = UnicodeAttribute(range_key=True, attr_name="lastSeenAt")

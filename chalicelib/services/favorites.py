@@ -20,7 +20,7 @@ from chalicelib.errors import BusinessRuleViolation
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.favorites import SUMMARY_SK, Favorite, Interaction
 from chalicelib.pagination import PageResult, query_page
-from chalicelib.services import readers
+from chalicelib.services import reader_cards
 from chalicelib.services.explore import overlay, store
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
@@ -42,7 +42,7 @@ def add(user_id: str, reader_id: str, *, viewer_role: str | None,
     (no card this viewer may see), ``OwnCard`` or ``TooManyFavorites`` (422)."""
     if reader_id == user_id:
         raise OwnCard("You cannot add your own reader profile to your favorites.")
-    readers.public_card(reader_id, viewer_role=viewer_role)  # 404 unless the caller may see the card
+    reader_cards.public_card(reader_id, viewer_role=viewer_role)  # 404 unless the caller may see the card
     at = iso(now or utcnow())
     favorite = Favorite(user_id=user_id, reader_id=reader_id, created_at=at)
 
@@ -118,7 +118,7 @@ def cards(user_id: str, *, viewer_role: str | None, limit: int,
     shown = []
     for favorite in found.items:
         card = loaded.card(favorite.reader_id)
-        if card is not None and readers.visible_to(card, viewer_role):
+        if card is not None and reader_cards.visible_to(card, viewer_role):
             shown.append({**card, "isOnline": favorite.reader_id in online, "isFavorite": True,
                           "favoritedAt": favorite.created_at})
     return found, shown

@@ -50,6 +50,8 @@ from chalicelib.models.webhooks import ProcessedWebhook
 from chalicelib.services import outbox
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
+CARD_CHANGED = "reader.card_changed"  # services.readers.CARD_CHANGED (readers imports this module)
+
 MB = 1024 * 1024
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
@@ -364,6 +366,8 @@ def _attach(tx: Transaction, upload: UploadKey, variant_keys: dict[str, str], at
                       condition=ReaderProfile.reader_id.exists() & (
                           variants_attr.does_not_exist() | (variants_attr["uploadId"] <= upload.upload_id)),
                       add_version_condition=False, label="profile")  # still bumps the version: concurrent edits see it
+            # The card shows the picture: explore rebuilds its snapshot on this (same transaction).
+            outbox.emit(tx, CARD_CHANGED, readerId=upload.user_id, reason="images")
             attached.append("readerProfile")
     if upload.purpose == "profile_image":
         try:

@@ -1,5 +1,5 @@
 """Reader profiles: the reader's own profile, reading options and availability, and the
-public card.
+documents every profile view shares (the public card, in ``reader_cards``, builds on them).
 
 Writes to an approved profile are conditional updates (``status == approved``) that
 replace whole values (attributes, the options list, availability), so they need no read
@@ -32,7 +32,6 @@ CARD_CHANGED = "reader.card_changed"  # emitted with every change of what a publ
 # Profile attribute key -> the catalog's attribute kind.
 ATTRIBUTE_KINDS = {"tools": "tools", "abilities": "abilities", "style": "styles"}
 _KIND_NOUN = {"tools": "tool", "abilities": "ability", "styles": "style"}
-_READER_ID_MAX = 128
 
 
 # --- shared helpers (also used by reader_applications) ------------------------------------------
@@ -232,6 +231,12 @@ def listed_options(options: list[dict[str, Any]], *, public: bool) -> list[dict[
     return listed
 
 
+def card_stats(profile: ReaderProfile) -> dict[str, Any]:
+    """The public statistics: the live counters the reader_stats consumers keep."""
+    return {"totalReadings": int(profile.total_readings or 0), "averageRating": float(profile.rating_average or 0),
+            "completionRate": completion_rate(int(profile.accepted_count or 0), int(profile.completed_count or 0))}
+
+
 def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
     document = profile_document(profile)
     return {
@@ -328,81 +333,3 @@ def replace_availability(reader_id: str, availability: Availability, *,
                          now: datetime | None = None) -> ReaderProfile:
     return _update_approved(reader_id, [ReaderProfile.availability.set(availability_document(availability)),
                                         ReaderProfile.updated_at.set(iso(now or utcnow()))], reason="availability")
-
-
-# --- the public card ------------------------------------------------------------------------------
-
-
-def public_card(reader_id: str, *, viewer_role: str | None = None) -> dict[str, Any]:
-    """Two GetItems: the profile, then the reader's user item (status and the privacy
-    preferences, projected); the listed prices come from the cached time spans
-    (``listed_options``). A 404 for anything ``card_document`` will not show and for a card
-    ``viewer_role`` (None: anonymous) may not see."""
-    missing = NotFound("reader", code="reader_not_found")
-    if not reader_id or len(reader_id) > _READER_ID_MAX:
-        raise missing
-    try:
-        profile = ReaderProfile.get(reader_id)
-    except ReaderProfile.DoesNotExist as exc:
-        raise missing from exc
-    if profile.status != APPROVED:
-        raise missing
-    try:
-        user = User.get(reader_id, attributes_to_get=list(CARD_USER_FIELDS))
-    except User.DoesNotExist as exc:
-        raise missing from exc
-    card = card_document(profile, user)
-    if card is None or not visible_to(card, viewer_role):
-        raise missing
-    return card
-
-
-# The user-item attributes a card needs (a projection for GetItem and BatchGetItem).
-CARD_USER_FIELDS = ("userId", "role", "status", "preferences")
-# Who may see a card of each visibility (privacy.profileVisibility; "private" has no card).
-VISIBLE_TO = {"public": None, "readers_only": frozenset({"reader", "admin"})}
-
-
-def visible_to(card: dict[str, Any], viewer_role: str | None) -> bool:
-    """Whether a caller of ``viewer_role`` (None: anonymous) may see ``card``: a
-    readers_only card only to signed-in readers and admins."""
-    allowed = VISIBLE_TO.get(card.get("visibility", "public"))
-    return allowed is None or viewer_role in allowed
-
-
-def card_stats(profile: ReaderProfile) -> dict[str, Any]:
-    """The public statistics: the live counters the reader_stats consumers keep."""
-    return {"totalReadings": int(profile.total_readings or 0), "averageRating": float(profile.rating_average or 0),
-            "completionRate": completion_rate(int(profile.accepted_count or 0), int(profile.completed_count or 0))}
-
-
-def card_document(profile: ReaderProfile, user: User | None) -> dict[str, Any] | None:
-    """The public card of ``profile``, or None where no card may be shown: the profile is
-    not approved, the user is missing, not an active reader (suspended, deleted), or set
-    their profile private. No I/O: the explore snapshot builds every card with it from
-    Query pages. ``user`` needs ``CARD_USER_FIELDS`` only."""
-    if profile.status != APPROVED or user is None or user.status != "active" or user.role != "reader":
-        return None
-    privacy = (plain(user.preferences) or {}).get("privacy") or {}
-    visibility = privacy.get("profileVisibility") or "public"
-    if visibility not in VISIBLE_TO:
-        return None  # private (or a value we do not know: shown to nobody rather than to all)
-    show_online = privacy.get("showOnlineStatus", True) is not False
-    document = profile_document(profile)
-    stats = card_stats(profile)
-    return {
-        **{k: v for k, v in document.items() if k not in ("status", "updatedAt")},
-        "readingOptions": listed_options([option for option in document["readingOptions"] if option["isActive"]],
-                                         public=True),
-        "isOnline": bool(profile.is_online) and show_online,
-        "lastActive": profile.last_seen_at if show_online else None,
-        "isApproved": True,
-        "ratingAverage": stats["averageRating"],
-        "ratingCount": int(profile.rating_count or 0),
-        "totalReadings": stats["totalReadings"],
-        "stats": stats,
-        "badges": list(plain(profile.badges) or []),
-        "reviews": list(plain(profile.recent_reviews) or []),
-        "createdDate": profile.created_at,
-        "visibility": visibility,
-    }

@@ -96,7 +96,8 @@ def test_only_approved_active_public_readers_are_listed(explore):
     anonymous = explore.get("/readers")
     assert _ids(anonymous) == ["shown"]
     assert anonymous.json["totalCount"] == 1
-    assert sorted(_ids(explore.get("/readers", as_user="cli"))) == ["members", "shown"]
+    assert _ids(explore.get("/readers", as_user="cli")) == ["shown"]  # readers_only: not for clients
+    assert sorted(_ids(explore.get("/readers", as_user="shown"))) == ["members", "shown"]  # a signed-in reader
 
 
 def test_online_status_is_live_and_respects_privacy(explore):
@@ -218,7 +219,28 @@ def test_a_warm_request_reads_only_the_overlay(explore):
 
     with aws_calls() as calls:
         assert explore.get(query, as_user="cli").status_code == 200
-    assert Counter(op for _service, op in calls) == Counter({"GetItem": 1})  # authenticating the caller only
+    # Authenticating the caller, and one Query of their favorites (isFavorite on every card).
+    assert Counter(op for _service, op in calls) == Counter({"GetItem": 1, "Query": 1})
+
+
+def test_a_signed_in_caller_sees_isfavorite_and_can_list_only_favorites(explore):
+    for reader_id in ("ada", "bea", "cy"):
+        reader(reader_id)
+    make_client("cli")
+    make_client("other")
+    for reader_id in ("ada", "cy"):
+        assert explore.put(f"/me/favorites/{reader_id}", as_user="cli").status_code == 200
+    assert explore.put("/me/favorites/bea", as_user="other").status_code == 200
+
+    marked = explore.get("/readers", as_user="cli").json["data"]
+    assert {card["id"]: card["isFavorite"] for card in marked} == {"ada": True, "bea": False, "cy": True}
+    only = explore.get("/readers?favorites=true&sort=newest", as_user="cli")
+    assert sorted(_ids(only)) == ["ada", "cy"] and only.json["totalCount"] == 2
+    assert _ids(explore.get("/readers?favorites=true", as_user="other")) == ["bea"]  # never another user's
+    assert all(card["isFavorite"] is False for card in explore.get("/readers").json["data"])  # anonymous
+
+    assert explore.delete("/me/favorites/cy", as_user="cli").status_code == 204
+    assert _ids(explore.get("/readers?favorites=true", as_user="cli")) == ["ada"]  # live: not from the snapshot
 
 
 def test_a_profile_edit_reaches_the_list_through_the_marker_and_the_minute_job(explore, drain):

@@ -154,6 +154,7 @@ def test_a_readers_png_gets_three_webp_variants_attached_to_profile_and_account(
     assert event["key"] == key and event["userId"] == READER and event["purpose"] == "profile_image"
     assert event["variants"] == {"96": f"{base}/96.webp", "256": f"{base}/256.webp", "768": f"{base}/768.webp"}
     assert event["attachedTo"] == ["readerProfile", "user"]
+    assert events("reader.card_changed") == [{"readerId": READER, "reason": "images"}]  # explore picks it up
     assert key in objects(key)  # the original stays (private), only variants are shown
 
 
@@ -166,6 +167,7 @@ def test_a_small_jpeg_background_is_never_upscaled(people):
     sizes = {k.rsplit("/", 1)[1]: dimensions(v)[1] for k, v in objects(base + "/").items()}
     assert sizes == {"768.webp": (200, 100), "256.webp": (200, 100), "96.webp": (96, 48)}
     assert profile().background_image == f"{base}/768.webp"
+    assert events("reader.card_changed") == [{"readerId": READER, "reason": "images"}]
     assert user(READER).image_url == "https://img.clerk.example/reader.png"  # a background is not the avatar
 
 
@@ -179,6 +181,7 @@ def test_a_clients_profile_image_becomes_the_account_image(people):
     assert user(CLIENT).image_url == key.rsplit(".", 1)[0] + "/256.webp"
     assert ReaderProfile.count(CLIENT) == 0  # no profile appears for a client
     assert events("media.processed")[0]["attachedTo"] == ["user"]
+    assert events("reader.card_changed") == []  # no card changed
 
 
 def test_an_older_upload_processed_last_does_not_replace_a_newer_one(people):

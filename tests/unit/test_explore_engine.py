@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bench.explore_engine import synthetic_cards
 from chalicelib.services.explore.engine import Filters, Index, quality_score
 from tests.unit.test_explore_engine_properties import reference
-from tools.bench_explore import synthetic_cards
 
 BUILT = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)  # a Wednesday
 
@@ -24,7 +24,7 @@ def card(reader_id: str, **fields) -> dict:
     return document
 
 
-def search(index: Index, *, online=frozenset(), favorites=frozenset(), viewer_role="client", now=BUILT,
+def search(index: Index, *, online=frozenset(), favorites=frozenset(), viewer_role="reader", now=BUILT,
            offset=0, limit=20, **filters):
     return index.search(Filters(**filters), online=frozenset(online), favorites=frozenset(favorites),
                         viewer_role=viewer_role, now=now, offset=offset, limit=limit)
@@ -66,9 +66,13 @@ def test_every_query_word_must_match(readers):
     assert search(readers, query="tarot runes").reader_ids == []
 
 
-def test_readers_only_cards_are_hidden_from_anonymous_viewers(readers):
-    assert "bea" not in search(readers, viewer_role=None).reader_ids
-    assert "bea" in search(readers, viewer_role="client").reader_ids
+def test_readers_only_cards_are_shown_to_readers_and_admins_only(readers):
+    from chalicelib.services import reader_cards
+
+    for role in (None, "client", "reader", "admin"):
+        listed = "bea" in search(readers, viewer_role=role).reader_ids
+        assert listed is (role in ("reader", "admin")), role
+        assert listed is reader_cards.visible_to(readers.card("bea"), role)  # the single card's rule
 
 
 def test_private_cards_are_never_indexed(readers):

@@ -123,7 +123,7 @@ def test_a_fresh_stack_builds_once_then_rechecks_s3_at_most_every_minute(clock):
     assert calls == [("s3", "GetObject")]
 
     reader("two")
-    snapshot.write(snapshot.build(now=NOW))  # another container's build
+    store.publish(snapshot.build(now=NOW))  # another container's build
     clock[0] += store.RECHECK_S
     with aws_calls() as calls:
         second = store.current()
@@ -133,16 +133,110 @@ def test_a_fresh_stack_builds_once_then_rechecks_s3_at_most_every_minute(clock):
 
 
 @pytest.mark.usefixtures("explore")
-def test_a_new_container_loads_the_stored_snapshot_without_building(clock):
-    from chalicelib.services.explore import snapshot, store
+def test_a_new_container_loads_the_stored_index_without_building(clock, monkeypatch):
+    from chalicelib.services.explore import engine, snapshot, store
 
     reader("one")
-    snapshot.write(snapshot.build(now=NOW))
+    reader("hidden", visibility="readers_only")
+    store.publish(snapshot.build(now=NOW))
     reader("two")  # not in the stored snapshot
+    store.forget()
+
+    def no_build(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a cold container must load the stored index, not build one")
+
+    monkeypatch.setattr(engine.Index, "build", no_build)
     with aws_calls() as calls:
         loaded = store.current()
-    assert loaded.ids == ("one",)
-    assert calls == [("s3", "GetObject")]
+    assert calls == [("s3", "GetObject")]  # the index object only
+    assert loaded.source == "index" and sorted(loaded.ids) == ["hidden", "one"]
+    assert loaded.card("one")["id"] == "one" and loaded.built_at == "2026-12-01T12:00:00.000Z"
+    found = loaded.index.search(engine.Filters(), online=frozenset(), favorites=frozenset(), viewer_role=None,
+                                now=NOW, offset=0, limit=10)
+    assert found.reader_ids == ["one"]  # the loaded index searches like the built one
+
+
+def _stored_index() -> bytes:
+    from chalicelib.config import get_settings
+    from chalicelib.integrations import s3
+    from chalicelib.services.explore import packed
+
+    stored = s3.read(get_settings().media_bucket_name, packed.KEY, limit=packed.MAX_BYTES)
+    assert stored is not None
+    return stored.data
+
+
+def _store_index(data: bytes) -> None:
+    from chalicelib.config import get_settings
+    from chalicelib.integrations import s3
+    from chalicelib.services.explore import packed
+
+    s3.put(get_settings().media_bucket_name, packed.KEY, data, content_type=packed.CONTENT_TYPE)
+
+
+@pytest.mark.parametrize("tamper", ["flipped byte", "foreign key", "other format", "garbage"])
+@pytest.mark.usefixtures("explore")
+def test_a_tampered_or_foreign_index_is_never_unpickled_and_the_cards_object_is_used(clock, monkeypatch, tamper):
+    import pickle
+
+    from chalicelib.services.explore import packed, snapshot, store
+
+    reader("one")
+    built = snapshot.build(now=NOW)
+    store.publish(built)
+    good = _stored_index()
+    original = packed.parse(good)
+    if tamper == "flipped byte":
+        bad = good[:-1] + bytes([good[-1] ^ 1])
+    elif tamper == "foreign key":
+        bad = packed.serialize(original, secret="somebody else's secret")
+    elif tamper == "other format":
+        head = packed.MAGIC + (packed.engine.ENGINE_FORMAT + 1).to_bytes(4, "big")
+        body = good[len(head) + 32:]
+        bad = head + packed._tag(packed._key(), head + body) + body  # signed, but of another layout
+    else:
+        bad = b"not an index at all"
+    _store_index(bad)
+    store.forget()
+    unpickled: list[Any] = []
+    real_loads = pickle.loads
+    monkeypatch.setattr(pickle, "loads", lambda data, **kw: unpickled.append(1) or real_loads(data, **kw))
+    warnings: list[str] = []
+    monkeypatch.setattr(packed.logger, "warning", lambda message, **kw: warnings.append(message))
+
+    with aws_calls() as calls:
+        loaded = store.current()
+    assert unpickled == []
+    assert warnings == ["explore index object rejected; building from the cards object"]
+    assert loaded.source == "cards" and loaded.ids == ("one",) and loaded.card("one")["id"] == "one"
+    assert calls == [("s3", "GetObject"), ("s3", "GetObject")]  # the index (rejected), then the cards
+
+    clock[0] += store.RECHECK_S
+    with aws_calls() as calls:
+        assert store.current() is loaded  # both unchanged: two 304s, nothing rejected again
+    assert calls == [("s3", "GetObject"), ("s3", "GetObject")] and len(warnings) == 1
+
+    store.publish(built)  # the next build stores a good index: served from it
+    clock[0] += store.RECHECK_S
+    assert store.current().source == "index"
+
+
+def test_the_packed_index_round_trips_and_drops_the_memos():
+    from chalicelib.services.explore import engine, packed
+
+    cards = [{"id": "a", "displayName": "Ada", "ratingAverage": 4.5, "ratingCount": 3, "visibility": "public",
+              "readingOptions": [{"type": "chat", "prices": [{"duration": 15, "total": 30}]}]}]
+    index = engine.Index.build(cards, built_at=NOW)
+    index.search(engine.Filters(query="ada", price_min=10, price_max=40), online=frozenset(), favorites=frozenset(),
+                 viewer_role=None, now=NOW, offset=0, limit=5)
+    assert index._memo and index.prices._memo
+    data = packed.serialize(packed.Packed(index=index, built_at="x", ids=("a",), hidden_presence=frozenset()),
+                            secret="s")
+    again = packed.parse(data, secret="s")
+    assert again.index._memo == {} and again.index.prices._memo == {}
+    assert again.index.card("a") == index.card("a") and again.ids == ("a",)
+    with pytest.raises(packed.PackedFormatError):
+        packed.parse(data, secret="another")
 
 
 # --- freshness ----------------------------------------------------------------------------------------

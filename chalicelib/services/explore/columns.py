@@ -32,6 +32,9 @@ class PriceColumn:
                        for low, high in PRICE_RANGES]
         self._memo: dict[tuple[float, float], int] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_memo": {}}
+
     def _bucket_ranges(self) -> list[tuple[float, float]]:
         return list(zip(self.bounds, [*self.bounds[1:], math.inf], strict=True))
 

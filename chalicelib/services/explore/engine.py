@@ -21,8 +21,9 @@ Filter semantics (a filter left empty does not constrain):
 * ``location``: the text, case/accent-insensitive, is a substring of the reader's location.
 * ``experience``: equal (case-insensitive). ``online_now``: in the overlay.
   ``favorites_only``: in ``favorites``.
-* Anonymous viewers (``viewer_role`` None) never see ``readers_only`` cards; cards with
-  any visibility other than public/readers_only are never indexed.
+* Visibility follows ``domain.readers.VISIBLE_TO`` (``may_see``), the rule of the single
+  card: ``readers_only`` cards only for signed-in readers and admins (not anonymous viewers,
+  ``viewer_role`` None, nor clients); cards of a visibility not in it are never indexed.
 Unknown ids simply match nobody (the route validates them against the catalog).
 
 Sorts (ties by reader id): ``recommended`` by ``quality_score`` desc; ``rating`` rated
@@ -48,15 +49,20 @@ from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any
 
+from chalicelib.domain.readers import VISIBLE_TO, may_see
 from chalicelib.services.explore import bits, schedule, text
 from chalicelib.services.explore.columns import PRICE_RANGES, RATING_STEPS, PriceColumn, RatingColumn
 
+# The layout of a built Index: the explore job stores the pickled Index (``packed``) and a
+# container loads it only when its own ENGINE_FORMAT matches. Bump it with any change to the
+# attributes an Index (or the columns, text and week indexes it holds) keeps.
+ENGINE_FORMAT = 1
 SORTS = ("recommended", "rating", "price", "newest", "online")
 AVAILABILITY = ("now", "today", "this_week", "flexible")
 KINDS = (("abilities", "abilities"), ("tools", "tools"), ("styles", "style"))  # filter/facet -> card key
 PRIOR_MEAN, PRIOR_WEIGHT = 4.0, 5
 DEFAULT_COMPLETION = 0.9
-VISIBLE = ("public", "readers_only")
+VISIBLE = tuple(VISIBLE_TO)
 # Shared zlib dictionary: the card keys every card repeats, so small cards compress well.
 _CARD_KEYS = (
     "id", "userId", "displayName", "tagline", "bio", "location", "profileImage", "backgroundImage",
@@ -179,7 +185,7 @@ class Index:
         self._index = {reader_id: index for index, reader_id in enumerate(self.ids)}
         self._cards: list[bytes] = []
         attributes = {kind: _Values() for kind, _ in KINDS}
-        values = {name: _Values() for name in ("reading_types", "badges", "languages", "experience", "readers_only",
+        values = {name: _Values() for name in ("reading_types", "badges", "languages", "experience", "visibility",
                                                "instant")}
         self.names: dict[str, dict[str, str]] = {kind: {} for kind, _ in KINDS}
         locations: dict[str, list[int]] = {}
@@ -199,8 +205,7 @@ class Index:
             values["badges"].add(index, _strings(card.get("badges")))
             values["languages"].add(index, [text.fold(language) for language in _strings(card.get("languages"))])
             values["experience"].add(index, [text.fold(value) for value in _strings(card.get("experience"))])
-            if card.get("visibility") == "readers_only":
-                values["readers_only"].add(index, ["yes"])
+            values["visibility"].add(index, [card.get("visibility") or "public"])
             availability = card.get("availability") or {}
             if availability.get("instantBooking") is True:
                 values["instant"].add(index, ["yes"])
@@ -216,7 +221,6 @@ class Index:
         self.everyone = (1 << size) - 1
         self.attributes = {kind: table.freeze(size) for kind, table in attributes.items()}
         self.values = {name: table.freeze(size) for name, table in values.items()}
-        self.public = self.everyone & ~self.values["readers_only"].get("yes", 0)
         self.locations = {location: bits.from_indexes(members, size) for location, members in locations.items()}
         self.prices = PriceColumn(totals)
         self.ratings = RatingColumn(ratings)
@@ -246,6 +250,10 @@ class Index:
         self._memo: dict[tuple[str, Any], Any] = {}
         self._recent: dict[tuple[str, Any], Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the per-container memos (``packed`` stores the built index)."""
+        return {**self.__dict__, "_memo": {}, "_recent": {}}
+
     def __len__(self) -> int:
         return self.size
 
@@ -269,6 +277,14 @@ class Index:
             memo[key] = found
         return found
 
+    def visible_to(self, viewer_role: str | None) -> int:
+        """The readers a caller of ``viewer_role`` (None: anonymous) may see."""
+        found = 0
+        for visibility, members in self.values["visibility"].items():
+            if may_see(visibility, viewer_role):
+                found |= members
+        return found
+
     def members_of(self, reader_ids: Iterable[str]) -> int:
         index = self._index
         return bits.from_indexes((index[i] for i in reader_ids if i in index), self.size)
@@ -290,7 +306,7 @@ class Index:
         online_bits = 0
         if needs_online:
             online_bits = self._memoized(("online", online), lambda: self.members_of(online), recent=True)
-        found = self.everyone if viewer_role else self.public
+        found = self.visible_to(viewer_role)
         suggestions: list[str] = []
         for kind, _ in KINDS:
             if getattr(filters, kind):

@@ -1,8 +1,9 @@
 """``GET /readers``: a page of the explore snapshot for one caller.
 
 A warm request reads nothing from DynamoDB but the online overlay's Query (itself cached a
-few seconds): the snapshot is in memory (``store``), the catalog ids the filters are checked
-against are cached ``CATALOG_TTL_S`` per container, favorites come from ``favorites_of``.
+few seconds) and, for a signed-in caller, one Query of their favorites (``favorites_of``):
+the snapshot is in memory (``store``), the catalog ids the filters are checked against are
+cached ``CATALOG_TTL_S`` per container.
 Pages are offsets into the filtered, sorted list, carried in a signed cursor scoped to the
 route and the filters (a cursor of another search is a 400).
 """
@@ -21,7 +22,7 @@ from typing import Any
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.models.base import utcnow
 from chalicelib.pagination import PageResult, decode_cursor, encode_cursor
-from chalicelib.services import catalog, readers
+from chalicelib.services import catalog, favorites, readers
 from chalicelib.services.explore import engine, overlay, store
 
 ROUTE_SCOPE = "GET /readers"
@@ -31,8 +32,9 @@ _NOUNS = {"abilities": "ability", "tools": "tool", "styles": "style", "readingTy
 
 
 def favorites_of(user_id: str) -> frozenset[str]:
-    """The reader ids ``user_id`` favorited. A hook: favorites (part F) replace it."""
-    return frozenset()
+    """The reader ids ``user_id`` favorited: one Query of their favorites (a signed-in caller
+    only; the route's one DynamoDB read besides the overlay)."""
+    return favorites.ids_of(user_id)
 
 
 # --- the catalog ids a filter may name, cached per container ------------------------------------

@@ -10,6 +10,9 @@ left out.
 The stored form is gzip JSON lines: a header line ``{"format", "builtAt", "count",
 "hiddenPresence"}`` then one card per line. ``hiddenPresence`` lists the readers whose
 privacy hides their online status: the live overlay must never show them online.
+
+This object is the source of truth; next to it the job stores the index built from it
+(``packed``), which is what a cold container loads (``store``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from chalicelib.integrations import s3
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.services import readers
+from chalicelib.services import reader_cards as readers  # card_document, CARD_USER_FIELDS, APPROVED
 
 FORMAT_VERSION = 1
 KEY = "explore/snapshot.json.gz"

@@ -73,9 +73,11 @@ def distance(a: str, b: str) -> int:
 
 def deletions(word: str, depth: int) -> set[str]:
     """The strings made by deleting 1..depth characters of ``word`` (not ``word`` itself)."""
-    found: set[str] = set()
-    layer = {word}
-    for _ in range(depth):
+    layer = {word[:i] + word[i + 1:] for i in range(len(word))}
+    if depth < 2:
+        return layer
+    found = set(layer)
+    for _ in range(depth - 1):
         layer = {variant[:i] + variant[i + 1:] for variant in layer for i in range(len(variant))}
         found |= layer
     return found
@@ -102,7 +104,8 @@ class TextIndex:
         self._sorted = sorted(ids)
         # The neighbourhood as one sorted array of crc32(deletion) << 22 | token id: 8 bytes an
         # entry instead of a string and a dict slot (a crc collision only adds a candidate).
-        entries = [_crc(variant) << _TOKEN_BITS | token_id for word, token_id in ids.items()
+        crc = zlib.crc32  # _crc inlined: this runs for every deletion of every word
+        entries = [crc(variant.encode()) << _TOKEN_BITS | token_id for word, token_id in ids.items()
                    if 3 <= len(word) <= MAX_TYPO_TOKEN and token_id < 1 << _TOKEN_BITS
                    for variant in deletions(word, 2 if len(word) >= 6 else 1)]
         entries.sort()

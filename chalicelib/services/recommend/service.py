@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.models.base import utcnow
-from chalicelib.services import readers
+from chalicelib.services import reader_cards
 from chalicelib.services.explore import engine, overlay, store
 from chalicelib.services.recommend import interactions, scoring
 
@@ -84,7 +84,7 @@ def recommend(user_id: str, *, role: str | None, limit: int = DEFAULT_LIMIT,
             continue
         seen.add(reader_id)
         card = loaded.card(reader_id)
-        if card is not None and readers.visible_to(card, role):
+        if card is not None and reader_cards.visible_to(card, role):
             cards.append(card)
     ranked = scoring.rank(cards, history, taste, online=online, limit=limit, viewer_id=user_id)
     items = []

@@ -525,6 +525,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/favorites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's favorite readers, newest first
+         * @description Each item is the reader's card from the explore snapshot with live online status and
+         *     ``isFavorite`` true; readers no longer shown are left out of the page.
+         */
+        get: operations["list_favorites"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/favorites/{readerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add a reader to the caller's favorites (idempotent)
+         * @description A reader whose card is not shown is 404; your own card, or a 501st favorite, is 422
+         *     (``own_card``, ``too_many_favorites``: at most 500). Repeating it changes nothing
+         *     (``added`` false, the first ``favoritedAt``).
+         */
+        put: operations["put_favorite"];
+        post?: never;
+        /**
+         * Remove a reader from the caller's favorites (idempotent)
+         * @description 204 whether or not the reader was a favorite.
+         */
+        delete: operations["delete_favorite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/onboarding": {
         parameters: {
             query?: never;
@@ -561,8 +608,35 @@ export interface paths {
         };
         /** The caller's preferences (defaults until first saved) */
         get: operations["get_preferences"];
-        /** Replace the caller's preferences (omitted fields take their defaults) */
+        /**
+         * Replace the caller's preferences (omitted fields take their defaults)
+         * @description With ``version`` (the one last read), saved only if nobody saved since: else 409
+         *     ``version_conflict`` and nothing changed.
+         */
         put: operations["put_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readers recommended for the caller, with the reasons why
+         * @description Ranked from the caller's history (topics asked, readers rated 4-5 stars, favorites,
+         *     readers booked and viewed), each reader's quality (rating, completion rate) and who is
+         *     online now; a few favorites at most, never a reader the caller rated 1-2 stars, never
+         *     the caller. ``?limit=`` 1-50 (default 10).
+         */
+        get: operations["get_recommendations"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -744,6 +818,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search approved readers: filters, sorts, facets, live online status
+         * @description Served from the explore snapshot (rebuilt within about a minute of a change; see
+         *     meta.generatedAt) with live online status. Anonymous callers get a shared-cacheable answer
+         *     (``public, max-age=30``) without readers_only profiles; with a bearer token the answer is
+         *     the caller's own (private): readers_only profiles and isFavorite. ``favorites=true``
+         *     without a token is a 401. Unknown catalog ids (abilities, tools, styles, readingTypes,
+         *     badges) and priceMin > priceMax are 400s naming the field.
+         */
+        get: operations["list_readers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readers/{readerId}": {
         parameters: {
             query?: never;
@@ -753,8 +852,11 @@ export interface paths {
         };
         /**
          * A reader's public profile card
-         * @description Approved readers only (anyone else is 404). Active reading options only; online status
-         *     and last activity only if the reader's privacy settings show them.
+         * @description Approved, active readers only (anyone else is 404). A reader whose profile is private
+         *     has no public card (they see it at GET /reader/profile); a readers_only card is shown to
+         *     signed-in readers and admins only (404 to anyone else). Active reading options only;
+         *     online status and last activity only if the reader's privacy settings show them. The
+         *     bearer token is optional; an answer to a signed-in caller is ``private, no-store``.
          */
         get: operations["get_reader_card"];
         put?: never;
@@ -980,7 +1082,10 @@ export interface paths {
          *     join_window_not_open with ``details.opensAt``; a video message is 422 not_live; a
          *     reading not accepted or already over is 409. The first join makes the meeting (one per
          *     reading, whoever joins first or at once); each party gets its own attendee and join
-         *     token, the same one on every call. Anyone but the two parties gets 404.
+         *     token, the same one on every call. A meeting the provider has ended (Chime ends an
+         *     empty one) is replaced by a new one on the next join. Only the two parties join: any
+         *     other client or reader gets 404, an admin 403 (the route is for clients and readers;
+         *     an admin sees the reading through GET /readings/{readingId}).
          */
         post: operations["join"];
         delete?: never;
@@ -1224,16 +1329,24 @@ export interface components {
          *           "version": 1
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         AdminAttributePage: {
             /** Data */
             data: components["schemas"]["AdminAttribute"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -1306,16 +1419,24 @@ export interface components {
          *           "version": 1
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         AdminBadgePage: {
             /** Data */
             data: components["schemas"]["AdminBadge"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -1367,16 +1488,24 @@ export interface components {
          *           "version": 1
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         AdminCategoryPage: {
             /** Data */
             data: components["schemas"]["AdminCategory"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -1452,16 +1581,24 @@ export interface components {
          *           "version": 1
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         AdminCreditPackagePage: {
             /** Data */
             data: components["schemas"]["AdminCreditPackage"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -1557,16 +1694,24 @@ export interface components {
          *           "version": 1
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         AdminPlanPage: {
             /** Data */
             data: components["schemas"]["AdminPlan"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -1622,16 +1767,24 @@ export interface components {
          *           "version": 1
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         AdminTimeSpanPage: {
             /** Data */
             data: components["schemas"]["AdminTimeSpan"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -1897,11 +2050,13 @@ export interface components {
             availability: components["schemas"]["AvailabilityOut"];
             /**
              * Backgroundimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
              */
             backgroundImage?: string | null;
             /**
              * Backgroundimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
              * @default null
              */
             backgroundImageVariants?: {
@@ -1951,13 +2106,13 @@ export interface components {
             missingForSubmit: string[];
             /**
              * Profileimage
-             * @description an https URL or a media key
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
              */
             profileImage?: string | null;
             /**
              * Profileimagevariants
-             * @description processed WebP variants: {size in px: media key}
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
              * @default null
              */
             profileImageVariants?: {
@@ -2123,16 +2278,24 @@ export interface components {
          *           "userId": "user_demo_reader1"
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         ApplicationPage: {
             /** Data */
             data: components["schemas"]["ApplicationOut"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -2624,7 +2787,7 @@ export interface components {
         };
         /**
          * CardStats
-         * @description A reader's public statistics.
+         * @description A reader's public statistics (counters kept as readings are accepted and completed).
          * @example {
          *       "averageRating": 4.8,
          *       "totalReadings": 7
@@ -2633,7 +2796,16 @@ export interface components {
         CardStats: {
             /** Averagerating */
             averageRating: number;
-            /** Totalreadings */
+            /**
+             * Completionrate
+             * @description readings completed as a percentage of readings accepted, one decimal (0 while none was accepted)
+             * @default 0
+             */
+            completionRate?: number;
+            /**
+             * Totalreadings
+             * @description readings completed
+             */
             totalReadings: number;
         };
         /**
@@ -3120,10 +3292,17 @@ export interface components {
          *           "reference": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
@@ -3134,6 +3313,7 @@ export interface components {
              * @description ledger history, newest first
              */
             data: components["schemas"]["LedgerLineOut"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -3350,6 +3530,1026 @@ export interface components {
          */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /**
+         * ExploreCard
+         * @description A reader's public card as explore lists it: online status is live (from the presence
+         *     index, hidden where the reader hides it).
+         * @example {
+         *       "attributeNames": {},
+         *       "attributes": {
+         *         "abilities": [
+         *           "clairvoyant",
+         *           "empath"
+         *         ],
+         *         "style": "straightforward",
+         *         "tools": [
+         *           "tarot",
+         *           "oracle-cards"
+         *         ]
+         *       },
+         *       "availability": {
+         *         "instantBooking": true,
+         *         "schedule": {
+         *           "fri": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "mon": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "sat": [],
+         *           "sun": [],
+         *           "thu": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "tue": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "wed": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ]
+         *         },
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *       "backgroundImageVariants": {},
+         *       "badges": [
+         *         "badges"
+         *       ],
+         *       "bio": "bio",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "createdDate": "2026-11-28T17:30:00Z",
+         *       "displayName": "Clara Nguyen",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "isApproved": true,
+         *       "isFavorite": false,
+         *       "isOnline": true,
+         *       "lastActive": "2026-11-28T17:30:00Z",
+         *       "location": "Austin, TX",
+         *       "profileImage": "https://media.auralumic.example/profileImage",
+         *       "profileImageVariants": {},
+         *       "ratingAverage": 4.8,
+         *       "ratingCount": 1,
+         *       "readingOptions": [
+         *         {
+         *           "basePrice": 86,
+         *           "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "isActive": true,
+         *           "name": "30-minute phone reading",
+         *           "price": 82,
+         *           "priceDuration": 30,
+         *           "prices": [
+         *             {
+         *               "duration": 10,
+         *               "label": "10 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "10-min",
+         *               "total": 29
+         *             },
+         *             {
+         *               "duration": 15,
+         *               "label": "15 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "15-min",
+         *               "total": 43
+         *             },
+         *             {
+         *               "duration": 30,
+         *               "label": "30 minutes",
+         *               "multiplier": 0.95,
+         *               "timeSpanId": "30-min",
+         *               "total": 82
+         *             },
+         *             {
+         *               "duration": 45,
+         *               "label": "45 minutes",
+         *               "multiplier": 0.92,
+         *               "timeSpanId": "45-min",
+         *               "total": 119
+         *             },
+         *             {
+         *               "duration": 60,
+         *               "label": "60 minutes",
+         *               "multiplier": 0.9,
+         *               "timeSpanId": "60-min",
+         *               "total": 155
+         *             }
+         *           ],
+         *           "type": "phone_call"
+         *         }
+         *       ],
+         *       "reviews": [
+         *         {
+         *           "clientName": "Clara",
+         *           "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *           "createdAt": "2026-11-20T19:04:00Z",
+         *           "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *           "rating": 5
+         *         }
+         *       ],
+         *       "stats": {
+         *         "averageRating": 4.8,
+         *         "totalReadings": 7
+         *       },
+         *       "tagline": "Tarot that tells it straight",
+         *       "totalReadings": 1,
+         *       "userId": "user_demo_reader1",
+         *       "visibility": "public"
+         *     }
+         */
+        ExploreCard: {
+            /** Attributenames */
+            attributeNames: {
+                [key: string]: string;
+            };
+            attributes: components["schemas"]["AttributesOut"];
+            availability: components["schemas"]["AvailabilityOut"];
+            /**
+             * Backgroundimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /**
+             * Backgroundimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
+             * @default null
+             */
+            backgroundImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Badges */
+            badges: string[];
+            /**
+             * Bio
+             * @default null
+             */
+            bio?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Createddate
+             * @description same as createdAt (the PsychicReader interface's name)
+             */
+            createdDate: string;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Isapproved
+             * @default true
+             */
+            isApproved?: boolean;
+            /**
+             * Isfavorite
+             * @description the caller favorited this reader (false when anonymous)
+             * @default false
+             */
+            isFavorite?: boolean;
+            /** Isonline */
+            isOnline: boolean;
+            /**
+             * Lastactive
+             * @default null
+             */
+            lastActive?: string | null;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Profileimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
+             * @default null
+             */
+            profileImage?: string | null;
+            /**
+             * Profileimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
+             * @default null
+             */
+            profileImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Ratingaverage */
+            ratingAverage: number;
+            /** Ratingcount */
+            ratingCount: number;
+            /**
+             * Readingoptions
+             * @description active options only
+             */
+            readingOptions: components["schemas"]["ReadingOptionOut"][];
+            /**
+             * Reviews
+             * @description the most recent reviews (full list: /readers/{id}/reviews)
+             */
+            reviews: components["schemas"]["ReviewSummary"][];
+            stats: components["schemas"]["CardStats"];
+            /**
+             * Tagline
+             * @default null
+             */
+            tagline?: string | null;
+            /** Totalreadings */
+            totalReadings: number;
+            /** Userid */
+            userId: string;
+            /**
+             * Visibility
+             * @description the reader's privacy.profileVisibility: readers_only cards are shown to signed-in readers and admins only (a private profile has no public card)
+             * @default public
+             * @enum {string}
+             */
+            visibility?: "public" | "readers_only";
+        };
+        /**
+         * ExploreFacets
+         * @description Counts over the filtered set (every filter applied), for the filter panel.
+         * @example {
+         *       "abilities": [
+         *         {
+         *           "count": 1,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "name": "Tarot"
+         *         }
+         *       ],
+         *       "priceRanges": [
+         *         {
+         *           "count": 1,
+         *           "max": 1,
+         *           "min": 1,
+         *           "range": "range"
+         *         }
+         *       ],
+         *       "ratings": [
+         *         {
+         *           "count": 1,
+         *           "rating": 5
+         *         }
+         *       ],
+         *       "styles": [
+         *         {
+         *           "count": 1,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "name": "Tarot"
+         *         }
+         *       ],
+         *       "tools": [
+         *         {
+         *           "count": 1,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "name": "Tarot"
+         *         }
+         *       ]
+         *     }
+         */
+        ExploreFacets: {
+            /** Abilities */
+            abilities?: components["schemas"]["FacetValue"][];
+            /** Priceranges */
+            priceRanges?: components["schemas"]["PriceRangeFacet"][];
+            /** Ratings */
+            ratings?: components["schemas"]["RatingFacet"][];
+            /** Styles */
+            styles?: components["schemas"]["FacetValue"][];
+            /** Tools */
+            tools?: components["schemas"]["FacetValue"][];
+        };
+        /**
+         * ExploreMeta
+         * @description Cards come from the explore snapshot (rebuilt within about a minute of a change);
+         *     online status is live.
+         * @example {
+         *       "cached": true,
+         *       "generatedAt": "2026-11-28T17:30:00Z"
+         *     }
+         */
+        ExploreMeta: {
+            /**
+             * Cached
+             * @description always true: the cards are served from the explore snapshot
+             */
+            cached: boolean;
+            /**
+             * Generatedat
+             * Format: date-time
+             * @description when the snapshot was built (UTC, ISO 8601)
+             */
+            generatedAt: string;
+        };
+        /**
+         * ExplorePage
+         * @description A page of readers, the facet counts of the whole filtered set, and its size.
+         * @example {
+         *       "data": [
+         *         {
+         *           "attributeNames": {},
+         *           "attributes": {
+         *             "abilities": [
+         *               "clairvoyant",
+         *               "empath"
+         *             ],
+         *             "style": "straightforward",
+         *             "tools": [
+         *               "tarot",
+         *               "oracle-cards"
+         *             ]
+         *           },
+         *           "availability": {
+         *             "instantBooking": true,
+         *             "schedule": {
+         *               "fri": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "mon": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "sat": [],
+         *               "sun": [],
+         *               "thu": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "tue": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "wed": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ]
+         *             },
+         *             "timezone": "America/Chicago"
+         *           },
+         *           "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *           "backgroundImageVariants": {},
+         *           "badges": [
+         *             "badges"
+         *           ],
+         *           "bio": "bio",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdDate": "2026-11-28T17:30:00Z",
+         *           "displayName": "Clara Nguyen",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "isApproved": true,
+         *           "isFavorite": false,
+         *           "isOnline": true,
+         *           "lastActive": "2026-11-28T17:30:00Z",
+         *           "location": "Austin, TX",
+         *           "profileImage": "https://media.auralumic.example/profileImage",
+         *           "profileImageVariants": {},
+         *           "ratingAverage": 4.8,
+         *           "ratingCount": 1,
+         *           "readingOptions": [
+         *             {
+         *               "basePrice": 86,
+         *               "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "isActive": true,
+         *               "name": "30-minute phone reading",
+         *               "price": 82,
+         *               "priceDuration": 30,
+         *               "prices": [
+         *                 {
+         *                   "duration": 10,
+         *                   "label": "10 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "10-min",
+         *                   "total": 29
+         *                 },
+         *                 {
+         *                   "duration": 15,
+         *                   "label": "15 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "15-min",
+         *                   "total": 43
+         *                 },
+         *                 {
+         *                   "duration": 30,
+         *                   "label": "30 minutes",
+         *                   "multiplier": 0.95,
+         *                   "timeSpanId": "30-min",
+         *                   "total": 82
+         *                 },
+         *                 {
+         *                   "duration": 45,
+         *                   "label": "45 minutes",
+         *                   "multiplier": 0.92,
+         *                   "timeSpanId": "45-min",
+         *                   "total": 119
+         *                 },
+         *                 {
+         *                   "duration": 60,
+         *                   "label": "60 minutes",
+         *                   "multiplier": 0.9,
+         *                   "timeSpanId": "60-min",
+         *                   "total": 155
+         *                 }
+         *               ],
+         *               "type": "phone_call"
+         *             }
+         *           ],
+         *           "reviews": [
+         *             {
+         *               "clientName": "Clara",
+         *               "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *               "createdAt": "2026-11-20T19:04:00Z",
+         *               "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *               "rating": 5
+         *             }
+         *           ],
+         *           "stats": {
+         *             "averageRating": 4.8,
+         *             "totalReadings": 7
+         *           },
+         *           "tagline": "Tarot that tells it straight",
+         *           "totalReadings": 1,
+         *           "userId": "user_demo_reader1",
+         *           "visibility": "public"
+         *         }
+         *       ],
+         *       "facets": {
+         *         "abilities": [
+         *           {
+         *             "count": 1,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "name": "Tarot"
+         *           }
+         *         ],
+         *         "priceRanges": [
+         *           {
+         *             "count": 1,
+         *             "max": 1,
+         *             "min": 1,
+         *             "range": "range"
+         *           }
+         *         ],
+         *         "ratings": [
+         *           {
+         *             "count": 1,
+         *             "rating": 5
+         *           }
+         *         ],
+         *         "styles": [
+         *           {
+         *             "count": 1,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "name": "Tarot"
+         *           }
+         *         ],
+         *         "tools": [
+         *           {
+         *             "count": 1,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "name": "Tarot"
+         *           }
+         *         ]
+         *       },
+         *       "meta": {
+         *         "cached": true,
+         *         "generatedAt": "2026-11-28T17:30:00Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       },
+         *       "suggestions": [
+         *         "suggestions"
+         *       ],
+         *       "totalCount": 1
+         *     }
+         */
+        ExplorePage: {
+            /** Data */
+            data: components["schemas"]["ExploreCard"][];
+            facets: components["schemas"]["ExploreFacets"];
+            meta: components["schemas"]["ExploreMeta"];
+            pagination: components["schemas"]["PageInfo"];
+            /**
+             * Suggestions
+             * @description corrections of q when it matched few readers
+             */
+            suggestions?: string[];
+            /**
+             * Totalcount
+             * @description readers matching the filters
+             */
+            totalCount: number;
+        };
+        /**
+         * FacetValue
+         * @description How many readers of the filtered set carry an attribute.
+         * @example {
+         *       "count": 1,
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "name": "Tarot"
+         *     }
+         */
+        FacetValue: {
+            /** Count */
+            count: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * FavoriteCard
+         * @description A favorite reader's public card (live online status), as ``GET /me/favorites`` lists it.
+         * @example {
+         *       "attributeNames": {},
+         *       "attributes": {
+         *         "abilities": [
+         *           "clairvoyant",
+         *           "empath"
+         *         ],
+         *         "style": "straightforward",
+         *         "tools": [
+         *           "tarot",
+         *           "oracle-cards"
+         *         ]
+         *       },
+         *       "availability": {
+         *         "instantBooking": true,
+         *         "schedule": {
+         *           "fri": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "mon": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "sat": [],
+         *           "sun": [],
+         *           "thu": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "tue": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ],
+         *           "wed": [
+         *             {
+         *               "end": "17:00",
+         *               "start": "09:00"
+         *             }
+         *           ]
+         *         },
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *       "backgroundImageVariants": {},
+         *       "badges": [
+         *         "badges"
+         *       ],
+         *       "bio": "bio",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "createdDate": "2026-11-28T17:30:00Z",
+         *       "displayName": "Clara Nguyen",
+         *       "favoritedAt": "2026-11-28T17:30:00Z",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "isApproved": true,
+         *       "isFavorite": false,
+         *       "isOnline": true,
+         *       "lastActive": "2026-11-28T17:30:00Z",
+         *       "location": "Austin, TX",
+         *       "profileImage": "https://media.auralumic.example/profileImage",
+         *       "profileImageVariants": {},
+         *       "ratingAverage": 4.8,
+         *       "ratingCount": 1,
+         *       "readingOptions": [
+         *         {
+         *           "basePrice": 86,
+         *           "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "isActive": true,
+         *           "name": "30-minute phone reading",
+         *           "price": 82,
+         *           "priceDuration": 30,
+         *           "prices": [
+         *             {
+         *               "duration": 10,
+         *               "label": "10 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "10-min",
+         *               "total": 29
+         *             },
+         *             {
+         *               "duration": 15,
+         *               "label": "15 minutes",
+         *               "multiplier": 1,
+         *               "timeSpanId": "15-min",
+         *               "total": 43
+         *             },
+         *             {
+         *               "duration": 30,
+         *               "label": "30 minutes",
+         *               "multiplier": 0.95,
+         *               "timeSpanId": "30-min",
+         *               "total": 82
+         *             },
+         *             {
+         *               "duration": 45,
+         *               "label": "45 minutes",
+         *               "multiplier": 0.92,
+         *               "timeSpanId": "45-min",
+         *               "total": 119
+         *             },
+         *             {
+         *               "duration": 60,
+         *               "label": "60 minutes",
+         *               "multiplier": 0.9,
+         *               "timeSpanId": "60-min",
+         *               "total": 155
+         *             }
+         *           ],
+         *           "type": "phone_call"
+         *         }
+         *       ],
+         *       "reviews": [
+         *         {
+         *           "clientName": "Clara",
+         *           "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *           "createdAt": "2026-11-20T19:04:00Z",
+         *           "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *           "rating": 5
+         *         }
+         *       ],
+         *       "stats": {
+         *         "averageRating": 4.8,
+         *         "totalReadings": 7
+         *       },
+         *       "tagline": "Tarot that tells it straight",
+         *       "totalReadings": 1,
+         *       "userId": "user_demo_reader1",
+         *       "visibility": "public"
+         *     }
+         */
+        FavoriteCard: {
+            /** Attributenames */
+            attributeNames: {
+                [key: string]: string;
+            };
+            attributes: components["schemas"]["AttributesOut"];
+            availability: components["schemas"]["AvailabilityOut"];
+            /**
+             * Backgroundimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
+             * @default null
+             */
+            backgroundImage?: string | null;
+            /**
+             * Backgroundimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
+             * @default null
+             */
+            backgroundImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Badges */
+            badges: string[];
+            /**
+             * Bio
+             * @default null
+             */
+            bio?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Createddate
+             * @description same as createdAt (the PsychicReader interface's name)
+             */
+            createdDate: string;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /**
+             * Favoritedat
+             * Format: date-time
+             * @description when the caller favorited the reader (UTC, ISO 8601)
+             */
+            favoritedAt: string;
+            /** Id */
+            id: string;
+            /**
+             * Isapproved
+             * @default true
+             */
+            isApproved?: boolean;
+            /**
+             * Isfavorite
+             * @description the caller favorited this reader (false when anonymous)
+             * @default false
+             */
+            isFavorite?: boolean;
+            /** Isonline */
+            isOnline: boolean;
+            /**
+             * Lastactive
+             * @default null
+             */
+            lastActive?: string | null;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Profileimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
+             * @default null
+             */
+            profileImage?: string | null;
+            /**
+             * Profileimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
+             * @default null
+             */
+            profileImageVariants?: {
+                [key: string]: string;
+            } | null;
+            /** Ratingaverage */
+            ratingAverage: number;
+            /** Ratingcount */
+            ratingCount: number;
+            /**
+             * Readingoptions
+             * @description active options only
+             */
+            readingOptions: components["schemas"]["ReadingOptionOut"][];
+            /**
+             * Reviews
+             * @description the most recent reviews (full list: /readers/{id}/reviews)
+             */
+            reviews: components["schemas"]["ReviewSummary"][];
+            stats: components["schemas"]["CardStats"];
+            /**
+             * Tagline
+             * @default null
+             */
+            tagline?: string | null;
+            /** Totalreadings */
+            totalReadings: number;
+            /** Userid */
+            userId: string;
+            /**
+             * Visibility
+             * @description the reader's privacy.profileVisibility: readers_only cards are shown to signed-in readers and admins only (a private profile has no public card)
+             * @default public
+             * @enum {string}
+             */
+            visibility?: "public" | "readers_only";
+        };
+        /**
+         * FavoriteOut
+         * @description The caller's favorite: ``PUT /me/favorites/{readerId}`` answers the same whether the
+         *     reader was a favorite already or not.
+         * @example {
+         *       "added": true,
+         *       "favoritedAt": "2026-11-28T17:30:00.000Z",
+         *       "isFavorite": true,
+         *       "readerId": "user_demo_reader1"
+         *     }
+         */
+        FavoriteOut: {
+            /**
+             * Added
+             * @description true when this request added it; false when it was a favorite already
+             */
+            added: boolean;
+            /**
+             * Favoritedat
+             * Format: date-time
+             * @description when the caller first favorited the reader (UTC, ISO 8601)
+             */
+            favoritedAt: string;
+            /**
+             * Isfavorite
+             * @description always true: the reader is among the caller's favorites
+             */
+            isFavorite: boolean;
+            /** Readerid */
+            readerId: string;
+        };
+        /**
+         * FavoritesPage
+         * @description A page of the caller's favorite readers, newest first. A favorite whose reader is no
+         *     longer shown (suspended, deleted, hidden) is left out, so a page may hold fewer cards than
+         *     ``limit`` while ``hasNext`` is still true.
+         * @example {
+         *       "data": [
+         *         {
+         *           "attributeNames": {},
+         *           "attributes": {
+         *             "abilities": [
+         *               "clairvoyant",
+         *               "empath"
+         *             ],
+         *             "style": "straightforward",
+         *             "tools": [
+         *               "tarot",
+         *               "oracle-cards"
+         *             ]
+         *           },
+         *           "availability": {
+         *             "instantBooking": true,
+         *             "schedule": {
+         *               "fri": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "mon": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "sat": [],
+         *               "sun": [],
+         *               "thu": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "tue": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "wed": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ]
+         *             },
+         *             "timezone": "America/Chicago"
+         *           },
+         *           "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *           "backgroundImageVariants": {},
+         *           "badges": [
+         *             "badges"
+         *           ],
+         *           "bio": "bio",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdDate": "2026-11-28T17:30:00Z",
+         *           "displayName": "Clara Nguyen",
+         *           "favoritedAt": "2026-11-28T17:30:00Z",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "isApproved": true,
+         *           "isFavorite": false,
+         *           "isOnline": true,
+         *           "lastActive": "2026-11-28T17:30:00Z",
+         *           "location": "Austin, TX",
+         *           "profileImage": "https://media.auralumic.example/profileImage",
+         *           "profileImageVariants": {},
+         *           "ratingAverage": 4.8,
+         *           "ratingCount": 1,
+         *           "readingOptions": [
+         *             {
+         *               "basePrice": 86,
+         *               "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "isActive": true,
+         *               "name": "30-minute phone reading",
+         *               "price": 82,
+         *               "priceDuration": 30,
+         *               "prices": [
+         *                 {
+         *                   "duration": 10,
+         *                   "label": "10 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "10-min",
+         *                   "total": 29
+         *                 },
+         *                 {
+         *                   "duration": 15,
+         *                   "label": "15 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "15-min",
+         *                   "total": 43
+         *                 },
+         *                 {
+         *                   "duration": 30,
+         *                   "label": "30 minutes",
+         *                   "multiplier": 0.95,
+         *                   "timeSpanId": "30-min",
+         *                   "total": 82
+         *                 },
+         *                 {
+         *                   "duration": 45,
+         *                   "label": "45 minutes",
+         *                   "multiplier": 0.92,
+         *                   "timeSpanId": "45-min",
+         *                   "total": 119
+         *                 },
+         *                 {
+         *                   "duration": 60,
+         *                   "label": "60 minutes",
+         *                   "multiplier": 0.9,
+         *                   "timeSpanId": "60-min",
+         *                   "total": 155
+         *                 }
+         *               ],
+         *               "type": "phone_call"
+         *             }
+         *           ],
+         *           "reviews": [
+         *             {
+         *               "clientName": "Clara",
+         *               "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *               "createdAt": "2026-11-20T19:04:00Z",
+         *               "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *               "rating": 5
+         *             }
+         *           ],
+         *           "stats": {
+         *             "averageRating": 4.8,
+         *             "totalReadings": 7
+         *           },
+         *           "tagline": "Tarot that tells it straight",
+         *           "totalReadings": 1,
+         *           "userId": "user_demo_reader1",
+         *           "visibility": "public"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        FavoritesPage: {
+            /** Data */
+            data: components["schemas"]["FavoriteCard"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
         };
         /**
          * HealthOut
@@ -3607,14 +4807,15 @@ export interface components {
          * MeOut
          * @description The signed-in user: profile, role, credits, flags and preferences.
          * @example {
-         *       "createdAt": "2026-10-01T12:00:00Z",
-         *       "createdDate": "2026-10-01T12:00:00Z",
-         *       "credits": {
+         *       "balance": {
          *         "available": 38,
          *         "earnings": 0,
          *         "held": 82,
          *         "owed": 0
          *       },
+         *       "createdAt": "2026-10-01T12:00:00Z",
+         *       "createdDate": "2026-10-01T12:00:00Z",
+         *       "credits": 38,
          *       "displayName": "Clara Nguyen",
          *       "email": "client1@demo.auralumic.example",
          *       "flags": {
@@ -3632,6 +4833,8 @@ export interface components {
          *     }
          */
         MeOut: {
+            /** @description the balances in detail: available, held, earnings and owed */
+            balance: components["schemas"]["Credits"];
             /** Createdat */
             createdAt: string;
             /**
@@ -3640,7 +4843,11 @@ export interface components {
              * @default null
              */
             createdDate?: string | null;
-            credits: components["schemas"]["Credits"];
+            /**
+             * Credits
+             * @description credits the user can spend now (same as balance.available)
+             */
+            credits: number;
             /**
              * Displayname
              * @default null
@@ -3953,11 +5160,20 @@ export interface components {
             /** Averagerating */
             averageRating: number;
             /**
+             * Completionrate
+             * @description readings completed as a percentage of readings accepted, one decimal (0 while none was accepted)
+             * @default 0
+             */
+            completionRate?: number;
+            /**
              * Totalearnings
              * @description credits earned so far, net of the platform fee (the earnings balance: payouts are not built yet)
              */
             totalEarnings: number;
-            /** Totalreadings */
+            /**
+             * Totalreadings
+             * @description readings completed
+             */
             totalReadings: number;
         };
         /**
@@ -3965,13 +5181,21 @@ export interface components {
          * @description Where a page sits in its list: pass nextCursor as cursor for the next page.
          * @example {
          *       "hasNext": true,
+         *       "hasPrev": true,
          *       "limit": 20,
-         *       "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *       "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *       "page": 2,
+         *       "totalPages": null
          *     }
          */
         PageInfo: {
             /** Hasnext */
             hasNext: boolean;
+            /**
+             * Hasprev
+             * @description true past page 1 (a cursor only goes forward: go back by keeping the cursors of earlier pages)
+             */
+            hasPrev: boolean;
             /** Limit */
             limit: number;
             /**
@@ -3980,11 +5204,49 @@ export interface components {
              */
             nextCursor?: string | null;
             /**
+             * Page
+             * @description this page's number: 1 without a cursor, then 2, 3... along the nextCursor chain
+             */
+            page: number;
+            /**
              * Total
              * @description the exact number of items in the whole list, where it is kept beside them (a reader's reviews); absent where only reading every item could count them (readings)
              * @default null
              */
             total?: number | null;
+            /**
+             * Totalpages
+             * @description how many pages of this limit the list has: from total where it is kept (an empty list is 1 page); elsewhere known on the last page (equal to page) and null (or absent) before it
+             * @default null
+             */
+            totalPages?: number | null;
+        };
+        /**
+         * PageMeta
+         * @description How the page was produced: every list is read from its table, not from a cache.
+         * @example {
+         *       "cached": false,
+         *       "generatedAt": "2026-12-01T09:30:00.000Z"
+         *     }
+         */
+        PageMeta: {
+            /**
+             * Cachekey
+             * @description the cache entry the page came from, when cached
+             * @default null
+             */
+            cacheKey?: string | null;
+            /**
+             * Cached
+             * @description true when the page came from a response cache (never, for now)
+             */
+            cached: boolean;
+            /**
+             * Generatedat
+             * Format: date-time
+             * @description when the page was read (UTC, ISO 8601)
+             */
+            generatedAt: string;
         };
         /**
          * PartyOut
@@ -4000,7 +5262,7 @@ export interface components {
         PartyOut: {
             /**
              * Avatarurl
-             * @description an absolute URL that loads (time-limited for uploaded images)
+             * @description an absolute URL that loads (uploaded images from the media CDN)
              * @default null
              */
             avatarUrl?: string | null;
@@ -4165,6 +5427,12 @@ export interface components {
              * @default UTC
              */
             timezone?: string;
+            /**
+             * Version
+             * @description the version last read (GET answers it): when given and no longer the stored one, 409 version_conflict and nothing is changed
+             * @default null
+             */
+            version?: number | null;
         };
         /**
          * PreferencesOut
@@ -4194,7 +5462,8 @@ export interface components {
          *       "theme": "auto",
          *       "timezone": "UTC",
          *       "updatedAt": "2026-11-28T17:30:00Z",
-         *       "userId": "user_demo_reader1"
+         *       "userId": "user_demo_reader1",
+         *       "version": 3
          *     }
          */
         PreferencesOut: {
@@ -4241,6 +5510,11 @@ export interface components {
              * @default null
              */
             userId?: string | null;
+            /**
+             * Version
+             * @description raised by one on every save (1 once first saved; 0 while only defaults)
+             */
+            version: number;
         };
         /**
          * PriceOut
@@ -4270,6 +5544,32 @@ export interface components {
              * @description ceil(rate x minutes x multiplier): the credits held at request
              */
             total: number;
+        };
+        /**
+         * PriceRangeFacet
+         * @description How many readers of the filtered set list a price in the range.
+         * @example {
+         *       "count": 1,
+         *       "max": 1,
+         *       "min": 1,
+         *       "range": "range"
+         *     }
+         */
+        PriceRangeFacet: {
+            /** Count */
+            count: number;
+            /**
+             * Max
+             * @default null
+             */
+            max?: number | null;
+            /** Min */
+            min: number;
+            /**
+             * Range
+             * @description e.g. "25-50"; the last range is open ("200+")
+             */
+            range: string;
         };
         /**
          * Privacy
@@ -4332,7 +5632,7 @@ export interface components {
             duration: number;
             /**
              * Optionid
-             * @description one of the reader's options of that type; default: the first active one
+             * @description one of the reader's options of that type; default: the only active one, or the only one of this duration (else 422 option_required)
              * @default null
              */
             optionId?: string | null;
@@ -4404,6 +5704,20 @@ export interface components {
              * @default null
              */
             scheduledStart?: string | null;
+        };
+        /**
+         * RatingFacet
+         * @description How many readers of the filtered set are rated at least ``rating``.
+         * @example {
+         *       "count": 1,
+         *       "rating": 5
+         *     }
+         */
+        RatingFacet: {
+            /** Count */
+            count: number;
+            /** Rating */
+            rating: number;
         };
         /**
          * ReaderCard
@@ -4557,11 +5871,13 @@ export interface components {
             availability: components["schemas"]["AvailabilityOut"];
             /**
              * Backgroundimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
              */
             backgroundImage?: string | null;
             /**
              * Backgroundimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
              * @default null
              */
             backgroundImageVariants?: {
@@ -4607,13 +5923,13 @@ export interface components {
             location?: string | null;
             /**
              * Profileimage
-             * @description an https URL or a media key
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
              */
             profileImage?: string | null;
             /**
              * Profileimagevariants
-             * @description processed WebP variants: {size in px: media key}
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
              * @default null
              */
             profileImageVariants?: {
@@ -4643,6 +5959,13 @@ export interface components {
             totalReadings: number;
             /** Userid */
             userId: string;
+            /**
+             * Visibility
+             * @description the reader's privacy.profileVisibility: readers_only cards are shown to signed-in readers and admins only (a private profile has no public card)
+             * @default public
+             * @enum {string}
+             */
+            visibility?: "public" | "readers_only";
         };
         /**
          * ReaderProfileOut
@@ -4800,11 +6123,13 @@ export interface components {
             availability: components["schemas"]["AvailabilityOut"];
             /**
              * Backgroundimage
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
              */
             backgroundImage?: string | null;
             /**
              * Backgroundimagevariants
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
              * @default null
              */
             backgroundImageVariants?: {
@@ -4861,13 +6186,13 @@ export interface components {
             location?: string | null;
             /**
              * Profileimage
-             * @description an https URL or a media key
+             * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
              */
             profileImage?: string | null;
             /**
              * Profileimagevariants
-             * @description processed WebP variants: {size in px: media key}
+             * @description processed WebP variants: {size in px: absolute URL on the media CDN}
              * @default null
              */
             profileImageVariants?: {
@@ -5001,16 +6326,24 @@ export interface components {
          *           "topic": "Career & Work"
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         ReaderReviewPage: {
             /** Data */
             data: components["schemas"]["ReaderReviewOut"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -5032,7 +6365,7 @@ export interface components {
             duration: number;
             /**
              * Optionid
-             * @description one of the reader's options of that type; default: the first active one
+             * @description one of the reader's options of that type; default: the only active one, or the only one of this duration (else 422 option_required)
              * @default null
              */
             optionId?: string | null;
@@ -5549,16 +6882,24 @@ export interface components {
          *           "updatedAt": "2026-11-28T18:02:00Z"
          *         }
          *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
          *       "pagination": {
          *         "hasNext": true,
+         *         "hasPrev": true,
          *         "limit": 20,
-         *         "nextCursor": "eyJrIjoiMDFKRFE4VjZNNFoyWDdOM0s1UjlUMVcwQUIifQ.c2ln"
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
          *       }
          *     }
          */
         ReadingPage: {
             /** Data */
             data: components["schemas"]["ReadingOut"][];
+            meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
         };
         /**
@@ -5593,6 +6934,340 @@ export interface components {
         ReasonIn: {
             /** Reason */
             reason: string;
+        };
+        /**
+         * RecommendationOut
+         * @description One recommended reader: the card, and why it is recommended, strongest reason first.
+         * @example {
+         *       "reader": {
+         *         "attributeNames": {},
+         *         "attributes": {
+         *           "abilities": [
+         *             "clairvoyant",
+         *             "empath"
+         *           ],
+         *           "style": "straightforward",
+         *           "tools": [
+         *             "tarot",
+         *             "oracle-cards"
+         *           ]
+         *         },
+         *         "availability": {
+         *           "instantBooking": true,
+         *           "schedule": {
+         *             "fri": [
+         *               {
+         *                 "end": "17:00",
+         *                 "start": "09:00"
+         *               }
+         *             ],
+         *             "mon": [
+         *               {
+         *                 "end": "17:00",
+         *                 "start": "09:00"
+         *               }
+         *             ],
+         *             "sat": [],
+         *             "sun": [],
+         *             "thu": [
+         *               {
+         *                 "end": "17:00",
+         *                 "start": "09:00"
+         *               }
+         *             ],
+         *             "tue": [
+         *               {
+         *                 "end": "17:00",
+         *                 "start": "09:00"
+         *               }
+         *             ],
+         *             "wed": [
+         *               {
+         *                 "end": "17:00",
+         *                 "start": "09:00"
+         *               }
+         *             ]
+         *           },
+         *           "timezone": "America/Chicago"
+         *         },
+         *         "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *         "backgroundImageVariants": {},
+         *         "badges": [
+         *           "badges"
+         *         ],
+         *         "bio": "bio",
+         *         "createdAt": "2026-11-28T17:30:00Z",
+         *         "createdDate": "2026-11-28T17:30:00Z",
+         *         "displayName": "Clara Nguyen",
+         *         "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "isApproved": true,
+         *         "isFavorite": false,
+         *         "isOnline": true,
+         *         "lastActive": "2026-11-28T17:30:00Z",
+         *         "location": "Austin, TX",
+         *         "profileImage": "https://media.auralumic.example/profileImage",
+         *         "profileImageVariants": {},
+         *         "ratingAverage": 4.8,
+         *         "ratingCount": 1,
+         *         "readingOptions": [
+         *           {
+         *             "basePrice": 86,
+         *             "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *             "duration": 30,
+         *             "id": "opt_reader1_phone_call_30",
+         *             "isActive": true,
+         *             "name": "30-minute phone reading",
+         *             "price": 82,
+         *             "priceDuration": 30,
+         *             "prices": [
+         *               {
+         *                 "duration": 10,
+         *                 "label": "10 minutes",
+         *                 "multiplier": 1,
+         *                 "timeSpanId": "10-min",
+         *                 "total": 29
+         *               },
+         *               {
+         *                 "duration": 15,
+         *                 "label": "15 minutes",
+         *                 "multiplier": 1,
+         *                 "timeSpanId": "15-min",
+         *                 "total": 43
+         *               },
+         *               {
+         *                 "duration": 30,
+         *                 "label": "30 minutes",
+         *                 "multiplier": 0.95,
+         *                 "timeSpanId": "30-min",
+         *                 "total": 82
+         *               },
+         *               {
+         *                 "duration": 45,
+         *                 "label": "45 minutes",
+         *                 "multiplier": 0.92,
+         *                 "timeSpanId": "45-min",
+         *                 "total": 119
+         *               },
+         *               {
+         *                 "duration": 60,
+         *                 "label": "60 minutes",
+         *                 "multiplier": 0.9,
+         *                 "timeSpanId": "60-min",
+         *                 "total": 155
+         *               }
+         *             ],
+         *             "type": "phone_call"
+         *           }
+         *         ],
+         *         "reviews": [
+         *           {
+         *             "clientName": "Clara",
+         *             "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *             "createdAt": "2026-11-20T19:04:00Z",
+         *             "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *             "rating": 5
+         *           }
+         *         ],
+         *         "stats": {
+         *           "averageRating": 4.8,
+         *           "totalReadings": 7
+         *         },
+         *         "tagline": "Tarot that tells it straight",
+         *         "totalReadings": 1,
+         *         "userId": "user_demo_reader1",
+         *         "visibility": "public"
+         *       },
+         *       "reasons": [
+         *         "Tarot, like readers you rated 5 stars",
+         *         "Online now",
+         *         "Rated 4.9 from 120 reviews"
+         *       ],
+         *       "score": 0.8731
+         *     }
+         */
+        RecommendationOut: {
+            reader: components["schemas"]["ExploreCard"];
+            /**
+             * Reasons
+             * @description sentences to show under the card, e.g. "Tarot, like readers you rated 5 stars", "Online now"
+             */
+            reasons: string[];
+            /**
+             * Score
+             * @description the ranking score (higher first); compare within one response only
+             */
+            score: number;
+        };
+        /**
+         * RecommendationsOut
+         * @description Readers ranked for the caller from their history (topics asked, readers rated highly,
+         *     favorites, readers viewed and booked), reader quality and who is online now. A caller
+         *     without history gets the best-rated, online and varied readers (``personalized`` false).
+         * @example {
+         *       "data": [
+         *         {
+         *           "reader": {
+         *             "attributeNames": {},
+         *             "attributes": {
+         *               "abilities": [
+         *                 "clairvoyant",
+         *                 "empath"
+         *               ],
+         *               "style": "straightforward",
+         *               "tools": [
+         *                 "tarot",
+         *                 "oracle-cards"
+         *               ]
+         *             },
+         *             "availability": {
+         *               "instantBooking": true,
+         *               "schedule": {
+         *                 "fri": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "mon": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "sat": [],
+         *                 "sun": [],
+         *                 "thu": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "tue": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "wed": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ]
+         *               },
+         *               "timezone": "America/Chicago"
+         *             },
+         *             "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *             "backgroundImageVariants": {},
+         *             "badges": [
+         *               "badges"
+         *             ],
+         *             "bio": "bio",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "displayName": "Clara Nguyen",
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "isApproved": true,
+         *             "isFavorite": false,
+         *             "isOnline": true,
+         *             "lastActive": "2026-11-28T17:30:00Z",
+         *             "location": "Austin, TX",
+         *             "profileImage": "https://media.auralumic.example/profileImage",
+         *             "profileImageVariants": {},
+         *             "ratingAverage": 4.8,
+         *             "ratingCount": 1,
+         *             "readingOptions": [
+         *               {
+         *                 "basePrice": 86,
+         *                 "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "isActive": true,
+         *                 "name": "30-minute phone reading",
+         *                 "price": 82,
+         *                 "priceDuration": 30,
+         *                 "prices": [
+         *                   {
+         *                     "duration": 10,
+         *                     "label": "10 minutes",
+         *                     "multiplier": 1,
+         *                     "timeSpanId": "10-min",
+         *                     "total": 29
+         *                   },
+         *                   {
+         *                     "duration": 15,
+         *                     "label": "15 minutes",
+         *                     "multiplier": 1,
+         *                     "timeSpanId": "15-min",
+         *                     "total": 43
+         *                   },
+         *                   {
+         *                     "duration": 30,
+         *                     "label": "30 minutes",
+         *                     "multiplier": 0.95,
+         *                     "timeSpanId": "30-min",
+         *                     "total": 82
+         *                   },
+         *                   {
+         *                     "duration": 45,
+         *                     "label": "45 minutes",
+         *                     "multiplier": 0.92,
+         *                     "timeSpanId": "45-min",
+         *                     "total": 119
+         *                   },
+         *                   {
+         *                     "duration": 60,
+         *                     "label": "60 minutes",
+         *                     "multiplier": 0.9,
+         *                     "timeSpanId": "60-min",
+         *                     "total": 155
+         *                   }
+         *                 ],
+         *                 "type": "phone_call"
+         *               }
+         *             ],
+         *             "reviews": [
+         *               {
+         *                 "clientName": "Clara",
+         *                 "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *                 "createdAt": "2026-11-20T19:04:00Z",
+         *                 "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *                 "rating": 5
+         *               }
+         *             ],
+         *             "stats": {
+         *               "averageRating": 4.8,
+         *               "totalReadings": 7
+         *             },
+         *             "tagline": "Tarot that tells it straight",
+         *             "totalReadings": 1,
+         *             "userId": "user_demo_reader1",
+         *             "visibility": "public"
+         *           },
+         *           "reasons": [
+         *             "Tarot, like readers you rated 5 stars",
+         *             "Online now",
+         *             "Rated 4.9 from 120 reviews"
+         *           ],
+         *           "score": 0.8731
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": true,
+         *         "generatedAt": "2026-11-28T17:30:00Z"
+         *       },
+         *       "personalized": true
+         *     }
+         */
+        RecommendationsOut: {
+            /** Data */
+            data: components["schemas"]["RecommendationOut"][];
+            meta: components["schemas"]["ExploreMeta"];
+            /**
+             * Personalized
+             * @description false for a cold start: the caller has no history yet
+             */
+            personalized: boolean;
         };
         /**
          * ResolveIn
@@ -5764,12 +7439,43 @@ export interface components {
             planId: string;
         };
         /**
+         * SubscriptionCredits
+         * @description The subscription credits of the current period (all 0 before the first paid invoice).
+         * @example {
+         *       "included": 1,
+         *       "rollover": 1,
+         *       "used": 1
+         *     }
+         */
+        SubscriptionCredits: {
+            /**
+             * Included
+             * @description credits the plan granted for this period
+             */
+            included: number;
+            /**
+             * Rollover
+             * @description unused credits carried over from the period before
+             */
+            rollover: number;
+            /**
+             * Used
+             * @description credits of this period already spent: included plus rollover, less the subscription credits still unused
+             */
+            used: number;
+        };
+        /**
          * SubscriptionMeOut
          * @description The caller's subscription, or null without one.
          * @example {
          *       "subscription": {
          *         "cancelAtPeriodEnd": false,
          *         "createdAt": "2026-11-15T00:00:00Z",
+         *         "credits": {
+         *           "included": 60,
+         *           "rollover": 0,
+         *           "used": 48
+         *         },
          *         "creditsGranted": 60,
          *         "currentPeriodEnd": "2026-12-15T00:00:00Z",
          *         "currentPeriodStart": "2026-11-15T00:00:00Z",
@@ -5779,7 +7485,8 @@ export interface components {
          *         "status": "active",
          *         "stripeSubscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
          *         "subscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
-         *         "userId": "user_demo_client1"
+         *         "userId": "user_demo_client1",
+         *         "version": 3
          *       }
          *     }
          */
@@ -5793,6 +7500,11 @@ export interface components {
          * @example {
          *       "cancelAtPeriodEnd": false,
          *       "createdAt": "2026-11-15T00:00:00Z",
+         *       "credits": {
+         *         "included": 60,
+         *         "rollover": 0,
+         *         "used": 48
+         *       },
          *       "creditsGranted": 60,
          *       "currentPeriodEnd": "2026-12-15T00:00:00Z",
          *       "currentPeriodStart": "2026-11-15T00:00:00Z",
@@ -5802,7 +7514,8 @@ export interface components {
          *       "status": "active",
          *       "stripeSubscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
          *       "subscriptionId": "sub_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
-         *       "userId": "user_demo_client1"
+         *       "userId": "user_demo_client1",
+         *       "version": 3
          *     }
          */
         SubscriptionOut: {
@@ -5824,6 +7537,7 @@ export interface components {
              * @default null
              */
             createdAt?: string | null;
+            credits: components["schemas"]["SubscriptionCredits"];
             /**
              * Creditsgranted
              * @description subscription credits granted so far
@@ -5881,6 +7595,11 @@ export interface components {
              * @default null
              */
             userId?: string | null;
+            /**
+             * Version
+             * @description raised by one each time the record is rewritten (from Stripe's events)
+             */
+            version: number;
         };
         /**
          * SubscriptionPlan
@@ -9713,6 +11432,181 @@ export interface operations {
             };
         };
     };
+    list_favorites: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FavoritesPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_favorite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FavoriteOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_favorite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_onboarding: {
         parameters: {
             query?: never;
@@ -9943,6 +11837,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -9954,6 +11857,65 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_recommendations: {
+        parameters: {
+            query?: {
+                /** @description how many readers, default 10, clamped to 50 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10707,6 +12669,95 @@ export interface operations {
             };
         };
     };
+    list_readers: {
+        parameters: {
+            query?: {
+                /** @description only readers online now (live, not from the snapshot) */
+                onlineNow?: boolean;
+                /** @description only readers the caller favorited (needs a bearer token) */
+                favorites?: boolean;
+                /** @description catalog ability ids: any of them */
+                abilities?: string[];
+                /** @description catalog tool ids: any of them */
+                tools?: string[];
+                /** @description catalog style ids: any of them */
+                styles?: string[];
+                /** @description catalog reading type ids: any of them */
+                readingTypes?: string[];
+                /** @description catalog badge ids: any of them */
+                badges?: string[];
+                /** @description languages: any of them */
+                languages?: string[];
+                /** @description credits: some listed total of the reader is at least this */
+                priceMin?: number | null;
+                /** @description credits: some listed total within [priceMin, priceMax] */
+                priceMax?: number | null;
+                /** @description average rating at least this */
+                minRating?: number | null;
+                /** @description a slot now, later today or this week, in the reader's timezone */
+                availability?: ("now" | "today" | "this_week" | "flexible") | null;
+                /** @description part of the reader's location */
+                location?: string | null;
+                experience?: ("beginner" | "intermediate" | "expert") | null;
+                /** @description text over name, tagline and attribute names (prefixes and small typos match) */
+                q?: string | null;
+                sort?: "recommended" | "rating" | "price" | "newest" | "online";
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplorePage"];
+                };
+            };
+            /** @description Not modified (ETag matched If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_reader_card: {
         parameters: {
             query?: never;
@@ -10733,6 +12784,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description Not found (or not yours) */
             404: {

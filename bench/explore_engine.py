@@ -1,11 +1,13 @@
-"""Micro benchmark of the explore engine: N synthetic reader cards, the Index build time,
-its memory per 10,000 readers (tracemalloc), and p50/p99 of a warm search with three
-filters, facets and a sort.
+"""Micro benchmark of the explore engine alone (no moto, no route): N synthetic reader cards,
+the ``Index`` build time, its memory per 10,000 readers (tracemalloc), and p50/p99 of a warm
+``Index.search`` with three filters, facets and a sort. ``bench/explore.py`` measures the same
+engine behind ``GET /readers``; this isolates its CPU and memory from the request path.
 
-    .venv/bin/python -m tools.bench_explore            # 10,000 and 100,000 readers
-    .venv/bin/python -m tools.bench_explore 20000
+    .venv/bin/python -m bench.explore_engine            # 10,000 and 100,000 readers
+    .venv/bin/python -m bench.explore_engine 20000
 
-``measure(n)`` returns the figures as a dict (for ``make bench``).
+``measure(n)`` returns the figures as a dict; ``synthetic_cards(n)`` is also the tests'
+generated population.
 """
 
 from __future__ import annotations
