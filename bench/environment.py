@@ -43,6 +43,13 @@ def variables(keys_dir: Path) -> dict[str, str]:
         "LIVE_SESSIONS": "local",
         "STRIPE_WEBHOOK_SECRET": "whsec_bench_only_stripe_signing_secret",
         "EMAIL_SENDER": "Auralumic <notifications@bench.auralumic.example>",
+        # Nothing listens on port 9: a bench request never waits for a real-time server.
+        "PUSHER_APP_ID": "bench",
+        "PUSHER_KEY": "bench-key",
+        "PUSHER_SECRET": "bench-secret",
+        "PUSHER_HOST": "127.0.0.1",
+        "PUSHER_PORT": "9",
+        "PUSHER_USE_TLS": "false",
         "CORS_ALLOW_ORIGIN": AZP,
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": "auralumic-bench",

@@ -34,6 +34,10 @@ PLACEHOLDERS = {
     "STRIPE_WEBHOOK_SECRET": "whsec_export_placeholder",
     "EMAIL_SENDER": "Auralumic <notifications@auralumic.invalid>",
     "CORS_ALLOW_ORIGIN": "https://app.invalid",
+    "PUSHER_APP_ID": "export",
+    "PUSHER_KEY": "export-placeholder",
+    "PUSHER_SECRET": "export-placeholder-not-a-secret",
+    "PUSHER_CLUSTER": "mt1",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 

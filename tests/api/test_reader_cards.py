@@ -64,18 +64,27 @@ def test_a_redelivered_event_changes_no_counter_and_no_profile_version(api, drai
     assert profile.version == version  # counters never make a concurrent edit or review retry
 
 
+AT = "2026-11-02T10:00:00.000Z"  # every relayed event carries its time
+
+
 def test_every_step_that_pays_the_reader_counts_as_completed_and_a_refunded_no_show_does_not(api):
     from chalicelib.services import events, reader_stats
 
     make_reader("rdr")
     assert set(reader_stats.COMPLETING_EVENTS) == {"reading.completed", "reading.delivered", "reading.no_show"}
     messages = [
-        {"eventId": "e1", "type": "reading.accepted", "data": {"readerId": "rdr", "readingId": "r1"}},
-        {"eventId": "e2", "type": "reading.delivered", "data": {"readerId": "rdr", "readingId": "r1", "paid": 32}},
-        {"eventId": "e3", "type": "reading.accepted", "data": {"readerId": "rdr", "readingId": "r2"}},
-        {"eventId": "e4", "type": "reading.no_show", "data": {"readerId": "rdr", "readingId": "r2", "paid": 48}},
-        {"eventId": "e5", "type": "reading.accepted", "data": {"readerId": "rdr", "readingId": "r3"}},
-        {"eventId": "e6", "type": "reading.no_show", "data": {"readerId": "rdr", "readingId": "r3", "refunded": 60}},
+        {"eventId": "e1", "occurredAt": AT, "type": "reading.accepted",
+         "data": {"readerId": "rdr", "readingId": "r1"}},
+        {"eventId": "e2", "occurredAt": AT, "type": "reading.delivered",
+         "data": {"readerId": "rdr", "readingId": "r1", "paid": 32}},
+        {"eventId": "e3", "occurredAt": AT, "type": "reading.accepted",
+         "data": {"readerId": "rdr", "readingId": "r2"}},
+        {"eventId": "e4", "occurredAt": AT, "type": "reading.no_show",
+         "data": {"readerId": "rdr", "readingId": "r2", "paid": 48}},
+        {"eventId": "e5", "occurredAt": AT, "type": "reading.accepted",
+         "data": {"readerId": "rdr", "readingId": "r3"}},
+        {"eventId": "e6", "occurredAt": AT, "type": "reading.no_show",
+         "data": {"readerId": "rdr", "readingId": "r3", "refunded": 60}},
     ]
     for message in messages:
         events.dispatch(message)

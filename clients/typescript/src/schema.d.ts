@@ -482,6 +482,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/local/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Local stack only: the mail viewer (every email sent, newest first) */
+        get: operations["local_mail_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/local/mail/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Local stack only: the emails sent, newest first, as JSON */
+        get: operations["local_mail_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/local/mail/{mailId}/html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Local stack only: an email's HTML part, as its recipient sees it */
+        get: operations["local_mail_html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/local/mail/{mailId}/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Local stack only: an email's text part */
+        get: operations["local_mail_text"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -567,6 +635,34 @@ export interface paths {
          * @description 204 whether or not the reader was a favorite.
          */
         delete: operations["delete_favorite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notification preferences: every type with its effective settings
+         * @description Types never saved show their defaults: in-app and push for all, email for the
+         *     transactional ones, marketing email off. The account's master switches
+         *     (``/me/preferences`` ``notifications``) still apply on top.
+         */
+        get: operations["get_notification_preferences"];
+        /**
+         * Replace the caller's notification preferences (types left out take their defaults)
+         * @description Quiet hours hold push and email (never in-app) until they end, in their timezone;
+         *     an hourly, daily or weekly frequency collects push and email into one digest per period.
+         *     With ``version`` (the one last read), saved only if nobody saved since.
+         */
+        put: operations["put_notification_preferences"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -659,6 +755,96 @@ export interface paths {
          *     object under the caller's prefix, of the declared type and at most the purpose's size.
          */
         post: operations["create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notifications, newest first, with the unread count
+         * @description ``?unread=true`` lists only unread ones. ``unreadCount`` counts every unread
+         *     notification of the caller, whatever the filter. A cursor from another list or another
+         *     user is a 400 (``invalid_cursor``). Notifications expire 90 days after their event.
+         */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark all of the caller's notifications read
+         * @description Every notification the caller has is read afterwards and ``unreadCount`` is 0;
+         *     notifications that arrive later are unread and counted from 0. Repeating it is harmless.
+         */
+        post: operations["read_all_notifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The unsubscribe link of an email: a confirmation page (changes nothing)
+         * @description The page asks to confirm; its button POSTs to the same link. 400 for a token that was
+         *     not signed by this service or was altered.
+         */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /**
+         * Unsubscribe: email off for the notification type the link names (RFC 8058 one-click)
+         * @description Idempotent: a second POST succeeds and changes nothing. The body (RFC 8058's
+         *     ``List-Unsubscribe=One-Click``) is not needed: the token says who and what.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/{notificationId}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one of the caller's notifications read
+         * @description An id that is not one of the caller's notifications is 404 (``not_found``) and
+         *     changes nothing. Marking a read notification again changes nothing and answers the same.
+         */
+        post: operations["read_notification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1142,6 +1328,29 @@ export interface paths {
         put?: never;
         /** Reader: start a call or live video (in progress) */
         post: operations["start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/realtime/auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authorize a Pusher channel subscription (pusher-js channelAuthorization endpoint)
+         * @description Signs ``private-user-<your user id>`` and ``presence-readers-online`` (with your public
+         *     identity as ``channel_data``; 403 ``online_status_hidden`` when your privacy hides your
+         *     online status); any other channel is 403 ``channel_forbidden``. The body is a form (what
+         *     pusher-js sends) or JSON; a ``socket_id`` not of the form ``digits.digits`` is 400.
+         */
+        post: operations["authorize_channel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2095,6 +2304,11 @@ export interface components {
              */
             id: string;
             /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
+            /**
              * Location
              * @default null
              */
@@ -2990,6 +3204,70 @@ export interface components {
             position?: number | null;
         };
         /**
+         * ChannelAuthIn
+         * @description What pusher-js posts to its ``channelAuthorization.endpoint`` (as a form by default).
+         * @example {
+         *       "channel_name": "presence-readers-online",
+         *       "socket_id": "123456.7890123"
+         *     }
+         */
+        ChannelAuthIn: {
+            /**
+             * Channel Name
+             * @description private-user-<your user id>, or presence-readers-online
+             */
+            channel_name: string;
+            /**
+             * Socket Id
+             * @description the connection's socket id, as Pusher assigned it (digits.digits)
+             */
+            socket_id: string;
+        };
+        /**
+         * ChannelAuthOut
+         * @description Pusher's authorization answer, passed to pusher-js as it is.
+         * @example {
+         *       "auth": "auth",
+         *       "channel_data": "channel_data"
+         *     }
+         */
+        ChannelAuthOut: {
+            /**
+             * Auth
+             * @description <app key>:<HMAC-SHA256 of socket_id:channel_name[:channel_data]>
+             */
+            auth: string;
+            /**
+             * Channel Data
+             * @description presence channels only: the JSON member data signed with the subscription, {"user_id", "user_info": {"name", "role", "imageUrl"}}
+             * @default null
+             */
+            channel_data?: string | null;
+        };
+        /**
+         * ChannelsOut
+         * @description The channels a notification type uses.
+         * @example {
+         *       "email": true,
+         *       "inApp": true,
+         *       "push": true,
+         *       "sms": false
+         *     }
+         */
+        ChannelsOut: {
+            /** Email */
+            email: boolean;
+            /** Inapp */
+            inApp: boolean;
+            /** Push */
+            push: boolean;
+            /**
+             * Sms
+             * @default false
+             */
+            sms?: boolean;
+        };
+        /**
          * CheckoutIn
          * @example {
          *       "packageId": "seeker"
@@ -3595,10 +3873,14 @@ export interface components {
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "createdDate": "2026-11-28T17:30:00Z",
          *       "displayName": "Clara Nguyen",
+         *       "experience": "beginner",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "isApproved": true,
          *       "isFavorite": false,
          *       "isOnline": true,
+         *       "languages": [
+         *         "languages"
+         *       ],
          *       "lastActive": "2026-11-28T17:30:00Z",
          *       "location": "Austin, TX",
          *       "profileImage": "https://media.auralumic.example/profileImage",
@@ -3714,6 +3996,12 @@ export interface components {
              * @default null
              */
             displayName?: string | null;
+            /**
+             * Experience
+             * @description the experience the reader stated when applying
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
             /** Id */
             id: string;
             /**
@@ -3729,6 +4017,11 @@ export interface components {
             isFavorite?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @default null
@@ -3925,10 +4218,14 @@ export interface components {
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "createdDate": "2026-11-28T17:30:00Z",
          *           "displayName": "Clara Nguyen",
+         *           "experience": "beginner",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "isApproved": true,
          *           "isFavorite": false,
          *           "isOnline": true,
+         *           "languages": [
+         *             "languages"
+         *           ],
          *           "lastActive": "2026-11-28T17:30:00Z",
          *           "location": "Austin, TX",
          *           "profileImage": "https://media.auralumic.example/profileImage",
@@ -4156,11 +4453,15 @@ export interface components {
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "createdDate": "2026-11-28T17:30:00Z",
          *       "displayName": "Clara Nguyen",
+         *       "experience": "beginner",
          *       "favoritedAt": "2026-11-28T17:30:00Z",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "isApproved": true,
          *       "isFavorite": false,
          *       "isOnline": true,
+         *       "languages": [
+         *         "languages"
+         *       ],
          *       "lastActive": "2026-11-28T17:30:00Z",
          *       "location": "Austin, TX",
          *       "profileImage": "https://media.auralumic.example/profileImage",
@@ -4277,6 +4578,12 @@ export interface components {
              */
             displayName?: string | null;
             /**
+             * Experience
+             * @description the experience the reader stated when applying
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
+            /**
              * Favoritedat
              * Format: date-time
              * @description when the caller favorited the reader (UTC, ISO 8601)
@@ -4297,6 +4604,11 @@ export interface components {
             isFavorite?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @default null
@@ -4451,11 +4763,15 @@ export interface components {
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "createdDate": "2026-11-28T17:30:00Z",
          *           "displayName": "Clara Nguyen",
+         *           "experience": "beginner",
          *           "favoritedAt": "2026-11-28T17:30:00Z",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "isApproved": true,
          *           "isFavorite": false,
          *           "isOnline": true,
+         *           "languages": [
+         *             "languages"
+         *           ],
          *           "lastActive": "2026-11-28T17:30:00Z",
          *           "location": "Austin, TX",
          *           "profileImage": "https://media.auralumic.example/profileImage",
@@ -4777,6 +5093,88 @@ export interface components {
             sessionId: string;
         };
         /**
+         * LocalMailItem
+         * @description One email the local stack sent, as the local mail viewer lists it.
+         * @example {
+         *       "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "headers": {},
+         *       "htmlUrl": "https://media.auralumic.example/htmlUrl",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "sentAt": "2026-11-28T17:30:00Z",
+         *       "subject": "subject",
+         *       "textUrl": "https://media.auralumic.example/textUrl",
+         *       "to": "to",
+         *       "type": "checkout.session.completed",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
+        LocalMailItem: {
+            /** Eventid */
+            eventId: string;
+            /**
+             * Headers
+             * @description the MIME headers sent (From, To, Subject, List-Unsubscribe...)
+             */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Htmlurl
+             * @description this API's page of the email's HTML part
+             */
+            htmlUrl: string;
+            /**
+             * Id
+             * @description the copy's id (newest sort first)
+             */
+            id: string;
+            /**
+             * Sentat
+             * @description ISO-8601 UTC
+             */
+            sentAt: string;
+            /** Subject */
+            subject: string;
+            /**
+             * Texturl
+             * @description this API's page of the email's text part
+             */
+            textUrl: string;
+            /** To */
+            to: string;
+            /**
+             * Type
+             * @description the notification type
+             */
+            type: string;
+            /** Userid */
+            userId: string;
+        };
+        /**
+         * LocalMailList
+         * @description The emails the local stack sent, newest first.
+         * @example {
+         *       "messages": [
+         *         {
+         *           "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "headers": {},
+         *           "htmlUrl": "https://media.auralumic.example/htmlUrl",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "sentAt": "2026-11-28T17:30:00Z",
+         *           "subject": "subject",
+         *           "textUrl": "https://media.auralumic.example/textUrl",
+         *           "to": "to",
+         *           "type": "checkout.session.completed",
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ]
+         *     }
+         */
+        LocalMailList: {
+            /** Messages */
+            messages: components["schemas"]["LocalMailItem"][];
+        };
+        /**
          * MeFlags
          * @description What the user may do: age verification, suspension, payment restriction and roles.
          * @example {
@@ -4948,6 +5346,253 @@ export interface components {
              * @default true
              */
             readingReminders?: boolean;
+        };
+        /**
+         * NotificationOut
+         * @description One in-app notification of the caller.
+         * @example {
+         *       "actionUrl": "/readings/01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "createdDate": "2026-11-28T17:30:00.000Z",
+         *       "id": "MjAyNi0xMS0yOFQxNzozMDowMC4wMDBaIzAxSkRROFY2TTRaMlg3TjNLNVI5VDFXMEFCI3JlYWRpbmdfYWNjZXB0ZWQ",
+         *       "isRead": false,
+         *       "message": "Luna Marquez accepted your 30-minute phone reading on December 3 at 10:00 AM.",
+         *       "readAt": null,
+         *       "relatedId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "title": "Your reading was accepted",
+         *       "type": "reading_accepted",
+         *       "userId": "user_demo_client1"
+         *     }
+         */
+        NotificationOut: {
+            /**
+             * Actionurl
+             * @description the frontend path to open, when there is one
+             * @default null
+             */
+            actionUrl?: string | null;
+            /**
+             * Createddate
+             * Format: date-time
+             * @description when the event happened (UTC, ISO 8601); the list is newest first
+             */
+            createdDate: string;
+            /**
+             * Id
+             * @description opaque, URL-safe id: use it in POST /notifications/{notificationId}/read
+             */
+            id: string;
+            /**
+             * Isread
+             * @description true once marked read, one by one or with read-all
+             */
+            isRead: boolean;
+            /** Message */
+            message: string;
+            /**
+             * Readat
+             * Format: date-time
+             * @description when it was marked read (read-all's time for those read-all marked); null while unread
+             * @default null
+             */
+            readAt?: string | null;
+            /**
+             * Relatedid
+             * @description the id of the related object (a reading, an application...), when there is one
+             * @default null
+             */
+            relatedId?: string | null;
+            /** Title */
+            title: string;
+            /** @description the kind of event the notification is about */
+            type: components["schemas"]["NotificationType"];
+            /**
+             * Userid
+             * @description the recipient: always the caller
+             */
+            userId: string;
+        };
+        /**
+         * NotificationPreferenceIn
+         * @description One notification type's channels, frequency and quiet hours.
+         */
+        NotificationPreferenceIn: {
+            channels?: components["schemas"]["PreferenceChannels"];
+            /**
+             * Frequency
+             * @description immediate; hourly, daily or weekly digest; never
+             * @default immediate
+             * @enum {string}
+             */
+            frequency?: "immediate" | "hourly" | "daily" | "weekly" | "never";
+            /** @default null */
+            quietHours?: components["schemas"]["QuietHoursIn"] | null;
+            type: components["schemas"]["NotificationType"];
+        };
+        /**
+         * NotificationPreferenceOut
+         * @description NotificationPreference: one type's effective settings (the default until saved).
+         * @example {
+         *       "channels": {
+         *         "email": true,
+         *         "inApp": true,
+         *         "push": true,
+         *         "sms": false
+         *       },
+         *       "frequency": "immediate",
+         *       "quietHours": {
+         *         "end": "17:00",
+         *         "start": "09:00",
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "type": "reading_request",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
+        NotificationPreferenceOut: {
+            channels: components["schemas"]["ChannelsOut"];
+            /**
+             * Frequency
+             * @enum {string}
+             */
+            frequency: "immediate" | "hourly" | "daily" | "weekly" | "never";
+            /** @default null */
+            quietHours?: components["schemas"]["QuietHoursOut"] | null;
+            type: components["schemas"]["NotificationType"];
+            /** Userid */
+            userId: string;
+        };
+        /**
+         * NotificationPreferencesOut
+         * @description Every notification type with its effective settings.
+         * @example {
+         *       "preferences": [
+         *         {
+         *           "channels": {
+         *             "email": true,
+         *             "inApp": true,
+         *             "push": true,
+         *             "sms": false
+         *           },
+         *           "frequency": "immediate",
+         *           "quietHours": {
+         *             "end": "17:00",
+         *             "start": "09:00",
+         *             "timezone": "America/Chicago"
+         *           },
+         *           "type": "reading_request",
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ],
+         *       "updatedAt": "2026-11-28T17:30:00Z",
+         *       "version": 3
+         *     }
+         */
+        NotificationPreferencesOut: {
+            /** Preferences */
+            preferences: components["schemas"]["NotificationPreferenceOut"][];
+            /**
+             * Updatedat
+             * @default null
+             */
+            updatedAt?: string | null;
+            /**
+             * Version
+             * @description raised by one on every save (0 while only defaults)
+             */
+            version: number;
+        };
+        /**
+         * NotificationPreferencesPut
+         * @description Replaces the caller's notification preferences: a type left out takes its default again.
+         */
+        NotificationPreferencesPut: {
+            /** Preferences */
+            preferences: components["schemas"]["NotificationPreferenceIn"][];
+            /**
+             * Version
+             * @description the version last read: when given and no longer the stored one, 409 version_conflict
+             * @default null
+             */
+            version?: number | null;
+        };
+        /**
+         * NotificationReadOut
+         * @description The notification, now read, and the caller's unread count after.
+         * @example {
+         *       "data": {
+         *         "actionUrl": "/readings/01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "createdDate": "2026-11-28T17:30:00.000Z",
+         *         "id": "MjAyNi0xMS0yOFQxNzozMDowMC4wMDBaIzAxSkRROFY2TTRaMlg3TjNLNVI5VDFXMEFCI3JlYWRpbmdfYWNjZXB0ZWQ",
+         *         "isRead": true,
+         *         "message": "Luna Marquez accepted your 30-minute phone reading on December 3 at 10:00 AM.",
+         *         "readAt": "2026-11-28T18:00:00.000Z",
+         *         "relatedId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "title": "Your reading was accepted",
+         *         "type": "reading_accepted",
+         *         "userId": "user_demo_client1"
+         *       },
+         *       "unreadCount": 2
+         *     }
+         */
+        NotificationReadOut: {
+            data: components["schemas"]["NotificationOut"];
+            /**
+             * Unreadcount
+             * @description how many of the caller's notifications are still unread
+             */
+            unreadCount: number;
+        };
+        /**
+         * NotificationType
+         * @description What a notification is about: the product's 10 types, then ours.
+         * @example reading_request
+         * @enum {string}
+         */
+        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved";
+        /**
+         * NotificationsPage
+         * @description A page of the caller's notifications, newest first, and how many are unread in all.
+         *     With ``unread=true`` a page may hold fewer than ``limit`` while ``hasNext`` is true.
+         * @example {
+         *       "data": [
+         *         {
+         *           "actionUrl": "/readings/01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "createdDate": "2026-11-28T17:30:00.000Z",
+         *           "id": "MjAyNi0xMS0yOFQxNzozMDowMC4wMDBaIzAxSkRROFY2TTRaMlg3TjNLNVI5VDFXMEFCI3JlYWRpbmdfYWNjZXB0ZWQ",
+         *           "isRead": false,
+         *           "message": "Luna Marquez accepted your 30-minute phone reading on December 3 at 10:00 AM.",
+         *           "readAt": null,
+         *           "relatedId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "title": "Your reading was accepted",
+         *           "type": "reading_accepted",
+         *           "userId": "user_demo_client1"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       },
+         *       "unreadCount": 1
+         *     }
+         */
+        NotificationsPage: {
+            /** Data */
+            data: components["schemas"]["NotificationOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+            /**
+             * Unreadcount
+             * @description how many of the caller's notifications are unread (kept as a counter, not counted by reading them)
+             */
+            unreadCount: number;
         };
         /**
          * OnboardingOut
@@ -5401,6 +6046,33 @@ export interface components {
             trialDays?: number | null;
         };
         /**
+         * PreferenceChannels
+         * @description Which channels a notification type uses. SMS is not offered: accepted, always stored as false.
+         */
+        PreferenceChannels: {
+            /**
+             * Email
+             * @default false
+             */
+            email?: boolean;
+            /**
+             * Inapp
+             * @default true
+             */
+            inApp?: boolean;
+            /**
+             * Push
+             * @default true
+             */
+            push?: boolean;
+            /**
+             * Sms
+             * @description not offered: always false
+             * @default false
+             */
+            sms?: boolean;
+        };
+        /**
          * Preferences
          * @description UserPreferences of the product requirements. ``PUT`` replaces the whole document;
          *     omitted fields take these defaults.
@@ -5616,6 +6288,46 @@ export interface components {
             field: string;
         };
         /**
+         * QuietHoursIn
+         * @description Hours in which push and email wait (in-app still arrives); may run across midnight.
+         */
+        QuietHoursIn: {
+            /**
+             * End
+             * @description HH:mm, 24-hour, local time; before start runs across midnight
+             * @example 07:00
+             */
+            end: string;
+            /**
+             * Start
+             * @description HH:mm, 24-hour, local time
+             * @example 22:00
+             */
+            start: string;
+            /**
+             * Timezone
+             * @description IANA time zone name, e.g. America/New_York
+             */
+            timezone: string;
+        };
+        /**
+         * QuietHoursOut
+         * @description Hours in which push and email wait, in their timezone.
+         * @example {
+         *       "end": "17:00",
+         *       "start": "09:00",
+         *       "timezone": "America/Chicago"
+         *     }
+         */
+        QuietHoursOut: {
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+            /** Timezone */
+            timezone: string;
+        };
+        /**
          * QuoteIn
          * @example {
          *       "duration": 30,
@@ -5718,6 +6430,27 @@ export interface components {
             count: number;
             /** Rating */
             rating: number;
+        };
+        /**
+         * ReadAllOut
+         * @description Every notification of the caller is read.
+         * @example {
+         *       "readAt": "2026-11-28T18:00:00.000Z",
+         *       "unreadCount": 0
+         *     }
+         */
+        ReadAllOut: {
+            /**
+             * Readat
+             * Format: date-time
+             * @description when they were marked read
+             */
+            readAt: string;
+            /**
+             * Unreadcount
+             * @description always 0 right after the request
+             */
+            unreadCount: number;
         };
         /**
          * ReaderCard
@@ -5902,6 +6635,12 @@ export interface components {
              * @default null
              */
             displayName?: string | null;
+            /**
+             * Experience
+             * @description the experience the reader stated when applying
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
             /** Id */
             id: string;
             /**
@@ -5911,6 +6650,11 @@ export interface components {
             isApproved?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @default null
@@ -6156,6 +6900,11 @@ export interface components {
              */
             displayName?: string | null;
             /**
+             * Experience
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
+            /**
              * Id
              * @description the reader's user id
              */
@@ -6168,6 +6917,11 @@ export interface components {
             isApproved?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @description same as lastSeenAt
@@ -6260,6 +7014,11 @@ export interface components {
             bio?: string;
             /** Displayname */
             displayName?: string;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages you read in, e.g. ["en", "es"]
+             */
+            languages?: string[];
             /**
              * Location
              * @default null
@@ -6999,10 +7758,14 @@ export interface components {
          *         "createdAt": "2026-11-28T17:30:00Z",
          *         "createdDate": "2026-11-28T17:30:00Z",
          *         "displayName": "Clara Nguyen",
+         *         "experience": "beginner",
          *         "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *         "isApproved": true,
          *         "isFavorite": false,
          *         "isOnline": true,
+         *         "languages": [
+         *           "languages"
+         *         ],
          *         "lastActive": "2026-11-28T17:30:00Z",
          *         "location": "Austin, TX",
          *         "profileImage": "https://media.auralumic.example/profileImage",
@@ -7166,10 +7929,14 @@ export interface components {
          *             "createdAt": "2026-11-28T17:30:00Z",
          *             "createdDate": "2026-11-28T17:30:00Z",
          *             "displayName": "Clara Nguyen",
+         *             "experience": "beginner",
          *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "isApproved": true,
          *             "isFavorite": false,
          *             "isOnline": true,
+         *             "languages": [
+         *               "languages"
+         *             ],
          *             "lastActive": "2026-11-28T17:30:00Z",
          *             "location": "Austin, TX",
          *             "profileImage": "https://media.auralumic.example/profileImage",
@@ -11220,6 +11987,168 @@ export interface operations {
             };
         };
     };
+    local_mail_page: {
+        parameters: {
+            query?: {
+                /** @description how many of the newest emails to list */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_mail_list: {
+        parameters: {
+            query?: {
+                /** @description how many of the newest emails to list */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalMailList"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_mail_html: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mailId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_mail_text: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mailId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -11589,6 +12518,140 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferencesPut"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11994,6 +13057,256 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description true: only the unread ones */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    read_all_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAllOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    unsubscribe_page: {
+        parameters: {
+            query: {
+                /** @description the signed token of the email's unsubscribe link (one user, one notification type) */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                /** @description the signed token of the email's unsubscribe link (one user, one notification type) */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    read_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationReadOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14053,6 +15366,85 @@ export interface operations {
             };
             /** @description Business rule violated */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    authorize_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelAuthIn"];
+                "application/x-www-form-urlencoded": components["schemas"]["ChannelAuthIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelAuthOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
