@@ -14,7 +14,8 @@ ledger_jobs = Blueprint(__name__)
 
 @ledger_jobs.schedule("rate(1 day)", name="ledger_check")
 def ledger_check_job(event: Any) -> dict[str, Any]:
-    """Logs the report. Any difference is an ERROR line and fails the invocation, which the
+    """Logs the report. Any difference is an ERROR line, a ``system.alert`` event (one per
+    run: every active admin is notified) and fails the invocation, which the
     ``<prefix>-ledger-check-failed`` alarm (infra/resources.json) reports."""
     report = ledger_check.run()
     summary = {"ok": report.ok, "entries": report.entries, "accounts": report.accounts,
@@ -24,6 +25,7 @@ def ledger_check_job(event: Any) -> dict[str, Any]:
         logger.info("ledger check passed", extra=summary)
     else:
         logger.error("ledger check found differences", extra=summary)
+        ledger_check.alert(report)  # admins get a system_alert notification
         raise LedgerOutOfBalance(f"ledger check: {len(report.differences)} account(s) differ, "
                                  f"{len(report.unbalanced_entries)} unbalanced entr(ies), "
                                  f"total {report.total_balance}")

@@ -13,7 +13,12 @@ from typing import Any
 
 from chalicelib.models.ledger import LedgerEntry
 from chalicelib.models.users import User
+from chalicelib.services import outbox
 from chalicelib.services.ledger import SYSTEM_ACCOUNTS, balance_of, system_balance, user_account
+from chalicelib.services.tx import Transaction
+
+# The event a failed check emits: every active admin gets a system_alert notification.
+SYSTEM_ALERT = "system.alert"
 
 
 @dataclass
@@ -28,6 +33,19 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.differences and not self.unbalanced_entries and self.total_balance == 0
+
+    def alert_message(self) -> str:
+        """One sentence an admin reads in the notification (counts only, never account ids)."""
+        accounts, entries = len(self.differences), len(self.unbalanced_entries)
+        parts = []
+        if accounts:
+            parts.append(f"{accounts} account{'s' if accounts != 1 else ''} whose balance differs from its postings")
+        if entries:
+            parts.append(f"{entries} entr{'ies' if entries != 1 else 'y'} that do{'' if entries != 1 else 'es'} "
+                         "not sum to zero")
+        if not parts:
+            parts.append(f"balances that sum to {self.total_balance} instead of zero")
+        return f"The ledger check found {' and '.join(parts)}. Investigate before correcting anything."
 
     def lines(self) -> list[str]:
         out = [f"ledger check: {self.entries} entries, {self.accounts} accounts, "
@@ -68,3 +86,14 @@ def run() -> Report:
     report.total_balance = sum(balances.values())
     report.total_postings = sum(postings.values())
     return report
+
+
+def alert(report: Report) -> str:
+    """Emit a ``system.alert`` for a failed check, in its own small transaction; returns the
+    event id. The fan-out notifies every active admin (rules.py)."""
+    tx = Transaction()
+    event_id = outbox.emit(tx, SYSTEM_ALERT, kind="ledger_mismatch", message=report.alert_message(),
+                           differences=len(report.differences), unbalancedEntries=len(report.unbalanced_entries),
+                           totalBalance=report.total_balance)
+    tx.commit()
+    return event_id

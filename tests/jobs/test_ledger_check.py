@@ -130,6 +130,31 @@ def test_a_platform_account_changed_behind_the_ledger_is_reported(moved, chalice
     assert summary["totalBalance"] == 5
 
 
+def _alerts() -> list[dict]:
+    from chalicelib.models.outbox import OutboxEvent
+
+    return [event.data.as_dict() for event in OutboxEvent.scan(consistent_read=True)
+            if event.event_type == "system.alert"]
+
+
+def test_a_failed_check_alerts_the_admins_once_per_run(moved, chalice_app, logged):
+    from chalicelib.models.users import User
+
+    assert _run_job(chalice_app)["ok"] is True
+    assert _alerts() == []  # a passing check alerts nobody
+    logged["info"].clear()
+
+    User(user_id=CLIENT).update(actions=[User.credits_available.set(999)])
+    _failing_job(chalice_app, logged)
+
+    assert _alerts() == [{"kind": "ledger_mismatch", "differences": 1, "unbalancedEntries": 0, "totalBalance": 939,
+                          "message": "The ledger check found 1 account whose balance differs from its postings. "
+                                     "Investigate before correcting anything."}]
+    logged["error"].clear()
+    _failing_job(chalice_app, logged)
+    assert len(_alerts()) == 2  # one per failed run
+
+
 def test_a_user_with_no_movements_is_no_difference(moved, make_user, chalice_app):
     make_user("user_new")
     assert _run_job(chalice_app)["ok"] is True

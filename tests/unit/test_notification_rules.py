@@ -77,6 +77,9 @@ CASES = [
     (_event("media.rejected", userId=BUYER, purpose="profile_image", uploadId="01JUPLOADID",
             reason="The image is damaged or could not be read."), [(BUYER, "media_rejected")]),
     (_event("badge.awarded", readerId=READER, badgeId="b1", badgeName="Rising Star"), [(READER, "badge_awarded")]),
+    (_event("system.alert", kind="ledger_mismatch",
+            message="The ledger check found 1 account whose balance differs from its postings."),
+     [("admins", "system_alert")]),
 ]
 
 
@@ -139,6 +142,20 @@ def test_a_resolved_dispute_tells_both_parties_the_outcome(outcome, refunded, cl
     assert reader.note.message == ("An admin resolved the dispute Maria filed about your live video reading. "
                                    + reader_says)
     assert client.note.action_url == reader.note.action_url == f"/readings/{READING}"
+
+
+@pytest.mark.parametrize(("data", "title", "message"), [
+    ({"kind": "ledger_mismatch", "message": "The ledger check found 2 accounts whose balance differs."},
+     "Ledger check failed", "The ledger check found 2 accounts whose balance differs."),
+    ({"kind": "other", "message": "  the queue   is backing up "}, "System alert", "The queue is backing up."),
+    ({}, "System alert", "An automated check found a problem. The logs have the details."),
+])
+def test_a_system_alert_reaches_every_admin_in_a_sentence(data, title, message):
+    [target] = rules.targets(_event("system.alert", **data), Names())
+
+    assert (target.audience, target.user_ids) == ("admins", ())
+    assert (target.note.type, target.note.title, target.note.message) == ("system_alert", title, message)
+    assert target.note.action_url == "/admin"
 
 
 def test_reminders_say_when():

@@ -350,6 +350,15 @@ def _badge(e: Event, n: Names) -> list[Target]:
                 e.data.get("readerId") or e.data.get("userId"))]
 
 
+# --- the platform ---------------------------------------------------------------------------
+
+@rule("system.alert")
+def _alert(e: Event, n: Names) -> list[Target]:
+    kind_ = str(e.data.get("kind") or "")
+    return [Target(Note(T.SYSTEM_ALERT, words.alert_title(kind_), words.alert_message(e.data), e.event_id,
+                        "/admin", {"kind": kind_}), audience="admins")]
+
+
 # Relayed events that notify nobody, and why (tests/unit/test_notification_rules.py checks
 # that every emitted event is either here or in RULES).
 SILENT: dict[str, str] = {
@@ -365,10 +374,8 @@ SILENT: dict[str, str] = {
     "stripe.event_received": "an internal relay",
 }
 
-# Notification types no capability produces yet (the statuses and suggestions of issue 14,
-# and the platform's alerts).
+# Notification types no capability produces yet (the statuses and suggestions of issue 14).
 NOT_PRODUCED_YET: dict[str, str] = {
     T.SUGGESTED_READING: "issue 14: a reader suggests a reading for a client's status",
     T.STATUS_RESPONSE: "issue 14: a reader responds to a client's status",
-    T.SYSTEM_ALERT: "no alerting producer yet (admins)",
 }

@@ -1,5 +1,5 @@
 """The small words notification sentences share: a reading's kind, credit counts, a
-reminder's lead time, dispute outcomes (rules.py composes them into titles and messages)."""
+reminder's lead time, dispute outcomes, system alerts (rules.py composes them into titles and messages)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,19 @@ def dispute_outcome(data: dict[str, Any], *, for_client: bool) -> str:
     if for_client:
         return f"The reading was refunded {how}: {were_added(refunded)} back to your balance."
     return f"The reading was refunded {how}: {credits(refunded)} went back to the client."
+
+
+_ALERT_TITLES = {"ledger_mismatch": "Ledger check failed"}
+
+
+def alert_title(kind_: str) -> str:
+    return _ALERT_TITLES.get(kind_, "System alert")
+
+
+def alert_message(data: dict[str, Any]) -> str:
+    """The producer's sentence, or a generic one when it sent none."""
+    message = " ".join(str(data.get("message") or "").split())
+    if not message:
+        return "An automated check found a problem. The logs have the details."
+    message = cap(message)
+    return message if message.endswith((".", "!", "?")) else f"{message}."
