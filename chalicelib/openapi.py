@@ -30,6 +30,7 @@ _ERROR_TEXT = {
     404: "Not found (or not yours)",
     409: "Conflict with the current state",
     413: "Request body too large",
+    414: "Request URI too long (query values percent-encode to more than the server accepts)",
     415: "Request body is not JSON",
     422: "Business rule violated",
     429: "Too many requests (see Retry-After)",
@@ -164,7 +165,9 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     if spec.body is not None:
         error_codes |= {400, 413, 415}
     if spec.query is not None:
-        error_codes |= {400}
+        # A query value within its maxLength may still percent-encode past the URI limit
+        # (tools/local/server.py MAX_URI_CHARS; API Gateway has its own).
+        error_codes |= {400, 414}
     error_schema = _ref(key_map, ErrorEnvelope, "serialization")
     for code in sorted(error_codes):
         responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),

@@ -84,8 +84,9 @@ def start(state_dir: Path, port: int | None = None, aws_port: int | None = None)
     out, err = state_dir / "runner.out", state_dir / "runner.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
+            # Its own Pusher port: two stacks (one per xdist worker) never race for the default 6001/6002.
             [sys.executable, "-m", "tools.run_local", "--port", str(port), "--aws-port", str(aws_port),
-             "--state-dir", str(state_dir)],
+             "--pusher-port", str(free_port()), "--state-dir", str(state_dir)],
             cwd=ROOT, env=child_env(), stdout=stdout, stderr=stderr)
     return Runner(process, port, aws_port, state_dir, out, err)
 

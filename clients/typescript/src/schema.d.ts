@@ -8767,6 +8767,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -9160,6 +9169,15 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9567,6 +9585,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -9960,6 +9987,15 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10365,6 +10401,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -10584,6 +10629,15 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10991,6 +11045,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -11212,6 +11275,15 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11653,6 +11725,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -12017,6 +12098,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -12051,6 +12141,15 @@ export interface operations {
             };
             /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12404,6 +12503,15 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12986,6 +13094,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -13127,6 +13244,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -13215,6 +13341,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -13249,6 +13384,15 @@ export interface operations {
             };
             /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14060,6 +14204,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -14170,6 +14323,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -14228,6 +14390,15 @@ export interface operations {
             };
             /** @description Authenticated, but this role or account may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
