@@ -207,12 +207,15 @@ def _provision(handle: str, name: str, role: str, now: datetime) -> None:
     onboarding.verify_age(user, method="self_declared", date_of_birth=DEMO_BIRTH_DATE, now=now)
 
 
+SECOND_LANGUAGES: list[list[str]] = [[], ["es"], [], ["fr"], ["pt"], []]
+
+
 def _become_reader(reader: dict[str, Any], index: int, now: datetime, *, approve: bool) -> None:
     """Apply, submit and (``approve``) be approved by the demo admin, at times spread over
     the past year; an approved reader who is online goes online. Steps already taken are
     skipped."""
     from chalicelib.models.readers import ReaderProfile
-    from chalicelib.services import presence, reader_applications
+    from chalicelib.services import presence, reader_applications, readers
 
     reader_id = user_id(reader["handle"])
     applied = now - timedelta(days=3 if not approve else 420 - 30 * index, hours=index)
@@ -226,6 +229,9 @@ def _become_reader(reader: dict[str, Any], index: int, now: datetime, *, approve
         status = "pending"
     if approve and status == "pending":
         reader_applications.approve(reader_id, admin_id=user_id("admin"), now=applied + timedelta(days=2))
+        # Every demo reader reads in English; some in a second language (the explore filter's values).
+        readers.update_profile(reader_id, {"languages": ["en", *SECOND_LANGUAGES[index % len(SECOND_LANGUAGES)]]},
+                               now=applied + timedelta(days=2))
         if reader["online"]:
             presence.set_online(reader_id, True, now=now)
 

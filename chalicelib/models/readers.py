@@ -53,6 +53,7 @@ class ReaderProfile(Model):
     tagline = UnicodeAttribute(null=True)
     bio = UnicodeAttribute(null=True)
     location = UnicodeAttribute(null=True)
+    languages: ListAttribute[Any] = ListAttribute(null=True)  # ISO 639-1 codes the reader reads in
     profile_image = UnicodeAttribute(null=True, attr_name="profileImage")
     background_image = UnicodeAttribute(null=True, attr_name="backgroundImage")
     # Set by the media job: {"uploadId": ..., "96": key, "256": key, "768": key} (WebP variants).

@@ -90,6 +90,8 @@ class _ProfileFields(ApiModel):
     tagline: str | None = None
     bio: str | None = None
     location: str | None = None
+    languages: list[str] = Field(default_factory=list,
+                                 description="ISO 639-1 codes of the languages the reader reads in")
     profile_image: ImageUrl | None = Field(default=None, description=_IMAGE)
     background_image: ImageUrl | None = Field(default=None, description=_IMAGE)
     profile_image_variants: dict[str, ImageUrl] | None = Field(default=None, description=_VARIANTS)
@@ -122,6 +124,7 @@ class ApplicationPage(ApiModel):
 
 class ReaderProfileOut(_ProfileFields):
     """The reader's own profile, with their status and statistics."""
+    experience: Experience | None = None
     is_online: bool
     last_seen_at: str | None = None
     rating_average: float
@@ -184,6 +187,9 @@ class ReaderCard(ApiModel):
     display_name: str | None = None
     tagline: str | None = None
     location: str | None = None
+    languages: list[str] = Field(default_factory=list,
+                                 description="ISO 639-1 codes of the languages the reader reads in")
+    experience: Experience | None = Field(default=None, description="the experience the reader stated when applying")
     bio: str | None = None
     profile_image: ImageUrl | None = Field(default=None, description=_IMAGE)
     background_image: ImageUrl | None = Field(default=None, description=_IMAGE)

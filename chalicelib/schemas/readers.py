@@ -44,6 +44,8 @@ from chalicelib.schemas.me import _valid_timezone
 ReadingType = Literal["phone_call", "video_message", "live_video"]
 ApplicationStatus = Literal["draft", "pending", "approved", "declined", "suspended"]
 Experience = Literal["beginner", "intermediate", "expert"]
+# An ISO 639-1 language code: two lowercase letters ("en", "es").
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 
 CatalogId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 OptionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -323,11 +325,21 @@ class ReaderProfilePatch(InputModel):
     tagline: Line | None = Field(default=None, min_length=1, max_length=120, json_schema_extra=_not_nullable)
     bio: Text | None = Field(default=None, min_length=1, max_length=4000, json_schema_extra=_not_nullable)
     location: Line | None = Field(default=None, min_length=1, max_length=120)
+    languages: list[LanguageCode] | None = Field(
+        default=None, min_length=1, max_length=10, json_schema_extra=_not_nullable,
+        description="ISO 639-1 codes of the languages you read in, e.g. [\"en\", \"es\"]")
     profile_image: ImageRef | None = None
     background_image: ImageRef | None = None
     attributes: CompleteAttributes | None = Field(default=None, json_schema_extra=_not_nullable)
 
-    @field_validator("display_name", "tagline", "bio", "attributes", mode="before")
+    @field_validator("languages")
+    @classmethod
+    def _distinct_languages(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("Each language may be listed once.")
+        return value
+
+    @field_validator("display_name", "tagline", "bio", "attributes", "languages", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Runs only for values that were sent (defaults are not validated): None means "null".

@@ -193,6 +193,8 @@ def profile_document(profile: ReaderProfile) -> dict[str, Any]:
         "tagline": profile.tagline,
         "bio": profile.bio,
         "location": profile.location,
+        "languages": list(plain(profile.languages) or []),
+        "experience": profile.experience,
         "profileImage": public_url(profile.profile_image),
         "backgroundImage": public_url(profile.background_image),
         "profileImageVariants": _variants(profile.profile_image_variants),
@@ -308,7 +310,7 @@ def update_profile(reader_id: str, changes: dict[str, Any], *, now: datetime | N
                              (("profile_image", "profileImage"), ("background_image", "backgroundImage"))
                              if attr in changes})
     actions: list[Any] = [ReaderProfile.updated_at.set(iso(now or utcnow()))]
-    for attr in ("display_name", "tagline", "bio", "location", "profile_image", "background_image"):
+    for attr in ("display_name", "tagline", "bio", "location", "languages", "profile_image", "background_image"):
         if attr in changes:
             value = changes[attr]
             column = getattr(ReaderProfile, attr)

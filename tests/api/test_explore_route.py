@@ -256,3 +256,29 @@ def test_a_profile_edit_reaches_the_list_through_the_marker_and_the_minute_job(e
     assert freshness.state().stale_since is not None
     assert freshness.rebuild_if_stale()["built"] is True
     assert explore.get("/readers").json["data"][0]["tagline"] == "Clear answers, kind words"
+
+
+def test_a_reader_sets_languages_and_the_languages_filter_finds_them(explore, drain):
+    from chalicelib.services.explore import freshness
+
+    reader("polyglot")
+    reader("mono")
+    for who, languages in (("polyglot", ["en", "es"]), ("mono", ["en"])):
+        edited = explore.patch("/reader/profile", as_user=who, json_body={"languages": languages})
+        assert edited.status_code == 200, edited.body
+        assert edited.json["languages"] == languages
+    drain()
+    assert freshness.rebuild_if_stale()["built"] is True
+
+    spanish = explore.get("/readers?languages=es")
+    assert _ids(spanish) == ["polyglot"]
+    assert spanish.json["data"][0]["languages"] == ["en", "es"]
+    assert sorted(_ids(explore.get("/readers?languages=en"))) == ["mono", "polyglot"]
+
+
+@pytest.mark.parametrize("languages", [["english"], ["EN"], ["en", "en"], [], [None]])
+def test_languages_must_be_distinct_two_letter_codes(explore, languages):
+    reader("rdr")
+    response = explore.patch("/reader/profile", as_user="rdr", json_body={"languages": languages})
+    assert response.status_code == 400, response.body
+    assert response.json["error"]["details"]["fields"][0]["path"].startswith("languages")

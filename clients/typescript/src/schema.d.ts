@@ -2095,6 +2095,11 @@ export interface components {
              */
             id: string;
             /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
+            /**
              * Location
              * @default null
              */
@@ -3595,10 +3600,14 @@ export interface components {
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "createdDate": "2026-11-28T17:30:00Z",
          *       "displayName": "Clara Nguyen",
+         *       "experience": "beginner",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "isApproved": true,
          *       "isFavorite": false,
          *       "isOnline": true,
+         *       "languages": [
+         *         "languages"
+         *       ],
          *       "lastActive": "2026-11-28T17:30:00Z",
          *       "location": "Austin, TX",
          *       "profileImage": "https://media.auralumic.example/profileImage",
@@ -3714,6 +3723,12 @@ export interface components {
              * @default null
              */
             displayName?: string | null;
+            /**
+             * Experience
+             * @description the experience the reader stated when applying
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
             /** Id */
             id: string;
             /**
@@ -3729,6 +3744,11 @@ export interface components {
             isFavorite?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @default null
@@ -3925,10 +3945,14 @@ export interface components {
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "createdDate": "2026-11-28T17:30:00Z",
          *           "displayName": "Clara Nguyen",
+         *           "experience": "beginner",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "isApproved": true,
          *           "isFavorite": false,
          *           "isOnline": true,
+         *           "languages": [
+         *             "languages"
+         *           ],
          *           "lastActive": "2026-11-28T17:30:00Z",
          *           "location": "Austin, TX",
          *           "profileImage": "https://media.auralumic.example/profileImage",
@@ -4156,11 +4180,15 @@ export interface components {
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "createdDate": "2026-11-28T17:30:00Z",
          *       "displayName": "Clara Nguyen",
+         *       "experience": "beginner",
          *       "favoritedAt": "2026-11-28T17:30:00Z",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "isApproved": true,
          *       "isFavorite": false,
          *       "isOnline": true,
+         *       "languages": [
+         *         "languages"
+         *       ],
          *       "lastActive": "2026-11-28T17:30:00Z",
          *       "location": "Austin, TX",
          *       "profileImage": "https://media.auralumic.example/profileImage",
@@ -4277,6 +4305,12 @@ export interface components {
              */
             displayName?: string | null;
             /**
+             * Experience
+             * @description the experience the reader stated when applying
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
+            /**
              * Favoritedat
              * Format: date-time
              * @description when the caller favorited the reader (UTC, ISO 8601)
@@ -4297,6 +4331,11 @@ export interface components {
             isFavorite?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @default null
@@ -4451,11 +4490,15 @@ export interface components {
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "createdDate": "2026-11-28T17:30:00Z",
          *           "displayName": "Clara Nguyen",
+         *           "experience": "beginner",
          *           "favoritedAt": "2026-11-28T17:30:00Z",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "isApproved": true,
          *           "isFavorite": false,
          *           "isOnline": true,
+         *           "languages": [
+         *             "languages"
+         *           ],
          *           "lastActive": "2026-11-28T17:30:00Z",
          *           "location": "Austin, TX",
          *           "profileImage": "https://media.auralumic.example/profileImage",
@@ -5902,6 +5945,12 @@ export interface components {
              * @default null
              */
             displayName?: string | null;
+            /**
+             * Experience
+             * @description the experience the reader stated when applying
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
             /** Id */
             id: string;
             /**
@@ -5911,6 +5960,11 @@ export interface components {
             isApproved?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @default null
@@ -6156,6 +6210,11 @@ export interface components {
              */
             displayName?: string | null;
             /**
+             * Experience
+             * @default null
+             */
+            experience?: ("beginner" | "intermediate" | "expert") | null;
+            /**
              * Id
              * @description the reader's user id
              */
@@ -6168,6 +6227,11 @@ export interface components {
             isApproved?: boolean;
             /** Isonline */
             isOnline: boolean;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages the reader reads in
+             */
+            languages?: string[];
             /**
              * Lastactive
              * @description same as lastSeenAt
@@ -6260,6 +6324,11 @@ export interface components {
             bio?: string;
             /** Displayname */
             displayName?: string;
+            /**
+             * Languages
+             * @description ISO 639-1 codes of the languages you read in, e.g. ["en", "es"]
+             */
+            languages?: string[];
             /**
              * Location
              * @default null
@@ -6999,10 +7068,14 @@ export interface components {
          *         "createdAt": "2026-11-28T17:30:00Z",
          *         "createdDate": "2026-11-28T17:30:00Z",
          *         "displayName": "Clara Nguyen",
+         *         "experience": "beginner",
          *         "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *         "isApproved": true,
          *         "isFavorite": false,
          *         "isOnline": true,
+         *         "languages": [
+         *           "languages"
+         *         ],
          *         "lastActive": "2026-11-28T17:30:00Z",
          *         "location": "Austin, TX",
          *         "profileImage": "https://media.auralumic.example/profileImage",
@@ -7166,10 +7239,14 @@ export interface components {
          *             "createdAt": "2026-11-28T17:30:00Z",
          *             "createdDate": "2026-11-28T17:30:00Z",
          *             "displayName": "Clara Nguyen",
+         *             "experience": "beginner",
          *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "isApproved": true,
          *             "isFavorite": false,
          *             "isOnline": true,
+         *             "languages": [
+         *               "languages"
+         *             ],
          *             "lastActive": "2026-11-28T17:30:00Z",
          *             "location": "Austin, TX",
          *             "profileImage": "https://media.auralumic.example/profileImage",
