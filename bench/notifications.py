@@ -147,7 +147,7 @@ def _listing(figures: Figures, harness: Any, runs: int) -> None:
 
 def _event_to_in_app(figures: Figures, client: Any, runs: int) -> None:
     from chalicelib.config import get_settings
-    from chalicelib.jobs.outbox import send_to_notifications_queue
+    from chalicelib.jobs.outbox import send_to_queue
     from chalicelib.models.notifications import COUNTER_SK, Notification
     from chalicelib.services import outbox
     from chalicelib.services.tx import Transaction
@@ -159,7 +159,7 @@ def _event_to_in_app(figures: Figures, client: Any, runs: int) -> None:
                                sessionId=f"cs_bench_{n}")
         tx.commit()
         committed = time.perf_counter_ns()
-        if outbox.relay([event_id], send_to_notifications_queue):
+        if outbox.relay([event_id], send_to_queue):
             raise RuntimeError(f"the relay failed for {event_id}")
         bodies = [json.dumps(m) for m in _take(queue)]
         sqs_event = client.events.generate_sqs_event(message_bodies=bodies, queue_name=queue)

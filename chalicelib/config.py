@@ -133,6 +133,12 @@ class Settings:
         return f"{self.resource_prefix}-notifications"
 
     @property
+    def payments_queue_name(self) -> str:
+        """Stripe events (``stripe.event_received``): money waits behind no notification
+        backlog, and a fan-out failure storm never delays a grant or a refund."""
+        return f"{self.resource_prefix}-payments"
+
+    @property
     def email_queue_name(self) -> str:
         return f"{self.resource_prefix}-email"
 

@@ -1,4 +1,6 @@
-"""The notifications-queue consumer: each domain event to its registered consumers."""
+"""The event-queue consumers: each domain event to its registered consumers. Two queues, one
+dispatch: ``domain_events`` (the notifications queue: everything but money) and
+``payment_events`` (the payments queue: Stripe events, see jobs/outbox.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ if TYPE_CHECKING:
 events_jobs = Blueprint(__name__)
 
 
-@lru_cache(maxsize=1)
-def _processor() -> BatchProcessor:
+@lru_cache(maxsize=2)
+def _processor(consumer: str) -> BatchProcessor:
+    """One per consumer: a processor holds its batch's state (the local runner drives both
+    consumers at once, in two threads)."""
     # Lazy: powertools' batch module pulls in asyncio (~100 ms) that API cold starts never need.
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
@@ -52,6 +56,17 @@ def domain_events(event: Any) -> dict[str, Any]:
     """Partial batch response: only failed records return to the queue."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    response = process_partial_response(event=event.to_dict(), record_handler=_handle, processor=_processor(),
-                                        context=event.context)
+    response = process_partial_response(event=event.to_dict(), record_handler=_handle,
+                                        processor=_processor("domain_events"), context=event.context)
+    return dict(response)
+
+
+@events_jobs.on_sqs_message(queue=get_settings().payments_queue_name, batch_size=10, name="payment_events")
+def payment_events(event: Any) -> dict[str, Any]:
+    """Stripe events, on their own queue and function: a grant or a refund waits behind no
+    notification fan-out. Partial batch response, as domain_events."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = process_partial_response(event=event.to_dict(), record_handler=_handle,
+                                        processor=_processor("payment_events"), context=event.context)
     return dict(response)

@@ -1,4 +1,6 @@
-"""Relay committed domain events from the outbox to the notifications queue."""
+"""Relay committed domain events from the outbox to their queue: Stripe events to the
+payments queue (money never waits behind a notification backlog), every other event to the
+notifications queue. Both queues hand each event to its registered consumers."""
 
 from __future__ import annotations
 
@@ -15,9 +17,17 @@ from chalicelib.services import outbox
 outbox_jobs = Blueprint(__name__)
 
 
-def send_to_notifications_queue(message: dict[str, Any]) -> None:
+PAYMENT_EVENT_TYPES = frozenset({"stripe.event_received"})
+
+
+def queue_for(event_type: str) -> str:
+    settings = get_settings()
+    return settings.payments_queue_name if event_type in PAYMENT_EVENT_TYPES else settings.notifications_queue_name
+
+
+def send_to_queue(message: dict[str, Any]) -> None:
     aws.client("sqs").send_message(
-        QueueUrl=aws.queue_url(get_settings().notifications_queue_name),
+        QueueUrl=aws.queue_url(queue_for(message["type"])),
         MessageBody=json.dumps(message, separators=(",", ":")),
         MessageAttributes={"eventType": {"DataType": "String", "StringValue": message["type"]},
                            "eventId": {"DataType": "String", "StringValue": message["eventId"]}},
@@ -28,7 +38,7 @@ def send_to_notifications_queue(message: dict[str, Any]) -> None:
 def outbox_relay(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """DynamoDB stream consumer (ReportBatchItemFailures is set on its event source)."""
     records = event.get("Records", [])
-    failed = set(outbox.relay(outbox.inserted_event_ids(records), send_to_notifications_queue))
+    failed = set(outbox.relay(outbox.inserted_event_ids(records), send_to_queue))
     failures = []
     for record in records:
         event_id = record.get("dynamodb", {}).get("Keys", {}).get("eventId", {}).get("S")
@@ -43,7 +53,7 @@ def outbox_relay(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def outbox_sweep(event: Any) -> dict[str, int]:
     """Safety net: relay events the stream path has not marked within two minutes."""
     stale = outbox.stale_pending(older_than_s=120)
-    failed = outbox.relay(stale, send_to_notifications_queue)
+    failed = outbox.relay(stale, send_to_queue)
     if stale:
         logger.info("outbox sweep", extra={"relayed": len(stale) - len(failed), "failed": len(failed)})
     return {"relayed": len(stale) - len(failed), "failed": len(failed)}

@@ -42,6 +42,10 @@ def _timed(check: Callable[[], Any]) -> DependencyStatus:
     return DependencyStatus("unreachable" if error else "ok", latency_ms, error)
 
 
+def _queue_attributes(queue: str) -> Any:
+    return aws.client("sqs").get_queue_attributes(QueueUrl=aws.queue_url(queue), AttributeNames=["QueueArn"])
+
+
 def check() -> HealthReport:
     settings = get_settings()
     checks: dict[str, DependencyStatus] = {}
@@ -49,9 +53,8 @@ def check() -> HealthReport:
     for model in ALL_MODELS:
         name = model.Meta.table_name
         checks[f"table:{name}"] = _timed(functools.partial(dynamodb.describe_table, TableName=name))
-    queue = settings.notifications_queue_name
-    checks[f"queue:{queue}"] = _timed(lambda: aws.client("sqs").get_queue_attributes(
-        QueueUrl=aws.queue_url(queue), AttributeNames=["QueueArn"]))
+    for queue in (settings.notifications_queue_name, settings.payments_queue_name):
+        checks[f"queue:{queue}"] = _timed(functools.partial(_queue_attributes, queue))
     bucket = settings.media_bucket_name
     checks[f"bucket:{bucket}"] = _timed(lambda: aws.client("s3").head_bucket(Bucket=bucket))
     return HealthReport(stage=settings.stage, checks=checks)

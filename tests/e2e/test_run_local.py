@@ -422,7 +422,7 @@ def test_workers_are_discovered_from_the_app(chalice_app: Any, issuer: Any) -> N
     import threading
 
     workers = _workers_of(chalice_app, issuer, threading.Event())
-    assert {"schedule:outbox_sweep", "sqs:domain_events", "stream:outbox_relay"} <= set(workers)
+    assert {"schedule:outbox_sweep", "sqs:domain_events", "sqs:payment_events", "stream:outbox_relay"} <= set(workers)
     assert all(callable(worker.invoke) for worker in workers.values())
 
 
