@@ -23,6 +23,7 @@ from chalicelib.handlers.reader_applications import reader_applications_api
 from chalicelib.handlers.readers import readers_api
 from chalicelib.handlers.readings import readings_api
 from chalicelib.handlers.realtime import realtime_api
+from chalicelib.handlers.statuses import statuses_api
 from chalicelib.handlers.unsubscribe import unsubscribe_api
 from chalicelib.jobs.email import email_jobs
 from chalicelib.jobs.events import events_jobs
@@ -33,6 +34,7 @@ from chalicelib.jobs.notification_schedules import notification_schedule_jobs
 from chalicelib.jobs.outbox import outbox_jobs
 from chalicelib.jobs.presence import presence_jobs
 from chalicelib.jobs.readings import readings_jobs
+from chalicelib.jobs.statuses import statuses_jobs
 from chalicelib.services.users import principal_from_claims
 
 app = Chalice(app_name="auralumic")
@@ -68,6 +70,7 @@ for blueprint in (
     media_api,
     credits_api,
     readings_api,
+    statuses_api,
     notifications_api,
     realtime_api,
     unsubscribe_api,
@@ -78,6 +81,7 @@ for blueprint in (
     media_jobs,
     ledger_jobs,
     readings_jobs,
+    statuses_jobs,
     notification_schedule_jobs,
     explore_jobs,
 ):

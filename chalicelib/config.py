@@ -108,6 +108,7 @@ class Settings:
     reader_presence_timeout_s: int = 300
     platform_fee_percent: int = 20  # the platform's share of a completed reading's price
     live_sessions: str = "chime"  # chime (Amazon Chime SDK Meetings) | local (the stand-in)
+    status_ttl_days: int = 7  # an active client status closes (expired) this long after it was posted
     notification_ttl_days: int = 90  # in-app notifications expire (DynamoDB TTL) this long after the event
     # Pusher Channels (integrations/pusher.py): the app's id, key and secret (a secret: Secrets
     # Manager in the cloud), and where its HTTP API is: a cluster ("mt1", "eu"...) or a host and
@@ -181,6 +182,9 @@ def get_settings() -> Settings:
     notification_ttl_days = _int("NOTIFICATION_TTL_DAYS", 90)
     if notification_ttl_days < 1:
         raise ConfigError("NOTIFICATION_TTL_DAYS must be at least 1")
+    status_ttl_days = _int("STATUS_TTL_DAYS", 7)
+    if not 1 <= status_ttl_days <= 90:
+        raise ConfigError("STATUS_TTL_DAYS must be between 1 and 90")
     fee_percent = _int("PLATFORM_FEE_PERCENT", 20)
     if not 0 <= fee_percent <= 100:
         raise ConfigError("PLATFORM_FEE_PERCENT must be between 0 and 100")
@@ -211,6 +215,7 @@ def get_settings() -> Settings:
         media_base_url=os.environ.get("MEDIA_BASE_URL", "").strip().rstrip("/") or f"{_api_base_url()}/cdn",
         platform_fee_percent=fee_percent,
         notification_ttl_days=notification_ttl_days,
+        status_ttl_days=status_ttl_days,
         live_sessions=_choice("LIVE_SESSIONS", ("chime", "local"),
                               "local" if os.environ.get("STAGE", "").strip() == "local" else "chime"),
         email_sender=_email_sender("EMAIL_SENDER"),

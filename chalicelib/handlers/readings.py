@@ -46,6 +46,9 @@ def _out(ctx: RequestContext, reading: Reading, parties: readings.Parties | None
     return ReadingOut.model_validate(document).dump()
 
 
+reading_out = _out  # a reading as its viewer sees it (the statuses routes answer with one too)
+
+
 def _page(ctx: RequestContext, items: list[Reading]) -> list[dict[str, Any]]:
     """A page of readings with their parties: one BatchGetItem per table, never one per row."""
     parties = readings.party_summaries(items)

@@ -14,11 +14,12 @@ from chalicelib.models.notifications import Notification
 from chalicelib.models.outbox import OutboxEvent
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, ReadingSlot, Review
+from chalicelib.models.statuses import Status
 from chalicelib.models.users import User
 from chalicelib.models.webhooks import ProcessedWebhook
 
 ALL_MODELS: list[type[Model]] = [
     User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
     LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
-    Favorite, Interaction, Notification, ScheduledNotification,
+    Favorite, Interaction, Notification, ScheduledNotification, Status,
 ]

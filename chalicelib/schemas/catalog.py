@@ -90,9 +90,16 @@ class Badge(ApiModel):
 
 
 class Category(ApiModel):
-    """A status category."""
+    """A status category (love, career...): what a client's status is about. Its abilities and
+    tools are the reader specialties that match it: readers with any of them see its statuses
+    first and are notified of new ones; its topic is the reading topic a suggestion is booked
+    under."""
     id: str
     name: str
+    ability_ids: list[str] = Field(default_factory=list, description="attribute ids (abilities) that match")
+    tool_ids: list[str] = Field(default_factory=list, description="attribute ids (tools) that match")
+    topic_id: str | None = Field(default=None, description="the topic readings booked from a status of this "
+                                                           "category use (default: the general reading)")
 
 
 class CatalogOut(ApiModel):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.readings import DURATION_MAX
 from chalicelib.schemas.catalog import (
@@ -115,19 +115,30 @@ class AttributePatch(PatchModel):
 # --------------------------------------------------------------------------- categories
 
 
+_Specialties = Annotated[list[Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]], Field(max_length=20)]
+
+
 class CategoryCreate(InputModel):
-    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [{"name": "Family"}]})
+    model_config = ConfigDict(**InputModel.model_config, json_schema_extra={"examples": [
+        {"name": "Family", "abilityIds": ["empath"], "toolIds": ["tarot", "oracle-cards"], "topicId": "life-path"}]})
 
     id: str | None = _item_id()
     name: str = Field(min_length=1, max_length=60)
     position: int | None = _position()
+    ability_ids: _Specialties | None = Field(default=None, description="active ability attribute ids that match")
+    tool_ids: _Specialties | None = Field(default=None, description="active tool attribute ids that match")
+    topic_id: str | None = Field(default=None, pattern=SLUG_PATTERN,
+                                 description="an active topic id: readings booked from these statuses use it")
 
 
 class CategoryPatch(PatchModel):
-    model_config = patch_config({"name": "Romance"})
+    model_config = patch_config({"name": "Romance", "toolIds": ["tarot"]})
 
     name: str | None = Field(default=None, min_length=1, max_length=60)
     position: int | None = _position()
+    ability_ids: _Specialties | None = None
+    tool_ids: _Specialties | None = None
+    topic_id: str | None = Field(default=None, pattern=SLUG_PATTERN)
 
 
 # --------------------------------------------------------------------------- badges

@@ -59,7 +59,10 @@ class PriceOut(ApiModel):
     rate: float = Field(description="credits per minute of the reader's option (rounded to 4 decimals)")
     minutes: int
     multiplier: float = Field(description="the time span's multiplier")
-    total: int = Field(description="ceil(rate x minutes x multiplier): the credits held at request")
+    total: int = Field(description="the credits held at request: ceil(rate x minutes x multiplier), or the "
+                                   "reader's lower offer (a suggested reading)")
+    listed_total: int | None = Field(default=None, description="the listed price, when the reading was booked "
+                                                              "from a reader's suggestion below it")
 
     @field_validator("rate", "multiplier", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.domain.readings import time_span_id
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
+from chalicelib.ttl_cache import TtlCache
 
 _SECTIONS = {
     "topic": "topics",
@@ -64,10 +65,26 @@ def time_spans(*, clock: Callable[[], float] = time.monotonic) -> list[dict[str,
     return spans
 
 
+def _load_status_categories() -> dict[str, dict[str, Any]]:
+    return {item.item_id: {"id": item.item_id, **plain(item.data.as_dict()), "active": bool(item.active)}
+            for item in CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith("category#"))}
+
+
+# Every status category, retired ones too ({id: {id, name, abilityIds, toolIds, topicId,
+# active}}): the readers' feed and the expiry job walk every category's statuses (a retired
+# category's statuses still close), new statuses take an active one. One Query per TTL.
+_status_categories = TtlCache(_load_status_categories, TIME_SPANS_TTL_S)
+
+
+def status_categories() -> dict[str, dict[str, Any]]:
+    return _status_categories.get()
+
+
 def forget_cached() -> None:
-    """Drop this container's cached time spans (after a catalog write, and between tests)."""
+    """Drop this container's cached catalog slices (after a catalog write, and between tests)."""
     global _time_spans
     _time_spans = None
+    _status_categories.forget()
 
 
 def upsert(items: list[tuple[str, str, dict[str, Any]]]) -> int:

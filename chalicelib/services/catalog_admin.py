@@ -125,6 +125,10 @@ def _references(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     """(kind, id) of the active entries ``data`` must point at."""
     if kind == "badge" and "attribute" in data:
         return [("attribute", str(data["attribute"]))]
+    if kind == "category":
+        # A status category's specialties and topic (the matching and the booking use them).
+        found = [("attribute", str(i)) for i in [*(data.get("abilityIds") or []), *(data.get("toolIds") or [])]]
+        return sorted(set(found)) + ([("topic", str(data["topicId"]))] if data.get("topicId") else [])
     return []
 
 
@@ -215,7 +219,7 @@ def update_entry(kind: str, item_id: str, changes: dict[str, Any], *, active: bo
         else:
             action = "updated"
         # Re-pointing or restoring a badge must not create a dangling reference.
-        re_pointed = "attribute" in changes or not current.active
+        re_pointed = bool({"attribute", "abilityIds", "toolIds", "topicId"} & set(changes)) or not current.active
         _check_references(tx, _references(kind, data) if new_active and re_pointed else [])
         tx.update(item, actions=[CatalogItem.data.set(data), CatalogItem.active.set(new_active),
                                  CatalogItem.updated_at.set(at)],

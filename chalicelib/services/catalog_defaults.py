@@ -48,7 +48,16 @@ PLANS = [
      150, ["150 credits a month", "Roll over up to 150 credits", "Priority support"], 7),
 ]
 
-STATUS_CATEGORIES = [("love", "Love"), ("career", "Career"), ("spiritual", "Spiritual"), ("general", "General")]
+# Status categories: (id, name, matching abilities, matching tools, the topic a suggestion books).
+STATUS_CATEGORIES = [
+    ("love", "Love", ["Empath", "Clairsentient", "Clairvoyant"], ["Tarot", "Oracle Cards", "Astrology"],
+     "Love & Relationships"),
+    ("career", "Career", ["Clairvoyant", "Clairaudient"], ["Tarot", "Numerology", "Astrology", "I-Ching"],
+     "Career & Work"),
+    ("spiritual", "Spiritual", ["Medium", "Channeling", "Dream Analysis", "Scrying"],
+     ["Crystal Energy", "Runes", "Pendulum"], "Life Path"),
+    ("general", "General", [], [], GENERAL_TOPIC),
+]
 
 BADGE_TIERS: list[tuple[str, dict[str, Any]]] = [
     ("Bronze", {"readingsCompleted": 10}),
@@ -80,8 +89,10 @@ def default_items() -> list[tuple[str, str, dict[str, Any]]]:
             "name": name, "description": description, "price": cents, "currency": "usd",
             "creditsIncluded": included, "rolloverCap": rollover, "features": features,
             "stripePriceId": f"price_{plan_id}", "trialDays": trial}))
-    for position, (category_id, name) in enumerate(STATUS_CATEGORIES):
-        items.append(("category", category_id, {"name": name, "position": position}))
+    for position, (category_id, name, abilities, tools, topic) in enumerate(STATUS_CATEGORIES):
+        items.append(("category", category_id, {"name": name, "position": position,
+                                                "abilityIds": [slug(a) for a in abilities],
+                                                "toolIds": [slug(t) for t in tools], "topicId": slug(topic)}))
     for names in ATTRIBUTES.values():
         for name in names:
             for tier, requirements in BADGE_TIERS:

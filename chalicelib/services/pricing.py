@@ -12,7 +12,7 @@ the date in question. Bookings occupy whole 5-minute slots (``slot_starts``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -30,10 +30,20 @@ class Price:
     minutes: int
     multiplier: Fraction
     total: int
+    listed_total: int | None = None  # set when a reader offered ``total`` below the listed price
 
     def breakdown(self) -> dict[str, Any]:
-        return {"rate": _decimal_text(self.rate), "minutes": self.minutes,
-                "multiplier": _decimal_text(self.multiplier), "total": self.total}
+        shown = {"rate": _decimal_text(self.rate), "minutes": self.minutes,
+                 "multiplier": _decimal_text(self.multiplier), "total": self.total}
+        if self.listed_total is not None and self.listed_total != self.total:
+            shown["listedTotal"] = self.listed_total
+        return shown
+
+    def offered_at(self, total: int) -> Price:
+        """This price at a reader's offered ``total`` (at most the listed one)."""
+        if not 1 <= total <= self.total:
+            raise ValueError(f"an offer of {total} is not within 1..{self.total}")
+        return replace(self, total=total, listed_total=self.total)
 
 
 def _decimal_text(value: Fraction) -> str:

@@ -53,6 +53,10 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "readingId": PathFixture(lambda world: world["reading"], owned_by=("client_a", "reader")),
     # Admin-only: the dispute id is a reading id.
     "disputeId": PathFixture(lambda world: world["reading"]),
+    # An active status of client_a: its client owns it; any reader may read it and suggest (the
+    # reader's own suggestion below), so the reader counts among its "owners" here.
+    "statusId": PathFixture(lambda world: world["status"], owned_by=("client_a", "reader")),
+    "suggestionId": PathFixture(lambda world: world["suggestion"], owned_by=("client_a", "reader")),
     # A notification of client_a: only its recipient may mark it read.
     "notificationId": PathFixture(lambda world: world["notification"], owned_by="client_a"),
 }
@@ -95,7 +99,16 @@ def world(api, make_user):
     store.deliver("matrix-event", now, [Delivery(ids["client_a"], "system_alert", "Maintenance tonight",
                                                  "The site is down for maintenance at 2:00 AM UTC.")])
     notification = store.list_page(ids["client_a"], limit=1, cursor=None).items[0].id
-    return {**ids, "reading": reading.reading_id, "notification": notification}
+    from chalicelib.services import statuses
+
+    status = statuses.create(User.get(ids["client_a"]), content="Will my new job make me happy?", mood=None,
+                             category="career")
+    _, suggestion = statuses.suggest(ids["reader"], status.status_id, title="A career call",
+                                     description="We look at the new job together.", suggested_type="phone_call",
+                                     option_id=None, duration=30, suggested_price=None, message=None,
+                                     scheduled_at=None)
+    return {**ids, "reading": reading.reading_id, "notification": notification, "status": status.status_id,
+            "suggestion": suggestion["id"]}
 
 
 def _expected(spec: RouteSpec, caller: str, owners: set[str]) -> set[int] | None:

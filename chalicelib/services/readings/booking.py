@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,9 +110,17 @@ def prepare(reader_id: str, option_type: str, option_id: str | None, duration: i
             *, topic_id: str | None = None, now: datetime | None = None) -> Booking:
     """Price and bookability of a reading (no writes). Two reads: the reader's profile and
     one BatchGetItem for the catalog entries (time span, topic)."""
+    return prepare_for(approved_reader(reader_id), option_type, option_id, duration, scheduled_at,
+                       topic_id=topic_id, now=now)
+
+
+def prepare_for(profile: ReaderProfile, option_type: str, option_id: str | None, duration: int,
+                scheduled_at: datetime | None, *, topic_id: str | None = None,
+                now: datetime | None = None) -> Booking:
+    """``prepare`` with the reader's profile already read (one BatchGetItem of the catalog,
+    and the slots of a scheduled time)."""
     moment = common.now_or(now)
     start = scheduled_start(scheduled_at)
-    profile = approved_reader(reader_id)
     option = _choose_option(profile, option_type, option_id, duration)
     keys = [("time_span", time_span_id(duration))] + ([("topic", topic_id)] if topic_id else [])
     found = _catalog_items(keys)
@@ -124,8 +133,18 @@ def prepare(reader_id: str, option_type: str, option_id: str | None, duration: i
         if topic is None:
             raise field_error("topicId", "Must be an active topic id from GET /catalog.")
     price = pricing.price(option, duration, span.get("multiplier", "1"))
+    return timed(profile, option, duration, price, topic, start, moment)
+
+
+def timed(profile: ReaderProfile, option: dict[str, Any], duration: int, price: pricing.Price,
+          topic: dict[str, Any] | None, start: datetime | None, moment: datetime, *,
+          read_slots: bool = True) -> Booking:
+    """When the reading would happen and whether the reader can take it then: online for an
+    immediate one; inside their weekly schedule and not booked for a scheduled one (one
+    BatchGetItem of the slots unless ``read_slots`` is False: the booking transaction's slot
+    conditions decide anyway, the read only answers a quote)."""
     availability = plain(profile.availability) if profile.availability else {}
-    if option_type == "video_message":
+    if option["type"] == "video_message":
         if start is not None:
             raise field_error("scheduledAt", "A video message is not scheduled; leave it out.")
         return Booking(profile, option, duration, price, "immediate", None, None, True, None, topic)
@@ -140,9 +159,14 @@ def prepare(reader_id: str, option_type: str, option_id: str | None, duration: i
     end = start + timedelta(minutes=duration)
     ok = pricing.within_availability(availability, start, end)
     reason = None if ok else "outside_availability"
-    if ok and _slots_taken(reader_id, start, end):
+    if ok and read_slots and _slots_taken(profile.reader_id, start, end):
         ok, reason = False, "slot_taken"
     return Booking(profile, option, duration, price, "scheduled", start, end, ok, reason, topic)
+
+
+def choose_option(profile: ReaderProfile, option_type: str, option_id: str | None, duration: int) -> dict[str, Any]:
+    """The reader's active option a booking of ``option_type`` uses (see ``_choose_option``)."""
+    return _choose_option(profile, option_type, option_id, duration)
 
 
 def _slots_taken(reader_id: str, start: datetime, end: datetime) -> bool:
@@ -180,6 +204,33 @@ def request(client: User, *, reader_id: str, option_type: str, option_id: str | 
             raise
         return _replay(first, client.user_id, payload), False
     reading = _new_reading(reading_id, client, booking, topic_id, question, payload, moment)
+    try:
+        commit(client, booking, reading)
+    except ConditionsFailed as failed:
+        if "reading" in failed or ledger.already_applied(failed):  # the same Idempotency-Key, first
+            first = common.existing(reading_id)
+            if first is None:
+                raise Conflict("This request is being processed; retry it in a moment.", code="in_progress",
+                               details={"failed": sorted(failed.labels)}) from failed
+            return _replay(first, client.user_id, payload), False
+        raise_booking_failure(failed, client.user_id)
+        raise
+    return reading, True
+
+
+def new_reading(reading_id: str, client: User, booking: Booking, *, topic_id: str, question: str | None,
+                payload: dict[str, Any], moment: datetime) -> Reading:
+    """The reading a booking creates (not written: ``commit`` writes it)."""
+    return _new_reading(reading_id, client, booking, topic_id, question, payload, moment)
+
+
+def commit(client: User, booking: Booking, reading: Reading, *,
+           also: Callable[[Transaction], None] | None = None) -> None:
+    """The booking's unit of work: the reading, its slot locks, the hold of its price, its
+    ``reading.requested`` event, and whatever ``also`` adds (the suggestion path closes the
+    status in it). Raises ``ConditionsFailed`` (labels ``reading``, ``slot``, the ledger's,
+    and ``also``'s) for the caller to answer; see ``raise_booking_failure``."""
+    reading_id, reader_id = reading.reading_id, booking.reader.reader_id
     slots = (common.slot_keys(reader_id, booking.start, booking.end) if booking.start and booking.end else [])
     expires = int((booking.end + timedelta(days=1)).timestamp()) if booking.end else 0
 
@@ -189,27 +240,24 @@ def request(client: User, *, reader_id: str, option_type: str, option_id: str | 
             tx.save(ReadingSlot(slot_key=key, reading_id=reading_id, expires_at=expires),
                     condition=ReadingSlot.slot_key.does_not_exist(), label="slot")
         ledger.hold(tx, client.user_id, booking.price.total, entry_id=f"hold:{reading_id}", ref=reading_id,
-                    memo=f"{booking.option.get('name') or option_type} with {booking.reader.display_name}")
+                    memo=f"{booking.option.get('name') or booking.option['type']} with {booking.reader.display_name}")
         outbox.emit(tx, "reading.requested", readingId=reading_id, clientId=client.user_id, readerId=reader_id,
                     type=reading.reading_option["type"], schedule=booking.schedule,
                     scheduledStart=reading.scheduled_start, credits=booking.price.total)
+        if also is not None:
+            also(tx)
 
-    try:
-        atomically(work, busy="Your booking is busy right now; try again in a moment.")
-    except ConditionsFailed as failed:
-        if "reading" in failed or ledger.already_applied(failed):  # the same Idempotency-Key, first
-            first = common.existing(reading_id)
-            if first is None:
-                raise Conflict("This request is being processed; retry it in a moment.", code="in_progress",
-                               details={"failed": sorted(failed.labels)}) from failed
-            return _replay(first, client.user_id, payload), False
-        if "slot" in failed:
-            raise Conflict(_UNAVAILABLE["slot_taken"], code="slot_taken") from failed
-        if ledger.short_of_credits(failed, client.user_id):
-            raise ledger.insufficient(client.user_id) from failed
-        raise
+    atomically(work, busy="Your booking is busy right now; try again in a moment.")
     reading.version = 1
-    return reading, True
+
+
+def raise_booking_failure(failed: ConditionsFailed, client_id: str) -> None:
+    """The 409/422 for a booking transaction's failed slot or balance condition (returns
+    when neither failed: the caller answers its own labels)."""
+    if "slot" in failed:
+        raise Conflict(_UNAVAILABLE["slot_taken"], code="slot_taken") from failed
+    if ledger.short_of_credits(failed, client_id):
+        raise ledger.insufficient(client_id) from failed
 
 
 def _new_reading(reading_id: str, client: User, booking: Booking, topic_id: str, question: str | None,
@@ -238,8 +286,9 @@ def _new_reading(reading_id: str, client: User, booking: Booking, topic_id: str,
     )
 
 
-def _validated_booking(client: User, reader_id: str, option_type: str, option_id: str | None, duration: int,
-                       start: datetime | None, topic_id: str, question: str | None, moment: datetime) -> Booking:
+def check_client(client: User, reader_id: str, question: str | None) -> None:
+    """What the client must meet to book with ``reader_id``: the 18+ declaration, nothing
+    owed, not themselves, a question within its limit."""
     if client.age_verified_at is None:
         raise BusinessRuleViolation("Confirm you are 18 or older before booking a reading "
                                     "(POST /me/age-verification).", code="age_verification_required")
@@ -251,13 +300,23 @@ def _validated_booking(client: User, reader_id: str, option_type: str, option_id
         raise BusinessRuleViolation("You cannot book a reading with yourself.", code="own_reading")
     if question is not None and len(question) > QUESTION_MAX:
         raise field_error("question", f"Must be at most {QUESTION_MAX} characters.")
+
+
+def check_available(booking: Booking) -> None:
+    """409 with the reason when the reader cannot take the reading then."""
+    if not booking.available:
+        raise Conflict(_UNAVAILABLE.get(booking.reason or "", "The reader cannot take this reading then."),
+                       code=booking.reason or "unavailable")
+
+
+def _validated_booking(client: User, reader_id: str, option_type: str, option_id: str | None, duration: int,
+                       start: datetime | None, topic_id: str, question: str | None, moment: datetime) -> Booking:
+    check_client(client, reader_id, question)
     booking = prepare(reader_id, option_type, option_id, duration, start, topic_id=topic_id, now=moment)
     assert booking.topic is not None
     if not booking.topic.get("isGeneral") and not (question and question.strip()):
         raise field_error("question", "A question is required unless the topic is the general reading.")
-    if not booking.available:
-        raise Conflict(_UNAVAILABLE.get(booking.reason or "", "The reader cannot take this reading then."),
-                       code=booking.reason or "unavailable")
+    check_available(booking)
     return booking
 
 

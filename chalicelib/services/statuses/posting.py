@@ -1,0 +1,151 @@
+"""A client's statuses: post, edit, close, list their own, read one.
+
+Posting is one transaction: the status and the client's active-status counter
+(``StatusCounter``, at most ``ACTIVE_MAX``), with its ``status.posted`` event. Every close
+(by the client, by expiry, by an accepted suggestion) goes through ``close_in``: the state,
+the feed key removed (it leaves the readers' feed), the still-active suggestions marked
+``closed``, the counter moved down and a ``status.closed`` event naming the readers told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.operand import Path
+
+from chalicelib.domain.statuses import ACTIVE_MAX
+from chalicelib.errors import BusinessRuleViolation, Conflict
+from chalicelib.ids import new_id
+from chalicelib.models.base import iso
+from chalicelib.models.statuses import Status, StatusCounter, counter_key
+from chalicelib.models.users import User
+from chalicelib.pagination import PageResult, query_page
+from chalicelib.services import catalog, moderation, outbox
+from chalicelib.services.readings.common import field_error
+from chalicelib.services.statuses.common import load, now_or, owned
+from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
+
+_CATEGORY = "Must be an active status category id from GET /catalog (categories)."
+
+
+def _active_category(category: str) -> None:
+    found = catalog.status_categories().get(category)
+    if not found or not found.get("active"):
+        raise field_error("category", _CATEGORY)
+
+
+def create(client: User, *, content: str, mood: str | None, category: str, now: datetime | None = None) -> Status:
+    """Post a status (400 for an unknown category; 422 too_many_active_statuses past
+    ``ACTIVE_MAX``; the moderation hook may refuse the text)."""
+    moment = now_or(now)
+    _active_category(category)
+    moderation.screen({"content": content, "mood": mood})
+    at = iso(moment)
+    status = Status(status_id=f"sts_{new_id()}", user_id=client.user_id, content=content, mood=mood or None,
+                    category=category, state="active", created_at=at, updated_at=at, feed_category=category,
+                    suggestions=[], suggestion_count=0)
+
+    def work(tx: Transaction) -> None:
+        tx.save(status, condition=Status.status_id.does_not_exist(), label="status")
+        tx.update(StatusCounter(status_id=counter_key(client.user_id)), actions=[StatusCounter.active.add(1)],
+                  condition=StatusCounter.active.does_not_exist() | (StatusCounter.active < ACTIVE_MAX),
+                  label="limit")
+        outbox.emit(tx, "status.posted", statusId=status.status_id, clientId=client.user_id, category=category)
+
+    try:
+        atomically(work)
+    except ConditionsFailed as failed:
+        if "limit" in failed:
+            raise BusinessRuleViolation(
+                f"You already have {ACTIVE_MAX} active statuses; close one before posting another.",
+                code="too_many_active_statuses", details={"limit": ACTIVE_MAX}) from failed
+        raise
+    return status
+
+
+def update(client_id: str, status_id: str, changes: dict[str, Any], *, now: datetime | None = None) -> Status:
+    """Edit content, mood or category of an active status that no reader has answered yet
+    (409 status_closed / status_has_suggestions: a reader's offer answers what they read)."""
+    status = owned(status_id, client_id)
+    if not status.is_active:
+        raise Conflict("This status is closed; post a new one instead.", code="status_closed",
+                       details={"state": status.state})
+    if status.suggestion_count:
+        raise Conflict("A reader has already suggested a reading for this status, so it can no longer be "
+                       "edited; close it and post a new one instead.", code="status_has_suggestions")
+    if "category" in changes:
+        _active_category(changes["category"])
+    moderation.screen({k: changes.get(k) for k in ("content", "mood") if k in changes})
+    if not changes:
+        return status
+    actions: list[Any] = [Status.updated_at.set(iso(now_or(now)))]
+    for field, attribute in (("content", Status.content), ("mood", Status.mood), ("category", Status.category)):
+        if field in changes:
+            value = changes[field]
+            actions.append(attribute.remove() if value is None else attribute.set(str(value)))
+    if "category" in changes:
+        actions.append(Status.feed_category.set(changes["category"]))
+    try:
+        status.update(actions=actions, condition=(Status.state == "active") & (Status.suggestion_count == 0))
+    except UpdateError as exc:  # a suggestion or a close landed in between
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("This status changed while you edited it (a reader answered or it closed).",
+                           code="status_changed") from exc
+        raise
+    return status
+
+
+def close_in(tx: Transaction, status: Status, *, state: str, reason: str, moment: datetime,
+             accepted: str | None = None, reading_id: str | None = None) -> list[str]:
+    """Close an active status in ``tx`` (conditional on it being active: label ``status``).
+    Returns the readers whose suggestion it closes (the one ``accepted`` excepted)."""
+    at = iso(moment)
+    actions: list[Any] = [Status.state.set(state), Status.closed_at.set(at), Status.updated_at.set(at),
+                          Status.feed_category.remove()]
+    condition = Status.state == "active"
+    told: list[str] = []
+    for index, suggestion in enumerate(status.suggestion_list()):
+        if suggestion.get("state") != "active":
+            continue
+        item = Path(Status.suggestions)[index]
+        mark = "accepted" if suggestion.get("id") == accepted else "closed"
+        actions += [item["state"].set(mark), item["updatedAt"].set(at)]
+        condition &= item["id"] == suggestion["id"]  # the list is append-only: the index is stable
+        if mark == "closed":
+            told.append(str(suggestion["readerId"]))
+    if accepted is not None and reading_id is not None:
+        actions += [Status.accepted_suggestion_id.set(accepted), Status.reading_id.set(reading_id)]
+    tx.update(status, actions=actions, condition=condition, label="status")
+    tx.update(StatusCounter(status_id=counter_key(status.user_id)), actions=[StatusCounter.active.add(-1)],
+              label="counter")
+    outbox.emit(tx, "status.closed", statusId=status.status_id, clientId=status.user_id, reason=reason,
+                readerIds=told, acceptedSuggestionId=accepted, readingId=reading_id)
+    return told
+
+
+def close(client_id: str, status_id: str, *, now: datetime | None = None) -> Status:
+    """The client closes their status (no reading). Closing a closed one changes nothing."""
+    moment = now_or(now)
+
+    def work(tx: Transaction) -> Status:
+        status = owned(status_id, client_id)
+        if status.is_active:
+            close_in(tx, status, state="closed", reason="closed_by_client", moment=moment)
+        return status
+
+    atomically(work, retry_on=lambda failed: "status" in failed)  # a suggestion landed: re-read, close again
+    return load(status_id)
+
+
+def mine(client_id: str, *, limit: int, cursor: str | None) -> PageResult[Status]:
+    """The client's statuses, newest first, active and closed (``isActive`` tells them apart:
+    a client has at most ``ACTIVE_MAX`` active ones, so no filter is needed to find them)."""
+
+    def run(page_limit: int, start: dict[str, Any] | None) -> Any:
+        return Status.by_client.query(client_id, scan_index_forward=False, limit=page_limit, page_size=page_limit,
+                                      last_evaluated_key=start)
+
+    scope = f"GET /statuses/mine:{client_id}"
+    return query_page(run, limit=limit, cursor=cursor, scope=scope)
