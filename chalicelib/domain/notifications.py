@@ -38,6 +38,7 @@ class NotificationType(StrEnum):
     SYSTEM_ALERT = "system_alert"
     REVIEW_RECEIVED = "review_received"
     DISPUTE_RESOLVED = "dispute_resolved"
+    STATUS_POSTED = "status_posted"
 
 
 NOTIFICATION_TYPES: tuple[str, ...] = tuple(t.value for t in NotificationType)

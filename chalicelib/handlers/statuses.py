@@ -118,7 +118,7 @@ def close_status(ctx: RequestContext, statusId: str) -> dict[str, Any]:
 @route(statuses_api, "/statuses/{statusId}/suggestions", "POST", access=READER, body=SuggestionIn,
        response=SuggestedReadingOut, status=201, errors=(400, 403, 404, 409, 422), tags=_TAGS,
        summary="Suggest a reading for an active status")
-def suggest(ctx: RequestContext, statusId: str) -> Reply:
+def suggest_reading(ctx: RequestContext, statusId: str) -> Reply:
     """Priced like a booking of your option at that duration; ``suggestedPrice`` at most that
     listed price (422 price_above_listed; below it is shown as a discount). One active
     suggestion per status (409 already_suggested; withdraw it to suggest another). A proposed
@@ -137,7 +137,7 @@ def suggest(ctx: RequestContext, statusId: str) -> Reply:
 
 @route(statuses_api, "/statuses/{statusId}/suggestions/{suggestionId}", "DELETE", access=READER,
        response=StatusOut, errors=(404, 409), tags=_TAGS, summary="Withdraw your suggestion")
-def withdraw(ctx: RequestContext, statusId: str, suggestionId: str) -> dict[str, Any]:
+def withdraw_suggestion(ctx: RequestContext, statusId: str, suggestionId: str) -> dict[str, Any]:
     """Only while the status is active and the suggestion not accepted; the client no longer
     sees it and you may suggest again."""
     return _out(ctx, statuses.withdraw(ctx.user.user_id, statusId, suggestionId))
@@ -146,7 +146,7 @@ def withdraw(ctx: RequestContext, statusId: str, suggestionId: str) -> dict[str,
 @route(statuses_api, "/statuses/{statusId}/suggestions/{suggestionId}/accept", "POST", access=CLIENT,
        body=AcceptIn, response=AcceptOut, status=201, errors=(400, 404, 409, 422), tags=_TAGS,
        summary="Accept a suggestion: books it as a reading request and closes the status")
-def accept(ctx: RequestContext, statusId: str, suggestionId: str) -> Reply:
+def accept_suggestion(ctx: RequestContext, statusId: str, suggestionId: str) -> Reply:
     """One transaction: the reading request at the suggested price with the credits held
     (as ``POST /readings``: 422 age_verification_required, insufficient_credits,
     payment_restricted; 409 reader_offline, outside_availability, slot_taken), the status

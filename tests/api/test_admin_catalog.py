@@ -55,7 +55,11 @@ def test_admin_adds_an_attribute_and_the_public_catalog_shows_it_at_once(catalog
 
 
 @pytest.mark.parametrize("path,body,section,expected", [
-    ("/admin/categories", {"id": "family", "name": "Family"}, "categories", {"id": "family", "name": "Family"}),
+    ("/admin/categories", {"id": "family", "name": "Family"}, "categories",
+     {"id": "family", "name": "Family", "abilityIds": [], "toolIds": []}),
+    ("/admin/categories", {"id": "family", "name": "Family", "abilityIds": ["empath"], "toolIds": ["tarot"],
+                           "topicId": "life-path"}, "categories",
+     {"id": "family", "name": "Family", "abilityIds": ["empath"], "toolIds": ["tarot"], "topicId": "life-path"}),
     ("/admin/badges", {"name": "Runes Platinum", "attribute": "runes", "tier": "Gold",
                        "requirements": {"readingsCompleted": 500, "averageRating": 4.8, "timeframe": "total"},
                        "icon": "badge-gold", "description": "500 Runes readings"}, "badges",
@@ -404,3 +408,16 @@ def test_a_badge_of_a_retired_attribute_cannot_be_restored(catalog):
 
     assert response.status_code == 422
     assert catalog.get("/admin/badges/runes-gold", as_user=ADMIN).json["active"] is False
+
+
+def test_a_category_can_only_name_active_specialties_and_topics(catalog):
+    """A status category's abilities, tools and topic decide which readers a status concerns
+    and what a suggestion books: each must be an active catalog entry (422 otherwise)."""
+    unknown_tool = catalog.post("/admin/categories", as_user=ADMIN,
+                                json_body={"name": "Family", "toolIds": ["tea-leaves"]})
+    assert unknown_tool.status_code == 422, unknown_tool.json
+    assert unknown_tool.json["error"]["code"] == "unknown_attribute"
+    unknown_topic = catalog.patch("/admin/categories/love", as_user=ADMIN, json_body={"topicId": "weather"})
+    assert unknown_topic.status_code == 422 and unknown_topic.json["error"]["code"] == "unknown_topic"
+    shown = {c["id"]: c for c in public_catalog(catalog)["categories"]}
+    assert shown["love"]["topicId"] == "love-relationships" and "family" not in shown

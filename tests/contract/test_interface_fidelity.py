@@ -38,10 +38,10 @@ SCHEMAS: dict[str, list[str]] = {
     "Subscription": ["SubscriptionOut"],
     "Badge": ["Badge", "AdminBadge"],
     "Notification": ["NotificationOut"],
-    "Status": [],
-    "SuggestedReading": [],
+    "Status": ["StatusOut"],
+    "SuggestedReading": ["SuggestedReadingOut"],
     # The lists the product's pages page through (every list shares PageInfo).
-    "PaginatedResponse": ["ReadingPage", "ReaderReviewPage"],
+    "PaginatedResponse": ["ReadingPage", "ReaderReviewPage", "StatusPage", "FeedPage"],
 }
 KINDS = {"not_built": "belongs to a capability not built yet",
          "private": "withheld from a public response; present in the owner's own view",

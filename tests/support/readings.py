@@ -129,9 +129,11 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
     from chalicelib.models.outbox import OutboxEvent
     from chalicelib.models.readers import ReaderProfile
     from chalicelib.models.readings import Reading, ReadingSlot
+    from chalicelib.models.statuses import Status, StatusCounter
     from chalicelib.models.users import User
 
-    for model in (Reading, ReadingSlot, User, ReaderProfile, LedgerEntry, LedgerLine, SystemAccount, OutboxEvent):
+    for model in (Reading, ReadingSlot, User, ReaderProfile, LedgerEntry, LedgerLine, SystemAccount, OutboxEvent,
+                  Status, StatusCounter):
         assert model._get_connection().connection.client is not None
     assert connection().client is not None
     gate = threading.Barrier(len(calls))

@@ -92,7 +92,8 @@ _EVENT_DATA = {"readingId": "r1", "clientId": "u_client", "readerId": "u_reader"
                "user_id": "u_client", "application_id": "u_client", "type": "phone_call", "credits": 40, "paid": 32,
                "refunded": 40, "outcome": "full_refund", "rating": 5, "minutesBefore": 15, "purpose": "profile_image",
                "uploadId": "up1", "sessionId": "cs_1", "invoiceId": "in_1", "badgeName": "Rising Star",
-               "by": "reader", "submission": 1}
+               "by": "reader", "submission": 1, "statusId": "sts_1", "category": "love", "title": "A spread",
+               "readerIds": ["u_reader2"], "reason": "expired"}
 
 
 @pytest.mark.parametrize("event_type", sorted(rules.RULES))

@@ -15,7 +15,7 @@ from chalicelib.services.readings.table import TRANSITIONS
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT, READER, BUYER = "user_2Xc9ClientAbc", "user_2Xc9ReaderXyz", "user_2Xc9BuyerQrs"
 READING = "01JREADINGIDXXXXXXXXXXXXXX"
-IDS = (CLIENT, READER, BUYER, READING, "01JUPLOADID", "cs_test_session", "in_test_invoice")
+IDS = (CLIENT, READER, BUYER, READING, "01JUPLOADID", "cs_test_session", "in_test_invoice", "sts_01JSTATUS", "sug_1")
 
 
 class Names:
@@ -77,6 +77,15 @@ CASES = [
     (_event("media.rejected", userId=BUYER, purpose="profile_image", uploadId="01JUPLOADID",
             reason="The image is damaged or could not be read."), [(BUYER, "media_rejected")]),
     (_event("badge.awarded", readerId=READER, badgeId="b1", badgeName="Rising Star"), [(READER, "badge_awarded")]),
+    (_event("status.posted", statusId="sts_01JSTATUS", clientId=CLIENT, category="love", categoryName="Love",
+            excerpt="Will he come back after the summer?"), [("specialists:love", "status_posted")]),
+    (_event("status.suggested", statusId="sts_01JSTATUS", suggestionId="sug_1", clientId=CLIENT, readerId=READER,
+            title="Three-card spread", suggestedType="phone_call", credits=45), [(CLIENT, "suggested_reading")]),
+    (_event("status.closed", statusId="sts_01JSTATUS", clientId=CLIENT, reason="accepted", readerIds=[BUYER],
+            acceptedSuggestionId="sug_1", acceptedReaderId=READER, readingId=READING),
+     [(READER, "status_response"), (BUYER, "status_response")]),
+    (_event("status.closed", statusId="sts_01JSTATUS", clientId=CLIENT, reason="expired", readerIds=[READER],
+            acceptedSuggestionId=None, acceptedReaderId=None, readingId=None), [(READER, "status_response")]),
     (_event("system.alert", kind="ledger_mismatch",
             message="The ledger check found 1 account whose balance differs from its postings."),
      [("admins", "system_alert")]),
@@ -87,7 +96,11 @@ def _who(target):
     return target.audience or target.user_ids[0]
 
 
-@pytest.mark.parametrize(("event", "expected"), CASES, ids=[f"{c[0].type}-{c[0].data.get('by', '')}" for c in CASES])
+def _case_id(event: rules.Event) -> str:
+    return f"{event.type}-{event.data.get('by') or event.data.get('reason') or ''}"
+
+
+@pytest.mark.parametrize(("event", "expected"), CASES, ids=[_case_id(c[0]) for c in CASES])
 @pytest.mark.parametrize("known", [True, False], ids=["names", "no-names"])
 def test_each_event_reaches_its_people_in_sentences_without_ids(event, expected, known):
     targets = rules.targets(event, Names(known))

@@ -265,6 +265,12 @@ class Index:
         loaded: dict[str, Any] = json.loads(inflate.decompress(self._cards[index]) + inflate.flush())
         return loaded
 
+    def specialists(self, abilities: Iterable[str], tools: Iterable[str]) -> list[str]:
+        """The ids of the readers with any of these abilities or tools (every card in the
+        index is an approved reader's), sorted: who a status of a category concerns."""
+        found = _any_of(self.attributes["abilities"], abilities) | _any_of(self.attributes["tools"], tools)
+        return sorted(self.ids[index] for index in bits.members(found))
+
     # --- filtering -------------------------------------------------------------------------------
 
     def _memoized(self, key: tuple[str, Any], compute: Any, *, recent: bool = False) -> Any:

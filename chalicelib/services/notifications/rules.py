@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.domain.notifications import Delivery, NotificationType
-from chalicelib.services.notifications import words
+from chalicelib.services.notifications import audiences, words
 from chalicelib.services.notifications.words import cap, credits, kind, were_added
 
 T = NotificationType
@@ -350,6 +350,59 @@ def _badge(e: Event, n: Names) -> list[Target]:
                 e.data.get("readerId") or e.data.get("userId"))]
 
 
+# --- client statuses and suggested readings ------------------------------------------------
+
+def _status(e: Event, type_: str, title: str, message: str, url: str | None = None) -> Note:
+    sid = e.data.get("statusId")
+    return Note(type_, title, message, sid, url or (f"/statuses/{sid}" if sid else "/statuses"),
+                {"category": e.data.get("category")} if e.data.get("category") else {})
+
+
+@rule("status.posted")
+def _status_posted(e: Event, n: Names) -> list[Target]:
+    # The client is not named: a status reaches every matching reader, whatever the
+    # client's privacy settings; the reader sees who posted it as those settings allow.
+    about = f" about {str(e.data['categoryName']).lower()}" if e.data.get("categoryName") else ""
+    excerpt = str(e.data.get("excerpt") or "").strip()
+    quoted = f": \u201c{excerpt}\u201d" if excerpt else ""
+    note = _status(e, T.STATUS_POSTED, "A client is looking for a reading",
+                   f"A client posted a new status{about}{quoted}. Suggest a reading for it.")
+    return [Target(note, audience=audiences.specialists(str(e.data.get("category"))))]
+
+
+@rule("status.suggested", readers=("readerId",))
+def _status_suggested(e: Event, n: Names) -> list[Target]:
+    reader = n.reader(e.data.get("readerId")) or "A reader"
+    title = str(e.data.get("title") or "").strip()
+    what = f"\u201c{title}\u201d" if title else "a reading"
+    price = f" for {credits(e.data.get('credits'))}" if e.data.get("credits") else ""
+    return [_to(_status(e, T.SUGGESTED_READING, "New reading suggestion",
+                        f"{reader} suggested {what}{price} for your status. Accept it to book the reading."),
+                e.data.get("clientId"))]
+
+
+_CLOSED_FOR_OTHERS = {
+    "accepted": "The client chose another reader's suggestion, so the status is closed.",
+    "closed_by_client": "The client closed the status you suggested a reading for.",
+    "expired": "The status you suggested a reading for expired without a booking.",
+}
+
+
+@rule("status.closed", clients=("clientId",))
+def _status_closed(e: Event, n: Names) -> list[Target]:
+    found = []
+    if e.data.get("acceptedReaderId") and e.data.get("readingId"):
+        client = n.client(e.data.get("clientId")) or "The client"
+        rid = e.data["readingId"]
+        found.append(_to(_status(e, T.STATUS_RESPONSE, "Suggestion accepted",
+                                 f"{client} accepted your suggested reading. The reading request is waiting for "
+                                 "your answer.", f"/readings/{rid}"), e.data["acceptedReaderId"]))
+    message = _CLOSED_FOR_OTHERS.get(str(e.data.get("reason")), _CLOSED_FOR_OTHERS["closed_by_client"])
+    for reader_id in e.data.get("readerIds") or []:
+        found.append(_to(_status(e, T.STATUS_RESPONSE, "Status closed", message), reader_id))
+    return found
+
+
 # --- the platform ---------------------------------------------------------------------------
 
 @rule("system.alert")
@@ -374,8 +427,5 @@ SILENT: dict[str, str] = {
     "stripe.event_received": "an internal relay",
 }
 
-# Notification types no capability produces yet (the statuses and suggestions of issue 14).
-NOT_PRODUCED_YET: dict[str, str] = {
-    T.SUGGESTED_READING: "issue 14: a reader suggests a reading for a client's status",
-    T.STATUS_RESPONSE: "issue 14: a reader responds to a client's status",
-}
+# Notification types no capability produces yet.
+NOT_PRODUCED_YET: dict[str, str] = {}

@@ -139,8 +139,8 @@ SPECS: dict[str, _Spec] = {
     "reading_declined": _simple("Find another reader", "declined reading requests",
                                 lead="Any credits held for this request have been returned to you."),
     "reading_completed": _simple("View your reading", "completed readings"),
-    "suggested_reading": _simple("See the suggestion", "reading suggestions"),
-    "status_response": _simple("See the response", "responses to your status"),
+    "suggested_reading": _simple("See the suggestion", "reading suggestions for your statuses"),
+    "status_response": _simple("See the status", "what happens to the statuses you answered"),
     "application_approved": _simple("Set up your profile", "updates on your reader application"),
     "application_declined": _simple("Read the details", "updates on your reader application"),
     "credits_purchased": _simple("See your balance", "credit purchases"),
@@ -155,6 +155,7 @@ SPECS: dict[str, _Spec] = {
     "system_alert": _simple("Open the admin console", "system alerts"),
     "review_received": _simple("Read the review", "reviews of your readings"),
     "dispute_resolved": _simple("View the reading", "dispute outcomes"),
+    "status_posted": _simple("Suggest a reading", "new client statuses matching your specialties"),
 }
 
 

@@ -30,6 +30,14 @@ from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 _CATEGORY = "Must be an active status category id from GET /catalog (categories)."
 
 
+def excerpt(text: str, limit: int = 140) -> str:
+    """The start of a status for a notification: whole words, an ellipsis when cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0].rstrip(",.;:!?") + "…"
+
+
 def _active_category(category: str) -> None:
     found = catalog.status_categories().get(category)
     if not found or not found.get("active"):
@@ -52,7 +60,8 @@ def create(client: User, *, content: str, mood: str | None, category: str, now: 
         tx.update(StatusCounter(status_id=counter_key(client.user_id)), actions=[StatusCounter.active.add(1)],
                   condition=StatusCounter.active.does_not_exist() | (StatusCounter.active < ACTIVE_MAX),
                   label="limit")
-        outbox.emit(tx, "status.posted", statusId=status.status_id, clientId=client.user_id, category=category)
+        outbox.emit(tx, "status.posted", statusId=status.status_id, clientId=client.user_id, category=category,
+                    categoryName=catalog.status_categories()[category].get("name"), excerpt=excerpt(content))
 
     try:
         atomically(work)
@@ -106,6 +115,7 @@ def close_in(tx: Transaction, status: Status, *, state: str, reason: str, moment
                           Status.feed_category.remove()]
     condition = Status.state == "active"
     told: list[str] = []
+    accepted_reader = None
     for index, suggestion in enumerate(status.suggestion_list()):
         if suggestion.get("state") != "active":
             continue
@@ -115,13 +125,15 @@ def close_in(tx: Transaction, status: Status, *, state: str, reason: str, moment
         condition &= item["id"] == suggestion["id"]  # the list is append-only: the index is stable
         if mark == "closed":
             told.append(str(suggestion["readerId"]))
+        else:
+            accepted_reader = str(suggestion["readerId"])
     if accepted is not None and reading_id is not None:
         actions += [Status.accepted_suggestion_id.set(accepted), Status.reading_id.set(reading_id)]
     tx.update(status, actions=actions, condition=condition, label="status")
     tx.update(StatusCounter(status_id=counter_key(status.user_id)), actions=[StatusCounter.active.add(-1)],
               label="counter")
     outbox.emit(tx, "status.closed", statusId=status.status_id, clientId=status.user_id, reason=reason,
-                readerIds=told, acceptedSuggestionId=accepted, readingId=reading_id)
+                readerIds=told, acceptedSuggestionId=accepted, acceptedReaderId=accepted_reader, readingId=reading_id)
     return told
 
 

@@ -1357,6 +1357,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/statuses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active statuses to answer: those matching your specialties first
+         * @description Newest first within each group; ``matchesSpecialties`` marks the first group (the
+         *     category's abilities and tools, GET /catalog, meet yours). Your own statuses are left out.
+         */
+        get: operations["status_feed"];
+        put?: never;
+        /**
+         * Post a status: what is on your mind, for readers to answer
+         * @description Readers whose specialties match the category are notified and see it first in their
+         *     feed. At most 3 active statuses at a time (422 too_many_active_statuses); a status
+         *     closes by itself after 7 days (``expiresAt``).
+         */
+        post: operations["post_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/statuses/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your statuses, newest first, with their suggested readings */
+        get: operations["my_statuses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/statuses/{statusId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One status with the suggested readings you may see
+         * @description Its client and admins see every suggestion; a reader sees an active status (or one
+         *     they suggested on) with their own suggestion only.
+         */
+        get: operations["get_status"];
+        put?: never;
+        post?: never;
+        /**
+         * Close your status without booking (readers who suggested are told)
+         * @description The status leaves the readers' feed and keeps its history (state ``closed``). Closing
+         *     a closed status changes nothing.
+         */
+        delete: operations["close_status"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit your status until a reader answers it
+         * @description Only the fields sent change (``mood: null`` removes it). Once a reader has suggested a
+         *     reading it is 409 status_has_suggestions (their offer answers what they read); a closed
+         *     status is 409 status_closed.
+         */
+        patch: operations["patch_status"];
+        trace?: never;
+    };
+    "/statuses/{statusId}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest a reading for an active status
+         * @description Priced like a booking of your option at that duration; ``suggestedPrice`` at most that
+         *     listed price (422 price_above_listed; below it is shown as a discount). One active
+         *     suggestion per status (409 already_suggested; withdraw it to suggest another). A proposed
+         *     ``scheduledAt`` must be inside your availability and free (409). 403 reader_not_approved
+         *     until your application is approved.
+         */
+        post: operations["suggest_reading"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/statuses/{statusId}/suggestions/{suggestionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw your suggestion
+         * @description Only while the status is active and the suggestion not accepted; the client no longer
+         *     sees it and you may suggest again.
+         */
+        delete: operations["withdraw_suggestion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/statuses/{statusId}/suggestions/{suggestionId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a suggestion: books it as a reading request and closes the status
+         * @description One transaction: the reading request at the suggested price with the credits held
+         *     (as ``POST /readings``: 422 age_verification_required, insufficient_credits,
+         *     payment_restricted; 409 reader_offline, outside_availability, slot_taken), the status
+         *     closed with ``acceptedSuggestedReadingId``, the other readers told. Accepting again, or
+         *     another suggestion of a closed status, is 409 status_closed (details name the reading).
+         */
+        post: operations["accept_suggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/subscriptions": {
         parameters: {
             query?: never;
@@ -1449,6 +1594,124 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AcceptIn
+         * @example {}
+         * @example {
+         *       "scheduledAt": "2026-12-05T18:00:00Z"
+         *     }
+         */
+        AcceptIn: {
+            /**
+             * Scheduledat
+             * @description when to have a phone call or live video (UTC, 5-minute boundary); default: the time the reader proposed, else now (the reader must be online)
+             * @default null
+             */
+            scheduledAt?: string | null;
+        };
+        /**
+         * AcceptOut
+         * @description The accepted suggestion's status (now closed) and the reading request it created.
+         * @example {
+         *       "reading": {
+         *         "acceptedAt": "2026-11-28T18:02:00Z",
+         *         "allowedActions": [
+         *           "cancel",
+         *           "message"
+         *         ],
+         *         "client": {
+         *           "displayName": "Clara Nguyen",
+         *           "id": "user_demo_client1"
+         *         },
+         *         "clientId": "user_demo_client1",
+         *         "createdAt": "2026-11-28T17:30:00Z",
+         *         "createdDate": "2026-11-28T17:30:00Z",
+         *         "creditsCost": 82,
+         *         "duration": 30,
+         *         "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "pricing": {
+         *           "minutes": 30,
+         *           "multiplier": 0.95,
+         *           "rate": 2.8667,
+         *           "total": 82
+         *         },
+         *         "question": "Should I take the job offer in Denver?",
+         *         "reader": {
+         *           "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *           "displayName": "Luna Marquez",
+         *           "id": "user_demo_reader1"
+         *         },
+         *         "readerId": "user_demo_reader1",
+         *         "readingOption": {
+         *           "duration": 30,
+         *           "id": "opt_reader1_phone_call_30",
+         *           "name": "30-minute phone reading",
+         *           "price": 86,
+         *           "type": "phone_call"
+         *         },
+         *         "refundedCredits": 0,
+         *         "schedule": "scheduled",
+         *         "scheduledDate": "2026-12-03T16:00:00Z",
+         *         "scheduledEnd": "2026-12-03T16:30:00Z",
+         *         "scheduledStart": "2026-12-03T16:00:00Z",
+         *         "status": "accepted",
+         *         "topic": "Career & Work",
+         *         "topicId": "career-work",
+         *         "updatedAt": "2026-11-28T18:02:00Z"
+         *       },
+         *       "status": {
+         *         "acceptedSuggestedReadingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "author": {
+         *           "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *           "displayName": "Clara Nguyen",
+         *           "userId": "user_demo_reader1"
+         *         },
+         *         "category": "category",
+         *         "categoryName": "categoryName",
+         *         "closedAt": "2026-11-28T17:30:00Z",
+         *         "content": "content",
+         *         "createdAt": "2026-11-28T17:30:00Z",
+         *         "expiresAt": "2026-11-28T17:30:00Z",
+         *         "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "isActive": true,
+         *         "mood": "mood",
+         *         "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *         "state": "active",
+         *         "suggestedByYou": true,
+         *         "suggestedReadings": [
+         *           {
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "description": "A live voice call with your reader.",
+         *             "estimatedDuration": 1,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "isAccepted": true,
+         *             "isDiscount": true,
+         *             "listedPrice": 1,
+         *             "message": "The reading was not found.",
+         *             "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
+         *             "readerId": "user_demo_reader1",
+         *             "readerName": "readerName",
+         *             "scheduledAt": "2026-11-28T17:30:00Z",
+         *             "state": "active",
+         *             "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "suggestedPrice": 1,
+         *             "suggestedType": "phone_call",
+         *             "title": "title",
+         *             "topicId": "career-work",
+         *             "updatedAt": "2026-11-28T17:30:00Z"
+         *           }
+         *         ],
+         *         "suggestionCount": 1,
+         *         "updatedAt": "2026-11-28T17:30:00Z",
+         *         "userId": "user_demo_reader1"
+         *       }
+         *     }
+         */
+        AcceptOut: {
+            reading: components["schemas"]["ReadingOut"];
+            status: components["schemas"]["StatusOut"];
+        };
         /**
          * Accessibility
          * @description The user's accessibility settings.
@@ -1662,6 +1925,11 @@ export interface components {
          */
         AdminCategory: {
             /**
+             * Abilityids
+             * @description attribute ids (abilities) that match
+             */
+            abilityIds?: string[];
+            /**
              * Active
              * @description false once retired (soft-deleted): hidden from GET /catalog
              */
@@ -1675,6 +1943,17 @@ export interface components {
              * @default null
              */
             position?: number | null;
+            /**
+             * Toolids
+             * @description attribute ids (tools) that match
+             */
+            toolIds?: string[];
+            /**
+             * Topicid
+             * @description the topic readings booked from a status of this category use (default: the general reading)
+             * @default null
+             */
+            topicId?: string | null;
             /** Updatedat */
             updatedAt: string;
             /**
@@ -2695,6 +2974,33 @@ export interface components {
             tools: string[];
         };
         /**
+         * AuthorOut
+         * @description Who posted a status, as readers see it: hidden when the client's profile is private.
+         * @example {
+         *       "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *       "displayName": "Clara Nguyen",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
+        AuthorOut: {
+            /**
+             * Avatarurl
+             * @default null
+             */
+            avatarUrl?: string | null;
+            /**
+             * Displayname
+             * @description the client's first name
+             * @default null
+             */
+            displayName?: string | null;
+            /**
+             * Userid
+             * @default null
+             */
+            userId?: string | null;
+        };
+        /**
          * AvailabilityDraft
          * @description Availability in an application draft: every part optional.
          */
@@ -3144,25 +3450,58 @@ export interface components {
         };
         /**
          * Category
-         * @description A status category.
+         * @description A status category (love, career...): what a client's status is about. Its abilities and
+         *     tools are the reader specialties that match it: readers with any of them see its statuses
+         *     first and are notified of new ones; its topic is the reading topic a suggestion is booked
+         *     under.
          * @example {
          *       "id": "career",
          *       "name": "Career"
          *     }
          */
         Category: {
+            /**
+             * Abilityids
+             * @description attribute ids (abilities) that match
+             */
+            abilityIds?: string[];
             /** Id */
             id: string;
             /** Name */
             name: string;
+            /**
+             * Toolids
+             * @description attribute ids (tools) that match
+             */
+            toolIds?: string[];
+            /**
+             * Topicid
+             * @description the topic readings booked from a status of this category use (default: the general reading)
+             * @default null
+             */
+            topicId?: string | null;
         };
         /**
          * CategoryCreate
          * @example {
-         *       "name": "Family"
+         *       "abilityIds": [
+         *         "empath"
+         *       ],
+         *       "name": "Family",
+         *       "toolIds": [
+         *         "tarot",
+         *         "oracle-cards"
+         *       ],
+         *       "topicId": "life-path"
          *     }
          */
         CategoryCreate: {
+            /**
+             * Abilityids
+             * @description active ability attribute ids that match
+             * @default null
+             */
+            abilityIds?: string[] | null;
             /**
              * Id
              * @description optional slug (lowercase letters, digits, hyphens); default: a slug of the name
@@ -3177,14 +3516,34 @@ export interface components {
              * @default null
              */
             position?: number | null;
+            /**
+             * Toolids
+             * @description active tool attribute ids that match
+             * @default null
+             */
+            toolIds?: string[] | null;
+            /**
+             * Topicid
+             * @description an active topic id: readings booked from these statuses use it
+             * @default null
+             */
+            topicId?: string | null;
         };
         /**
          * CategoryPatch
          * @example {
-         *       "name": "Romance"
+         *       "name": "Romance",
+         *       "toolIds": [
+         *         "tarot"
+         *       ]
          *     }
          */
         CategoryPatch: {
+            /**
+             * Abilityids
+             * @default null
+             */
+            abilityIds?: string[] | null;
             /**
              * Active
              * @description false retires the item, true restores it
@@ -3202,6 +3561,16 @@ export interface components {
              * @default null
              */
             position?: number | null;
+            /**
+             * Toolids
+             * @default null
+             */
+            toolIds?: string[] | null;
+            /**
+             * Topicid
+             * @default null
+             */
+            topicId?: string | null;
         };
         /**
          * ChannelAuthIn
@@ -4868,6 +5237,118 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * FeedItem
+         * @description An active status in a reader's feed.
+         * @example {
+         *       "author": {
+         *         "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *         "displayName": "Clara Nguyen",
+         *         "userId": "user_demo_reader1"
+         *       },
+         *       "category": "category",
+         *       "categoryName": "categoryName",
+         *       "content": "content",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "expiresAt": "2026-11-28T17:30:00Z",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "matchesSpecialties": true,
+         *       "mood": "mood",
+         *       "suggestedByYou": true,
+         *       "suggestionCount": 1,
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
+        FeedItem: {
+            author: components["schemas"]["AuthorOut"];
+            /** Category */
+            category: string;
+            /**
+             * Categoryname
+             * @default null
+             */
+            categoryName?: string | null;
+            /** Content */
+            content: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Expiresat
+             * Format: date-time
+             */
+            expiresAt: string;
+            /** Id */
+            id: string;
+            /**
+             * Matchesspecialties
+             * @description its category matches one of your abilities or tools
+             */
+            matchesSpecialties: boolean;
+            /**
+             * Mood
+             * @default null
+             */
+            mood?: string | null;
+            /** Suggestedbyyou */
+            suggestedByYou: boolean;
+            /**
+             * Suggestioncount
+             * @description readers who have suggested a reading so far
+             */
+            suggestionCount: number;
+            /**
+             * Userid
+             * @default null
+             */
+            userId?: string | null;
+        };
+        /**
+         * FeedPage
+         * @description Active statuses: those matching your specialties first, newest first within each group.
+         * @example {
+         *       "data": [
+         *         {
+         *           "author": {
+         *             "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *             "displayName": "Clara Nguyen",
+         *             "userId": "user_demo_reader1"
+         *           },
+         *           "category": "category",
+         *           "categoryName": "categoryName",
+         *           "content": "content",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "expiresAt": "2026-11-28T17:30:00Z",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "matchesSpecialties": true,
+         *           "mood": "mood",
+         *           "suggestedByYou": true,
+         *           "suggestionCount": 1,
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        FeedPage: {
+            /** Data */
+            data: components["schemas"]["FeedItem"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
          * HealthOut
          * @description What anyone may know: whether the service can serve, nothing about what it runs on.
          * @example {
@@ -5548,7 +6029,7 @@ export interface components {
          * @example reading_request
          * @enum {string}
          */
-        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved";
+        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted";
         /**
          * NotificationsPage
          * @description A page of the caller's notifications, newest first, and how many are unread in all.
@@ -6199,6 +6680,12 @@ export interface components {
          *     }
          */
         PriceOut: {
+            /**
+             * Listedtotal
+             * @description the listed price, when the reading was booked from a reader's suggestion below it
+             * @default null
+             */
+            listedTotal?: number | null;
             /** Minutes */
             minutes: number;
             /**
@@ -6213,7 +6700,7 @@ export interface components {
             rate: number;
             /**
              * Total
-             * @description ceil(rate x minutes x multiplier): the credits held at request
+             * @description the credits held at request: ceil(rate x minutes x multiplier), or the reader's lower offer (a suggested reading)
              */
             total: number;
         };
@@ -8167,6 +8654,267 @@ export interface components {
             rating: number;
         };
         /**
+         * StatusIn
+         * @example {
+         *       "category": "love",
+         *       "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
+         *       "mood": "hopeful"
+         *     }
+         */
+        StatusIn: {
+            /**
+             * Category
+             * @description a status category id from GET /catalog (categories)
+             */
+            category: string;
+            /**
+             * Content
+             * @description what is on your mind: readers read it and suggest a reading for it
+             */
+            content: string;
+            /**
+             * Mood
+             * @description how you feel, in a word
+             * @default null
+             */
+            mood?: string | null;
+        };
+        /**
+         * StatusOut
+         * @description A client's status (the product's Status). Its owner and admins see every suggestion;
+         *     a reader sees only their own, and the author as the client's privacy allows.
+         * @example {
+         *       "acceptedSuggestedReadingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "author": {
+         *         "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *         "displayName": "Clara Nguyen",
+         *         "userId": "user_demo_reader1"
+         *       },
+         *       "category": "category",
+         *       "categoryName": "categoryName",
+         *       "closedAt": "2026-11-28T17:30:00Z",
+         *       "content": "content",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "expiresAt": "2026-11-28T17:30:00Z",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "isActive": true,
+         *       "mood": "mood",
+         *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "state": "active",
+         *       "suggestedByYou": true,
+         *       "suggestedReadings": [
+         *         {
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "description": "A live voice call with your reader.",
+         *           "estimatedDuration": 1,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "isAccepted": true,
+         *           "isDiscount": true,
+         *           "listedPrice": 1,
+         *           "message": "The reading was not found.",
+         *           "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
+         *           "readerId": "user_demo_reader1",
+         *           "readerName": "readerName",
+         *           "scheduledAt": "2026-11-28T17:30:00Z",
+         *           "state": "active",
+         *           "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "suggestedPrice": 1,
+         *           "suggestedType": "phone_call",
+         *           "title": "title",
+         *           "topicId": "career-work",
+         *           "updatedAt": "2026-11-28T17:30:00Z"
+         *         }
+         *       ],
+         *       "suggestionCount": 1,
+         *       "updatedAt": "2026-11-28T17:30:00Z",
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
+        StatusOut: {
+            /**
+             * Acceptedsuggestedreadingid
+             * @default null
+             */
+            acceptedSuggestedReadingId?: string | null;
+            /**
+             * @description readers' view: who posted it
+             * @default null
+             */
+            author?: components["schemas"]["AuthorOut"] | null;
+            /** Category */
+            category: string;
+            /**
+             * Categoryname
+             * @default null
+             */
+            categoryName?: string | null;
+            /**
+             * Closedat
+             * Format: date-time
+             * @default null
+             */
+            closedAt?: string | null;
+            /** Content */
+            content: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Expiresat
+             * Format: date-time
+             * @description when an active status closes by itself
+             * @default null
+             */
+            expiresAt?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Isactive
+             * @description true while it takes suggestions
+             */
+            isActive: boolean;
+            /**
+             * Mood
+             * @default null
+             */
+            mood?: string | null;
+            /**
+             * Readingid
+             * @description the reading booked from the accepted suggestion (its client and reader see it)
+             * @default null
+             */
+            readingId?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "accepted" | "closed" | "expired";
+            /**
+             * Suggestedbyyou
+             * @description readers' view: you have an active suggestion on it
+             * @default null
+             */
+            suggestedByYou?: boolean | null;
+            /** Suggestedreadings */
+            suggestedReadings: components["schemas"]["SuggestedReadingOut"][];
+            /**
+             * Suggestioncount
+             * @description active and accepted suggestions
+             */
+            suggestionCount: number;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Userid
+             * @description the client who posted it (absent for readers when the client's profile is private)
+             * @default null
+             */
+            userId?: string | null;
+        };
+        /**
+         * StatusPage
+         * @description A page of the caller's statuses, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "acceptedSuggestedReadingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "author": {
+         *             "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *             "displayName": "Clara Nguyen",
+         *             "userId": "user_demo_reader1"
+         *           },
+         *           "category": "category",
+         *           "categoryName": "categoryName",
+         *           "closedAt": "2026-11-28T17:30:00Z",
+         *           "content": "content",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "expiresAt": "2026-11-28T17:30:00Z",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "isActive": true,
+         *           "mood": "mood",
+         *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "state": "active",
+         *           "suggestedByYou": true,
+         *           "suggestedReadings": [
+         *             {
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "description": "A live voice call with your reader.",
+         *               "estimatedDuration": 1,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "isAccepted": true,
+         *               "isDiscount": true,
+         *               "listedPrice": 1,
+         *               "message": "The reading was not found.",
+         *               "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
+         *               "readerId": "user_demo_reader1",
+         *               "readerName": "readerName",
+         *               "scheduledAt": "2026-11-28T17:30:00Z",
+         *               "state": "active",
+         *               "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "suggestedPrice": 1,
+         *               "suggestedType": "phone_call",
+         *               "title": "title",
+         *               "topicId": "career-work",
+         *               "updatedAt": "2026-11-28T17:30:00Z"
+         *             }
+         *           ],
+         *           "suggestionCount": 1,
+         *           "updatedAt": "2026-11-28T17:30:00Z",
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        StatusPage: {
+            /** Data */
+            data: components["schemas"]["StatusOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * StatusPatch
+         * @example {
+         *       "content": "Same question, clearer: why do my relationships end after three months?"
+         *     }
+         */
+        StatusPatch: {
+            /**
+             * Category
+             * @default null
+             */
+            category?: string | null;
+            /**
+             * Content
+             * @default null
+             */
+            content?: string | null;
+            /**
+             * Mood
+             * @description null removes the mood
+             * @default null
+             */
+            mood?: string | null;
+        };
+        /**
          * StripeWebhookAck
          * @description The acknowledgement of a Stripe webhook delivery.
          * @example {
@@ -8420,6 +9168,174 @@ export interface components {
              * @default null
              */
             trialDays?: number | null;
+        };
+        /**
+         * SuggestedReadingOut
+         * @description A reading a reader suggested for a status (the product's SuggestedReading).
+         * @example {
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "description": "A live voice call with your reader.",
+         *       "estimatedDuration": 1,
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "isAccepted": true,
+         *       "isDiscount": true,
+         *       "listedPrice": 1,
+         *       "message": "The reading was not found.",
+         *       "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
+         *       "readerId": "user_demo_reader1",
+         *       "readerName": "readerName",
+         *       "scheduledAt": "2026-11-28T17:30:00Z",
+         *       "state": "active",
+         *       "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "suggestedPrice": 1,
+         *       "suggestedType": "phone_call",
+         *       "title": "title",
+         *       "topicId": "career-work",
+         *       "updatedAt": "2026-11-28T17:30:00Z"
+         *     }
+         */
+        SuggestedReadingOut: {
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Description */
+            description: string;
+            /**
+             * Estimatedduration
+             * @description minutes
+             */
+            estimatedDuration: number;
+            /** Id */
+            id: string;
+            /** Isaccepted */
+            isAccepted: boolean;
+            /**
+             * Isdiscount
+             * @description suggestedPrice is below listedPrice
+             */
+            isDiscount: boolean;
+            /**
+             * Listedprice
+             * @description the reader's listed price for the same reading
+             * @default null
+             */
+            listedPrice?: number | null;
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+            /**
+             * Optionid
+             * @default null
+             */
+            optionId?: string | null;
+            /**
+             * Readeravatarurl
+             * @description the reader's profile picture (a URL)
+             * @default null
+             */
+            readerAvatarUrl?: string | null;
+            /** Readerid */
+            readerId: string;
+            /** Readername */
+            readerName: string;
+            /**
+             * Scheduledat
+             * Format: date-time
+             * @description the proposed start
+             * @default null
+             */
+            scheduledAt?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "accepted" | "withdrawn" | "closed";
+            /** Statusid */
+            statusId: string;
+            /**
+             * Suggestedprice
+             * @description credits the client pays on accepting
+             * @default null
+             */
+            suggestedPrice?: number | null;
+            /**
+             * Suggestedtype
+             * @enum {string}
+             */
+            suggestedType: "phone_call" | "video_message" | "live_video";
+            /** Title */
+            title: string;
+            /**
+             * Topicid
+             * @description the topic the reading is booked under
+             * @default null
+             */
+            topicId?: string | null;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /**
+         * SuggestionIn
+         * @example {
+         *       "description": "We look at the pattern, its root and the way out, card by card.",
+         *       "estimatedDuration": 30,
+         *       "message": "I read for this exact question often; I would love to help.",
+         *       "suggestedPrice": 50,
+         *       "suggestedType": "phone_call",
+         *       "title": "Three-card relationship spread"
+         *     }
+         */
+        SuggestionIn: {
+            /**
+             * Description
+             * @description what the reading will cover
+             */
+            description: string;
+            /**
+             * Estimatedduration
+             * @description minutes: a catalog time span's duration
+             */
+            estimatedDuration: number;
+            /**
+             * Message
+             * @description a personal note to the client
+             * @default null
+             */
+            message?: string | null;
+            /**
+             * Optionid
+             * @description which of your options of that type (needed when you have several of it)
+             * @default null
+             */
+            optionId?: string | null;
+            /**
+             * Scheduledat
+             * @description a proposed start (UTC, 5-minute boundary, 30 minutes to 90 days ahead) for a phone call or live video; the client may accept it or pick another time
+             * @default null
+             */
+            scheduledAt?: string | null;
+            /**
+             * Suggestedprice
+             * @description credits; at most your listed price for this option and duration (below it is shown as a discount); default: the listed price
+             * @default null
+             */
+            suggestedPrice?: number | null;
+            /**
+             * Suggestedtype
+             * @description the reading type: one of your active reading options' types
+             * @enum {string}
+             */
+            suggestedType: "phone_call" | "video_message" | "live_video";
+            /** Title */
+            title: string;
         };
         /** TimeSlot */
         TimeSlot: {
@@ -15616,6 +16532,730 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    status_feed: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    my_statuses: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    close_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    suggest_reading: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestedReadingOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    withdraw_suggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+                suggestionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    accept_suggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+                suggestionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
