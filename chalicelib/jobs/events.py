@@ -14,6 +14,7 @@ from chalicelib.config import get_settings
 from chalicelib.logs import logger
 from chalicelib.services import dead_letters, events, reader_stats, realtime, review_names  # noqa: F401 - importing registers consumers
 from chalicelib.services.notifications import fanout  # noqa: F401 - registers the notification consumers
+from chalicelib.services.statuses import expiry  # noqa: F401 - closes a deleted account's statuses
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor

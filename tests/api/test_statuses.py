@@ -444,3 +444,22 @@ def test_the_expiry_job_closes_statuses_past_their_time(api):
     assert expired[0]["reason"] == "expired" and expired[0]["readerIds"] == ["ra"]
     # The client's places are free again.
     assert _post(api, "cli", category="general", content="What does next year hold for me?").status_code == 201
+
+
+def test_a_deleted_accounts_statuses_close_and_leave_the_feed(api, drain):
+    from chalicelib.services import outbox
+    from chalicelib.services.tx import Transaction
+
+    make_client("cli")
+    _reader("ra")
+    status_id = _posted(api, "cli")
+    _suggested(api, "ra", status_id)
+    tx = Transaction()
+    outbox.emit(tx, "user.deleted", user_id="cli", source="clerk", deleted_at="2026-12-01T00:00:00Z")
+    tx.commit()
+    drain()
+
+    assert _stored(status_id).state == "closed"
+    assert api.get("/statuses", as_user="ra").json_body["data"] == []
+    [closed] = outbox_events("status.closed")
+    assert (closed["reason"], closed["readerIds"]) == ("account_deleted", ["ra"])

@@ -385,6 +385,7 @@ _CLOSED_FOR_OTHERS = {
     "accepted": "The client chose another reader's suggestion, so the status is closed.",
     "closed_by_client": "The client closed the status you suggested a reading for.",
     "expired": "The status you suggested a reading for expired without a booking.",
+    "account_deleted": "The client who posted the status you suggested a reading for has left, so it is closed.",
 }
 
 
