@@ -9,6 +9,7 @@ from chalicelib.models.billing import Purchase, Subscription
 from chalicelib.models.catalog import CatalogItem
 from chalicelib.models.favorites import Favorite, Interaction
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, SystemAccount
+from chalicelib.models.metrics import AnalyticsEvent, MetricItem
 from chalicelib.models.notification_schedule import ScheduledNotification
 from chalicelib.models.notifications import Notification
 from chalicelib.models.outbox import OutboxEvent
@@ -21,5 +22,5 @@ from chalicelib.models.webhooks import ProcessedWebhook
 ALL_MODELS: list[type[Model]] = [
     User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
     LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
-    Favorite, Interaction, Notification, ScheduledNotification, Status,
+    Favorite, Interaction, Notification, ScheduledNotification, Status, MetricItem, AnalyticsEvent,
 ]
