@@ -1,0 +1,130 @@
+"""Counters in the ``metrics`` table (models/metrics.py), through the low-level client.
+
+A bucket is one item (pk, sk) whose counters are top-level number attributes with any
+name (``completed``, ``completed:tarot``): ``ADD`` creates them at their first use, so an
+event costs one UpdateItem per bucket it touches, never a read. ``apply`` does an event's
+whole change once: the buckets' ADDs and a ``ProcessedWebhook``-style marker for the event
+id commit in one TransactWriteItems, so a redelivered event changes nothing.
+
+Names are free-form but fixed per use: the services that write a kind of bucket document
+theirs (services/metrics/reader.py for readers, platform.py for the platform).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.integrations import aws
+from chalicelib.models.base import iso, utcnow
+
+MARKER_SOURCE = "metrics"
+_NAME = re.compile(r"^[A-Za-z0-9_:.#-]{1,200}$")
+MAX_ITEMS = 100  # TransactWriteItems' limit (the marker included)
+
+
+@dataclass
+class Change:
+    """ADDs to one bucket; ``sets`` are plain attributes written with SET (e.g. attention)."""
+
+    pk: str
+    sk: str
+    counts: dict[str, int | float] = field(default_factory=dict)
+    sets: dict[str, str | int] = field(default_factory=dict)
+    expires_at: int | None = None  # epoch seconds: DynamoDB deletes the bucket after it
+
+
+def _table() -> str:
+    return get_settings().table_name("metrics")
+
+
+def _value(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"S": value}
+    return {"N": str(value)}
+
+
+def _update(change: Change) -> dict[str, Any]:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    adds, sets = [], []
+    for n, (name, amount) in enumerate(sorted(change.counts.items())):
+        if not _NAME.match(name):
+            raise ValueError(f"bad counter name {name!r}")
+        names[f"#a{n}"], values[f":a{n}"] = name, _value(amount)
+        adds.append(f"#a{n} :a{n}")
+    for n, (name, value) in enumerate(sorted(change.sets.items())):
+        names[f"#s{n}"], values[f":s{n}"] = name, _value(value)
+        sets.append(f"#s{n} = :s{n}")
+    if change.expires_at is not None:
+        names["#ttl"], values[":ttl"] = "expiresAt", _value(change.expires_at)
+        sets.append("#ttl = :ttl")
+    expression = " ".join(part for part in (("ADD " + ", ".join(adds)) if adds else "",
+                                            ("SET " + ", ".join(sets)) if sets else "") if part)
+    update: dict[str, Any] = {"TableName": _table(), "Key": {"pk": {"S": change.pk}, "sk": {"S": change.sk}},
+                              "UpdateExpression": expression, "ExpressionAttributeNames": names}
+    if values:
+        update["ExpressionAttributeValues"] = values
+    return update
+
+
+def apply(event_key: str, changes: Iterable[Change]) -> bool:
+    """Apply ``changes`` once for ``event_key`` (``<consumer>#<event id>``). False when it
+    was applied before (the marker exists). Raises on any other failure (the queue retries)."""
+    wanted = [c for c in changes if c.counts or c.sets]
+    if len(wanted) + 1 > MAX_ITEMS:
+        raise ValueError(f"{len(wanted)} buckets in one event: at most {MAX_ITEMS - 1}")
+    marker = {"Put": {"TableName": get_settings().table_name("webhook-events"),
+                      "Item": {"eventKey": {"S": f"{MARKER_SOURCE}#{event_key}"}, "source": {"S": MARKER_SOURCE},
+                               "type": {"S": event_key.split("#", 1)[0]}, "receivedAt": {"S": iso(utcnow())}},
+                      "ConditionExpression": "attribute_not_exists(eventKey)"}}
+    items = [marker, *({"Update": _update(c)} for c in wanted)]
+    client = aws.client("dynamodb")
+    try:
+        client.transact_write_items(TransactItems=items)
+    except client.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def _number(value: dict[str, Any]) -> int | float:
+    number = Decimal(value["N"])
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in item.items():
+        if "N" in value:
+            out[name] = _number(value)
+        elif "S" in value:
+            out[name] = value["S"]
+    return out
+
+
+def get(pk: str, sk: str) -> dict[str, Any]:
+    """One bucket's attributes ({} when it does not exist): one GetItem."""
+    found = aws.client("dynamodb").get_item(TableName=_table(), Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    return _plain(found.get("Item") or {})
+
+
+def between(pk: str, first: str, last: str) -> list[dict[str, Any]]:
+    """The buckets of ``pk`` with ``first <= sk <= last``, in order (one Query per 1 MB)."""
+    client = aws.client("dynamodb")
+    found: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": _table(), "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":pk": {"S": pk}, ":a": {"S": first}, ":b": {"S": last}}}
+    while True:
+        page = client.query(**request)
+        found += [_plain(item) for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
