@@ -8,8 +8,11 @@ from chalice import Chalice, CORSConfig, Response
 from chalicelib import api
 from chalicelib.config import get_settings
 from chalicelib.handlers.admin_catalog import admin_catalog_api
+from chalicelib.handlers.admin_metrics import admin_metrics_api
+from chalicelib.handlers.analytics import analytics_api
 from chalicelib.handlers.clerk_webhooks import clerk_webhooks_api
 from chalicelib.handlers.credits import credits_api
+from chalicelib.handlers.earnings import earnings_api
 from chalicelib.handlers.explore import explore_api
 from chalicelib.handlers.favorites import favorites_api
 from chalicelib.handlers.local_checkout import local_checkout_api
@@ -19,7 +22,9 @@ from chalicelib.handlers.notification_preferences import notification_preference
 from chalicelib.handlers.notifications import notifications_api
 from chalicelib.handlers.onboarding import onboarding_api
 from chalicelib.handlers.platform import platform_api
+from chalicelib.handlers.quality import quality_api
 from chalicelib.handlers.reader_applications import reader_applications_api
+from chalicelib.handlers.reader_metrics import reader_metrics_api
 from chalicelib.handlers.readers import readers_api
 from chalicelib.handlers.readings import readings_api
 from chalicelib.handlers.realtime import realtime_api
@@ -28,11 +33,13 @@ from chalicelib.handlers.unsubscribe import unsubscribe_api
 from chalicelib.jobs.email import email_jobs
 from chalicelib.jobs.events import events_jobs
 from chalicelib.jobs.explore import explore_jobs
+from chalicelib.jobs.insights import insights_jobs
 from chalicelib.jobs.ledger import ledger_jobs
 from chalicelib.jobs.media import media_jobs
 from chalicelib.jobs.notification_schedules import notification_schedule_jobs
 from chalicelib.jobs.outbox import outbox_jobs
 from chalicelib.jobs.presence import presence_jobs
+from chalicelib.jobs.quality import quality_jobs
 from chalicelib.jobs.readings import readings_jobs
 from chalicelib.jobs.statuses import statuses_jobs
 from chalicelib.services.users import principal_from_claims
@@ -66,9 +73,14 @@ for blueprint in (
     reader_applications_api,
     explore_api,
     readers_api,
+    reader_metrics_api,
+    quality_api,
     admin_catalog_api,
+    admin_metrics_api,
     media_api,
     credits_api,
+    earnings_api,
+    analytics_api,
     readings_api,
     statuses_api,
     notifications_api,
@@ -84,6 +96,8 @@ for blueprint in (
     statuses_jobs,
     notification_schedule_jobs,
     explore_jobs,
+    insights_jobs,
+    quality_jobs,
 ):
     app.register_blueprint(blueprint)
 if get_settings().payments_are_local:  # the stand-in for Stripe's Checkout page, never in the cloud

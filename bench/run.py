@@ -22,9 +22,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import analytics as analytics_bench  # noqa: F401 - adds the POST /events scenarios
 from bench import coldstart, counting, environment
 from bench import explore as explore_bench
+from bench import metrics as metrics_bench
 from bench import notifications as notifications_bench
+from bench import platform_metrics as platform_metrics_bench  # noqa: F401 - adds the GET /admin/metrics scenarios
 from bench.scenarios import SCENARIOS, Harness, Scenario
 
 WARMUP_REQUESTS = 3
@@ -370,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     notifications = None
     if args.notification_recipients > 0 and not args.scenario:
         notifications = notifications_bench.section(args.notification_recipients, min(args.runs, 100), issuer)
+    if not args.scenario:  # reader metrics: 10,000 events measured, 100,000 extrapolated (bench/metrics.py)
+        notifications = [*(notifications or []), "", *metrics_bench.section(10_000, 200, issuer)]
 
     text = render(cold, results, args.runs, args.max_seconds, time.perf_counter() - started, load_at_start, explore,
                   notifications)

@@ -39,6 +39,7 @@ class NotificationType(StrEnum):
     REVIEW_RECEIVED = "review_received"
     DISPUTE_RESOLVED = "dispute_resolved"
     STATUS_POSTED = "status_posted"
+    QUALITY_WARNING = "quality_warning"
 
 
 NOTIFICATION_TYPES: tuple[str, ...] = tuple(t.value for t in NotificationType)

@@ -13,6 +13,8 @@ from chalice import Blueprint
 from chalicelib.config import get_settings
 from chalicelib.logs import logger
 from chalicelib.services import dead_letters, events, reader_stats, realtime, review_names  # noqa: F401 - importing registers consumers
+from chalicelib.services.metrics import platform as platform_metrics  # noqa: F401 - platform counters
+from chalicelib.services.metrics import reader as reader_metrics  # noqa: F401 - reader counters
 from chalicelib.services.notifications import fanout  # noqa: F401 - registers the notification consumers
 from chalicelib.services.statuses import expiry  # noqa: F401 - closes a deleted account's statuses
 

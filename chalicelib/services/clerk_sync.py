@@ -40,7 +40,7 @@ from chalicelib.logs import logger
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.users import User
 from chalicelib.models.webhooks import ProcessedWebhook
-from chalicelib.services import outbox
+from chalicelib.services import outbox, users
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 SOURCE = "clerk"
@@ -99,6 +99,9 @@ def sync_user(clerk_user: ClerkUser, *, now: datetime) -> bool:
         actions.append(User.display_name.set(name))
     if image:
         actions.append(User.image_url.set(image))
+    if _create(User(user_id=clerk_user.id, email=email, display_name=name, image_url=image, created_at=created,
+                    updated_at=iso(now), clerk_updated_at=stamp)):
+        return True
     newer = User.clerk_updated_at.does_not_exist() | (User.clerk_updated_at < stamp)
     try:
         User(user_id=clerk_user.id).update(actions=actions, condition=newer & _not_deleted())
@@ -106,6 +109,20 @@ def sync_user(clerk_user: ClerkUser, *, now: datetime) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+    return True
+
+
+def _create(user: User) -> bool:
+    """A user Clerk tells us of before their first API call: the item (as get_or_provision
+    writes it) and ``user.signed_up`` in one transaction; False when the item exists."""
+    def work(tx: Transaction) -> None:
+        tx.save(user, condition=User.user_id.does_not_exist(), label="user")
+        outbox.emit(tx, users.SIGNED_UP, userId=user.user_id, source=SOURCE, createdAt=user.created_at)
+
+    try:
+        atomically(work)
+    except ConditionsFailed:
+        return False
     return True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.auth import Principal
 from chalicelib.errors import Conflict, NotFound
@@ -12,6 +12,8 @@ from chalicelib.models.base import iso, utcnow
 from chalicelib.models.users import User
 from chalicelib.services import outbox
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
+
+SIGNED_UP = "user.signed_up"  # a user's item was created (first API call or Clerk's webhook): platform metrics
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -34,10 +36,15 @@ def get_or_provision(user_id: str, *, email: str | None = None, name: str | None
     now = iso(utcnow())
     user = User(user_id=user_id, email=email, display_name=name, role="client", status="active",
                 created_at=now, updated_at=now, last_login_at=now)
+
+    def work(tx: Transaction) -> None:
+        tx.save(user, condition=User.user_id.does_not_exist(), label="user")
+        outbox.emit(tx, SIGNED_UP, userId=user_id, source="token", createdAt=now)
+
     try:
-        user.save(condition=User.user_id.does_not_exist())
-    except PutError:
-        # A concurrent first request provisioned it; read the winner.
+        atomically(work)
+    except ConditionsFailed:
+        # A concurrent first request (or Clerk's webhook) provisioned it; read the winner.
         return User.get(user_id, consistent_read=True)
     return user
 

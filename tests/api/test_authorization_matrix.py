@@ -19,6 +19,7 @@ import pytest
 from app import app
 from chalicelib.api import REGISTRY, RouteSpec
 from tests.report import report
+from tests.support.quality import open_warning
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "suggestionId": PathFixture(lambda world: world["suggestion"], owned_by=("client_a", "reader")),
     # A notification of client_a: only its recipient may mark it read.
     "notificationId": PathFixture(lambda world: world["notification"], owned_by="client_a"),
+    # A quality warning of the reader: only they may acknowledge it.
+    "warningId": PathFixture(lambda world: open_warning(world["reader"]), owned_by="reader"),
 }
 
 OPTIONS = [{"id": "opt_call", "type": "phone_call", "name": "Call", "description": "", "duration": 30, "price": 60,

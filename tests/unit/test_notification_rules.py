@@ -89,6 +89,10 @@ CASES = [
     (_event("system.alert", kind="ledger_mismatch",
             message="The ledger check found 1 account whose balance differs from its postings."),
      [("admins", "system_alert")]),
+    (_event("quality.warning_opened", readerId=READER, warningId="cancellation_rate.20260615T120000000Z",
+            kind="cancellation_rate", title="Too many cancellations", value=0.25, threshold=0.1,
+            message="You cancelled 25% of the readings you accepted over the last 30 days, more than 10%."),
+     [(READER, "quality_warning")]),
 ]
 
 

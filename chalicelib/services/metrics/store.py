@@ -13,7 +13,7 @@ theirs (services/metrics/reader.py for readers, platform.py for the platform).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from chalicelib.models.base import iso, utcnow
 MARKER_SOURCE = "metrics"
 _NAME = re.compile(r"^[A-Za-z0-9_:.#-]{1,200}$")
 MAX_ITEMS = 100  # TransactWriteItems' limit (the marker included)
+MARKER_TTL_S = 30 * 24 * 3600
 
 
 @dataclass
@@ -36,6 +37,18 @@ class Change:
     counts: dict[str, int | float] = field(default_factory=dict)
     sets: dict[str, str | int] = field(default_factory=dict)
     expires_at: int | None = None  # epoch seconds: DynamoDB deletes the bucket after it
+
+
+@dataclass
+class Once:
+    """A marker item put only if it is absent, and the ADDs that count that first time (a
+    user's first activity of the day): they apply in the event's transaction when the put
+    succeeds and are left out when the marker already exists (see ``apply``)."""
+
+    pk: str
+    sk: str
+    counts: list[Change]
+    expires_at: int | None = None
 
 
 def _table() -> str:
@@ -72,26 +85,80 @@ def _update(change: Change) -> dict[str, Any]:
     return update
 
 
-def apply(event_key: str, changes: Iterable[Change]) -> bool:
+def apply(event_key: str, changes: Iterable[Change], *, once: Sequence[Once] = ()) -> bool:
     """Apply ``changes`` once for ``event_key`` (``<consumer>#<event id>``). False when it
-    was applied before (the marker exists). Raises on any other failure (the queue retries)."""
-    wanted = [c for c in changes if c.counts or c.sets]
-    if len(wanted) + 1 > MAX_ITEMS:
-        raise ValueError(f"{len(wanted)} buckets in one event: at most {MAX_ITEMS - 1}")
+    was applied before (the marker exists). Raises on any other failure (the queue retries).
+
+    ``once``: markers put with ``attribute_not_exists`` in the same transaction, each with its
+    counts merged into the buckets. One BatchGetItem first leaves out the markers that exist
+    (the usual case: the user was already active today), so the event costs one transaction;
+    a marker that appears meanwhile cancels it, and it is retried without that marker (its
+    count was made by the event that put it). A count is thus made exactly when its marker
+    is created, in the transaction that creates it."""
+    changes = list(changes)
+    pending = _absent(list(once))
+    for _ in range(len(pending) + 1):
+        items = _items(event_key, changes, pending)
+        client = aws.client("dynamodb")
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as exc:
+            failed = [n for n, reason in enumerate(exc.response.get("CancellationReasons") or [])
+                      if reason.get("Code") == "ConditionalCheckFailed"]
+            if not failed:
+                raise
+            if 0 in failed:
+                return False
+            # Items 1..len(pending) are the markers, in order (the updates cannot fail a condition).
+            pending = [mark for n, mark in enumerate(pending, start=1) if n not in failed]
+            continue
+        return True
+    raise RuntimeError(f"{event_key}: markers kept failing")  # pragma: no cover - each retry drops one
+
+
+def _absent(once: list[Once]) -> list[Once]:
+    """The markers of ``once`` that do not exist yet (one BatchGetItem of their keys)."""
+    if not once:
+        return []
+    keys = {(mark.pk, mark.sk) for mark in once}
+    request = {_table(): {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in sorted(keys)],
+                          "ProjectionExpression": "pk, sk"}}
+    found: set[tuple[str, str]] = set()
+    client = aws.client("dynamodb")
+    while request:
+        page = client.batch_get_item(RequestItems=request)
+        found |= {(i["pk"]["S"], i["sk"]["S"]) for i in page.get("Responses", {}).get(_table(), [])}
+        request = page.get("UnprocessedKeys") or {}
+    return [mark for mark in once if (mark.pk, mark.sk) not in found]
+
+
+def _items(event_key: str, changes: list[Change], once: list[Once]) -> list[dict[str, Any]]:
+    """The event marker, the ``once`` markers, then one update per bucket (a transaction
+    may touch an item once, so counts for the same bucket are merged)."""
+    merged: dict[tuple[str, str], Change] = {}
+    for change in [*changes, *(c for mark in once for c in mark.counts)]:
+        into = merged.setdefault((change.pk, change.sk), Change(change.pk, change.sk))
+        for name, amount in change.counts.items():
+            into.counts[name] = into.counts.get(name, 0) + amount
+        into.sets.update(change.sets)
+        if change.expires_at is not None:
+            into.expires_at = max(into.expires_at or 0, change.expires_at)
+    wanted = [c for c in merged.values() if c.counts or c.sets]
+    if len(wanted) + len(once) + 1 > MAX_ITEMS:
+        raise ValueError(f"{len(wanted) + len(once)} items in one event: at most {MAX_ITEMS - 1}")
+    moment = utcnow()
     marker = {"Put": {"TableName": get_settings().table_name("webhook-events"),
                       "Item": {"eventKey": {"S": f"{MARKER_SOURCE}#{event_key}"}, "source": {"S": MARKER_SOURCE},
-                               "type": {"S": event_key.split("#", 1)[0]}, "receivedAt": {"S": iso(utcnow())}},
+                               "type": {"S": event_key.split("#", 1)[0]}, "receivedAt": {"S": iso(moment)},
+                               # Redeliveries come within days (the queues keep a message 4 days, a
+                               # dead letter 14): the marker outlives them, then DynamoDB drops it.
+                               "expiresAt": {"N": str(int(moment.timestamp()) + MARKER_TTL_S)}},
                       "ConditionExpression": "attribute_not_exists(eventKey)"}}
-    items = [marker, *({"Update": _update(c)} for c in wanted)]
-    client = aws.client("dynamodb")
-    try:
-        client.transact_write_items(TransactItems=items)
-    except client.exceptions.TransactionCanceledException as exc:
-        reasons = exc.response.get("CancellationReasons") or []
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
+    marks = [{"Put": {"TableName": _table(), "ConditionExpression": "attribute_not_exists(pk)",
+                      "Item": {"pk": {"S": mark.pk}, "sk": {"S": mark.sk},
+                               **({"expiresAt": _value(mark.expires_at)} if mark.expires_at is not None else {})}}}
+             for mark in once]
+    return [marker, *marks, *({"Update": _update(c)} for c in wanted)]
 
 
 def _number(value: dict[str, Any]) -> int | float:

@@ -350,6 +350,14 @@ def _badge(e: Event, n: Names) -> list[Target]:
                 e.data.get("readerId") or e.data.get("userId"))]
 
 
+@rule("quality.warning_opened")
+def _quality_warning(e: Event, n: Names) -> list[Target]:
+    title = e.data.get("title") or "A quality warning"
+    message = e.data.get("message") or "One of your quality figures is past its threshold. See your quality page."
+    return [_to(Note(T.QUALITY_WARNING, str(title), str(message), e.data.get("warningId"), "/reader/quality",
+                     {"kind": e.data.get("kind")}), e.data.get("readerId"))]
+
+
 # --- client statuses and suggested readings ------------------------------------------------
 
 def _status(e: Event, type_: str, title: str, message: str, url: str | None = None) -> Note:
@@ -425,7 +433,9 @@ SILENT: dict[str, str] = {
     "reader.online_changed": "real-time status, not a notification",
     "user.deleted": "the account is gone",
     "user.age_verified": "the user did it themselves",
+    "user.signed_up": "counted in the platform metrics; the welcome is onboarding's",
     "stripe.event_received": "an internal relay",
+    "quality.warning_resolved": "GET /reader/quality shows it resolved; the reader was told when it opened",
 }
 
 # Notification types no capability produces yet.

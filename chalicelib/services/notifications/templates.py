@@ -156,6 +156,7 @@ SPECS: dict[str, _Spec] = {
     "review_received": _simple("Read the review", "reviews of your readings"),
     "dispute_resolved": _simple("View the reading", "dispute outcomes"),
     "status_posted": _simple("Suggest a reading", "new client statuses matching your specialties"),
+    "quality_warning": _simple("See your quality page", "quality warnings about your readings"),
 }
 
 

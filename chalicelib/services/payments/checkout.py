@@ -154,7 +154,7 @@ def grant_paid_checkout(session: dict[str, Any]) -> bool:
                          source="checkout", source_id=session_id, grant_entry_id=entry_id, created_at=now),
                 condition=Purchase.payment_key.does_not_exist(), label="purchase")
         outbox.emit(tx, "credits.purchased", userId=user_id, credits=credits, packageId=package_id,
-                    sessionId=session_id)
+                    sessionId=session_id, amount=paid, currency=currency)
 
     return grant_bought(user_id, credits, entry_id=entry_id, ref=session_id,
                         memo=f"Purchased {credits} credits ({package_id})", records=records)

@@ -225,7 +225,8 @@ def invoice_paid(invoice: dict[str, Any]) -> None:
                          source="invoice", source_id=invoice_id, grant_entry_id=entry_id, created_at=iso(utcnow())),
                 condition=Purchase.payment_key.does_not_exist(), label="purchase")
         outbox.emit(tx, "subscription.credits_granted", userId=user_id, credits=included, expired=expire,
-                    planId=record.plan_id, invoiceId=invoice_id)
+                    planId=record.plan_id, invoiceId=invoice_id, amount=int(invoice.get("amount_paid") or 0),
+                    currency=str(invoice.get("currency") or "usd").lower())
         memo = f"{plan['name']}: {included} credits" + (f", {expire} expired" if expire else "")
         ledger.grant(tx, user, included, source="subscription", entry_id=entry_id, ref=record.subscription_id,
                      expire=expire, memo=memo)

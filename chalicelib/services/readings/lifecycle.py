@@ -81,7 +81,7 @@ def execute(reading: Reading, action: str, actor: str, *, now: datetime, outcome
     if step.money == "pay_reader":
         amount, fee = cost, ledger.platform_fee(cost)
         writes += [Reading.completed_at.set(at), Reading.paid_out.set(cost - fee), Reading.fee.set(fee)]
-        data["paid"] = cost - fee
+        data["paid"], data["fee"] = cost - fee, fee
     elif step.money == "refund":
         amount = cost if refund is None else refund
         writes.append(Reading.refunded.set(amount))

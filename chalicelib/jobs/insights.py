@@ -1,0 +1,20 @@
+"""Reader insights, every 15 minutes: the readers whose counters moved since their last
+evaluation get their badges (and quality) evaluated (services/metrics/insights.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.logs import logger
+from chalicelib.services.metrics import insights
+
+insights_jobs = Blueprint(__name__)
+
+
+@insights_jobs.schedule("rate(15 minutes)", name="reader_insights")
+def reader_insights(event: Any) -> dict[str, int]:
+    figures = insights.run()
+    logger.info("reader insights", extra=figures)
+    return figures

@@ -1,0 +1,176 @@
+"""GET /reader/earnings: totals in the reader's timezone (weeks start on Monday), pending vs
+paid, the platform fee, and the ledger lines behind them, newest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.support.calls import dynamodb_calls
+from tests.support.readings import book, make_client, make_reader
+
+# Period starts by hand: (zone, now UTC) -> (this week's start UTC, this month's start UTC).
+PERIODS = [
+    # Lisbon in winter is UTC+0; Wednesday 2 Dec 2026 -> Monday 30 Nov, 1 Dec.
+    ("Europe/Lisbon", datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
+     datetime(2026, 11, 30, 0, 0, tzinfo=UTC), datetime(2026, 12, 1, 0, 0, tzinfo=UTC)),
+    # Sunday 23:30 in New York (EST, UTC-5) is Monday 04:30 UTC: still the week that began Monday 23 Nov.
+    ("America/New_York", datetime(2026, 11, 30, 4, 30, tzinfo=UTC),
+     datetime(2026, 11, 23, 5, 0, tzinfo=UTC), datetime(2026, 11, 1, 4, 0, tzinfo=UTC)),
+    # Monday 00:30 in Tokyo (UTC+9) is Sunday 15:30 UTC: a new week, and a new month (1 Mar).
+    ("Asia/Tokyo", datetime(2027, 2, 28, 15, 30, tzinfo=UTC),
+     datetime(2027, 2, 28, 15, 0, tzinfo=UTC), datetime(2027, 2, 28, 15, 0, tzinfo=UTC)),
+    # New York's DST starts Sunday 14 Mar 2027: the week began Monday 8 Mar at EST (UTC-5), the
+    # month on 1 Mar (EST); on Tuesday 16 Mar (EDT) both starts keep their winter offsets.
+    ("America/New_York", datetime(2027, 3, 16, 12, 0, tzinfo=UTC),
+     datetime(2027, 3, 15, 4, 0, tzinfo=UTC), datetime(2027, 3, 1, 5, 0, tzinfo=UTC)),
+    # Berlin's DST ends Sunday 31 Oct 2027; Monday 1 Nov 00:00 CET is 31 Oct 23:00 UTC.
+    ("Europe/Berlin", datetime(2027, 11, 1, 9, 0, tzinfo=UTC),
+     datetime(2027, 10, 31, 23, 0, tzinfo=UTC), datetime(2027, 10, 31, 23, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("zone", "now", "week", "month"), PERIODS)
+def test_periods_start_on_monday_and_the_first_at_local_midnight(zone, now, week, month):
+    from chalicelib.services.earnings import period_starts
+
+    assert period_starts(now, ZoneInfo(zone)) == (week, month)
+
+
+def test_an_unknown_or_missing_timezone_means_utc():
+    from chalicelib.services.earnings import zone_of
+
+    assert zone_of(None)[0] == "UTC" and zone_of("Mars/Olympus")[0] == "UTC"
+    assert zone_of("Asia/Tokyo")[0] == "Asia/Tokyo"
+
+
+def _payout(reader_id: str, amount: int, fee: int, at: datetime, reading_id: str) -> None:
+    """A payout as the pay step posts it, dated ``at``."""
+    from chalicelib.models.base import iso
+    from chalicelib.services import ledger
+    from chalicelib.services.tx import atomically
+
+    postings = (("platform:revenue", -amount), (ledger.user_account(reader_id, "earnings"), amount - fee),
+                ("platform:fees", fee))
+    movement = ledger.Movement(entry_id=f"payout:{reading_id}", kind="payout", postings=postings, ref=reading_id,
+                               memo="Reading completed")
+
+    # The revenue the payout draws on first (the capture), so the platform account stays >= 0.
+    capture = ledger.Movement(entry_id=f"capture:{reading_id}", kind="capture", ref=reading_id,
+                              postings=(("external:promotions", -amount), ("platform:revenue", amount)))
+    atomically(lambda tx: ledger.post(tx, capture, now=iso(at)))
+    atomically(lambda tx: ledger.post(tx, movement, now=iso(at)))
+
+
+@pytest.fixture()
+def reader_world(api: Any, default_catalog: None) -> Any:
+    make_client("cli", 500)
+    make_reader("rdr", timezone="Europe/Lisbon")
+    return api
+
+
+def test_week_and_month_totals_count_only_their_own_payouts_in_the_readers_timezone(reader_world):
+    from chalicelib.services import earnings
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # Wednesday; week from Mon 30 Nov, month from 1 Dec
+    _payout("rdr", 100, 20, datetime(2026, 11, 29, 23, 59, tzinfo=UTC), "r_last_week")  # Sunday: neither
+    _payout("rdr", 50, 10, datetime(2026, 11, 30, 0, 0, tzinfo=UTC), "r_monday")  # this week, last month
+    _payout("rdr", 30, 6, datetime(2026, 12, 1, 0, 0, tzinfo=UTC), "r_december")  # both
+    _payout("rdr", 10, 2, datetime(2026, 12, 2, 12, 1, tzinfo=UTC), "r_later")  # after now: neither
+
+    summary = earnings.summary("rdr", earnings_balance=999, now=now)
+
+    assert (summary.week.paid, summary.week.fees, summary.week.readings) == (40 + 24, 10 + 6, 2)
+    assert (summary.month.paid, summary.month.fees, summary.month.readings) == (24, 6, 1)
+    assert summary.all_time_net == 999 and summary.timezone == "Europe/Lisbon"
+
+
+def test_a_refund_after_payout_is_taken_back_from_its_period_with_the_fee_share(reader_world):
+    from chalicelib.models.base import iso
+    from chalicelib.services import earnings, ledger
+    from chalicelib.services.tx import atomically
+
+    _payout("rdr", 50, 10, datetime(2026, 11, 27, 9, 0, tzinfo=UTC), "r_disputed")  # last week
+    refund = ledger.Movement(entry_id="refund:r_disputed", kind="refund", ref="r_disputed", memo="Dispute resolved",
+                             postings=(("user:cli:available", 25), ("user:rdr:earnings", -20),
+                                       ("platform:fees", -5)))
+    atomically(lambda tx: ledger.post(tx, refund, now=iso(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))))
+
+    summary = earnings.summary("rdr", earnings_balance=20, now=datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+
+    week = summary.week
+    assert (week.paid, week.taken_back, week.net, week.fees, week.readings) == (0, 20, -20, -5, 0)
+
+
+def _completed_call(client: str = "cli", reader: str = "rdr") -> Any:
+    from chalicelib.services import readings
+
+    reading = book(client, reader)
+    readings.accept(reading.reading_id, reader, "reader")
+    readings.start(reading.reading_id, reader, "reader")
+    return readings.complete(reading.reading_id, reader, "reader")
+
+
+def test_a_reader_sees_paid_fee_pending_and_only_their_earnings_lines(reader_world):
+    from chalicelib.services import readings
+
+    done = _completed_call()
+    pending = book("cli", "rdr", option_type="video_message")
+    readings.accept(pending.reading_id, "rdr", "reader")
+    # The reader's own credits (they are a client too) move their ledger but not their earnings.
+    from tests.support import ledger as moves
+    moves.grant("rdr", 200, source="promotion", entry_id="grant:rdr")
+
+    response = reader_world.get("/reader/earnings", as_user="rdr")
+
+    assert response.status_code == 200, response.body
+    body = response.json
+    cost, fee = int(done.credits_cost), int(done.fee)
+    assert fee > 0 and body["feePercent"] == 20
+    assert body["thisWeek"]["paid"] == cost - fee and body["thisWeek"]["fees"] == fee
+    assert body["thisMonth"]["net"] == cost - fee and body["allTime"]["net"] == cost - fee
+    assert body["pending"] == {"credits": int(pending.credits_cost), "readings": 1,
+                               "expectedFee": int(pending.credits_cost) * 20 // 100,
+                               "expectedNet": int(pending.credits_cost) - int(pending.credits_cost) * 20 // 100}
+    assert [(line["kind"], line["earnings"], line["fee"], line["readingId"]) for line in body["data"]] == [
+        ("payout", cost - fee, fee, done.reading_id)]
+    assert body["timezone"] == "Europe/Lisbon"
+
+
+def test_earnings_lines_page_newest_first_with_a_cursor_only_their_reader_can_use(reader_world):
+    for n in range(3):
+        _payout("rdr", 10 * (n + 1), n + 1, datetime(2026, 11, 2 + n, 10, 0, tzinfo=UTC), f"r{n}")
+    make_reader("sol")
+
+    first = reader_world.get("/reader/earnings?limit=2", as_user="rdr").json
+    cursor = first["pagination"]["nextCursor"]
+    second = reader_world.get(f"/reader/earnings?limit=2&cursor={cursor}", as_user="rdr").json
+    stolen = reader_world.get(f"/reader/earnings?limit=2&cursor={cursor}", as_user="sol")
+
+    assert [line["readingId"] for line in first["data"] + second["data"]] == ["r2", "r1", "r0"]
+    assert [line["fee"] for line in first["data"] + second["data"]] == [3, 2, 1]
+    assert second["pagination"]["hasNext"] is False
+    assert stolen.status_code == 400 and stolen.json["error"]["code"] == "invalid_cursor"
+
+
+def test_clients_cannot_see_earnings(reader_world):
+    response = reader_world.get("/reader/earnings", as_user="cli")
+
+    assert response.status_code == 403
+
+
+def test_totals_cost_no_read_per_reading(reader_world):
+    from chalicelib.services import earnings
+
+    now = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+    for n in range(12):
+        _payout("rdr", 10, 2, datetime(2026, 12, 1 + n, 9, 0, tzinfo=UTC), f"r{n}")
+
+    with dynamodb_calls() as calls:
+        summary = earnings.summary("rdr", earnings_balance=96, now=now)
+
+    assert summary.month.readings == 12 and summary.month.fees == 24
+    assert sorted(calls) == ["BatchGetItem", "GetItem", "Query", "Query"]
