@@ -207,9 +207,17 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
         ctx.query = validate(spec.query, _query_dict(request))
     if spec.body is not None and spec.accepts_form and _content_type(request) == FORM:
         ctx.body = validate(spec.body, _form_body(request))
+    elif spec.body is not None and body_optional(spec.body) and not (request.raw_body or b"").strip():
+        ctx.body = spec.body()  # every field optional and nothing sent: the defaults (no Content-Type needed)
     elif spec.body is not None:
         ctx.body = validate_json(spec.body, _json_body(request))
     return ctx
+
+
+@functools.cache
+def body_optional(model: type[BaseModel]) -> bool:
+    """A body whose fields are all optional may be left out (``POST .../accept`` with no body)."""
+    return not any(field.is_required() for field in model.model_fields.values())
 
 
 FORM = "application/x-www-form-urlencoded"
