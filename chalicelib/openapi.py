@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api import REGISTRY, RouteSpec, body_optional
+from chalicelib.api import REGISTRY, RouteSpec
 from chalicelib.config import get_settings
 from chalicelib.schemas.common import ErrorEnvelope
 from chalicelib.schemas.examples import complete_examples
@@ -144,7 +144,7 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     if not op["parameters"]:
         del op["parameters"]
     if spec.body is not None:
-        op["requestBody"] = {"required": not body_optional(spec.body),
+        op["requestBody"] = {"required": not spec.body_optional,
                              "content": {"application/json": {"schema": _ref(key_map, spec.body, "validation")}}}
         if spec.accepts_form:
             op["requestBody"]["content"]["application/x-www-form-urlencoded"] = {
