@@ -1,7 +1,7 @@
 """``make bench``: cold start and per-request figures, printed as Markdown and written to bench/results.md.
 
 Usage: ``.venv/bin/python -m bench.run [--runs N] [--max-seconds S] [--cold-runs N] [--no-cold-start]
-[--scenario NAME ...] [--explore-sizes N,N] [--notification-recipients N] [--output PATH]``.
+[--scenario NAME ...] [--explore-sizes N,N] [--notification-recipients N] [--statuses N] [--output PATH]``.
 Performance is measured and reported, never asserted; the exit status is non-zero only when
 the bench itself could not run a scenario (an error or an unexpected response status).
 """
@@ -28,6 +28,7 @@ from bench import explore as explore_bench
 from bench import metrics as metrics_bench
 from bench import notifications as notifications_bench
 from bench import platform_metrics as platform_metrics_bench  # noqa: F401 - adds the GET /admin/metrics scenarios
+from bench import statuses as statuses_bench
 from bench.scenarios import SCENARIOS, Harness, Scenario
 
 WARMUP_REQUESTS = 3
@@ -305,7 +306,7 @@ def request_lines(results: list[ScenarioResult], runs: int, max_seconds: float) 
 
 def render(cold: ColdStartFigures | None, results: list[ScenarioResult], runs: int, max_seconds: float,
            elapsed_s: float, load_at_start: str, explore: list[str] | None = None,
-           notifications: list[str] | None = None) -> str:
+           notifications: list[str] | None = None, statuses: list[str] | None = None) -> str:
     sections = [header_lines(elapsed_s, load_at_start)]
     if cold is not None:
         sections.append(cold_start_lines(cold))
@@ -315,6 +316,8 @@ def render(cold: ColdStartFigures | None, results: list[ScenarioResult], runs: i
         sections.append(explore)
     if notifications:
         sections.append(notifications)
+    if statuses:
+        sections.append(statuses)
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 
@@ -335,6 +338,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--notification-recipients", type=int, default=1_000, metavar="N",
                         help="admins one event fans out to in the notification figures (default 1000: 10000 takes "
                              "over 5 min under moto; 0 skips them)")
+    parser.add_argument("--statuses", type=int, default=200, metavar="N",
+                        help="active statuses in the statuses figures (default 200; 0 skips them; "
+                             "--scenario statuses runs them alone)")
     parser.add_argument("--output", type=Path, default=environment.ROOT / "bench" / "results.md",
                         help="where to write the Markdown (default bench/results.md)")
     args = parser.parse_args(argv)
@@ -376,8 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.scenario:  # reader metrics: 10,000 events measured, 100,000 extrapolated (bench/metrics.py)
         notifications = [*(notifications or []), "", *metrics_bench.section(10_000, 200, issuer)]
 
+    statuses = None
+    if args.statuses > 0 and (not args.scenario or any(f in statuses_bench.NAME for f in args.scenario)):
+        statuses = statuses_bench.section(args.statuses, min(args.runs, 100), issuer)
+
     text = render(cold, results, args.runs, args.max_seconds, time.perf_counter() - started, load_at_start, explore,
-                  notifications)
+                  notifications, statuses)
     print(text, end="")
     args.output.write_text(text)
     print(f"written to {args.output}", file=sys.stderr)

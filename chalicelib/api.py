@@ -74,6 +74,12 @@ class RouteSpec:
 
     handler_name: str = ""
 
+    @property
+    def body_optional(self) -> bool:
+        """An action (POST) whose body fields are all optional may be sent without a body
+        (``POST .../accept``); a PUT or PATCH always states what it writes."""
+        return self.method == "POST" and self.body is not None and all_optional(self.body)
+
     def example_body(self) -> Any:
         """The body model's first declared example (``json_schema_extra={"examples": [...]}``),
         else ``{}``; used by the docs and by the authorization matrix."""
@@ -207,9 +213,16 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
         ctx.query = validate(spec.query, _query_dict(request))
     if spec.body is not None and spec.accepts_form and _content_type(request) == FORM:
         ctx.body = validate(spec.body, _form_body(request))
+    elif spec.body is not None and spec.body_optional and not (request.raw_body or b"").strip():
+        ctx.body = spec.body()  # every field optional and nothing sent: the defaults (no Content-Type needed)
     elif spec.body is not None:
         ctx.body = validate_json(spec.body, _json_body(request))
     return ctx
+
+
+@functools.cache
+def all_optional(model: type[BaseModel]) -> bool:
+    return not any(field.is_required() for field in model.model_fields.values())
 
 
 FORM = "application/x-www-form-urlencoded"

@@ -144,7 +144,7 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     if not op["parameters"]:
         del op["parameters"]
     if spec.body is not None:
-        op["requestBody"] = {"required": True,
+        op["requestBody"] = {"required": not spec.body_optional,
                              "content": {"application/json": {"schema": _ref(key_map, spec.body, "validation")}}}
         if spec.accepts_form:
             op["requestBody"]["content"]["application/x-www-form-urlencoded"] = {

@@ -25,12 +25,16 @@ class TtlCache(Generic[T]):
         self._lock = threading.Lock()
         self._kept: tuple[float, T] | None = None
 
-    def get(self) -> T:
-        moment = self.clock()
+    def get(self, *, clock: Callable[[], float] | None = None) -> T:
+        """The kept value, or a fresh one when it is older than the TTL by ``clock`` (default
+        the cache's own)."""
+        clock = clock or self.clock
+        moment = clock()
         kept = self._kept
         if kept is not None and moment - kept[0] < self.ttl_s:
             return kept[1]
         with self._lock:  # one load at a time; a thread that waited uses what the other loaded
+            moment = clock()
             kept = self._kept
             if kept is not None and moment - kept[0] < self.ttl_s:
                 return kept[1]

@@ -1,5 +1,6 @@
 """Demo data for the local stage: the catalog, an admin, clients, readers, an application,
-credits and readings in every state.
+credits, readings in every state, and clients' statuses with suggested readings
+(tools/seed_statuses.py).
 
 Everything is written through the services, as the product would write it: users are
 provisioned on first sight and verify their age; readers apply (draft, submit) and the
@@ -265,6 +266,9 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
             _promotion(client_id, reading_credits(client_id), entry_id=f"demo-reading-credits:{client_id}",
                        memo="Credits for the demo readings")
     seed_readings(now)
+    from tools.seed_statuses import seed_statuses  # it reads this module's demo readers
+
+    seed_statuses(now)
     return {handle: {"userId": user_id(handle), "role": role,
                      "token": issuer.token(user_id(handle), ttl_s=token_ttl_s, email=f"{handle}@{EMAIL_DOMAIN}",
                                            name=name)}

@@ -30,7 +30,7 @@ from chalicelib.schemas.statuses import (
     SuggestionIn,
     feed_document,
 )
-from chalicelib.services import catalog, statuses
+from chalicelib.services import catalog, readings, statuses
 from chalicelib.services.statuses.common import author, expires_at
 
 statuses_api = Blueprint(__name__)
@@ -60,6 +60,8 @@ def post_status(ctx: RequestContext) -> Reply:
 @route(statuses_api, "/statuses/mine", "GET", access=CLIENT, query=StatusesQuery, response=StatusPage,
        errors=(400,), tags=_TAGS, summary="Your statuses, newest first, with their suggested readings")
 def my_statuses(ctx: RequestContext) -> dict[str, Any]:
+    """Active and closed (``isActive``), each with every suggestion readers made and did not
+    withdraw; ``readingId`` names the reading booked from an accepted one."""
     query: StatusesQuery = ctx.query
     found = statuses.mine(ctx.user.user_id, limit=query.limit, cursor=query.cursor)
     return StatusPage.model_validate(found.body([_out(ctx, s) for s in found.items])).dump()
@@ -121,17 +123,16 @@ def close_status(ctx: RequestContext, statusId: str) -> dict[str, Any]:
 def suggest_reading(ctx: RequestContext, statusId: str) -> Reply:
     """Priced like a booking of your option at that duration; ``suggestedPrice`` at most that
     listed price (422 price_above_listed; below it is shown as a discount). One active
-    suggestion per status (409 already_suggested; withdraw it to suggest another). A proposed
-    ``scheduledAt`` must be inside your availability and free (409). 403 reader_not_approved
-    until your application is approved."""
+    suggestion per status (409 already_suggested; withdraw it to suggest another); a closed
+    status is 409 status_closed. A proposed ``scheduledAt`` must be inside your availability
+    and free (409). 403 reader_not_approved until your application is approved. Without a
+    proposed time, a phone call or live video needs you online when the client accepts."""
     body: SuggestionIn = ctx.body
-    if not statuses.viewer_may_see(statuses.load(statusId), ctx.user.user_id, ctx.user.role):
-        raise NotFound("status")
-    status, stored = statuses.suggest(
+    _, stored = statuses.suggest(
         ctx.user.user_id, statusId, title=body.title, description=body.description,
         suggested_type=body.suggested_type, option_id=body.option_id, duration=body.estimated_duration,
         suggested_price=body.suggested_price, message=body.message, scheduled_at=body.scheduled_at)
-    document = statuses.suggestion_document(status.status_id, stored)
+    document = statuses.suggestion_document(statusId, stored)
     return Reply(SuggestedReadingOut.model_validate(document).dump(), status=201)
 
 
@@ -149,10 +150,13 @@ def withdraw_suggestion(ctx: RequestContext, statusId: str, suggestionId: str) -
 def accept_suggestion(ctx: RequestContext, statusId: str, suggestionId: str) -> Reply:
     """One transaction: the reading request at the suggested price with the credits held
     (as ``POST /readings``: 422 age_verification_required, insufficient_credits,
-    payment_restricted; 409 reader_offline, outside_availability, slot_taken), the status
+    payment_restricted; 409 reader_offline (send ``scheduledAt`` to book a time instead),
+    outside_availability, slot_taken), the status
     closed with ``acceptedSuggestedReadingId``, the other readers told. Accepting again, or
     another suggestion of a closed status, is 409 status_closed (details name the reading)."""
     body: AcceptIn = ctx.body
-    status, reading = statuses.accept(ctx.user.record, statusId, suggestionId, scheduled_at=body.scheduled_at)
-    out = AcceptOut.model_validate({"status": _out(ctx, status), "reading": reading_out(ctx, reading)}).dump()
-    return Reply(out, status=201, headers={"Location": f"/readings/{reading.reading_id}"})
+    done = statuses.accept(ctx.user.record, statusId, suggestionId, scheduled_at=body.scheduled_at)
+    parties = readings.Parties({ctx.user.user_id: ctx.user.record}, {done.reader.reader_id: done.reader})
+    out = AcceptOut.model_validate({"status": _out(ctx, done.status),
+                                    "reading": reading_out(ctx, done.reading, parties)}).dump()
+    return Reply(out, status=201, headers={"Location": f"/readings/{done.reading.reading_id}"})

@@ -105,6 +105,7 @@ class SuggestedReadingOut(ApiModel):
     message: str | None = None
     scheduled_at: str | None = Field(default=None, json_schema_extra=_DATE, description="the proposed start")
     topic_id: str | None = Field(default=None, description="the topic the reading is booked under")
+    topic_name: str | None = Field(default=None, description="that topic's name")
     state: SuggestionState
     is_accepted: bool
     created_at: str = Field(json_schema_extra=_DATE)
@@ -132,7 +133,8 @@ class StatusOut(ApiModel):
     accepted_suggested_reading_id: str | None = None
     reading_id: str | None = Field(default=None, description="the reading booked from the accepted suggestion "
                                                              "(its client and reader see it)")
-    suggestion_count: int = Field(description="active and accepted suggestions")
+    suggestion_count: int = Field(description="the suggestions readers made and did not withdraw (accepted and "
+                                              "closed ones included)")
     suggested_by_you: bool | None = Field(default=None, description="readers' view: you have an active "
                                                                     "suggestion on it")
     suggested_readings: list[SuggestedReadingOut]

@@ -44,15 +44,9 @@ def load() -> dict[str, Any]:
 # forget it (``forget_cached``); other containers catch up within the TTL, as the card's own
 # HTTP cache (60 s) does.
 TIME_SPANS_TTL_S = 60.0
-_time_spans: tuple[float, list[dict[str, Any]]] | None = None
 
 
-def time_spans(*, clock: Callable[[], float] = time.monotonic) -> list[dict[str, Any]]:
-    """The active time spans ({id, duration, label, multiplier}), shortest first."""
-    global _time_spans
-    moment = clock()
-    if _time_spans is not None and moment - _time_spans[0] < TIME_SPANS_TTL_S:
-        return _time_spans[1]
+def _load_time_spans() -> list[dict[str, Any]]:
     spans = [{"id": item.item_id, **plain(item.data.as_dict())}
              for item in CatalogItem.query(CATALOG_PARTITION, CatalogItem.sk.startswith("time_span#"),
                                            filter_condition=CatalogItem.active == True)]  # noqa: E712
@@ -61,8 +55,15 @@ def time_spans(*, clock: Callable[[], float] = time.monotonic) -> list[dict[str,
     # price no quote charges).
     spans = [span for span in spans if span["id"] == time_span_id(int(span.get("duration", 0)))]
     spans.sort(key=lambda e: (int(e.get("duration", 0)), e["id"]))
-    _time_spans = (moment, spans)
     return spans
+
+
+_time_spans = TtlCache(_load_time_spans, TIME_SPANS_TTL_S)
+
+
+def time_spans(*, clock: Callable[[], float] = time.monotonic) -> list[dict[str, Any]]:
+    """The active time spans ({id, duration, label, multiplier}), shortest first."""
+    return _time_spans.get(clock=clock)
 
 
 def _load_status_categories() -> dict[str, dict[str, Any]]:
@@ -82,8 +83,7 @@ def status_categories() -> dict[str, dict[str, Any]]:
 
 def forget_cached() -> None:
     """Drop this container's cached catalog slices (after a catalog write, and between tests)."""
-    global _time_spans
-    _time_spans = None
+    _time_spans.forget()
     _status_categories.forget()
 
 

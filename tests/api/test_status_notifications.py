@@ -43,7 +43,7 @@ def test_a_status_notifies_matching_readers_then_its_client_then_the_readers_who
         [note] = _notes(api, matching)
         assert (note["type"], note["title"], note["actionUrl"]) == (
             "status_posted", "A client is looking for a reading", f"/statuses/{status_id}")
-        assert note["message"].startswith("A client posted a new status about love: \u201cI keep meeting")
+        assert note["message"].startswith("A client posted a new status in the Love category: \u201cI keep meeting")
         assert note["message"].endswith("Suggest a reading for it.")
     assert _notes(api, "rune") == []
 

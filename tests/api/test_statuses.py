@@ -376,7 +376,9 @@ def test_an_immediate_suggestion_needs_the_reader_online_when_accepted(api):
     suggestion = _suggested(api, "rdr", status_id)
     ReaderProfile.get("rdr").update(actions=[ReaderProfile.is_online.set(False)])
 
-    assert _error(_accept(api, "cli", status_id, suggestion)) == (409, "reader_offline")
+    refused = _accept(api, "cli", status_id, suggestion)
+    assert _error(refused) == (409, "reader_offline")
+    assert "choose a time (scheduledAt)" in refused.json_body["error"]["message"]
     assert _stored(status_id).state == "active" and balance("cli") == (200, 0, 0)
 
 
@@ -399,7 +401,7 @@ def test_concurrent_accepts_book_exactly_one_reading(api):
     refused = [getattr(o, "code", repr(o)) for o in outcomes if isinstance(o, Exception)]
     assert len(booked) == 1, outcomes
     assert set(refused) == {"status_closed"}, refused
-    reading = booked[0][1]
+    reading = booked[0].reading
     assert status_of(reading.reading_id) == "requested"
     assert balance("cli") == (1000 - CALL, CALL, 0)
     assert len(outbox_events("reading.requested")) == 1
@@ -463,3 +465,49 @@ def test_a_deleted_accounts_statuses_close_and_leave_the_feed(api, drain):
     assert api.get("/statuses", as_user="ra").json_body["data"] == []
     [closed] = outbox_events("status.closed")
     assert (closed["reason"], closed["readerIds"]) == ("account_deleted", ["ra"])
+
+
+def test_accept_needs_no_body_and_a_losing_reader_sees_only_their_own_offer(api):
+    make_client("cli", 200)
+    _reader("ra")
+    _reader("rb")
+    status_id = _posted(api, "cli")
+    chosen = _suggested(api, "ra", status_id)
+    _suggested(api, "rb", status_id)
+
+    response = api.post(f"/statuses/{status_id}/suggestions/{chosen}/accept", as_user="cli")  # no body at all
+    assert response.status_code == 201, response.body
+    assert response.json_body["status"]["suggestionCount"] == 2  # the accepted one and the closed one
+    seen_by_loser = api.get(f"/statuses/{status_id}", as_user="rb").json_body
+    assert "acceptedSuggestedReadingId" not in seen_by_loser and "readingId" not in seen_by_loser
+    assert [s["state"] for s in seen_by_loser["suggestedReadings"]] == ["closed"]
+    seen_by_winner = api.get(f"/statuses/{status_id}", as_user="ra").json_body
+    assert seen_by_winner["acceptedSuggestedReadingId"] == chosen
+    assert seen_by_winner["readingId"] == response.json_body["reading"]["id"]
+
+
+def test_a_suggestion_landing_while_the_client_accepts_is_closed_and_its_reader_told(api, monkeypatch):
+    from chalicelib.services.readings import booking
+
+    make_client("cli", 200)
+    _reader("ra")
+    _reader("late")
+    status_id = _posted(api, "cli")
+    chosen = _suggested(api, "ra", status_id)
+    commit = booking.commit
+    arrived: list[str] = []
+
+    def suggestion_lands_first(*args, **kwargs):
+        if not arrived:  # between the accept's read of the status and its transaction
+            arrived.append(_suggested(api, "late", status_id, title="A late offer"))
+        return commit(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "commit", suggestion_lands_first)
+    response = _accept(api, "cli", status_id, chosen)
+
+    assert response.status_code == 201, response.body
+    states = {s["id"]: s["state"] for s in response.json_body["status"]["suggestedReadings"]}
+    assert states == {chosen: "accepted", arrived[0]: "closed"}
+    assert {s["id"]: s["state"] for s in _stored(status_id).suggestion_list()} == states
+    [closed] = outbox_events("status.closed")
+    assert closed["readerIds"] == ["late"]

@@ -2,12 +2,15 @@
 no-shows, expiries, disputes and their resolutions, by the right and the wrong people, at
 the right and the wrong times, repeated and retried (the same action twice, the same
 Idempotency-Key twice), across two clients and two readers, through the services with an
-injected clock.
+injected clock. Readings are also booked through a suggestion: a client posts a status, a
+reader suggests a reading for it (at the listed price or a discount), the client accepts it
+(``statuses.accept``); the reading then lives like any requested one, at the suggested price.
 
 After every step: each reading is in the state a simple model predicts, so only
 transitions of ``readings.TRANSITIONS`` happened, and every refused call raised the
 predicted error and changed nothing; a client's held credits are exactly the prices of its
-requested readings and its available credits never go below zero; a reader was paid at
+requested readings (a suggested reading's price when booked through a suggestion) and its
+available credits never go below zero; a reader was paid at
 most once per reading and its earnings are what it was paid minus what refunds took back;
 no refund exceeds the price; and the whole ledger checks out (``ledger_check``)."""
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +40,7 @@ STARTS = [MONDAY + timedelta(hours=2), MONDAY + timedelta(hours=2, minutes=15),
           MONDAY + timedelta(hours=50, minutes=15)]
 ACTIONS = ["accept", "decline", "cancel", "start", "complete", "deliver", "report_no_show", "expire", "dispute",
            "resolve"]
-STEPS = ["request"] * 4 + ["progress"] * 4 + ["detour"] * 2 + ["run_timers"] + ACTIONS
+STEPS = ["request"] * 4 + ["progress"] * 4 + ["detour"] * 2 + ["run_timers"] + ["suggestion"] * 8 + ACTIONS
 SIDE = {"accept": "reader", "decline": "reader", "start": "reader", "deliver": "reader", "dispute": "client",
         "cancel": "either", "complete": "either", "report_no_show": "either", "expire": "system",
         "resolve": "admin"}
@@ -48,6 +51,10 @@ FIT = st.sampled_from([True, True, True, False])  # pick among readings the acti
 RARELY = st.sampled_from([False, False, False, True])
 OUTCOMES = st.sampled_from(["reject", "full_refund", "partial_refund"])
 AMOUNTS = st.sampled_from([1, 20, "price", "over"])
+CATEGORIES = ["love", "career", "spiritual", "general"]  # the catalog's default status categories
+ACTIVE_MAX = 3  # chalicelib.domain.statuses.ACTIVE_MAX: a client's active statuses at most
+CONTENT = "I keep wondering whether to move abroad for love."
+TITLE, DESCRIPTION = "A gentle three-card spread", "We look at the pattern, its root and the way out."
 
 
 @dataclass
@@ -77,6 +84,35 @@ class Model:
         return self.start + timedelta(minutes=DURATION[self.type]) if self.start else None
 
 
+@dataclass
+class Offer:
+    """A suggested reading as the model knows it."""
+
+    id: str
+    reader: str
+    type: str
+    price: int  # what accepting it holds (the listed price or the reader's discount)
+    start: datetime | None
+    state: str = "active"  # active | accepted | closed (the status closed without it)
+
+
+@dataclass
+class StatusModel:
+    id: str
+    client: str
+    created: datetime
+    state: str = "active"  # active | accepted | closed | expired
+    offers: list[Offer] = field(default_factory=list)
+    accepted: str | None = None  # the accepted suggestion's id
+    reading: str | None = None
+
+    def close(self, state: str, accepted: str | None = None) -> None:
+        self.state = state
+        for offer in self.offers:
+            if offer.state == "active":
+                offer.state = "accepted" if offer.id == accepted else "closed"
+
+
 class Refused(Exception):
     """The model's prediction: the call raises ``expected``."""
 
@@ -102,6 +138,7 @@ class Readings(ApiStateMachine):
              updated_at=iso(utcnow())).save()
         self.readings: dict[str, Model] = {}
         self.keys: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+        self.statuses: dict[str, StatusModel] = {}
         self.moved = False  # credits moved since the ledger was last checked
 
     # --- the model ----------------------------------------------------------------------
@@ -242,6 +279,8 @@ class Readings(ApiStateMachine):
             self.detour(n, choice)
         elif what == "run_timers":
             self.timers_run()
+        elif what == "suggestion":
+            self.through_a_status(client, reader, kind, when, n, choice, who, twice, again, amount)
         else:
             self.act(what, n, fit, who, flag, twice, outcome, amount)
 
@@ -295,12 +334,7 @@ class Readings(ApiStateMachine):
                 assert (created, reading.reading_id) == (False, replayed)
                 return
             assert created and reading.status == "requested" and int(reading.credits_cost) == COST[kind]
-            if kind == "video_message":
-                respond_by = now + timedelta(hours=24)
-            elif start is None:
-                respond_by = now + timedelta(minutes=10)
-            else:
-                respond_by = min(now + timedelta(hours=24), start)
+            respond_by = _respond_by(kind, start, now)
             m = Model(reading.reading_id, client, reader, kind, COST[kind], start, respond_by,
                       timer=("expire", respond_by))
             self.readings[m.id] = m
@@ -308,6 +342,215 @@ class Readings(ApiStateMachine):
                 self.keys[(client, key)] = (m.id, payload)
 
         self.attempt("request", None, predict, call, apply)
+
+    # --- booking through a suggestion ---------------------------------------------------
+
+    def other_client(self, client_id: str) -> str:
+        return self.ids["c2"] if client_id == self.ids["c1"] else self.ids["c1"]
+
+    def through_a_status(self, client: str, reader: str, kind: str, when: int | None, n: int, choice: int,
+                         who: str, twice: bool, again: bool, amount: int | str) -> None:
+        """The next step of one of ``client``'s statuses: with none active, post one; else
+        accept an active suggestion (``twice``: the same accept again at once; ``again``: at
+        a time the client picks), accept any suggestion of theirs (most of closed statuses:
+        409), a reader suggests a reading for an active status, the client posts another
+        (``twice``: until the limit of active ones refuses one) or closes one, or the expiry
+        job runs (``again``: once the oldest active status is past its time). ``who``: the
+        right caller or not (for half the accepts and, ``again``, the suggestions: mostly the
+        path goes on)."""
+        client_id = self.ids[client]
+        mine = [s for s in self.statuses.values() if s.client == client_id]
+        active = [s for s in mine if s.state == "active"]
+        open_offers = [(s, o) for s in active for o in s.offers if o.state == "active"]
+        if choice == 5 and (n % 3 == 0 or not active):
+            self.expire_statuses(late=again)
+        elif choice == 5:
+            self.close_status(active[n % len(active)], who)
+        elif not active or choice == 4:
+            for _ in range(1 + (ACTIVE_MAX - len(active) if twice else 0)):
+                self.post_status(client_id, CATEGORIES[n % len(CATEGORIES)])
+        elif choice <= 2 and open_offers:
+            s, o = open_offers[n % len(open_offers)]
+            for _ in range(1 + twice):
+                self.accept_suggestion(s, o, who if n % 2 else "right",
+                                       STARTS[when] if again and when is not None else None)
+        elif choice == 3 and any(s.offers for s in mine):
+            s, o = [(s, o) for s in mine for o in s.offers][n % sum(len(s.offers) for s in mine)]
+            self.accept_suggestion(s, o, who if n % 2 else "right", None)
+        else:
+            fresh = [s for s in active if not any(o.reader == self.ids[reader] and o.state == "active"
+                                                  for o in s.offers)] or active
+            self.suggest_as(fresh[n % len(fresh)], reader, kind, when, amount, who if again else "right")
+
+    def post_status(self, client_id: str, category: str) -> None:
+        from chalicelib.errors import BusinessRuleViolation
+        from chalicelib.models.statuses import Status
+        from chalicelib.models.users import User
+        from chalicelib.services import statuses
+
+        now = self.clock
+
+        def predict():
+            if sum(1 for s in self.statuses.values() if s.client == client_id and s.state == "active") >= ACTIVE_MAX:
+                raise Refused(BusinessRuleViolation, f"{ACTIVE_MAX} active statuses already")
+
+        def apply(outcome, _):
+            assert (outcome.state, outcome.user_id) == ("active", client_id)
+            self.statuses[outcome.status_id] = StatusModel(outcome.status_id, client_id, now)
+
+        self.attempt("post_status", None, predict,
+                     lambda: statuses.create(User.get(client_id), content=CONTENT, mood="hopeful", category=category,
+                                             now=now), apply, moves_credits=False)
+        stored = {row.status_id for row in Status.by_client.query(client_id)}
+        assert stored == {s.id for s in self.statuses.values() if s.client == client_id}  # a refused post wrote none
+        self.counted(client_id)
+
+    def suggest_as(self, s: StatusModel, reader: str, kind: str, when: int | None, amount: int | str,
+                   who: str) -> None:
+        """``amount``: the listed price (by default or sent), a discount, or above it (422);
+        ``when``: mostly an immediate reading, else one of the later STARTS (Tuesday, Wednesday:
+        they stay ahead of the clock longest, and requests book them too)."""
+        from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, ValidationFailed
+        from chalicelib.services import statuses
+
+        caller = {"wrong": s.client, "stranger": self.other_client(s.client)}.get(who, self.ids[reader])
+        start = STARTS[when] if kind != "video_message" and when in (3, 4, 5) else None
+        price = {"price": None, 1: COST[kind], 20: COST[kind] - 20, "over": COST[kind] + 1}[amount]
+        now = self.clock
+
+        def predict():
+            if caller == s.client:
+                raise Refused(BusinessRuleViolation, "a client does not suggest for their own status")
+            if s.state != "active":
+                raise Refused(Conflict, "the status is closed")
+            if any(o.reader == caller and o.state == "active" for o in s.offers):
+                raise Refused(Conflict, "one active suggestion per reader")
+            if self.role(caller) != "reader":
+                raise Refused(Forbidden, "only approved readers suggest")
+            if start is not None and not now + timedelta(minutes=30) <= start <= now + timedelta(days=90):
+                raise Refused(ValidationFailed, "too soon or past")
+            if start is not None and self.overlaps(caller, start, start + timedelta(minutes=DURATION[kind])):
+                raise Refused(Conflict, "the slot is taken")
+            if price is not None and price > COST[kind]:
+                raise Refused(BusinessRuleViolation, "above the reader's listed price")
+            return COST[kind] if price is None else price
+
+        def apply(outcome, offered):
+            _, stored = outcome
+            assert (stored["readerId"], stored["suggestedPrice"], stored["listedPrice"]) == (
+                caller, offered, COST[kind]), stored
+            s.offers.append(Offer(stored["id"], caller, kind, offered, start))
+
+        self.attempt("suggest", None, predict,
+                     lambda: statuses.suggest(caller, s.id, title=TITLE, description=DESCRIPTION, suggested_type=kind,
+                                              option_id=None, duration=DURATION[kind], suggested_price=price,
+                                              message="I would love to help.", scheduled_at=start, now=now),
+                     apply, moves_credits=False)
+        self.status_stored(s)
+
+    def accept_suggestion(self, s: StatusModel, o: Offer, who: str, scheduled_at: datetime | None) -> None:
+        """The client books the suggestion: a reading request at its price, exactly as
+        ``request_as`` predicts one, and the status closes (its other suggestions too)."""
+        from chalicelib.errors import Conflict, InsufficientCredits, NotFound, ValidationFailed
+        from chalicelib.models.users import User
+        from chalicelib.services import statuses
+        from chalicelib.services.statuses.accepting import reading_id_for
+
+        caller = {"wrong": o.reader, "stranger": self.other_client(s.client)}.get(who, s.client)
+        start = scheduled_at if scheduled_at is not None else o.start
+        now = self.clock
+
+        def predict():
+            if caller != s.client:
+                raise Refused(NotFound, "not the caller's status")
+            if s.state != "active":
+                raise Refused(Conflict, "the status is closed")
+            if start is not None and o.type == "video_message":
+                raise Refused(ValidationFailed, "a video message is not scheduled")
+            if start is not None and not now + timedelta(minutes=30) <= start <= now + timedelta(days=90):
+                raise Refused(ValidationFailed, "too soon or past")
+            if start is None and o.type != "video_message" and o.reader == self.ids["r2"]:
+                raise Refused(Conflict, "the reader is offline")
+            if start is not None and self.overlaps(o.reader, start, start + timedelta(minutes=DURATION[o.type])):
+                raise Refused(Conflict, "the slot is taken")
+            if self.available(s.client) < o.price:
+                raise Refused(InsufficientCredits, "too few credits")
+            return reading_id_for(o.id)
+
+        def apply(outcome, reading_id):
+            status, reading = outcome.status, outcome.reading
+            assert (reading.reading_id, reading.status, int(reading.credits_cost), reading.client_id) == (
+                reading_id, "requested", o.price, s.client)
+            assert (status.state, status.reading_id) == ("accepted", reading_id)
+            respond_by = _respond_by(o.type, start, now)
+            self.readings[reading_id] = Model(reading_id, s.client, o.reader, o.type, o.price, start, respond_by,
+                                              timer=("expire", respond_by))
+            s.close("accepted", o.id)
+            s.accepted, s.reading = o.id, reading_id
+
+        self.attempt("accept_suggestion", None, predict,
+                     lambda: statuses.accept(User.get(caller, consistent_read=True), s.id, o.id,
+                                             scheduled_at=scheduled_at, now=now), apply)
+        self.status_stored(s)
+
+    def close_status(self, s: StatusModel, who: str) -> None:
+        from chalicelib.errors import NotFound
+        from chalicelib.services import statuses
+
+        caller = self.other_client(s.client) if who == "stranger" else s.client
+        now = self.clock
+
+        def predict():
+            if caller != s.client:
+                raise Refused(NotFound, "not the caller's status")
+            return s.state  # closing a closed status changes nothing
+
+        def apply(outcome, state):
+            assert outcome.state == ("closed" if state == "active" else state)
+            s.close(outcome.state)
+
+        self.attempt("close_status", None, predict, lambda: statuses.close(caller, s.id, now=now), apply,
+                     moves_credits=False)
+        self.status_stored(s)
+
+    def expire_statuses(self, late: bool) -> None:
+        """The expiry job closes exactly the active statuses past their time (no reading)."""
+        from chalicelib.services import statuses
+        from chalicelib.services.statuses.common import ttl
+
+        waiting = [s.created for s in self.statuses.values() if s.state == "active"]
+        if late and waiting:
+            self.clock = max(self.clock, min(waiting) + ttl())
+        now = self.clock
+        due = [s for s in self.statuses.values() if s.state == "active" and s.created <= now - ttl()]
+        assert statuses.expire_due(now=now) == len(due)
+        for s in due:
+            s.close("expired")
+        for s in due:
+            self.status_stored(s)
+        event("status expiry: closed some" if due else "status expiry: nothing due")
+
+    def status_stored(self, s: StatusModel) -> None:
+        """The stored status is what the model says (a refused call changed nothing), and
+        so is its client's count of active statuses."""
+        from chalicelib.models.statuses import Status
+
+        stored = Status.get(s.id, consistent_read=True)
+        offers = {x["id"]: x["state"] for x in stored.suggestion_list()}
+        assert (stored.state, offers, stored.accepted_suggestion_id, stored.reading_id) == (
+            s.state, {o.id: o.state for o in s.offers}, s.accepted, s.reading), s
+        assert (stored.feed_category is not None) == (s.state == "active"), s  # in the readers' feed while active
+        self.counted(s.client)
+
+    def counted(self, client_id: str) -> None:
+        from chalicelib.models.statuses import StatusCounter, counter_key
+
+        try:
+            active = int(StatusCounter.get(counter_key(client_id), consistent_read=True).active)
+        except StatusCounter.DoesNotExist:
+            active = 0
+        expected = sum(1 for s in self.statuses.values() if s.client == client_id and s.state == "active")
+        assert active == expected <= ACTIVE_MAX, (active, expected)
 
     # --- the lifecycle ------------------------------------------------------------------
 
@@ -684,6 +927,16 @@ def _check_transition(label: str, source: str, target: str) -> None:
     assert source in allowed.sources and target in allowed.targets, (label, source, target)
 
 
+def _respond_by(kind: str, start: datetime | None, now: datetime) -> datetime:
+    """When a new request expires unanswered: a day for a video message, 10 minutes for an
+    immediate call, a day at most for a scheduled one (and never after its start)."""
+    if kind == "video_message":
+        return now + timedelta(hours=24)
+    if start is None:
+        return now + timedelta(minutes=10)
+    return min(now + timedelta(hours=24), start)
+
+
 def _iso(moment: datetime) -> str:
     from chalicelib.models.base import iso
 
@@ -715,10 +968,11 @@ def _empty_tables() -> None:
     from chalicelib.models.outbox import OutboxEvent
     from chalicelib.models.readers import ReaderProfile
     from chalicelib.models.readings import Reading, ReadingSlot
+    from chalicelib.models.statuses import Status
     from chalicelib.models.users import User
 
     for model in (Reading, ReadingSlot, User, ReaderProfile, LedgerEntry, LedgerLine, SystemAccount, OutboxEvent,
-                  AuditRecord):
+                  AuditRecord, Status):  # Status: the statuses and the clients' counters (one table)
         items = list(model.scan())
         if items:
             with model.batch_write() as batch:

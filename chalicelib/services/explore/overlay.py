@@ -12,11 +12,11 @@ snapshot's ``hidden_presence`` and never counts as online (``visible``).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
 from chalicelib.models.readers import ReaderProfile
+from chalicelib.ttl_cache import TtlCache
 
 TTL_S = 5.0
 ONLINE = "online"
@@ -24,29 +24,18 @@ ONLINE = "online"
 # The clock the caches read (tests replace it).
 monotonic: Callable[[], float] = time.monotonic
 
-_lock = threading.Lock()
-_cached: tuple[float, frozenset[str]] | None = None
-
 
 def _query() -> frozenset[str]:
     return frozenset(profile.reader_id for profile in
                      ReaderProfile.online_readers.query(ONLINE, attributes_to_get=["readerId"]))
 
 
+_online = TtlCache(_query, TTL_S)
+
+
 def online_ids(*, clock: Callable[[], float] | None = None) -> frozenset[str]:
     """Every reader whose online flag is set (all pages), at most ``TTL_S`` old."""
-    global _cached
-    clock = clock or monotonic
-    cached = _cached
-    if cached is not None and clock() - cached[0] < TTL_S:
-        return cached[1]
-    with _lock:
-        moment = clock()
-        if _cached is not None and moment - _cached[0] < TTL_S:
-            return _cached[1]
-        ids = _query()
-        _cached = (moment, ids)
-        return ids
+    return _online.get(clock=clock or monotonic)
 
 
 def visible(online: frozenset[str], hidden_presence: frozenset[str]) -> frozenset[str]:
@@ -55,5 +44,4 @@ def visible(online: frozenset[str], hidden_presence: frozenset[str]) -> frozense
 
 
 def forget() -> None:
-    global _cached
-    _cached = None
+    _online.forget()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from chalicelib.models.base import utcnow
 from chalicelib.pagination import PageResult, decode_cursor, encode_cursor
 from chalicelib.services import catalog, favorites, readers
 from chalicelib.services.explore import engine, overlay, store
+from chalicelib.ttl_cache import TtlCache
 
 ROUTE_SCOPE = "GET /readers"
 CATALOG_TTL_S = 60.0
@@ -41,34 +41,26 @@ def favorites_of(user_id: str) -> frozenset[str]:
 
 # The clock the cache reads (tests replace it).
 monotonic: Callable[[], float] = time.monotonic
-_catalog_lock = threading.Lock()
-_catalog_ids: tuple[float, dict[str, frozenset[str]]] | None = None
+def _load_catalog_ids() -> dict[str, frozenset[str]]:
+    loaded = catalog.load()
+    ids = {"abilities": loaded["attributes"].get("abilities", []), "tools": loaded["attributes"].get("tools", []),
+           "styles": loaded["attributes"].get("styles", []), "readingTypes": loaded.get("readingTypes", []),
+           "badges": loaded.get("badges", [])}
+    return {key: frozenset(entry["id"] for entry in entries) for key, entries in ids.items()}
+
+
+_catalog_ids = TtlCache(_load_catalog_ids, CATALOG_TTL_S)
 
 
 def catalog_ids(*, clock: Callable[[], float] | None = None) -> dict[str, frozenset[str]]:
     """{filter field: active catalog ids}: one catalog Query per ``CATALOG_TTL_S``."""
-    global _catalog_ids
-    clock = clock or monotonic
-    cached = _catalog_ids
-    if cached is not None and clock() - cached[0] < CATALOG_TTL_S:
-        return cached[1]
-    with _catalog_lock:
-        moment = clock()
-        if _catalog_ids is not None and moment - _catalog_ids[0] < CATALOG_TTL_S:
-            return _catalog_ids[1]
-        loaded = catalog.load()
-        ids = {"abilities": loaded["attributes"].get("abilities", []), "tools": loaded["attributes"].get("tools", []),
-               "styles": loaded["attributes"].get("styles", []), "readingTypes": loaded.get("readingTypes", []),
-               "badges": loaded.get("badges", [])}
-        _catalog_ids = (moment, {key: frozenset(entry["id"] for entry in entries) for key, entries in ids.items()})
-        return _catalog_ids[1]
+    return _catalog_ids.get(clock=clock or monotonic)
 
 
 def forget_cached() -> None:
     """Drop every per-container explore cache: the snapshot, the overlay, the catalog ids
     (between tests)."""
-    global _catalog_ids
-    _catalog_ids = None
+    _catalog_ids.forget()
     store.forget()
     overlay.forget()
 

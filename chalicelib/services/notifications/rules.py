@@ -370,7 +370,7 @@ def _status(e: Event, type_: str, title: str, message: str, url: str | None = No
 def _status_posted(e: Event, n: Names) -> list[Target]:
     # The client is not named: a status reaches every matching reader, whatever the
     # client's privacy settings; the reader sees who posted it as those settings allow.
-    about = f" about {str(e.data['categoryName']).lower()}" if e.data.get("categoryName") else ""
+    about = f" in the {e.data['categoryName']} category" if e.data.get("categoryName") else ""
     excerpt = str(e.data.get("excerpt") or "").strip()
     quoted = f": \u201c{excerpt}\u201d" if excerpt else ""
     note = _status(e, T.STATUS_POSTED, "A client is looking for a reading",

@@ -12,24 +12,26 @@ once) can never book twice: the loser's transaction fails on the status (or the 
 and gets 409 status_closed.
 
 Reads: the status and the reader's profile (plus the caller's user item, which the request
-loaded to authenticate), then one transaction.
+loaded to authenticate), then one transaction; the answer is built from what was read.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.readings import QUESTION_MAX
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading
 from chalicelib.models.statuses import Status
 from chalicelib.models.users import User
 from chalicelib.services import pricing
 from chalicelib.services.readings import booking as bookings
 from chalicelib.services.statuses.common import load, now_or, owned
-from chalicelib.services.statuses.posting import close_in
+from chalicelib.services.statuses.posting import close_in, closed_in_memory
 from chalicelib.services.tx import ConditionsFailed, Transaction
 
 _ATTEMPTS = 3  # a concurrent withdrawal of another suggestion changes the status: re-read and retry
@@ -49,9 +51,16 @@ def _closed(status: Status) -> Conflict:
                     details=details)
 
 
+@dataclass(frozen=True)
+class Accepted:
+    status: Status  # closed, as the transaction left it
+    reading: Reading
+    reader: ReaderProfile  # as read to book (the answer's reader summary needs no new read)
+
+
 def accept(client: User, status_id: str, suggestion_id: str, *, scheduled_at: datetime | None = None,
-           now: datetime | None = None) -> tuple[Status, Reading]:
-    """Book the suggestion; returns the closed status and the requested reading."""
+           now: datetime | None = None) -> Accepted:
+    """Book the suggestion; returns the closed status, the requested reading and its reader."""
     moment = now_or(now)
     for attempt in range(_ATTEMPTS):
         status = owned(status_id, client.user_id)
@@ -77,7 +86,9 @@ def accept(client: User, status_id: str, suggestion_id: str, *, scheduled_at: da
                     continue  # another suggestion was withdrawn meanwhile: the same accept, re-read
             bookings.raise_booking_failure(failed, client.user_id)
             raise
-        return load(status_id), reading
+        closed_in_memory(status, state="accepted", moment=moment, accepted=suggestion_id,
+                         reading_id=reading.reading_id)
+        return Accepted(status, reading, booking.reader)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -100,6 +111,9 @@ def _prepare(client: User, status: Status, suggestion: dict[str, Any], scheduled
     topic = {"id": suggestion.get("topicId"), "name": suggestion.get("topicName") or "General Reading",
              "isGeneral": bool(suggestion.get("topicIsGeneral"))}
     booking = bookings.timed(profile, option, duration, offered, topic, start, moment, read_slots=False)
+    if booking.reason == "reader_offline":
+        raise Conflict("The reader is not online right now, so this reading cannot start now; choose a time "
+                       "(scheduledAt) when the reader is available.", code="reader_offline")
     bookings.check_available(booking)
     payload = {"statusId": status.status_id, "suggestionId": suggestion["id"],
                "scheduledAt": booking.start.isoformat() if booking.start else None}

@@ -111,7 +111,8 @@ def suggestion_document(status_id: str, stored: dict[str, Any]) -> dict[str, Any
         "estimatedDuration": int(stored["estimatedDuration"]), "suggestedPrice": price,
         "listedPrice": listed, "isDiscount": price is not None and listed is not None and price < listed,
         "message": stored.get("message"), "scheduledAt": stored.get("scheduledAt"),
-        "topicId": stored.get("topicId"), "state": stored["state"], "isAccepted": stored["state"] == "accepted",
+        "topicId": stored.get("topicId"), "topicName": stored.get("topicName"), "state": stored["state"],
+        "isAccepted": stored["state"] == "accepted",
         "createdAt": stored["createdAt"], "updatedAt": stored.get("updatedAt") or stored["createdAt"],
     }
 
@@ -128,8 +129,9 @@ def status_document(status: Status, viewer_id: str, viewer_role: str, *,
         "categoryName": category_name(status.category, categories), "isActive": status.is_active,
         "state": status.state, "createdAt": status.created_at, "updatedAt": status.updated_at,
         "closedAt": status.closed_at, "expiresAt": expires_at(status.created_at) if status.is_active else None,
-        "acceptedSuggestedReadingId": status.accepted_suggestion_id,
-        "suggestionCount": sum(1 for s in status.suggestion_list() if s.get("state") in ("active", "accepted")),
+        "acceptedSuggestedReadingId": status.accepted_suggestion_id if own_view or any(
+            s.get("id") == status.accepted_suggestion_id for s in suggestions) else None,
+        "suggestionCount": sum(1 for s in status.suggestion_list() if s.get("state") != "withdrawn"),
         "suggestedReadings": [suggestion_document(status.status_id, s) for s in suggestions],
     }
     if own_view:

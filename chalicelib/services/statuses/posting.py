@@ -113,7 +113,9 @@ def close_in(tx: Transaction, status: Status, *, state: str, reason: str, moment
     at = iso(moment)
     actions: list[Any] = [Status.state.set(state), Status.closed_at.set(at), Status.updated_at.set(at),
                           Status.feed_category.remove()]
-    condition = Status.state == "active"
+    # The suggestions read are all there is: one appended meanwhile fails the close (the
+    # callers re-read and close again), so no reader's offer stays active on a closed status.
+    condition = (Status.state == "active") & (Status.suggestion_count == int(status.suggestion_count or 0))
     told: list[str] = []
     accepted_reader = None
     for index, suggestion in enumerate(status.suggestion_list()):
@@ -135,6 +137,22 @@ def close_in(tx: Transaction, status: Status, *, state: str, reason: str, moment
     outbox.emit(tx, "status.closed", statusId=status.status_id, clientId=status.user_id, reason=reason,
                 readerIds=told, acceptedSuggestionId=accepted, acceptedReaderId=accepted_reader, readingId=reading_id)
     return told
+
+
+def closed_in_memory(status: Status, *, state: str, moment: datetime, accepted: str | None = None,
+                     reading_id: str | None = None) -> None:
+    """What ``close_in``'s update made of the item, on the object the caller holds, once the
+    transaction committed (to answer with the closed status without reading it again)."""
+    at = iso(moment)
+    suggestions = status.suggestion_list()
+    for suggestion in suggestions:
+        if suggestion.get("state") == "active":
+            suggestion["state"] = "accepted" if suggestion.get("id") == accepted else "closed"
+            suggestion["updatedAt"] = at
+    status.suggestions = suggestions
+    status.state, status.closed_at, status.updated_at, status.feed_category = state, at, at, None
+    if accepted is not None and reading_id is not None:
+        status.accepted_suggestion_id, status.reading_id = accepted, reading_id
 
 
 def close(client_id: str, status_id: str, *, now: datetime | None = None) -> Status:

@@ -44,7 +44,8 @@ def topic_of(category: str) -> str:
 def suggest(reader_id: str, status_id: str, *, title: str, description: str, suggested_type: str,
             option_id: str | None, duration: int, suggested_price: int | None, message: str | None,
             scheduled_at: datetime | None, now: datetime | None = None) -> tuple[Status, dict[str, Any]]:
-    """Returns the status and the new suggestion (stored form)."""
+    """Returns the status as read before the suggestion (not read again: callers need its
+    id and client) and the new suggestion (stored form)."""
     moment = now_or(now)
     status = load(status_id)
     if status.user_id == reader_id:
@@ -87,7 +88,8 @@ def suggest(reader_id: str, status_id: str, *, title: str, description: str, sug
 
     def work(tx: Transaction) -> None:
         tx.update(status, actions=[Status.suggestions.set(Status.suggestions.append([stored])),
-                                   Status.suggester_ids.add({reader_id}), Status.suggestion_count.add(1)],
+                                   Status.suggester_ids.add({reader_id}), Status.suggestion_count.add(1),
+                                   Status.updated_at.set(at)],
                   condition=(Status.state == "active") & ~Status.suggester_ids.contains(reader_id)
                   & (Status.suggestion_count < SUGGESTIONS_MAX), label="status")
         outbox.emit(tx, "status.suggested", statusId=status_id, suggestionId=stored["id"], clientId=status.user_id,
@@ -104,7 +106,7 @@ def suggest(reader_id: str, status_id: str, *, title: str, description: str, sug
                 from failed
         raise BusinessRuleViolation(f"This status already has {SUGGESTIONS_MAX} suggestions.",
                                     code="too_many_suggestions", details={"limit": SUGGESTIONS_MAX}) from failed
-    return load(status_id), stored
+    return status, stored
 
 
 def withdraw(reader_id: str, status_id: str, suggestion_id: str, *, now: datetime | None = None) -> Status:
@@ -122,7 +124,8 @@ def withdraw(reader_id: str, status_id: str, suggestion_id: str, *, now: datetim
                        details={"state": suggestion.get("state")})
     item = Path(Status.suggestions)[index]
     try:
-        status.update(actions=[item["state"].set("withdrawn"), item["updatedAt"].set(iso(now_or(now))),
+        at = iso(now_or(now))
+        status.update(actions=[item["state"].set("withdrawn"), item["updatedAt"].set(at), Status.updated_at.set(at),
                                Status.suggester_ids.delete({reader_id})],
                       condition=(Status.state == "active") & (item["id"] == suggestion_id)
                       & (item["state"] == "active"))

@@ -1391,7 +1391,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your statuses, newest first, with their suggested readings */
+        /**
+         * Your statuses, newest first, with their suggested readings
+         * @description Active and closed (``isActive``), each with every suggestion readers made and did not
+         *     withdraw; ``readingId`` names the reading booked from an accepted one.
+         */
         get: operations["my_statuses"];
         put?: never;
         post?: never;
@@ -1446,9 +1450,10 @@ export interface paths {
          * Suggest a reading for an active status
          * @description Priced like a booking of your option at that duration; ``suggestedPrice`` at most that
          *     listed price (422 price_above_listed; below it is shown as a discount). One active
-         *     suggestion per status (409 already_suggested; withdraw it to suggest another). A proposed
-         *     ``scheduledAt`` must be inside your availability and free (409). 403 reader_not_approved
-         *     until your application is approved.
+         *     suggestion per status (409 already_suggested; withdraw it to suggest another); a closed
+         *     status is 409 status_closed. A proposed ``scheduledAt`` must be inside your availability
+         *     and free (409). 403 reader_not_approved until your application is approved. Without a
+         *     proposed time, a phone call or live video needs you online when the client accepts.
          */
         post: operations["suggest_reading"];
         delete?: never;
@@ -1491,7 +1496,8 @@ export interface paths {
          * Accept a suggestion: books it as a reading request and closes the status
          * @description One transaction: the reading request at the suggested price with the credits held
          *     (as ``POST /readings``: 422 age_verification_required, insufficient_credits,
-         *     payment_restricted; 409 reader_offline, outside_availability, slot_taken), the status
+         *     payment_restricted; 409 reader_offline (send ``scheduledAt`` to book a time instead),
+         *     outside_availability, slot_taken), the status
          *     closed with ``acceptedSuggestedReadingId``, the other readers told. Accepting again, or
          *     another suggestion of a closed status, is 409 status_closed (details name the reading).
          */
@@ -1699,6 +1705,7 @@ export interface components {
          *             "suggestedType": "phone_call",
          *             "title": "title",
          *             "topicId": "career-work",
+         *             "topicName": "topicName",
          *             "updatedAt": "2026-11-28T17:30:00Z"
          *           }
          *         ],
@@ -8723,6 +8730,7 @@ export interface components {
          *           "suggestedType": "phone_call",
          *           "title": "title",
          *           "topicId": "career-work",
+         *           "topicName": "topicName",
          *           "updatedAt": "2026-11-28T17:30:00Z"
          *         }
          *       ],
@@ -8802,7 +8810,7 @@ export interface components {
             suggestedReadings: components["schemas"]["SuggestedReadingOut"][];
             /**
              * Suggestioncount
-             * @description active and accepted suggestions
+             * @description the suggestions readers made and did not withdraw (accepted and closed ones included)
              */
             suggestionCount: number;
             /**
@@ -8862,6 +8870,7 @@ export interface components {
          *               "suggestedType": "phone_call",
          *               "title": "title",
          *               "topicId": "career-work",
+         *               "topicName": "topicName",
          *               "updatedAt": "2026-11-28T17:30:00Z"
          *             }
          *           ],
@@ -9192,6 +9201,7 @@ export interface components {
          *       "suggestedType": "phone_call",
          *       "title": "title",
          *       "topicId": "career-work",
+         *       "topicName": "topicName",
          *       "updatedAt": "2026-11-28T17:30:00Z"
          *     }
          */
@@ -9276,6 +9286,12 @@ export interface components {
              * @default null
              */
             topicId?: string | null;
+            /**
+             * Topicname
+             * @description that topic's name
+             * @default null
+             */
+            topicName?: string | null;
             /**
              * Updatedat
              * Format: date-time
@@ -15668,7 +15684,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["OptionalReasonIn"];
             };
@@ -15940,7 +15956,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["DeliveryIn"];
             };
@@ -17176,7 +17192,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["AcceptIn"];
             };
