@@ -12,6 +12,7 @@ from chalicelib.handlers.admin_metrics import admin_metrics_api
 from chalicelib.handlers.analytics import analytics_api
 from chalicelib.handlers.clerk_webhooks import clerk_webhooks_api
 from chalicelib.handlers.credits import credits_api
+from chalicelib.handlers.dashboard import dashboard_api
 from chalicelib.handlers.earnings import earnings_api
 from chalicelib.handlers.explore import explore_api
 from chalicelib.handlers.favorites import favorites_api
@@ -80,6 +81,7 @@ for blueprint in (
     media_api,
     credits_api,
     earnings_api,
+    dashboard_api,
     analytics_api,
     readings_api,
     statuses_api,

@@ -125,5 +125,6 @@ class EventsIn(InputModel):
 
 
 class EventsOut(ApiModel):
+    """What a batch of analytics events did: how many were stored and counted."""
     accepted: int = Field(description="events stored (an event sent before is stored once)")
     profile_views: int = Field(description="view_reader events newly counted toward a reader's profile views")

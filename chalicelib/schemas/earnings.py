@@ -28,6 +28,7 @@ class PeriodOut(ApiModel):
 
 
 class AllTimeOut(ApiModel):
+    """The reader's earnings since they started."""
     net: int = Field(description="everything credited to earnings, less refunds taken back: the earnings account's "
                                  "balance (transfers to a bank account are not built yet, issue 18)")
 

@@ -15,12 +15,16 @@ Kind = Literal["response_time", "cancellation_rate", "dispute_rate", "no_show_ra
 
 
 class Window(ApiModel):
+    """The window the rates are computed over: the last days, in the reader's timezone."""
+
     from_: str = Field(alias="from", description="first local date of the window (YYYY-MM-DD)")
     to: str = Field(description="last local date (today in the reader's timezone)")
     days: int
 
 
 class Rate(ApiModel):
+    """One judged figure: its value over the window, its sample and its thresholds."""
+
     value: float | None = Field(description="null: fewer than minimumSample events in the window, not judged")
     sample: int = Field(description="the events the value is computed over")
     minimum_sample: int
@@ -29,17 +33,23 @@ class Rate(ApiModel):
 
 
 class Completeness(ApiModel):
+    """How much of the profile is filled in, and what is missing."""
+
     value: float = Field(description="share of the profile's parts filled in (0..1)")
     missing: list[str] = Field(description=f"missing parts among {', '.join(rules.PROFILE_PARTS)}")
 
 
 class Activity(ApiModel):
+    """When the reader last completed a reading and was last seen online."""
+
     last_completed_on: str | None = Field(description="local date of the last completed reading known")
     last_seen_at: str | None
     days_inactive: int | None = Field(description="days since the later of the two; null if neither is known")
 
 
 class QualityMetrics(ApiModel):
+    """The reader's quality figures over the window."""
+
     window: Window
     response_time: Rate = Field(description="average minutes from a request to the reader's answer")
     cancellation_rate: Rate = Field(description="readings the reader cancelled / readings they accepted")
@@ -53,8 +63,10 @@ class QualityMetrics(ApiModel):
 
 
 class WarningOut(ApiModel):
+    """A quality warning: a figure past its threshold, what to do, and its state."""
+
     model_config = ConfigDict(**ApiModel.model_config, json_schema_extra={"examples": [{
-        "id": "cancellation_rate.20260615T120000Z", "kind": "cancellation_rate", "state": "open", "value": 0.25,
+        "id": "cancellation_rate.1", "kind": "cancellation_rate", "state": "open", "value": 0.25,
         "threshold": 0.1, "title": "Too many cancellations",
         "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
         "openedAt": "2026-06-15T12:00:00.000Z", "acknowledgedAt": None, "resolvedAt": None}]})
@@ -75,6 +87,8 @@ class WarningOut(ApiModel):
 
 
 class QualityOut(ApiModel):
+    """The signed-in reader's quality: figures, status and warnings."""
+
     reader_id: str
     status: Status
     status_since: str | None = Field(description="when the job last recorded this status; null before it did")
@@ -88,10 +102,14 @@ class QualityOut(ApiModel):
 
 
 class AtRiskQuery(PageQuery):
+    """``?status=&limit=&cursor=`` of the admins' list."""
+
     status: Literal["at_risk", "needs_improvement"] = Field(default="at_risk", description="which status to list")
 
 
 class AtRiskReader(ApiModel):
+    """A reader in the admins' list, as of the quality job's last evaluation."""
+
     reader_id: str
     display_name: str | None
     status: Status
@@ -102,4 +120,4 @@ class AtRiskReader(ApiModel):
 
 
 class AtRiskPage(Page[AtRiskReader]):
-    pass
+    """A page of readers at risk (or needing improvement), for admins."""

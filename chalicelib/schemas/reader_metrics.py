@@ -22,6 +22,7 @@ class ReaderMetricsQuery(QueryModel):
 
 
 class PeriodMetrics(ApiModel):
+    """One row of the performance table: a period's figures (null where a rate has no base)."""
     period: Period
     from_: str | None = Field(alias="from", description="first local date (YYYY-MM-DD); null for total")
     to: str = Field(description="last local date (YYYY-MM-DD), today for the current periods")
@@ -45,6 +46,7 @@ class PeriodMetrics(ApiModel):
 
 
 class DayMetrics(ApiModel):
+    """One local day of the chart's series."""
     date: str
     readings: int
     completed_readings: int
@@ -56,6 +58,7 @@ class DayMetrics(ApiModel):
 
 
 class ReaderMetricsOut(ApiModel):
+    """The reader's performance table (every period) and a daily series for the chosen period."""
     model_config = ConfigDict(**ApiModel.model_config, json_schema_extra={"examples": [{
         "readerId": "user_2abc", "timezone": "Europe/Lisbon", "attribute": "tarot", "period": "this_month",
         "attributes": ["compassionate", "tarot"], "periods": [], "series": []}]})

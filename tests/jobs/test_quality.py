@@ -151,6 +151,7 @@ def test_an_incomplete_profile_or_a_long_absence_needs_improvement(aws):
     _reader("bare", complete=False)  # options and availability only: 2 of 6 parts
     _reader("away", seen=NOW - timedelta(days=40))
     _count("e1", reader_id="away", at=NOW - timedelta(days=35), completed=3)
+    _run(now=NOW - timedelta(days=35))  # the evaluation then keeps the day of the last completed reading
     bare, away = quality.current("bare", now=NOW), quality.current("away", now=NOW)
     assert bare is not None and away is not None
     assert bare.measured.metrics["profileCompleteness"] == {"value": 0.3333,
@@ -179,16 +180,19 @@ def test_a_warning_resolves_when_its_days_leave_the_window_through_the_daily_rec
     from chalicelib.services.metrics import quality_views
 
     _reader()
-    _count("e1", accepted=20, completed=20, noShows=2)  # 10% today (15 June): a warning
+    _count("e1", accepted=20, completed=20, noShows=2)  # 10% on 15 June: a warning
     assert _run() == [2] and _warnings() == {"no_show_rate": ("open", 0.1)}
 
-    # No event for 30 days: on 15 July the 15 June bucket leaves the window (16 June..15 July).
-    day_before = NOW + timedelta(days=29)
-    assert quality_views.recheck_due(now=day_before) == {"due": 0, "marked": 0}
-    assert _run(now=day_before) == [0]
-    due = NOW + timedelta(days=30)
-    assert quality_views.recheck_due(now=due) == {"due": 1, "marked": 1}
-    assert quality_views.recheck_due(now=due) == {"due": 0, "marked": 0}
-    assert _run(3, now=due) == [2, 0, 0]
-    assert _warnings() == {"no_show_rate": ("resolved", 0.1)}
+    # No event for 30 days: the daily recheck marks the reader only on the days the result can
+    # change: 30 June (15 days without activity: the limit for excellent) and 15 July (the
+    # 15 June bucket leaves the window 16 June..15 July).
+    marked, changes = [], []
+    for days in range(1, 31):
+        tick = NOW + timedelta(days=days)
+        if quality_views.recheck_due(now=tick)["marked"]:
+            marked.append(tick.date().isoformat())
+        changes += _run(3, now=tick)
+    assert marked == ["2026-06-30", "2026-07-15"]
+    assert sum(changes) == 2  # resolved, and the status moved from needs_improvement to good
+    assert _warnings() == {"no_show_rate": ("resolved", 0.1)} and _status() == "good"
     assert len(outbox_events("quality.warning_resolved")) == 1

@@ -105,6 +105,7 @@ class Warning(MetricItem):
     opened_at = UnicodeAttribute(null=True, attr_name="openedAt")
     acknowledged_at = UnicodeAttribute(null=True, attr_name="acknowledgedAt")
     resolved_at = UnicodeAttribute(null=True, attr_name="resolvedAt")
+    episode = NumberAttribute(null=True)  # 1 for the first warning of this kind, then 2, 3...
     history: ListAttribute[Any] = ListAttribute(null=True)  # past episodes, newest first
 
     def document(self) -> dict[str, Any]:
@@ -321,9 +322,10 @@ def _plan(measured: Measured, warnings: dict[str, Warning], at: str) -> dict[str
     return plan
 
 
-def warning_id(kind: str, at: str) -> str:
-    """``<kind>.<opened at, compact UTC>``: one id per episode (a reopened warning has a new id)."""
-    return f"{kind}.{at.replace('-', '').replace(':', '').replace('.', '')}"
+def warning_id(kind: str, episode: int) -> str:
+    """``<kind>.<episode>``: one id per episode of the reader's warning of that kind (a
+    reopened warning has a new id; the reader's id scopes it)."""
+    return f"{kind}.{episode}"
 
 
 def _write_warning(tx: Transaction, reader_id: str, kind: str, action: str, judged: rules.Judged,
@@ -337,11 +339,12 @@ def _write_warning(tx: Transaction, reader_id: str, kind: str, action: str, judg
         if item is not None and item.warning_id:
             history = [{"id": item.warning_id, "value": _number(item.value), "openedAt": item.opened_at,
                         "acknowledgedAt": item.acknowledged_at, "resolvedAt": item.resolved_at}, *history]
-        new_id = warning_id(kind, at)
+        episode = int(item.episode or 0) + 1 if item is not None else 1
+        new_id = warning_id(kind, episode)
         message = rules.advice(kind, value, threshold)
         tx.save(Warning(pk=key.pk, sk=key.sk, warning_id=new_id, kind=kind, state=OPEN, value=value,
                         threshold=threshold, title=rules.TITLE[kind], message=message, opened_at=at,
-                        history=history[:HISTORY]),
+                        episode=episode, history=history[:HISTORY]),
                 condition=Warning.sk.does_not_exist() if item is None
                 else (Warning.warning_id == item.warning_id) & (Warning.state == CLOSED), label=label)
         outbox.emit(tx, OPENED, readerId=reader_id, warningId=new_id, kind=kind, title=rules.TITLE[kind],

@@ -210,6 +210,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Platform figures for a day, week or month, with the previous one
+         * @description Active users, sign-ups, readings requested and completed, revenue (credits and money
+         *     paid, platform fees), conversion and dispute rates, and a daily series, for the UTC day,
+         *     week (Monday to Sunday) or month containing ``date`` and for the period before it.
+         */
+        get: operations["get_platform_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/plans": {
         parameters: {
             query?: never;
@@ -298,6 +320,27 @@ export interface paths {
         put?: never;
         /** Decline a pending application with a reason shown to the applicant */
         post: operations["decline_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/readers/at-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readers whose quality status is at risk (or needs improvement)
+         * @description As of the quality job's last evaluation of each reader (every 15 minutes after new
+         *     activity, daily when time alone changes the result), by reader id. One Query per page.
+         */
+        get: operations["list_readers_at_risk"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -429,6 +472,31 @@ export interface paths {
         get: operations["get_docs_asset"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a batch of up to 50 client events
+         * @description Each event is validated against the schema of its ``type``; one bad event rejects the
+         *     whole batch with a 400 whose ``details.fields[].path`` names it (``events.<index>...``)
+         *     and nothing is stored. Without a bearer token ``sessionId`` is required. Sending a batch
+         *     again (after a timeout) stores and counts its events once. No IP address or user agent
+         *     is kept; events expire after 90 days. ``view_reader`` counts toward the reader's profile
+         *     views (not your own profile).
+         */
+        post: operations["post_events"];
         delete?: never;
         options?: never;
         head?: never;
@@ -939,6 +1007,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reader/earnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reader's earnings: totals, pending vs paid, fees and ledger lines
+         * @description Totals this week and this month in the reader's timezone (weeks start on Monday) and
+         *     all time; pending (accepted readings not completed yet) vs paid (credited to the earnings
+         *     account); the platform fee; a page of the ledger lines that moved earnings, newest first
+         *     (``cursor`` for the next page). Transfers of earnings to a bank account are issue 18.
+         */
+        get: operations["get_earnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reader's performance per period (optionally for one attribute) and a daily series
+         * @description Per period (this week, last week, this month, last month, last 3 and 6 months, total;
+         *     local dates in the reader's timezone, weeks from Monday): completed readings (of
+         *     ``attribute`` or all), credits earned, reviews and average rating, profile views,
+         *     requests, accepted, completed, booking and completion rates, repeat clients and their
+         *     rate, average response time in minutes; and a daily series of ``period`` for a chart.
+         *     Three DynamoDB reads whatever the reader's history: the profile, the day buckets of
+         *     the last 6 months (one Query), the all-time bucket.
+         */
+        get: operations["get_reader_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reader/online": {
         parameters: {
             query?: never;
@@ -983,6 +1100,28 @@ export interface paths {
         patch: operations["patch_profile"];
         trace?: never;
     };
+    "/reader/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reader's quality metrics over the last 30 days, their status and their warnings
+         * @description Response time, cancellation, dispute and no-show rates over the last 30 local days
+         *     (null under the minimum sample), profile completeness, activity; the status (excellent,
+         *     good, needs_improvement, at_risk); the open warnings and those resolved in the window.
+         */
+        get: operations["get_reader_quality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reader/reading-options": {
         parameters: {
             query?: never;
@@ -998,6 +1137,28 @@ export interface paths {
          */
         put: operations["put_reading_options"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/warnings/{warningId}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge one of the reader's quality warnings
+         * @description Once: acknowledging again returns the warning unchanged. Another reader's warning or
+         *     an unknown id is a 404; a resolved warning a 409. The warning still resolves by itself
+         *     when the rate is back under its threshold.
+         */
+        post: operations["acknowledge_warning"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1601,6 +1762,35 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AbandonBooking
+         * @description The booking form was closed without booking.
+         */
+        AbandonBooking: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Step
+             * @default null
+             */
+            step?: ("option" | "time" | "question" | "review") | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "abandon_booking";
+        };
+        /**
          * AcceptIn
          * @example {}
          * @example {
@@ -1751,6 +1941,28 @@ export interface components {
              * @default false
              */
             screenReader?: boolean;
+        };
+        /**
+         * Activity
+         * @example {
+         *       "daysInactive": 1,
+         *       "lastCompletedOn": "lastCompletedOn",
+         *       "lastSeenAt": "2026-11-28T17:30:00Z"
+         *     }
+         */
+        Activity: {
+            /**
+             * Daysinactive
+             * @description days since the later of the two; null if neither is known
+             */
+            daysInactive: number | null;
+            /**
+             * Lastcompletedon
+             * @description local date of the last completed reading known
+             */
+            lastCompletedOn: string | null;
+            /** Lastseenat */
+            lastSeenAt: string | null;
         };
         /**
          * AdminAttribute
@@ -2332,6 +2544,19 @@ export interface components {
             verifiedDate: string;
         };
         /**
+         * AllTimeOut
+         * @example {
+         *       "net": 1
+         *     }
+         */
+        AllTimeOut: {
+            /**
+             * Net
+             * @description everything credited to earnings, less refunds taken back: the earnings account's balance (transfers to a bank account are not built yet, issue 18)
+             */
+            net: number;
+        };
+        /**
          * ApplicationDraft
          * @description ``PUT /reader-application``: one step of the multi-step form. Fields left out keep
          *     their saved value; ``null`` clears a field; values that are present are validated in
@@ -2797,6 +3022,174 @@ export interface components {
             data: components["schemas"]["ApplicationOut"][];
             meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * AtRiskPage
+         * @example {
+         *       "data": [
+         *         {
+         *           "displayName": "Clara Nguyen",
+         *           "evaluatedAt": "2026-11-28T17:30:00Z",
+         *           "metrics": {
+         *             "activity": {
+         *               "daysInactive": 1,
+         *               "lastCompletedOn": "lastCompletedOn",
+         *               "lastSeenAt": "2026-11-28T17:30:00Z"
+         *             },
+         *             "cancellationRate": {
+         *               "atRiskAbove": 4.8,
+         *               "minimumSample": 1,
+         *               "sample": 1,
+         *               "threshold": 4.8,
+         *               "value": 4.8
+         *             },
+         *             "completedReadings": 1,
+         *             "disputeRate": {
+         *               "atRiskAbove": 4.8,
+         *               "minimumSample": 1,
+         *               "sample": 1,
+         *               "threshold": 4.8,
+         *               "value": 4.8
+         *             },
+         *             "noShowRate": {
+         *               "atRiskAbove": 4.8,
+         *               "minimumSample": 1,
+         *               "sample": 1,
+         *               "threshold": 4.8,
+         *               "value": 4.8
+         *             },
+         *             "profileCompleteness": {
+         *               "missing": [
+         *                 "missing"
+         *               ],
+         *               "value": 4.8
+         *             },
+         *             "punctuality": 4.8,
+         *             "responseTime": {
+         *               "atRiskAbove": 4.8,
+         *               "minimumSample": 1,
+         *               "sample": 1,
+         *               "threshold": 4.8,
+         *               "value": 4.8
+         *             },
+         *             "window": {
+         *               "days": 1,
+         *               "from": "from",
+         *               "to": "to"
+         *             }
+         *           },
+         *           "readerId": "user_demo_reader1",
+         *           "since": "since",
+         *           "status": "excellent",
+         *           "warnings": [
+         *             "response_time"
+         *           ]
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        AtRiskPage: {
+            /** Data */
+            data: components["schemas"]["AtRiskReader"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * AtRiskReader
+         * @example {
+         *       "displayName": "Clara Nguyen",
+         *       "evaluatedAt": "2026-11-28T17:30:00Z",
+         *       "metrics": {
+         *         "activity": {
+         *           "daysInactive": 1,
+         *           "lastCompletedOn": "lastCompletedOn",
+         *           "lastSeenAt": "2026-11-28T17:30:00Z"
+         *         },
+         *         "cancellationRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "completedReadings": 1,
+         *         "disputeRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "noShowRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "profileCompleteness": {
+         *           "missing": [
+         *             "missing"
+         *           ],
+         *           "value": 4.8
+         *         },
+         *         "punctuality": 4.8,
+         *         "responseTime": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "window": {
+         *           "days": 1,
+         *           "from": "from",
+         *           "to": "to"
+         *         }
+         *       },
+         *       "readerId": "user_demo_reader1",
+         *       "since": "since",
+         *       "status": "excellent",
+         *       "warnings": [
+         *         "response_time"
+         *       ]
+         *     }
+         */
+        AtRiskReader: {
+            /** Displayname */
+            displayName: string | null;
+            /** Evaluatedat */
+            evaluatedAt: string | null;
+            metrics: components["schemas"]["QualityMetrics"];
+            /** Readerid */
+            readerId: string;
+            /**
+             * Since
+             * @description when the reader's status became this one
+             */
+            since: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "excellent" | "good" | "needs_improvement" | "at_risk";
+            /**
+             * Warnings
+             * @description kinds of the open warnings
+             */
+            warnings: ("response_time" | "cancellation_rate" | "dispute_rate" | "no_show_rate")[];
         };
         /**
          * AttendeeOut
@@ -3313,6 +3706,37 @@ export interface components {
             restricted: boolean;
         };
         /**
+         * Book
+         * @description A reading was requested (the server records the booking itself; this ties it to the funnel).
+         */
+        Book: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Readerid */
+            readerId: string;
+            /** Readingid */
+            readingId: string;
+            /**
+             * Readingtype
+             * @enum {string}
+             */
+            readingType: "phone_call" | "video_message" | "live_video";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "book";
+        };
+        /**
          * CardStats
          * @description A reader's public statistics (counters kept as readings are accepted and completed).
          * @example {
@@ -3753,6 +4177,27 @@ export interface components {
             tools: string[];
         };
         /**
+         * Completeness
+         * @example {
+         *       "missing": [
+         *         "missing"
+         *       ],
+         *       "value": 4.8
+         *     }
+         */
+        Completeness: {
+            /**
+             * Missing
+             * @description missing parts among picture, tagline, bio, readingOptions, availability, attributes
+             */
+            missing: string[];
+            /**
+             * Value
+             * @description share of the profile's parts filled in (0..1)
+             */
+            value: number;
+        };
+        /**
          * CreditPackage
          * @description A pack of credits for sale (price in cents).
          * @example {
@@ -3971,6 +4416,86 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * DayFiguresOut
+         * @description One UTC day of the period (every day is listed, zeros included).
+         * @example {
+         *       "activeUsers": 1,
+         *       "creditsPurchased": 1,
+         *       "date": "date",
+         *       "disputes": 1,
+         *       "moneyIn": {},
+         *       "platformFees": 1,
+         *       "readingsCompleted": 50,
+         *       "readingsRequested": 1,
+         *       "signUps": 1
+         *     }
+         */
+        DayFiguresOut: {
+            /**
+             * Activeusers
+             * @description distinct users who did something that day
+             */
+            activeUsers: number;
+            /** Creditspurchased */
+            creditsPurchased: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Disputes */
+            disputes: number;
+            /**
+             * Moneyin
+             * @description paid, in minor units (cents) by lower-case ISO currency
+             */
+            moneyIn: {
+                [key: string]: number;
+            };
+            /**
+             * Platformfees
+             * @description platform fees of the readings completed, in credits
+             */
+            platformFees: number;
+            /** Readingscompleted */
+            readingsCompleted: number;
+            /** Readingsrequested */
+            readingsRequested: number;
+            /** Signups */
+            signUps: number;
+        };
+        /**
+         * DayMetrics
+         * @example {
+         *       "acceptedBookings": 1,
+         *       "bookingRequests": 1,
+         *       "completedReadings": 1,
+         *       "creditsEarned": 1,
+         *       "date": "date",
+         *       "profileViews": 1,
+         *       "readings": 1,
+         *       "reviews": 1
+         *     }
+         */
+        DayMetrics: {
+            /** Acceptedbookings */
+            acceptedBookings: number;
+            /** Bookingrequests */
+            bookingRequests: number;
+            /** Completedreadings */
+            completedReadings: number;
+            /** Creditsearned */
+            creditsEarned: number;
+            /** Date */
+            date: string;
+            /** Profileviews */
+            profileViews: number;
+            /** Readings */
+            readings: number;
+            /** Reviews */
+            reviews: number;
+        };
+        /**
          * DeclineIn
          * @example {
          *       "reason": "Please add a longer bio and at least one active reading option."
@@ -4141,6 +4666,134 @@ export interface components {
             status: "open" | "resolved";
         };
         /**
+         * EarningsLineOut
+         * @description A ledger line that moved the reader's earnings.
+         * @example {
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "description": "A live voice call with your reader.",
+         *       "earnings": 1,
+         *       "entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "fee": 1,
+         *       "kind": "hold",
+         *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *     }
+         */
+        EarningsLineOut: {
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Earnings
+             * @description signed change to the earnings account
+             */
+            earnings: number;
+            /** Entryid */
+            entryId: string;
+            /**
+             * Fee
+             * @description what the platform kept in the same entry (negative: a fee share refunded)
+             */
+            fee: number;
+            /**
+             * Kind
+             * @description payout (a completed reading) or refund (taken back after a dispute)
+             */
+            kind: string;
+            /**
+             * Readingid
+             * @default null
+             */
+            readingId?: string | null;
+        };
+        /**
+         * EarningsOut
+         * @description The reader's earnings: totals in their timezone (weeks start on Monday), pending vs
+         *     paid, the platform fee, and a page of the ledger lines behind them, newest first.
+         *     "Paid" means credited to the reader's earnings account; transfers from it to a bank
+         *     account (payouts) are issue 18 and not part of this page yet.
+         * @example {
+         *       "allTime": {
+         *         "net": 316
+         *       },
+         *       "data": [
+         *         {
+         *           "createdAt": "2026-11-30T10:31:00.000Z",
+         *           "description": "Reading completed",
+         *           "earnings": 48,
+         *           "entryId": "payout:rdg_1",
+         *           "fee": 12,
+         *           "kind": "payout",
+         *           "readingId": "rdg_1"
+         *         }
+         *       ],
+         *       "feePercent": 20,
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-11-30T12:00:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": false,
+         *         "hasPrev": false,
+         *         "limit": 20,
+         *         "page": 1,
+         *         "totalPages": 1
+         *       },
+         *       "pending": {
+         *         "credits": 75,
+         *         "expectedFee": 15,
+         *         "expectedNet": 60,
+         *         "readings": 1
+         *       },
+         *       "thisMonth": {
+         *         "fees": 24,
+         *         "net": 96,
+         *         "paid": 96,
+         *         "readings": 2,
+         *         "since": "2026-11-01T00:00:00.000Z",
+         *         "takenBack": 0
+         *       },
+         *       "thisWeek": {
+         *         "fees": 12,
+         *         "net": 48,
+         *         "paid": 48,
+         *         "readings": 1,
+         *         "since": "2026-11-30T00:00:00.000Z",
+         *         "takenBack": 0
+         *       },
+         *       "timezone": "Europe/Lisbon"
+         *     }
+         */
+        EarningsOut: {
+            allTime: components["schemas"]["AllTimeOut"];
+            /**
+             * Data
+             * @description ledger lines that moved earnings, newest first
+             */
+            data: components["schemas"]["EarningsLineOut"][];
+            /**
+             * Feepercent
+             * @description the platform's share of a completed reading's price today
+             */
+            feePercent: number;
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+            pending: components["schemas"]["PendingOut"];
+            thisMonth: components["schemas"]["PeriodOut"];
+            thisWeek: components["schemas"]["PeriodOut"];
+            /**
+             * Timezone
+             * @description the IANA timezone the periods are computed in (the reader's profile; UTC when it has none)
+             */
+            timezone: string;
+        };
+        /**
          * ErrorDetail
          * @description What went wrong, for programs (code) and people (message).
          * @example {
@@ -4184,6 +4837,59 @@ export interface components {
          */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /**
+         * EventsIn
+         * @description A batch of up to 50 events. A signed-in caller is recorded by user id; an anonymous one
+         *     must send the session id the app keeps for it (random, not derived from the device).
+         * @example {
+         *       "events": [
+         *         {
+         *           "eventId": "e0b7a4c2-0001",
+         *           "occurredAt": "2026-11-30T10:00:00Z",
+         *           "query": "tarot",
+         *           "results": 12,
+         *           "type": "search"
+         *         },
+         *         {
+         *           "eventId": "e0b7a4c2-0002",
+         *           "occurredAt": "2026-11-30T10:00:05Z",
+         *           "readerId": "rdr_luna",
+         *           "source": "search",
+         *           "type": "view_reader"
+         *         }
+         *       ],
+         *       "sessionId": "s_3f9c2a7b4e1d8c6f"
+         *     }
+         */
+        EventsIn: {
+            /** Events */
+            events: (components["schemas"]["ViewPage"] | components["schemas"]["ViewReader"] | components["schemas"]["Search"] | components["schemas"]["ViewStatus"] | components["schemas"]["Favorite"] | components["schemas"]["Unfavorite"] | components["schemas"]["StartBooking"] | components["schemas"]["AbandonBooking"] | components["schemas"]["Book"] | components["schemas"]["StartCheckout"])[];
+            /**
+             * Sessionid
+             * @description required without a bearer token; ignored with one
+             * @default null
+             */
+            sessionId?: string | null;
+        };
+        /**
+         * EventsOut
+         * @example {
+         *       "accepted": 1,
+         *       "profileViews": 1
+         *     }
+         */
+        EventsOut: {
+            /**
+             * Accepted
+             * @description events stored (an event sent before is stored once)
+             */
+            accepted: number;
+            /**
+             * Profileviews
+             * @description view_reader events newly counted toward a reader's profile views
+             */
+            profileViews: number;
         };
         /**
          * ExploreCard
@@ -4765,6 +5471,27 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /** Favorite */
+        Favorite: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Readerid */
+            readerId: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "favorite";
         };
         /**
          * FavoriteCard
@@ -5798,6 +6525,92 @@ export interface components {
             displayName?: string | null;
         };
         /**
+         * MetricsOut
+         * @description The period containing ``date`` and the previous one, for comparison.
+         * @example {
+         *       "current": {
+         *         "activeUsers": 1,
+         *         "buyers": 1,
+         *         "conversionRate": 4.8,
+         *         "creditsPurchased": 1,
+         *         "daily": [
+         *           {
+         *             "activeUsers": 1,
+         *             "creditsPurchased": 1,
+         *             "date": "date",
+         *             "disputes": 1,
+         *             "moneyIn": {},
+         *             "platformFees": 1,
+         *             "readingsCompleted": 50,
+         *             "readingsRequested": 1,
+         *             "signUps": 1
+         *           }
+         *         ],
+         *         "disputeRate": 4.8,
+         *         "disputes": 1,
+         *         "end": "17:00",
+         *         "moneyIn": {},
+         *         "platformFees": 1,
+         *         "purchases": 1,
+         *         "readingsCompleted": 50,
+         *         "readingsRequested": 1,
+         *         "refundedCredits": 1,
+         *         "refunds": 1,
+         *         "reversedCredits": 1,
+         *         "signUps": 1,
+         *         "start": "09:00"
+         *       },
+         *       "date": "date",
+         *       "period": "day",
+         *       "previous": {
+         *         "activeUsers": 1,
+         *         "buyers": 1,
+         *         "conversionRate": 4.8,
+         *         "creditsPurchased": 1,
+         *         "daily": [
+         *           {
+         *             "activeUsers": 1,
+         *             "creditsPurchased": 1,
+         *             "date": "date",
+         *             "disputes": 1,
+         *             "moneyIn": {},
+         *             "platformFees": 1,
+         *             "readingsCompleted": 50,
+         *             "readingsRequested": 1,
+         *             "signUps": 1
+         *           }
+         *         ],
+         *         "disputeRate": 4.8,
+         *         "disputes": 1,
+         *         "end": "17:00",
+         *         "moneyIn": {},
+         *         "platformFees": 1,
+         *         "purchases": 1,
+         *         "readingsCompleted": 50,
+         *         "readingsRequested": 1,
+         *         "refundedCredits": 1,
+         *         "refunds": 1,
+         *         "reversedCredits": 1,
+         *         "signUps": 1,
+         *         "start": "09:00"
+         *       }
+         *     }
+         */
+        MetricsOut: {
+            current: components["schemas"]["PeriodFiguresOut"];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "day" | "week" | "month";
+            previous: components["schemas"]["PeriodFiguresOut"];
+        };
+        /**
          * NotificationChannels
          * @description Which notifications the user receives, by channel.
          * @example {
@@ -6036,7 +6849,7 @@ export interface components {
          * @example reading_request
          * @enum {string}
          */
-        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted";
+        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning";
         /**
          * NotificationsPage
          * @description A page of the caller's notifications, newest first, and how many are unread in all.
@@ -6406,6 +7219,294 @@ export interface components {
             displayName?: string | null;
             /** Id */
             id: string;
+        };
+        /**
+         * PendingOut
+         * @description Readings accepted and not completed yet: paid to the reader, minus the fee, when they complete.
+         * @example {
+         *       "credits": 60,
+         *       "expectedFee": 1,
+         *       "expectedNet": 1,
+         *       "readings": 1
+         *     }
+         */
+        PendingOut: {
+            /**
+             * Credits
+             * @description what the clients paid for them (captured at acceptance)
+             */
+            credits: number;
+            /**
+             * Expectedfee
+             * @description the platform fee at today's rate
+             */
+            expectedFee: number;
+            /**
+             * Expectednet
+             * @description what completing them all would credit to earnings
+             */
+            expectedNet: number;
+            /** Readings */
+            readings: number;
+        };
+        /**
+         * PeriodFiguresOut
+         * @description A period's figures. Rates are null where their denominator is zero.
+         * @example {
+         *       "activeUsers": 1,
+         *       "buyers": 1,
+         *       "conversionRate": 4.8,
+         *       "creditsPurchased": 1,
+         *       "daily": [
+         *         {
+         *           "activeUsers": 1,
+         *           "creditsPurchased": 1,
+         *           "date": "date",
+         *           "disputes": 1,
+         *           "moneyIn": {},
+         *           "platformFees": 1,
+         *           "readingsCompleted": 50,
+         *           "readingsRequested": 1,
+         *           "signUps": 1
+         *         }
+         *       ],
+         *       "disputeRate": 4.8,
+         *       "disputes": 1,
+         *       "end": "17:00",
+         *       "moneyIn": {},
+         *       "platformFees": 1,
+         *       "purchases": 1,
+         *       "readingsCompleted": 50,
+         *       "readingsRequested": 1,
+         *       "refundedCredits": 1,
+         *       "refunds": 1,
+         *       "reversedCredits": 1,
+         *       "signUps": 1,
+         *       "start": "09:00"
+         *     }
+         */
+        PeriodFiguresOut: {
+            /**
+             * Activeusers
+             * @description distinct users who did something in the period (requested, accepted, completed, cancelled, disputed or reviewed a reading, posted a status, paid, signed up)
+             */
+            activeUsers: number;
+            /**
+             * Buyers
+             * @description distinct users who paid in the period (credit packages or a subscription)
+             */
+            buyers: number;
+            /**
+             * Conversionrate
+             * @description buyers / active users of the period; null with none active
+             */
+            conversionRate: number | null;
+            /**
+             * Creditspurchased
+             * @description credits those payments granted
+             */
+            creditsPurchased: number;
+            /** Daily */
+            daily: components["schemas"]["DayFiguresOut"][];
+            /**
+             * Disputerate
+             * @description disputes filed / readings completed in the period; null with none completed
+             */
+            disputeRate: number | null;
+            /**
+             * Disputes
+             * @description disputes filed
+             */
+            disputes: number;
+            /**
+             * End
+             * Format: date
+             * @description last day (UTC), inclusive
+             */
+            end: string;
+            /**
+             * Moneyin
+             * @description paid, in minor units (cents) by lower-case ISO currency
+             */
+            moneyIn: {
+                [key: string]: number;
+            };
+            /**
+             * Platformfees
+             * @description platform fees of the readings completed, in credits
+             */
+            platformFees: number;
+            /**
+             * Purchases
+             * @description payments: credit packages bought and subscription invoices paid
+             */
+            purchases: number;
+            /**
+             * Readingscompleted
+             * @description readings completed with the reader paid
+             */
+            readingsCompleted: number;
+            /** Readingsrequested */
+            readingsRequested: number;
+            /** Refundedcredits */
+            refundedCredits: number;
+            /**
+             * Refunds
+             * @description readings refunded to their client
+             */
+            refunds: number;
+            /**
+             * Reversedcredits
+             * @description purchased credits taken back (payment refunds, chargebacks)
+             */
+            reversedCredits: number;
+            /** Signups */
+            signUps: number;
+            /**
+             * Start
+             * Format: date
+             * @description first day (UTC)
+             */
+            start: string;
+        };
+        /**
+         * PeriodMetrics
+         * @example {
+         *       "acceptedBookings": 1,
+         *       "attribute": "tarot",
+         *       "averageRating": 4.8,
+         *       "averageResponseTime": 4.8,
+         *       "bookingRate": 4.8,
+         *       "bookingRequests": 1,
+         *       "completedReadings": 1,
+         *       "completionRate": 4.8,
+         *       "creditsEarned": 1,
+         *       "from": "from",
+         *       "period": "this_week",
+         *       "profileViews": 1,
+         *       "readings": 1,
+         *       "repeatClientCount": 1,
+         *       "repeatClientRate": 4.8,
+         *       "reviews": 1,
+         *       "to": "to"
+         *     }
+         */
+        PeriodMetrics: {
+            /** Acceptedbookings */
+            acceptedBookings: number;
+            /**
+             * Attribute
+             * @default null
+             */
+            attribute?: string | null;
+            /**
+             * Averagerating
+             * @description null without reviews
+             */
+            averageRating: number | null;
+            /**
+             * Averageresponsetime
+             * @description minutes from request to accept or decline
+             */
+            averageResponseTime: number | null;
+            /**
+             * Bookingrate
+             * @description accepted / requests (0..1); null without requests
+             */
+            bookingRate: number | null;
+            /** Bookingrequests */
+            bookingRequests: number;
+            /** Completedreadings */
+            completedReadings: number;
+            /**
+             * Completionrate
+             * @description completed / accepted (0..1); null without acceptances
+             */
+            completionRate: number | null;
+            /**
+             * Creditsearned
+             * @description credits paid to the reader, less what disputes took back
+             */
+            creditsEarned: number;
+            /**
+             * From
+             * @description first local date (YYYY-MM-DD); null for total
+             */
+            from: string | null;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total";
+            /** Profileviews */
+            profileViews: number;
+            /**
+             * Readings
+             * @description completed readings of the attribute (all readings without one)
+             */
+            readings: number;
+            /**
+             * Repeatclientcount
+             * @description clients whose second completed reading fell in the period (total: every repeat client)
+             */
+            repeatClientCount: number;
+            /**
+             * Repeatclientrate
+             * @description total: the share of the reader's clients who came back; a period: the share of its completed readings that were with a returning client (0..1)
+             */
+            repeatClientRate: number | null;
+            /** Reviews */
+            reviews: number;
+            /**
+             * To
+             * @description last local date (YYYY-MM-DD), today for the current periods
+             */
+            to: string;
+        };
+        /**
+         * PeriodOut
+         * @description Movements on the reader's earnings account from ``since`` to now.
+         * @example {
+         *       "fees": 1,
+         *       "net": 1,
+         *       "paid": 1,
+         *       "readings": 1,
+         *       "since": "since",
+         *       "takenBack": 1
+         *     }
+         */
+        PeriodOut: {
+            /**
+             * Fees
+             * @description credits the platform kept from those readings (less fee shares refunded)
+             */
+            fees: number;
+            /**
+             * Net
+             * @description paid minus takenBack
+             */
+            net: number;
+            /**
+             * Paid
+             * @description credits credited to earnings by readings completed in the period (net of the platform fee)
+             */
+            paid: number;
+            /**
+             * Readings
+             * @description readings paid in the period
+             */
+            readings: number;
+            /**
+             * Since
+             * Format: date-time
+             * @description the period's start (UTC): Monday 00:00 or the 1st at 00:00 in the reader's timezone
+             */
+            since: string;
+            /**
+             * Takenback
+             * @description credits taken back from earnings by refunds after payout (resolved disputes)
+             */
+            takenBack: number;
         };
         /**
          * PlanCreate
@@ -6782,6 +7883,189 @@ export interface components {
             field: string;
         };
         /**
+         * QualityMetrics
+         * @example {
+         *       "activity": {
+         *         "daysInactive": 1,
+         *         "lastCompletedOn": "lastCompletedOn",
+         *         "lastSeenAt": "2026-11-28T17:30:00Z"
+         *       },
+         *       "cancellationRate": {
+         *         "atRiskAbove": 4.8,
+         *         "minimumSample": 1,
+         *         "sample": 1,
+         *         "threshold": 4.8,
+         *         "value": 4.8
+         *       },
+         *       "completedReadings": 1,
+         *       "disputeRate": {
+         *         "atRiskAbove": 4.8,
+         *         "minimumSample": 1,
+         *         "sample": 1,
+         *         "threshold": 4.8,
+         *         "value": 4.8
+         *       },
+         *       "noShowRate": {
+         *         "atRiskAbove": 4.8,
+         *         "minimumSample": 1,
+         *         "sample": 1,
+         *         "threshold": 4.8,
+         *         "value": 4.8
+         *       },
+         *       "profileCompleteness": {
+         *         "missing": [
+         *           "missing"
+         *         ],
+         *         "value": 4.8
+         *       },
+         *       "punctuality": 4.8,
+         *       "responseTime": {
+         *         "atRiskAbove": 4.8,
+         *         "minimumSample": 1,
+         *         "sample": 1,
+         *         "threshold": 4.8,
+         *         "value": 4.8
+         *       },
+         *       "window": {
+         *         "days": 1,
+         *         "from": "from",
+         *         "to": "to"
+         *       }
+         *     }
+         */
+        QualityMetrics: {
+            activity: components["schemas"]["Activity"];
+            /** @description readings the reader cancelled / readings they accepted */
+            cancellationRate: components["schemas"]["Rate"];
+            /**
+             * Completedreadings
+             * @description completed readings in the window
+             */
+            completedReadings: number;
+            /** @description disputes filed / readings completed */
+            disputeRate: components["schemas"]["Rate"];
+            /** @description readings the reader missed (refunded) / readings they accepted */
+            noShowRate: components["schemas"]["Rate"];
+            profileCompleteness: components["schemas"]["Completeness"];
+            /**
+             * Punctuality
+             * @description not measured yet: no counter records how late a live reading started; always null
+             */
+            punctuality: number | null;
+            /** @description average minutes from a request to the reader's answer */
+            responseTime: components["schemas"]["Rate"];
+            window: components["schemas"]["Window"];
+        };
+        /**
+         * QualityOut
+         * @example {
+         *       "metrics": {
+         *         "activity": {
+         *           "daysInactive": 1,
+         *           "lastCompletedOn": "lastCompletedOn",
+         *           "lastSeenAt": "2026-11-28T17:30:00Z"
+         *         },
+         *         "cancellationRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "completedReadings": 1,
+         *         "disputeRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "noShowRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "profileCompleteness": {
+         *           "missing": [
+         *             "missing"
+         *           ],
+         *           "value": 4.8
+         *         },
+         *         "punctuality": 4.8,
+         *         "responseTime": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
+         *         "window": {
+         *           "days": 1,
+         *           "from": "from",
+         *           "to": "to"
+         *         }
+         *       },
+         *       "openWarnings": [
+         *         {
+         *           "acknowledgedAt": null,
+         *           "id": "cancellation_rate.20260615T120000Z",
+         *           "kind": "cancellation_rate",
+         *           "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
+         *           "openedAt": "2026-06-15T12:00:00.000Z",
+         *           "resolvedAt": null,
+         *           "state": "open",
+         *           "threshold": 0.1,
+         *           "title": "Too many cancellations",
+         *           "value": 0.25
+         *         }
+         *       ],
+         *       "readerId": "user_demo_reader1",
+         *       "recentWarnings": [
+         *         {
+         *           "acknowledgedAt": null,
+         *           "id": "cancellation_rate.20260615T120000Z",
+         *           "kind": "cancellation_rate",
+         *           "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
+         *           "openedAt": "2026-06-15T12:00:00.000Z",
+         *           "resolvedAt": null,
+         *           "state": "open",
+         *           "threshold": 0.1,
+         *           "title": "Too many cancellations",
+         *           "value": 0.25
+         *         }
+         *       ],
+         *       "status": "excellent",
+         *       "statusSince": "statusSince"
+         *     }
+         */
+        QualityOut: {
+            metrics: components["schemas"]["QualityMetrics"];
+            /**
+             * Openwarnings
+             * @description open or acknowledged, newest first
+             */
+            openWarnings: components["schemas"]["WarningOut"][];
+            /** Readerid */
+            readerId: string;
+            /**
+             * Recentwarnings
+             * @description resolved in the last 30 days
+             */
+            recentWarnings: components["schemas"]["WarningOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "excellent" | "good" | "needs_improvement" | "at_risk";
+            /**
+             * Statussince
+             * @description when the job last recorded this status; null before it did
+             */
+            statusSince: string | null;
+        };
+        /**
          * QuietHoursIn
          * @description Hours in which push and email wait (in-app still arrives); may run across midnight.
          */
@@ -6910,6 +8194,40 @@ export interface components {
              * @default null
              */
             scheduledStart?: string | null;
+        };
+        /**
+         * Rate
+         * @example {
+         *       "atRiskAbove": 4.8,
+         *       "minimumSample": 1,
+         *       "sample": 1,
+         *       "threshold": 4.8,
+         *       "value": 4.8
+         *     }
+         */
+        Rate: {
+            /**
+             * Atriskabove
+             * @description above it the reader is at risk
+             */
+            atRiskAbove: number;
+            /** Minimumsample */
+            minimumSample: number;
+            /**
+             * Sample
+             * @description the events the value is computed over
+             */
+            sample: number;
+            /**
+             * Threshold
+             * @description above it a warning opens
+             */
+            threshold: number;
+            /**
+             * Value
+             * @description null: fewer than minimumSample events in the window, not judged
+             */
+            value: number | null;
         };
         /**
          * RatingFacet
@@ -7204,6 +8522,56 @@ export interface components {
              * @enum {string}
              */
             visibility?: "public" | "readers_only";
+        };
+        /**
+         * ReaderMetricsOut
+         * @example {
+         *       "attribute": "tarot",
+         *       "attributes": [
+         *         "compassionate",
+         *         "tarot"
+         *       ],
+         *       "period": "this_month",
+         *       "periods": [],
+         *       "readerId": "user_2abc",
+         *       "series": [],
+         *       "timezone": "Europe/Lisbon"
+         *     }
+         */
+        ReaderMetricsOut: {
+            /**
+             * Attribute
+             * @default null
+             */
+            attribute?: string | null;
+            /**
+             * Attributes
+             * @description the reader's current tools, abilities and style
+             */
+            attributes: string[];
+            /**
+             * Period
+             * @description the period of the series (total: the series covers the last 6 months)
+             * @enum {string}
+             */
+            period: "this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total";
+            /**
+             * Periods
+             * @description this week, last week, this month, last month, last 3 months, last 6 months, total
+             */
+            periods: components["schemas"]["PeriodMetrics"][];
+            /** Readerid */
+            readerId: string;
+            /**
+             * Series
+             * @description one entry per local date of the period, oldest first
+             */
+            series: components["schemas"]["DayMetrics"][];
+            /**
+             * Timezone
+             * @description the reader's timezone: the periods' dates are local dates in it
+             */
+            timezone: string;
         };
         /**
          * ReaderProfileOut
@@ -8661,6 +10029,114 @@ export interface components {
             rating: number;
         };
         /**
+         * Search
+         * @description A search or filter on explore, and how many readers it found.
+         */
+        Search: {
+            /** Attributeids */
+            attributeIds?: string[];
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /**
+             * Onlineonly
+             * @default null
+             */
+            onlineOnly?: boolean | null;
+            /**
+             * Query
+             * @description the text typed, if any
+             * @default null
+             */
+            query?: string | null;
+            /**
+             * Readingtype
+             * @default null
+             */
+            readingType?: ("phone_call" | "video_message" | "live_video") | null;
+            /** Results */
+            results: number;
+            /**
+             * Topicid
+             * @default null
+             */
+            topicId?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "search";
+        };
+        /**
+         * StartBooking
+         * @description The booking form was opened for a reader.
+         */
+        StartBooking: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Readingtype
+             * @default null
+             */
+            readingType?: ("phone_call" | "video_message" | "live_video") | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "start_booking";
+        };
+        /**
+         * StartCheckout
+         * @description A credit package or plan was chosen.
+         */
+        StartCheckout: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /**
+             * Packageid
+             * @default null
+             */
+            packageId?: string | null;
+            /**
+             * Planid
+             * @default null
+             */
+            planId?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "start_checkout";
+        };
+        /**
          * StatusIn
          * @example {
          *       "category": "love",
@@ -9484,6 +10960,27 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** Unfavorite */
+        Unfavorite: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Readerid */
+            readerId: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unfavorite";
+        };
         /**
          * UploadOut
          * @description A presigned upload: POST the file to url with the fields, before expiresAt.
@@ -9565,6 +11062,142 @@ export interface components {
             readingId?: string | null;
         };
         /**
+         * ViewPage
+         * @description A page of the app was shown.
+         */
+        ViewPage: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /**
+             * Page
+             * @enum {string}
+             */
+            page: "home" | "explore" | "favorites" | "readings" | "credits" | "statuses" | "dashboard";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "view_page";
+        };
+        /**
+         * ViewReader
+         * @description A reader's profile was opened (counts toward the reader's profile views).
+         */
+        ViewReader: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Source
+             * @description where the profile was opened from
+             * @default null
+             */
+            source?: ("explore" | "search" | "favorites" | "recommendations" | "status" | "dashboard" | "link") | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "view_reader";
+        };
+        /**
+         * ViewStatus
+         * @description A client status was opened.
+         */
+        ViewStatus: {
+            /**
+             * Eventid
+             * @description unique per event (a UUID is fine): an event sent again is stored and counted once
+             */
+            eventId: string;
+            /**
+             * Occurredat
+             * Format: date-time
+             * @description when it happened on the device (ISO 8601 with an offset); within the last 7 days and at most 5 minutes ahead
+             */
+            occurredAt: string;
+            /** Statusid */
+            statusId: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "view_status";
+        };
+        /**
+         * WarningOut
+         * @example {
+         *       "acknowledgedAt": null,
+         *       "id": "cancellation_rate.20260615T120000Z",
+         *       "kind": "cancellation_rate",
+         *       "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
+         *       "openedAt": "2026-06-15T12:00:00.000Z",
+         *       "resolvedAt": null,
+         *       "state": "open",
+         *       "threshold": 0.1,
+         *       "title": "Too many cancellations",
+         *       "value": 0.25
+         *     }
+         */
+        WarningOut: {
+            /**
+             * Acknowledgedat
+             * @default null
+             */
+            acknowledgedAt?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "response_time" | "cancellation_rate" | "dispute_rate" | "no_show_rate";
+            /**
+             * Message
+             * @description what is wrong and what to do, for the reader
+             */
+            message: string;
+            /** Openedat */
+            openedAt: string;
+            /**
+             * Resolvedat
+             * @default null
+             */
+            resolvedAt?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "open" | "acknowledged" | "resolved";
+            /** Threshold */
+            threshold: number;
+            /** Title */
+            title: string;
+            /**
+             * Value
+             * @description the value when opened (kept up to date while open)
+             */
+            value: number | null;
+        };
+        /**
          * WeeklySchedule
          * @description Slots per weekday, in the reader's timezone; a day left out has no slots.
          */
@@ -9637,6 +11270,28 @@ export interface components {
             tue: components["schemas"]["TimeSlotOut"][];
             /** Wed */
             wed: components["schemas"]["TimeSlotOut"][];
+        };
+        /**
+         * Window
+         * @example {
+         *       "days": 1,
+         *       "from": "from",
+         *       "to": "to"
+         *     }
+         */
+        Window: {
+            /** Days */
+            days: number;
+            /**
+             * From
+             * @description first local date of the window (YYYY-MM-DD)
+             */
+            from: string;
+            /**
+             * To
+             * @description last local date (today in the reader's timezone)
+             */
+            to: string;
         };
     };
     responses: never;
@@ -11516,6 +13171,76 @@ export interface operations {
             };
         };
     };
+    get_platform_metrics: {
+        parameters: {
+            query?: {
+                /** @description UTC day, ISO week (starting Monday) or calendar month */
+                period?: "day" | "week" | "month";
+                /** @description a date in the period wanted (UTC); default today */
+                date?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_admin_plans: {
         parameters: {
             query?: {
@@ -12144,6 +13869,78 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_readers_at_risk: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description which status to list */
+                status?: "at_risk" | "needs_improvement";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtRiskPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12833,6 +14630,84 @@ export interface operations {
             };
             /** @description Bug; the body carries the request id */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventsIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14732,6 +16607,146 @@ export interface operations {
             };
         };
     };
+    get_earnings: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EarningsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_reader_metrics: {
+        parameters: {
+            query?: {
+                /** @description an attribute id (tool, ability or style): `readings` counts that attribute's completed readings; absent: all readings */
+                attribute?: string | null;
+                /** @description the period of the daily series; weeks start on Monday, in the reader's timezone */
+                period?: "this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReaderMetricsOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     put_online: {
         parameters: {
             query?: never;
@@ -14971,6 +16986,62 @@ export interface operations {
             };
         };
     };
+    get_reader_quality: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     put_reading_options: {
         parameters: {
             query?: never;
@@ -15040,6 +17111,73 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    acknowledge_warning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warningId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
