@@ -338,6 +338,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--notification-recipients", type=int, default=1_000, metavar="N",
                         help="admins one event fans out to in the notification figures (default 1000: 10000 takes "
                              "over 5 min under moto; 0 skips them)")
+    parser.add_argument("--metrics-events", type=int, default=2_000, metavar="N",
+                        help="reading events applied to the reader metrics (the 100,000 figure is extrapolated "
+                             "from them; 0 skips)")
     parser.add_argument("--statuses", type=int, default=200, metavar="N",
                         help="active statuses in the statuses figures (default 200; 0 skips them; "
                              "--scenario statuses runs them alone)")
@@ -379,8 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     notifications = None
     if args.notification_recipients > 0 and not args.scenario:
         notifications = notifications_bench.section(args.notification_recipients, min(args.runs, 100), issuer)
-    if not args.scenario:  # reader metrics: 10,000 events measured, 100,000 extrapolated (bench/metrics.py)
-        notifications = [*(notifications or []), "", *metrics_bench.section(10_000, 200, issuer)]
+    if args.metrics_events > 0 and not args.scenario:  # reader metrics: 100,000 extrapolated (bench/metrics.py)
+        notifications = [*(notifications or []), "", *metrics_bench.section(args.metrics_events, 200, issuer)]
 
     statuses = None
     if args.statuses > 0 and (not args.scenario or any(f in statuses_bench.NAME for f in args.scenario)):
