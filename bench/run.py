@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import analytics as analytics_bench  # noqa: F401 - adds the POST /events scenarios
 from bench import coldstart, counting, environment
+from bench import dashboard as dashboard_bench  # noqa: F401 - adds the GET /dashboard scenarios
 from bench import explore as explore_bench
 from bench import metrics as metrics_bench
 from bench import notifications as notifications_bench

@@ -84,8 +84,9 @@ def get_dashboard(ctx: RequestContext) -> dict[str, Any]:
     rating, badges, quality warnings and status. An admin: pending applications and open
     disputes (the oldest few and a count, capped at 1000 with ``moreThan``), the moderation
     queue (null until moderation exists) and today's platform figures. Each item has the
-    shape its own route gives it; the DynamoDB calls are bounded per role (at most 8 for a
-    client, 10 plus the month's earnings lines for a reader, 12 for an admin)."""
+    shape its own route gives it; the DynamoDB calls are bounded per role (at most 9 for a
+    client, 13 for a reader plus a Query per MB of this month's earnings lines, 11 for an
+    admin)."""
     now = utcnow()
     role, section = ctx.user.role, "client"
     body: dict[str, Any]

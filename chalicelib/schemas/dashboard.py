@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from chalicelib.schemas.admin_metrics import PeriodFiguresOut
 from chalicelib.schemas.common import ApiModel
@@ -26,7 +26,7 @@ from chalicelib.schemas.statuses import StatusOut
 _COUNT = ("how many wait in all, counted up to 1000 (a bounded count, never a read of the whole queue); "
           "with moreThan, there are more: show \"1000+\"")
 _MORE_THAN = "true when counting stopped at the cap: more than count are waiting"
-_DATE = {"format": "date"}
+_DATE: dict[str, JsonValue] = {"format": "date"}
 
 
 class ReadingsPreview(ApiModel):

@@ -4,33 +4,36 @@ Every part comes from the service that owns it (statuses, readings, the ledger's
 recommendations, earnings, quality, applications, disputes, platform metrics); this module
 only picks the few items a dashboard shows and counts queues without reading them.
 
-DynamoDB calls per role (bounds; the figures of ``make bench`` and tests/api/test_dashboard.py):
+DynamoDB calls per role, the request's authentication (1 GetItem of the caller) included;
+tests/api/test_dashboard.py asserts them exactly for a small setup, ``make bench`` prints them:
 
-- **client**: at most 8. Statuses (1 Query, the first page of ``GET /statuses/mine``) and
-  the catalog's status categories when one is active (0-1: cached per container); upcoming
-  (accepted tab) and recent (archived tab) readings (1 Query each); their parties (0-2
-  BatchGetItems for both lists together); recommendations (the client's interactions, 1
-  Query; the online overlay, 0-1, cached seconds; the explore snapshot is in memory). The
-  balance is the user item the request's authentication already read: no call.
-- **reader**: at most 10 plus what the earnings summary reads for this month (one Query per
-  MB of the month's earnings lines, one BatchGetItem per 100 of them, one Query per MB of
-  the accepted tab): the profile (1 GetItem: rating, reviews, badges, timezone); the earnings
-  summary (1 GetItem + 1 Query + 0-1 BatchGetItem + 1 Query in the common case); pending
-  requests (1 Query, plus 1 bounded count Query when more than the few shown are waiting);
-  today's schedule (1 Query of the accepted tab); the parties of both lists (0-2
-  BatchGetItems); the open warnings (1 Query) and the quality status of the last evaluation
-  (1 GetItem).
-- **admin**: at most 12 with counts under the cap: pending applications and open disputes
-  (1 Query each for the oldest few, plus 1 bounded count Query each when more are waiting),
-  the disputes' parties (0-2 BatchGetItems), today's platform figures (4 Queries, one per
-  shard).
+- **client**: at most 9. The first page of ``GET /statuses/mine`` (1 Query) and the
+  catalog's status categories when one is active (0-1: cached per container); upcoming
+  (accepted tab) and recent (archived tab) readings (1 Query each); the parties of both
+  lists together (0-2 BatchGetItems: users, reader profiles); recommendations (the client's
+  interactions, 1 Query; the online overlay, 0-1, cached seconds; the explore snapshot is in
+  memory). The balance is the user item authentication read: no call.
+- **reader**: at most 13, plus what the earnings summary pages through for this month (one
+  more Query per MB of the month's earnings lines or of the accepted tab, one more
+  BatchGetItem per 100 payouts): the profile (1 GetItem: rating, reviews, badges, timezone);
+  the earnings summary (1 GetItem, 1 Query, 0-1 BatchGetItem, 1 Query); pending requests
+  (1 Query, and 0-1 count Query when more wait than are shown); today's schedule (1 Query of
+  the accepted tab, up to ``SCHEDULE_PAGE`` readings); the parties of both lists (0-2
+  BatchGetItems); the open warnings (1 Query); the last quality evaluation (1 GetItem).
+- **admin**: at most 11 while each queue's count fits one 1 MB page: the oldest pending
+  applications and open disputes (1 Query each, and 0-1 count Query each when more wait than
+  are shown); the disputes' parties (0-2 BatchGetItems); today's platform figures (4 Queries,
+  one per shard, through the metrics store's client).
 
 Counts (``Queue``): a page of the oldest few that is not full is the whole queue, so its
-length is the count. Otherwise one ``Select=COUNT`` Query on the queue's index, repeated
-only while DynamoDB stops at its 1 MB page, stops once it has counted past ``COUNT_CAP``:
-the answer is then ``COUNT_CAP`` with ``more_than`` (shown as "1000+"). Exact counts of
-unbounded queues would need a counter moved with every item that enters or leaves; a
-dashboard needs "how much work is waiting", which the cap answers at a bounded cost.
+length is the count. Otherwise a ``Select=COUNT`` Query on the queue's index with
+``Limit`` = what is left to count past ``COUNT_CAP``; DynamoDB stops a page at 1 MB of index
+data (counted items are still read), so it is repeated while a page ends early: about
+1 + ``COUNT_CAP`` x item size / 1 MB times (2-4 for 1,000 readings or profiles of a few KB:
+both indexes project whole items). Past the cap the answer is ``COUNT_CAP`` with
+``more_than`` (shown as "1000+"). Exact counts of unbounded queues would need a counter moved
+with every item that enters or leaves; a dashboard needs "how much work is waiting", which
+the cap answers at a bounded cost.
 """
 
 from __future__ import annotations
