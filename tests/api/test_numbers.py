@@ -48,7 +48,7 @@ def _numeric_properties(document: dict[str, Any]) -> Iterator[tuple[str, str, se
     components = document["components"]["schemas"]
     for name in _response_schemas(document):
         for prop, schema in (components[name].get("properties") or {}).items():
-            if _last_word(prop) in NUMERIC_WORDS:
+            if _last_word(prop) in NUMERIC_WORDS and not re.match(r"^(is|has)[A-Z]", prop):  # isDiscount: a flag
                 yield name, prop, _types(schema, components)
 
 

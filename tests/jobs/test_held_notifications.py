@@ -101,3 +101,30 @@ def test_a_concurrent_release_sends_each_held_item_once(aws, make_user, sent):
     results = all_at_once(3, lambda _: _release(datetime(2026, 6, 10, 11, 0, tzinfo=UTC), sent))
     assert sum(r["released"] for r in results) == 6
     assert sorted(d.title for d in sent.email) == [f"Title {n}" for n in range(6)]
+
+
+def test_a_reminder_held_past_the_readings_start_is_dropped_not_sent_late(aws, make_user, sent):
+    from chalicelib.services.notifications import held, preferences, rules
+
+    make_user("ann")
+    _set("ann", type="reading_reminder", quiet=NIGHT)
+    night = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 00:00 EDT: quiet until 07:00 EDT (11:00 UTC)
+    for start, event in ((night + timedelta(hours=2), "soon"), (night + timedelta(hours=10), "later")):
+        [client_note, _] = rules.targets(rules.Event(event, "reading.reminder_due", night.isoformat(), {
+            "readingId": f"r_{event}", "clientId": "ann", "readerId": "rdr", "type": "phone_call",
+            "minutesBefore": 15, "scheduledStart": start.isoformat().replace("+00:00", "Z")}), _NoNames())
+        delivery = client_note.note.to("ann")
+        decision = preferences.decide(["ann"], "reading_reminder", night)["ann"]
+        held.hold_many([(delivery, decision)], key=event, occurred_at=night.isoformat())
+
+    released = _release(datetime(2026, 3, 10, 11, 0, tzinfo=UTC), sent)
+    assert released == {"released": 1, "digests": 0, "stale": 1}
+    assert [d.related_id for d in sent.push] == ["r_later"]  # the 06:00 reading's reminder is not sent at 07:00
+
+
+class _NoNames:
+    def client(self, user_id):
+        return None
+
+    def reader(self, reader_id):
+        return None

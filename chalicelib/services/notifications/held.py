@@ -176,8 +176,13 @@ def release_due(now: datetime | None = None, *, push: Sender | None = None,
     to_push: list[Delivery] = []
     to_email: list[Delivery] = []
     counts = {"released": 0, "digests": 0}
-    quiet = [row for row in claimed if not row.digest]
-    digests = sorted((row for row in claimed if row.digest), key=_group_key)
+    # A held note about a moment that has passed (a reading reminder released after the
+    # reading started) is dropped, never sent late: the in-app copy was written at the time.
+    current = [row for row in claimed if not _stale(row, moment)]
+    if len(current) < len(claimed):
+        counts["stale"] = len(claimed) - len(current)
+    quiet = [row for row in current if not row.digest]
+    digests = sorted((row for row in current if row.digest), key=_group_key)
     for row in quiet:
         delivery = _delivery(row)
         _route(delivery, set(row.channels or ()), to_push, to_email)
@@ -198,6 +203,17 @@ def release_due(now: datetime | None = None, *, push: Sender | None = None,
     if claimed:
         logger.info("held notifications released", extra=counts)
     return counts
+
+
+def _stale(row: ScheduledNotification, moment: datetime) -> bool:
+    """The delivery's ``staleAfter`` (ISO, set by rules whose note is about a moment) has passed."""
+    stale_after = _delivery(row).data.get("staleAfter")
+    if not isinstance(stale_after, str):
+        return False
+    try:
+        return datetime.fromisoformat(stale_after.replace("Z", "+00:00")) <= moment
+    except ValueError:
+        return False
 
 
 def _route(delivery: Delivery, channels: set[str], to_push: list[Delivery], to_email: list[Delivery]) -> None:

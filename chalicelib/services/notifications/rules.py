@@ -225,12 +225,18 @@ def _reminder(e: Event, n: Names) -> list[Target]:
     when = words.lead(e.data)
     client = n.client(e.data.get("clientId")) or "your client"
     reader = n.reader(e.data.get("readerId")) or "your reader"
-    return [
+    # Held by quiet hours or a digest past the start, a reminder would arrive too late: it
+    # goes stale at the start (held.release_due drops it; the in-app copy stays).
+    stale = {"staleAfter": e.data["scheduledStart"]} if e.data.get("scheduledStart") else {}
+    found = [
         _to(_reading(e, T.READING_REMINDER, "Upcoming reading",
                      f"Your {kind(e.data)} with {reader} starts {when}."), e.data.get("clientId")),
         _to(_reading(e, T.READING_REMINDER, "Upcoming reading",
                      f"Your {kind(e.data)} with {client} starts {when}."), e.data.get("readerId")),
     ]
+    for target in found:
+        target.note.data.update(stale)
+    return found
 
 
 @rule("dispute.filed", clients=("clientId",), readers=("readerId",))
