@@ -444,6 +444,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's dashboard: what their home page shows, by role, in one call
+         * @description A client: active statuses, upcoming and recent readings, balance, recommended
+         *     readers. A reader: pending requests, today's schedule, earnings this week and month,
+         *     rating, badges, quality warnings and status. An admin: pending applications and open
+         *     disputes (the oldest few and a count, capped at 1000 with ``moreThan``), the moderation
+         *     queue (null until moderation exists) and today's platform figures. Each item has the
+         *     shape its own route gives it; the DynamoDB calls are bounded per role (at most 9 for a
+         *     client, 13 for a reader plus a Query per MB of this month's earnings lines, 11 for an
+         *     admin).
+         */
+        get: operations["get_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/docs": {
         parameters: {
             query?: never;
@@ -1944,6 +1971,7 @@ export interface components {
         };
         /**
          * Activity
+         * @description When the reader last completed a reading and was last seen online.
          * @example {
          *       "daysInactive": 1,
          *       "lastCompletedOn": "lastCompletedOn",
@@ -2309,6 +2337,270 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * AdminDashboard
+         * @description An admin's home: the work waiting and today's figures.
+         * @example {
+         *       "moderationQueue": 1,
+         *       "openDisputes": {
+         *         "count": 1,
+         *         "data": [
+         *           {
+         *             "acceptedAt": "2026-11-28T18:02:00Z",
+         *             "allowedActions": [
+         *               "cancel",
+         *               "message"
+         *             ],
+         *             "client": {
+         *               "displayName": "Clara Nguyen",
+         *               "id": "user_demo_client1"
+         *             },
+         *             "clientId": "user_demo_client1",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "creditsCost": 82,
+         *             "duration": 30,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "pricing": {
+         *               "minutes": 30,
+         *               "multiplier": 0.95,
+         *               "rate": 2.8667,
+         *               "total": 82
+         *             },
+         *             "question": "Should I take the job offer in Denver?",
+         *             "reader": {
+         *               "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *               "displayName": "Luna Marquez",
+         *               "id": "user_demo_reader1"
+         *             },
+         *             "readerId": "user_demo_reader1",
+         *             "readingOption": {
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "type": "phone_call"
+         *             },
+         *             "refundedCredits": 0,
+         *             "schedule": "scheduled",
+         *             "scheduledDate": "2026-12-03T16:00:00Z",
+         *             "scheduledEnd": "2026-12-03T16:30:00Z",
+         *             "scheduledStart": "2026-12-03T16:00:00Z",
+         *             "status": "accepted",
+         *             "topic": "Career & Work",
+         *             "topicId": "career-work",
+         *             "updatedAt": "2026-11-28T18:02:00Z"
+         *           }
+         *         ],
+         *         "moreThan": true
+         *       },
+         *       "pendingApplications": {
+         *         "count": 1,
+         *         "data": [
+         *           {
+         *             "attributeNames": {
+         *               "clairvoyant": "Clairvoyant",
+         *               "empath": "Empath",
+         *               "oracle-cards": "Oracle Cards",
+         *               "straightforward": "Straightforward",
+         *               "tarot": "Tarot"
+         *             },
+         *             "attributes": {
+         *               "abilities": [
+         *                 "clairvoyant",
+         *                 "empath"
+         *               ],
+         *               "style": "straightforward",
+         *               "tools": [
+         *                 "tarot",
+         *                 "oracle-cards"
+         *               ]
+         *             },
+         *             "availability": {
+         *               "instantBooking": true,
+         *               "schedule": {
+         *                 "fri": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "mon": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "sat": [],
+         *                 "sun": [],
+         *                 "thu": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "tue": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "wed": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ]
+         *               },
+         *               "timezone": "America/Chicago"
+         *             },
+         *             "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *             "createdAt": "2026-10-02T15:00:00Z",
+         *             "decidedAt": "2026-10-02T15:00:00Z",
+         *             "displayName": "Luna Marquez",
+         *             "experience": "expert",
+         *             "id": "user_demo_reader1",
+         *             "location": "Austin, TX",
+         *             "missingForSubmit": [],
+         *             "readingOptions": [
+         *               {
+         *                 "basePrice": 86,
+         *                 "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "isActive": true,
+         *                 "name": "30-minute phone reading",
+         *                 "price": 86,
+         *                 "prices": [
+         *                   {
+         *                     "duration": 10,
+         *                     "label": "10 minutes",
+         *                     "multiplier": 1,
+         *                     "timeSpanId": "10-min",
+         *                     "total": 29
+         *                   },
+         *                   {
+         *                     "duration": 15,
+         *                     "label": "15 minutes",
+         *                     "multiplier": 1,
+         *                     "timeSpanId": "15-min",
+         *                     "total": 43
+         *                   },
+         *                   {
+         *                     "duration": 30,
+         *                     "label": "30 minutes",
+         *                     "multiplier": 0.95,
+         *                     "timeSpanId": "30-min",
+         *                     "total": 82
+         *                   },
+         *                   {
+         *                     "duration": 45,
+         *                     "label": "45 minutes",
+         *                     "multiplier": 0.92,
+         *                     "timeSpanId": "45-min",
+         *                     "total": 119
+         *                   },
+         *                   {
+         *                     "duration": 60,
+         *                     "label": "60 minutes",
+         *                     "multiplier": 0.9,
+         *                     "timeSpanId": "60-min",
+         *                     "total": 155
+         *                   }
+         *                 ],
+         *                 "type": "phone_call"
+         *               }
+         *             ],
+         *             "status": "approved",
+         *             "step": 5,
+         *             "submissionCount": 1,
+         *             "submittedAt": "2026-09-30T15:00:00Z",
+         *             "tagline": "Tarot that tells it straight",
+         *             "updatedAt": "2026-10-02T15:00:00Z",
+         *             "userId": "user_demo_reader1"
+         *           }
+         *         ],
+         *         "moreThan": true
+         *       },
+         *       "platform": {
+         *         "today": {
+         *           "activeUsers": 1,
+         *           "buyers": 1,
+         *           "conversionRate": 4.8,
+         *           "creditsPurchased": 1,
+         *           "daily": [
+         *             {
+         *               "activeUsers": 1,
+         *               "creditsPurchased": 1,
+         *               "date": "date",
+         *               "disputes": 1,
+         *               "moneyIn": {},
+         *               "platformFees": 1,
+         *               "readingsCompleted": 50,
+         *               "readingsRequested": 1,
+         *               "signUps": 1
+         *             }
+         *           ],
+         *           "disputeRate": 4.8,
+         *           "disputes": 1,
+         *           "end": "17:00",
+         *           "moneyIn": {},
+         *           "platformFees": 1,
+         *           "purchases": 1,
+         *           "readingsCompleted": 50,
+         *           "readingsRequested": 1,
+         *           "refundedCredits": 1,
+         *           "refunds": 1,
+         *           "reversedCredits": 1,
+         *           "signUps": 1,
+         *           "start": "09:00"
+         *         },
+         *         "yesterday": {
+         *           "activeUsers": 1,
+         *           "buyers": 1,
+         *           "conversionRate": 4.8,
+         *           "creditsPurchased": 1,
+         *           "daily": [
+         *             {
+         *               "activeUsers": 1,
+         *               "creditsPurchased": 1,
+         *               "date": "date",
+         *               "disputes": 1,
+         *               "moneyIn": {},
+         *               "platformFees": 1,
+         *               "readingsCompleted": 50,
+         *               "readingsRequested": 1,
+         *               "signUps": 1
+         *             }
+         *           ],
+         *           "disputeRate": 4.8,
+         *           "disputes": 1,
+         *           "end": "17:00",
+         *           "moneyIn": {},
+         *           "platformFees": 1,
+         *           "purchases": 1,
+         *           "readingsCompleted": 50,
+         *           "readingsRequested": 1,
+         *           "refundedCredits": 1,
+         *           "refunds": 1,
+         *           "reversedCredits": 1,
+         *           "signUps": 1,
+         *           "start": "09:00"
+         *         }
+         *       }
+         *     }
+         */
+        AdminDashboard: {
+            /**
+             * Moderationqueue
+             * @description content waiting for moderation: always null until moderation is built (issue 16); null means unknown, not 0
+             */
+            moderationQueue: number | null;
+            /** @description oldest first (GET /admin/disputes) */
+            openDisputes: components["schemas"]["ReadingQueue"];
+            pendingApplications: components["schemas"]["ApplicationQueue"];
+            platform: components["schemas"]["PlatformToday"];
+        };
+        /**
          * AdminPlan
          * @description A subscription plan as admins manage it (price in cents).
          * @example {
@@ -2545,6 +2837,7 @@ export interface components {
         };
         /**
          * AllTimeOut
+         * @description The reader's earnings since they started.
          * @example {
          *       "net": 1
          *     }
@@ -3024,7 +3317,157 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * ApplicationQueue
+         * @description The oldest pending reader applications and how many wait in all.
+         * @example {
+         *       "count": 1,
+         *       "data": [
+         *         {
+         *           "attributeNames": {
+         *             "clairvoyant": "Clairvoyant",
+         *             "empath": "Empath",
+         *             "oracle-cards": "Oracle Cards",
+         *             "straightforward": "Straightforward",
+         *             "tarot": "Tarot"
+         *           },
+         *           "attributes": {
+         *             "abilities": [
+         *               "clairvoyant",
+         *               "empath"
+         *             ],
+         *             "style": "straightforward",
+         *             "tools": [
+         *               "tarot",
+         *               "oracle-cards"
+         *             ]
+         *           },
+         *           "availability": {
+         *             "instantBooking": true,
+         *             "schedule": {
+         *               "fri": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "mon": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "sat": [],
+         *               "sun": [],
+         *               "thu": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "tue": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ],
+         *               "wed": [
+         *                 {
+         *                   "end": "17:00",
+         *                   "start": "09:00"
+         *                 }
+         *               ]
+         *             },
+         *             "timezone": "America/Chicago"
+         *           },
+         *           "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *           "createdAt": "2026-10-02T15:00:00Z",
+         *           "decidedAt": "2026-10-02T15:00:00Z",
+         *           "displayName": "Luna Marquez",
+         *           "experience": "expert",
+         *           "id": "user_demo_reader1",
+         *           "location": "Austin, TX",
+         *           "missingForSubmit": [],
+         *           "readingOptions": [
+         *             {
+         *               "basePrice": 86,
+         *               "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "isActive": true,
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "prices": [
+         *                 {
+         *                   "duration": 10,
+         *                   "label": "10 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "10-min",
+         *                   "total": 29
+         *                 },
+         *                 {
+         *                   "duration": 15,
+         *                   "label": "15 minutes",
+         *                   "multiplier": 1,
+         *                   "timeSpanId": "15-min",
+         *                   "total": 43
+         *                 },
+         *                 {
+         *                   "duration": 30,
+         *                   "label": "30 minutes",
+         *                   "multiplier": 0.95,
+         *                   "timeSpanId": "30-min",
+         *                   "total": 82
+         *                 },
+         *                 {
+         *                   "duration": 45,
+         *                   "label": "45 minutes",
+         *                   "multiplier": 0.92,
+         *                   "timeSpanId": "45-min",
+         *                   "total": 119
+         *                 },
+         *                 {
+         *                   "duration": 60,
+         *                   "label": "60 minutes",
+         *                   "multiplier": 0.9,
+         *                   "timeSpanId": "60-min",
+         *                   "total": 155
+         *                 }
+         *               ],
+         *               "type": "phone_call"
+         *             }
+         *           ],
+         *           "status": "approved",
+         *           "step": 5,
+         *           "submissionCount": 1,
+         *           "submittedAt": "2026-09-30T15:00:00Z",
+         *           "tagline": "Tarot that tells it straight",
+         *           "updatedAt": "2026-10-02T15:00:00Z",
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ],
+         *       "moreThan": true
+         *     }
+         */
+        ApplicationQueue: {
+            /**
+             * Count
+             * @description how many wait in all, counted up to 1000 (a bounded count, never a read of the whole queue); with moreThan, there are more: show "1000+"
+             */
+            count: number;
+            /**
+             * Data
+             * @description oldest submission first (GET /admin/reader-applications)
+             */
+            data: components["schemas"]["ApplicationOut"][];
+            /**
+             * Morethan
+             * @description true when counting stopped at the cap: more than count are waiting
+             */
+            moreThan: boolean;
+        };
+        /**
          * AtRiskPage
+         * @description A page of readers at risk (or needing improvement), for admins.
          * @example {
          *       "data": [
          *         {
@@ -3108,6 +3551,7 @@ export interface components {
         };
         /**
          * AtRiskReader
+         * @description A reader in the admins' list, as of the quality job's last evaluation.
          * @example {
          *       "displayName": "Clara Nguyen",
          *       "evaluatedAt": "2026-11-28T17:30:00Z",
@@ -4146,6 +4590,347 @@ export interface components {
             received?: boolean;
         };
         /**
+         * ClientDashboard
+         * @description A client's home: their open statuses, readings, balance and readers to try.
+         * @example {
+         *       "activeStatuses": [
+         *         {
+         *           "acceptedSuggestedReadingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "author": {
+         *             "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *             "displayName": "Clara Nguyen",
+         *             "userId": "user_demo_reader1"
+         *           },
+         *           "category": "category",
+         *           "categoryName": "categoryName",
+         *           "closedAt": "2026-11-28T17:30:00Z",
+         *           "content": "content",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "expiresAt": "2026-11-28T17:30:00Z",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "isActive": true,
+         *           "mood": "mood",
+         *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "state": "active",
+         *           "suggestedByYou": true,
+         *           "suggestedReadings": [
+         *             {
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "description": "A live voice call with your reader.",
+         *               "estimatedDuration": 1,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "isAccepted": true,
+         *               "isDiscount": true,
+         *               "listedPrice": 1,
+         *               "message": "The reading was not found.",
+         *               "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
+         *               "readerId": "user_demo_reader1",
+         *               "readerName": "readerName",
+         *               "scheduledAt": "2026-11-28T17:30:00Z",
+         *               "state": "active",
+         *               "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "suggestedPrice": 1,
+         *               "suggestedType": "phone_call",
+         *               "title": "title",
+         *               "topicId": "career-work",
+         *               "topicName": "topicName",
+         *               "updatedAt": "2026-11-28T17:30:00Z"
+         *             }
+         *           ],
+         *           "suggestionCount": 1,
+         *           "updatedAt": "2026-11-28T17:30:00Z",
+         *           "userId": "user_demo_reader1"
+         *         }
+         *       ],
+         *       "balance": {
+         *         "available": 38,
+         *         "earnings": 0,
+         *         "held": 82,
+         *         "owed": 0,
+         *         "restricted": false
+         *       },
+         *       "recentReadings": {
+         *         "data": [
+         *           {
+         *             "acceptedAt": "2026-11-28T18:02:00Z",
+         *             "allowedActions": [
+         *               "cancel",
+         *               "message"
+         *             ],
+         *             "client": {
+         *               "displayName": "Clara Nguyen",
+         *               "id": "user_demo_client1"
+         *             },
+         *             "clientId": "user_demo_client1",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "creditsCost": 82,
+         *             "duration": 30,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "pricing": {
+         *               "minutes": 30,
+         *               "multiplier": 0.95,
+         *               "rate": 2.8667,
+         *               "total": 82
+         *             },
+         *             "question": "Should I take the job offer in Denver?",
+         *             "reader": {
+         *               "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *               "displayName": "Luna Marquez",
+         *               "id": "user_demo_reader1"
+         *             },
+         *             "readerId": "user_demo_reader1",
+         *             "readingOption": {
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "type": "phone_call"
+         *             },
+         *             "refundedCredits": 0,
+         *             "schedule": "scheduled",
+         *             "scheduledDate": "2026-12-03T16:00:00Z",
+         *             "scheduledEnd": "2026-12-03T16:30:00Z",
+         *             "scheduledStart": "2026-12-03T16:00:00Z",
+         *             "status": "accepted",
+         *             "topic": "Career & Work",
+         *             "topicId": "career-work",
+         *             "updatedAt": "2026-11-28T18:02:00Z"
+         *           }
+         *         ],
+         *         "hasMore": true
+         *       },
+         *       "recommendations": [
+         *         {
+         *           "reader": {
+         *             "attributeNames": {},
+         *             "attributes": {
+         *               "abilities": [
+         *                 "clairvoyant",
+         *                 "empath"
+         *               ],
+         *               "style": "straightforward",
+         *               "tools": [
+         *                 "tarot",
+         *                 "oracle-cards"
+         *               ]
+         *             },
+         *             "availability": {
+         *               "instantBooking": true,
+         *               "schedule": {
+         *                 "fri": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "mon": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "sat": [],
+         *                 "sun": [],
+         *                 "thu": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "tue": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ],
+         *                 "wed": [
+         *                   {
+         *                     "end": "17:00",
+         *                     "start": "09:00"
+         *                   }
+         *                 ]
+         *               },
+         *               "timezone": "America/Chicago"
+         *             },
+         *             "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *             "backgroundImageVariants": {},
+         *             "badges": [
+         *               "badges"
+         *             ],
+         *             "bio": "bio",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "displayName": "Clara Nguyen",
+         *             "experience": "beginner",
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "isApproved": true,
+         *             "isFavorite": false,
+         *             "isOnline": true,
+         *             "languages": [
+         *               "languages"
+         *             ],
+         *             "lastActive": "2026-11-28T17:30:00Z",
+         *             "location": "Austin, TX",
+         *             "profileImage": "https://media.auralumic.example/profileImage",
+         *             "profileImageVariants": {},
+         *             "ratingAverage": 4.8,
+         *             "ratingCount": 1,
+         *             "readingOptions": [
+         *               {
+         *                 "basePrice": 86,
+         *                 "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "isActive": true,
+         *                 "name": "30-minute phone reading",
+         *                 "price": 82,
+         *                 "priceDuration": 30,
+         *                 "prices": [
+         *                   {
+         *                     "duration": 10,
+         *                     "label": "10 minutes",
+         *                     "multiplier": 1,
+         *                     "timeSpanId": "10-min",
+         *                     "total": 29
+         *                   },
+         *                   {
+         *                     "duration": 15,
+         *                     "label": "15 minutes",
+         *                     "multiplier": 1,
+         *                     "timeSpanId": "15-min",
+         *                     "total": 43
+         *                   },
+         *                   {
+         *                     "duration": 30,
+         *                     "label": "30 minutes",
+         *                     "multiplier": 0.95,
+         *                     "timeSpanId": "30-min",
+         *                     "total": 82
+         *                   },
+         *                   {
+         *                     "duration": 45,
+         *                     "label": "45 minutes",
+         *                     "multiplier": 0.92,
+         *                     "timeSpanId": "45-min",
+         *                     "total": 119
+         *                   },
+         *                   {
+         *                     "duration": 60,
+         *                     "label": "60 minutes",
+         *                     "multiplier": 0.9,
+         *                     "timeSpanId": "60-min",
+         *                     "total": 155
+         *                   }
+         *                 ],
+         *                 "type": "phone_call"
+         *               }
+         *             ],
+         *             "reviews": [
+         *               {
+         *                 "clientName": "Clara",
+         *                 "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *                 "createdAt": "2026-11-20T19:04:00Z",
+         *                 "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *                 "rating": 5
+         *               }
+         *             ],
+         *             "stats": {
+         *               "averageRating": 4.8,
+         *               "totalReadings": 7
+         *             },
+         *             "tagline": "Tarot that tells it straight",
+         *             "totalReadings": 1,
+         *             "userId": "user_demo_reader1",
+         *             "visibility": "public"
+         *           },
+         *           "reasons": [
+         *             "Tarot, like readers you rated 5 stars",
+         *             "Online now",
+         *             "Rated 4.9 from 120 reviews"
+         *           ],
+         *           "score": 0.8731
+         *         }
+         *       ],
+         *       "recommendationsPersonalized": true,
+         *       "upcomingReadings": {
+         *         "data": [
+         *           {
+         *             "acceptedAt": "2026-11-28T18:02:00Z",
+         *             "allowedActions": [
+         *               "cancel",
+         *               "message"
+         *             ],
+         *             "client": {
+         *               "displayName": "Clara Nguyen",
+         *               "id": "user_demo_client1"
+         *             },
+         *             "clientId": "user_demo_client1",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "creditsCost": 82,
+         *             "duration": 30,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "pricing": {
+         *               "minutes": 30,
+         *               "multiplier": 0.95,
+         *               "rate": 2.8667,
+         *               "total": 82
+         *             },
+         *             "question": "Should I take the job offer in Denver?",
+         *             "reader": {
+         *               "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *               "displayName": "Luna Marquez",
+         *               "id": "user_demo_reader1"
+         *             },
+         *             "readerId": "user_demo_reader1",
+         *             "readingOption": {
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "type": "phone_call"
+         *             },
+         *             "refundedCredits": 0,
+         *             "schedule": "scheduled",
+         *             "scheduledDate": "2026-12-03T16:00:00Z",
+         *             "scheduledEnd": "2026-12-03T16:30:00Z",
+         *             "scheduledStart": "2026-12-03T16:00:00Z",
+         *             "status": "accepted",
+         *             "topic": "Career & Work",
+         *             "topicId": "career-work",
+         *             "updatedAt": "2026-11-28T18:02:00Z"
+         *           }
+         *         ],
+         *         "hasMore": true
+         *       }
+         *     }
+         */
+        ClientDashboard: {
+            /**
+             * Activestatuses
+             * @description statuses taking suggestions (at most 3), newest first, with their suggested readings
+             */
+            activeStatuses: components["schemas"]["StatusOut"][];
+            /** @description as GET /credits shows it */
+            balance: components["schemas"]["BalanceOut"];
+            /** @description finished: completed, cancelled, declined, expired, disputed or refunded, newest first (GET /readings?tab=archived) */
+            recentReadings: components["schemas"]["ReadingsPreview"];
+            /**
+             * Recommendations
+             * @description a few readers to try (GET /me/recommendations)
+             */
+            recommendations: components["schemas"]["RecommendationOut"][];
+            /**
+             * Recommendationspersonalized
+             * @description false for a cold start: no history yet
+             */
+            recommendationsPersonalized: boolean;
+            /** @description accepted and in progress, newest booking first (GET /readings?tab=accepted) */
+            upcomingReadings: components["schemas"]["ReadingsPreview"];
+        };
+        /**
          * CompleteAttributes
          * @description What a submitted application and an approved reader's profile carry.
          * @example {
@@ -4178,6 +4963,7 @@ export interface components {
         };
         /**
          * Completeness
+         * @description How much of the profile is filled in, and what is missing.
          * @example {
          *       "missing": [
          *         "missing"
@@ -4416,6 +5202,759 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * DashboardOut
+         * @description The caller's dashboard: the section of their role, the others absent.
+         * @example {
+         *       "admin": {
+         *         "moderationQueue": 1,
+         *         "openDisputes": {
+         *           "count": 1,
+         *           "data": [
+         *             {
+         *               "acceptedAt": "2026-11-28T18:02:00Z",
+         *               "allowedActions": [
+         *                 "cancel",
+         *                 "message"
+         *               ],
+         *               "client": {
+         *                 "displayName": "Clara Nguyen",
+         *                 "id": "user_demo_client1"
+         *               },
+         *               "clientId": "user_demo_client1",
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "createdDate": "2026-11-28T17:30:00Z",
+         *               "creditsCost": 82,
+         *               "duration": 30,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "pricing": {
+         *                 "minutes": 30,
+         *                 "multiplier": 0.95,
+         *                 "rate": 2.8667,
+         *                 "total": 82
+         *               },
+         *               "question": "Should I take the job offer in Denver?",
+         *               "reader": {
+         *                 "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *                 "displayName": "Luna Marquez",
+         *                 "id": "user_demo_reader1"
+         *               },
+         *               "readerId": "user_demo_reader1",
+         *               "readingOption": {
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "name": "30-minute phone reading",
+         *                 "price": 86,
+         *                 "type": "phone_call"
+         *               },
+         *               "refundedCredits": 0,
+         *               "schedule": "scheduled",
+         *               "scheduledDate": "2026-12-03T16:00:00Z",
+         *               "scheduledEnd": "2026-12-03T16:30:00Z",
+         *               "scheduledStart": "2026-12-03T16:00:00Z",
+         *               "status": "accepted",
+         *               "topic": "Career & Work",
+         *               "topicId": "career-work",
+         *               "updatedAt": "2026-11-28T18:02:00Z"
+         *             }
+         *           ],
+         *           "moreThan": true
+         *         },
+         *         "pendingApplications": {
+         *           "count": 1,
+         *           "data": [
+         *             {
+         *               "attributeNames": {
+         *                 "clairvoyant": "Clairvoyant",
+         *                 "empath": "Empath",
+         *                 "oracle-cards": "Oracle Cards",
+         *                 "straightforward": "Straightforward",
+         *                 "tarot": "Tarot"
+         *               },
+         *               "attributes": {
+         *                 "abilities": [
+         *                   "clairvoyant",
+         *                   "empath"
+         *                 ],
+         *                 "style": "straightforward",
+         *                 "tools": [
+         *                   "tarot",
+         *                   "oracle-cards"
+         *                 ]
+         *               },
+         *               "availability": {
+         *                 "instantBooking": true,
+         *                 "schedule": {
+         *                   "fri": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "mon": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "sat": [],
+         *                   "sun": [],
+         *                   "thu": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "tue": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "wed": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ]
+         *                 },
+         *                 "timezone": "America/Chicago"
+         *               },
+         *               "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
+         *               "createdAt": "2026-10-02T15:00:00Z",
+         *               "decidedAt": "2026-10-02T15:00:00Z",
+         *               "displayName": "Luna Marquez",
+         *               "experience": "expert",
+         *               "id": "user_demo_reader1",
+         *               "location": "Austin, TX",
+         *               "missingForSubmit": [],
+         *               "readingOptions": [
+         *                 {
+         *                   "basePrice": 86,
+         *                   "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *                   "duration": 30,
+         *                   "id": "opt_reader1_phone_call_30",
+         *                   "isActive": true,
+         *                   "name": "30-minute phone reading",
+         *                   "price": 86,
+         *                   "prices": [
+         *                     {
+         *                       "duration": 10,
+         *                       "label": "10 minutes",
+         *                       "multiplier": 1,
+         *                       "timeSpanId": "10-min",
+         *                       "total": 29
+         *                     },
+         *                     {
+         *                       "duration": 15,
+         *                       "label": "15 minutes",
+         *                       "multiplier": 1,
+         *                       "timeSpanId": "15-min",
+         *                       "total": 43
+         *                     },
+         *                     {
+         *                       "duration": 30,
+         *                       "label": "30 minutes",
+         *                       "multiplier": 0.95,
+         *                       "timeSpanId": "30-min",
+         *                       "total": 82
+         *                     },
+         *                     {
+         *                       "duration": 45,
+         *                       "label": "45 minutes",
+         *                       "multiplier": 0.92,
+         *                       "timeSpanId": "45-min",
+         *                       "total": 119
+         *                     },
+         *                     {
+         *                       "duration": 60,
+         *                       "label": "60 minutes",
+         *                       "multiplier": 0.9,
+         *                       "timeSpanId": "60-min",
+         *                       "total": 155
+         *                     }
+         *                   ],
+         *                   "type": "phone_call"
+         *                 }
+         *               ],
+         *               "status": "approved",
+         *               "step": 5,
+         *               "submissionCount": 1,
+         *               "submittedAt": "2026-09-30T15:00:00Z",
+         *               "tagline": "Tarot that tells it straight",
+         *               "updatedAt": "2026-10-02T15:00:00Z",
+         *               "userId": "user_demo_reader1"
+         *             }
+         *           ],
+         *           "moreThan": true
+         *         },
+         *         "platform": {
+         *           "today": {
+         *             "activeUsers": 1,
+         *             "buyers": 1,
+         *             "conversionRate": 4.8,
+         *             "creditsPurchased": 1,
+         *             "daily": [
+         *               {
+         *                 "activeUsers": 1,
+         *                 "creditsPurchased": 1,
+         *                 "date": "date",
+         *                 "disputes": 1,
+         *                 "moneyIn": {},
+         *                 "platformFees": 1,
+         *                 "readingsCompleted": 50,
+         *                 "readingsRequested": 1,
+         *                 "signUps": 1
+         *               }
+         *             ],
+         *             "disputeRate": 4.8,
+         *             "disputes": 1,
+         *             "end": "17:00",
+         *             "moneyIn": {},
+         *             "platformFees": 1,
+         *             "purchases": 1,
+         *             "readingsCompleted": 50,
+         *             "readingsRequested": 1,
+         *             "refundedCredits": 1,
+         *             "refunds": 1,
+         *             "reversedCredits": 1,
+         *             "signUps": 1,
+         *             "start": "09:00"
+         *           },
+         *           "yesterday": {
+         *             "activeUsers": 1,
+         *             "buyers": 1,
+         *             "conversionRate": 4.8,
+         *             "creditsPurchased": 1,
+         *             "daily": [
+         *               {
+         *                 "activeUsers": 1,
+         *                 "creditsPurchased": 1,
+         *                 "date": "date",
+         *                 "disputes": 1,
+         *                 "moneyIn": {},
+         *                 "platformFees": 1,
+         *                 "readingsCompleted": 50,
+         *                 "readingsRequested": 1,
+         *                 "signUps": 1
+         *               }
+         *             ],
+         *             "disputeRate": 4.8,
+         *             "disputes": 1,
+         *             "end": "17:00",
+         *             "moneyIn": {},
+         *             "platformFees": 1,
+         *             "purchases": 1,
+         *             "readingsCompleted": 50,
+         *             "readingsRequested": 1,
+         *             "refundedCredits": 1,
+         *             "refunds": 1,
+         *             "reversedCredits": 1,
+         *             "signUps": 1,
+         *             "start": "09:00"
+         *           }
+         *         }
+         *       },
+         *       "client": {
+         *         "activeStatuses": [
+         *           {
+         *             "acceptedSuggestedReadingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "author": {
+         *               "avatarUrl": "https://media.auralumic.example/avatarUrl",
+         *               "displayName": "Clara Nguyen",
+         *               "userId": "user_demo_reader1"
+         *             },
+         *             "category": "category",
+         *             "categoryName": "categoryName",
+         *             "closedAt": "2026-11-28T17:30:00Z",
+         *             "content": "content",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "expiresAt": "2026-11-28T17:30:00Z",
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "isActive": true,
+         *             "mood": "mood",
+         *             "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "state": "active",
+         *             "suggestedByYou": true,
+         *             "suggestedReadings": [
+         *               {
+         *                 "createdAt": "2026-11-28T17:30:00Z",
+         *                 "description": "A live voice call with your reader.",
+         *                 "estimatedDuration": 1,
+         *                 "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *                 "isAccepted": true,
+         *                 "isDiscount": true,
+         *                 "listedPrice": 1,
+         *                 "message": "The reading was not found.",
+         *                 "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *                 "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
+         *                 "readerId": "user_demo_reader1",
+         *                 "readerName": "readerName",
+         *                 "scheduledAt": "2026-11-28T17:30:00Z",
+         *                 "state": "active",
+         *                 "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *                 "suggestedPrice": 1,
+         *                 "suggestedType": "phone_call",
+         *                 "title": "title",
+         *                 "topicId": "career-work",
+         *                 "topicName": "topicName",
+         *                 "updatedAt": "2026-11-28T17:30:00Z"
+         *               }
+         *             ],
+         *             "suggestionCount": 1,
+         *             "updatedAt": "2026-11-28T17:30:00Z",
+         *             "userId": "user_demo_reader1"
+         *           }
+         *         ],
+         *         "balance": {
+         *           "available": 38,
+         *           "earnings": 0,
+         *           "held": 82,
+         *           "owed": 0,
+         *           "restricted": false
+         *         },
+         *         "recentReadings": {
+         *           "data": [
+         *             {
+         *               "acceptedAt": "2026-11-28T18:02:00Z",
+         *               "allowedActions": [
+         *                 "cancel",
+         *                 "message"
+         *               ],
+         *               "client": {
+         *                 "displayName": "Clara Nguyen",
+         *                 "id": "user_demo_client1"
+         *               },
+         *               "clientId": "user_demo_client1",
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "createdDate": "2026-11-28T17:30:00Z",
+         *               "creditsCost": 82,
+         *               "duration": 30,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "pricing": {
+         *                 "minutes": 30,
+         *                 "multiplier": 0.95,
+         *                 "rate": 2.8667,
+         *                 "total": 82
+         *               },
+         *               "question": "Should I take the job offer in Denver?",
+         *               "reader": {
+         *                 "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *                 "displayName": "Luna Marquez",
+         *                 "id": "user_demo_reader1"
+         *               },
+         *               "readerId": "user_demo_reader1",
+         *               "readingOption": {
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "name": "30-minute phone reading",
+         *                 "price": 86,
+         *                 "type": "phone_call"
+         *               },
+         *               "refundedCredits": 0,
+         *               "schedule": "scheduled",
+         *               "scheduledDate": "2026-12-03T16:00:00Z",
+         *               "scheduledEnd": "2026-12-03T16:30:00Z",
+         *               "scheduledStart": "2026-12-03T16:00:00Z",
+         *               "status": "accepted",
+         *               "topic": "Career & Work",
+         *               "topicId": "career-work",
+         *               "updatedAt": "2026-11-28T18:02:00Z"
+         *             }
+         *           ],
+         *           "hasMore": true
+         *         },
+         *         "recommendations": [
+         *           {
+         *             "reader": {
+         *               "attributeNames": {},
+         *               "attributes": {
+         *                 "abilities": [
+         *                   "clairvoyant",
+         *                   "empath"
+         *                 ],
+         *                 "style": "straightforward",
+         *                 "tools": [
+         *                   "tarot",
+         *                   "oracle-cards"
+         *                 ]
+         *               },
+         *               "availability": {
+         *                 "instantBooking": true,
+         *                 "schedule": {
+         *                   "fri": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "mon": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "sat": [],
+         *                   "sun": [],
+         *                   "thu": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "tue": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ],
+         *                   "wed": [
+         *                     {
+         *                       "end": "17:00",
+         *                       "start": "09:00"
+         *                     }
+         *                   ]
+         *                 },
+         *                 "timezone": "America/Chicago"
+         *               },
+         *               "backgroundImage": "https://media.auralumic.example/backgroundImage",
+         *               "backgroundImageVariants": {},
+         *               "badges": [
+         *                 "badges"
+         *               ],
+         *               "bio": "bio",
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "createdDate": "2026-11-28T17:30:00Z",
+         *               "displayName": "Clara Nguyen",
+         *               "experience": "beginner",
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "isApproved": true,
+         *               "isFavorite": false,
+         *               "isOnline": true,
+         *               "languages": [
+         *                 "languages"
+         *               ],
+         *               "lastActive": "2026-11-28T17:30:00Z",
+         *               "location": "Austin, TX",
+         *               "profileImage": "https://media.auralumic.example/profileImage",
+         *               "profileImageVariants": {},
+         *               "ratingAverage": 4.8,
+         *               "ratingCount": 1,
+         *               "readingOptions": [
+         *                 {
+         *                   "basePrice": 86,
+         *                   "description": "A 30-minute live call. Bring a question, or let the reading find one.",
+         *                   "duration": 30,
+         *                   "id": "opt_reader1_phone_call_30",
+         *                   "isActive": true,
+         *                   "name": "30-minute phone reading",
+         *                   "price": 82,
+         *                   "priceDuration": 30,
+         *                   "prices": [
+         *                     {
+         *                       "duration": 10,
+         *                       "label": "10 minutes",
+         *                       "multiplier": 1,
+         *                       "timeSpanId": "10-min",
+         *                       "total": 29
+         *                     },
+         *                     {
+         *                       "duration": 15,
+         *                       "label": "15 minutes",
+         *                       "multiplier": 1,
+         *                       "timeSpanId": "15-min",
+         *                       "total": 43
+         *                     },
+         *                     {
+         *                       "duration": 30,
+         *                       "label": "30 minutes",
+         *                       "multiplier": 0.95,
+         *                       "timeSpanId": "30-min",
+         *                       "total": 82
+         *                     },
+         *                     {
+         *                       "duration": 45,
+         *                       "label": "45 minutes",
+         *                       "multiplier": 0.92,
+         *                       "timeSpanId": "45-min",
+         *                       "total": 119
+         *                     },
+         *                     {
+         *                       "duration": 60,
+         *                       "label": "60 minutes",
+         *                       "multiplier": 0.9,
+         *                       "timeSpanId": "60-min",
+         *                       "total": 155
+         *                     }
+         *                   ],
+         *                   "type": "phone_call"
+         *                 }
+         *               ],
+         *               "reviews": [
+         *                 {
+         *                   "clientName": "Clara",
+         *                   "comment": "Luna was direct and kind; the cards made sense of a hard month.",
+         *                   "createdAt": "2026-11-20T19:04:00Z",
+         *                   "id": "01JDR2C8Q5T7V9X1Z3B5D7F9HK",
+         *                   "rating": 5
+         *                 }
+         *               ],
+         *               "stats": {
+         *                 "averageRating": 4.8,
+         *                 "totalReadings": 7
+         *               },
+         *               "tagline": "Tarot that tells it straight",
+         *               "totalReadings": 1,
+         *               "userId": "user_demo_reader1",
+         *               "visibility": "public"
+         *             },
+         *             "reasons": [
+         *               "Tarot, like readers you rated 5 stars",
+         *               "Online now",
+         *               "Rated 4.9 from 120 reviews"
+         *             ],
+         *             "score": 0.8731
+         *           }
+         *         ],
+         *         "recommendationsPersonalized": true,
+         *         "upcomingReadings": {
+         *           "data": [
+         *             {
+         *               "acceptedAt": "2026-11-28T18:02:00Z",
+         *               "allowedActions": [
+         *                 "cancel",
+         *                 "message"
+         *               ],
+         *               "client": {
+         *                 "displayName": "Clara Nguyen",
+         *                 "id": "user_demo_client1"
+         *               },
+         *               "clientId": "user_demo_client1",
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "createdDate": "2026-11-28T17:30:00Z",
+         *               "creditsCost": 82,
+         *               "duration": 30,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "pricing": {
+         *                 "minutes": 30,
+         *                 "multiplier": 0.95,
+         *                 "rate": 2.8667,
+         *                 "total": 82
+         *               },
+         *               "question": "Should I take the job offer in Denver?",
+         *               "reader": {
+         *                 "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *                 "displayName": "Luna Marquez",
+         *                 "id": "user_demo_reader1"
+         *               },
+         *               "readerId": "user_demo_reader1",
+         *               "readingOption": {
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "name": "30-minute phone reading",
+         *                 "price": 86,
+         *                 "type": "phone_call"
+         *               },
+         *               "refundedCredits": 0,
+         *               "schedule": "scheduled",
+         *               "scheduledDate": "2026-12-03T16:00:00Z",
+         *               "scheduledEnd": "2026-12-03T16:30:00Z",
+         *               "scheduledStart": "2026-12-03T16:00:00Z",
+         *               "status": "accepted",
+         *               "topic": "Career & Work",
+         *               "topicId": "career-work",
+         *               "updatedAt": "2026-11-28T18:02:00Z"
+         *             }
+         *           ],
+         *           "hasMore": true
+         *         }
+         *       },
+         *       "generatedAt": "2026-11-28T17:30:00Z",
+         *       "reader": {
+         *         "badges": [
+         *           "badges"
+         *         ],
+         *         "earnings": {
+         *           "pending": {
+         *             "credits": 60,
+         *             "expectedFee": 1,
+         *             "expectedNet": 1,
+         *             "readings": 1
+         *           },
+         *           "thisMonth": {
+         *             "fees": 1,
+         *             "net": 1,
+         *             "paid": 1,
+         *             "readings": 1,
+         *             "since": "since",
+         *             "takenBack": 1
+         *           },
+         *           "thisWeek": {
+         *             "fees": 1,
+         *             "net": 1,
+         *             "paid": 1,
+         *             "readings": 1,
+         *             "since": "since",
+         *             "takenBack": 1
+         *           },
+         *           "timezone": "America/Chicago"
+         *         },
+         *         "pendingRequests": {
+         *           "count": 1,
+         *           "data": [
+         *             {
+         *               "acceptedAt": "2026-11-28T18:02:00Z",
+         *               "allowedActions": [
+         *                 "cancel",
+         *                 "message"
+         *               ],
+         *               "client": {
+         *                 "displayName": "Clara Nguyen",
+         *                 "id": "user_demo_client1"
+         *               },
+         *               "clientId": "user_demo_client1",
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "createdDate": "2026-11-28T17:30:00Z",
+         *               "creditsCost": 82,
+         *               "duration": 30,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "pricing": {
+         *                 "minutes": 30,
+         *                 "multiplier": 0.95,
+         *                 "rate": 2.8667,
+         *                 "total": 82
+         *               },
+         *               "question": "Should I take the job offer in Denver?",
+         *               "reader": {
+         *                 "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *                 "displayName": "Luna Marquez",
+         *                 "id": "user_demo_reader1"
+         *               },
+         *               "readerId": "user_demo_reader1",
+         *               "readingOption": {
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "name": "30-minute phone reading",
+         *                 "price": 86,
+         *                 "type": "phone_call"
+         *               },
+         *               "refundedCredits": 0,
+         *               "schedule": "scheduled",
+         *               "scheduledDate": "2026-12-03T16:00:00Z",
+         *               "scheduledEnd": "2026-12-03T16:30:00Z",
+         *               "scheduledStart": "2026-12-03T16:00:00Z",
+         *               "status": "accepted",
+         *               "topic": "Career & Work",
+         *               "topicId": "career-work",
+         *               "updatedAt": "2026-11-28T18:02:00Z"
+         *             }
+         *           ],
+         *           "moreThan": true
+         *         },
+         *         "qualityStatus": "excellent",
+         *         "qualityStatusSince": "qualityStatusSince",
+         *         "rating": {
+         *           "average": 4.8,
+         *           "count": 1
+         *         },
+         *         "todaySchedule": {
+         *           "complete": true,
+         *           "data": [
+         *             {
+         *               "acceptedAt": "2026-11-28T18:02:00Z",
+         *               "allowedActions": [
+         *                 "cancel",
+         *                 "message"
+         *               ],
+         *               "client": {
+         *                 "displayName": "Clara Nguyen",
+         *                 "id": "user_demo_client1"
+         *               },
+         *               "clientId": "user_demo_client1",
+         *               "createdAt": "2026-11-28T17:30:00Z",
+         *               "createdDate": "2026-11-28T17:30:00Z",
+         *               "creditsCost": 82,
+         *               "duration": 30,
+         *               "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *               "pricing": {
+         *                 "minutes": 30,
+         *                 "multiplier": 0.95,
+         *                 "rate": 2.8667,
+         *                 "total": 82
+         *               },
+         *               "question": "Should I take the job offer in Denver?",
+         *               "reader": {
+         *                 "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *                 "displayName": "Luna Marquez",
+         *                 "id": "user_demo_reader1"
+         *               },
+         *               "readerId": "user_demo_reader1",
+         *               "readingOption": {
+         *                 "duration": 30,
+         *                 "id": "opt_reader1_phone_call_30",
+         *                 "name": "30-minute phone reading",
+         *                 "price": 86,
+         *                 "type": "phone_call"
+         *               },
+         *               "refundedCredits": 0,
+         *               "schedule": "scheduled",
+         *               "scheduledDate": "2026-12-03T16:00:00Z",
+         *               "scheduledEnd": "2026-12-03T16:30:00Z",
+         *               "scheduledStart": "2026-12-03T16:00:00Z",
+         *               "status": "accepted",
+         *               "topic": "Career & Work",
+         *               "topicId": "career-work",
+         *               "updatedAt": "2026-11-28T18:02:00Z"
+         *             }
+         *           ],
+         *           "date": "date",
+         *           "timezone": "America/Chicago"
+         *         },
+         *         "warnings": [
+         *           {
+         *             "acknowledgedAt": null,
+         *             "id": "cancellation_rate.1",
+         *             "kind": "cancellation_rate",
+         *             "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
+         *             "openedAt": "2026-06-15T12:00:00.000Z",
+         *             "resolvedAt": null,
+         *             "state": "open",
+         *             "threshold": 0.1,
+         *             "title": "Too many cancellations",
+         *             "value": 0.25
+         *           }
+         *         ]
+         *       },
+         *       "role": "client"
+         *     }
+         */
+        DashboardOut: {
+            /**
+             * @description present for admins
+             * @default null
+             */
+            admin?: components["schemas"]["AdminDashboard"] | null;
+            /**
+             * @description present for clients
+             * @default null
+             */
+            client?: components["schemas"]["ClientDashboard"] | null;
+            /**
+             * Generatedat
+             * Format: date-time
+             */
+            generatedAt: string;
+            /**
+             * @description present for readers
+             * @default null
+             */
+            reader?: components["schemas"]["ReaderDashboard"] | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "client" | "reader" | "admin";
+        };
+        /**
          * DayFiguresOut
          * @description One UTC day of the period (every day is listed, zeros included).
          * @example {
@@ -4466,6 +6005,7 @@ export interface components {
         };
         /**
          * DayMetrics
+         * @description One local day of the chart's series.
          * @example {
          *       "acceptedBookings": 1,
          *       "bookingRequests": 1,
@@ -4794,6 +6334,42 @@ export interface components {
             timezone: string;
         };
         /**
+         * EarningsOverview
+         * @description The totals of GET /reader/earnings (weeks start on Monday, in the reader's timezone).
+         * @example {
+         *       "pending": {
+         *         "credits": 60,
+         *         "expectedFee": 1,
+         *         "expectedNet": 1,
+         *         "readings": 1
+         *       },
+         *       "thisMonth": {
+         *         "fees": 1,
+         *         "net": 1,
+         *         "paid": 1,
+         *         "readings": 1,
+         *         "since": "since",
+         *         "takenBack": 1
+         *       },
+         *       "thisWeek": {
+         *         "fees": 1,
+         *         "net": 1,
+         *         "paid": 1,
+         *         "readings": 1,
+         *         "since": "since",
+         *         "takenBack": 1
+         *       },
+         *       "timezone": "America/Chicago"
+         *     }
+         */
+        EarningsOverview: {
+            pending: components["schemas"]["PendingOut"];
+            thisMonth: components["schemas"]["PeriodOut"];
+            thisWeek: components["schemas"]["PeriodOut"];
+            /** Timezone */
+            timezone: string;
+        };
+        /**
          * ErrorDetail
          * @description What went wrong, for programs (code) and people (message).
          * @example {
@@ -4874,6 +6450,7 @@ export interface components {
         };
         /**
          * EventsOut
+         * @description What a batch of analytics events did: how many were stored and counted.
          * @example {
          *       "accepted": 1,
          *       "profileViews": 1
@@ -7371,6 +8948,7 @@ export interface components {
         };
         /**
          * PeriodMetrics
+         * @description One row of the performance table: a period's figures (null where a rate has no base).
          * @example {
          *       "acceptedBookings": 1,
          *       "attribute": "tarot",
@@ -7635,6 +9213,80 @@ export interface components {
             trialDays?: number | null;
         };
         /**
+         * PlatformToday
+         * @description Today's platform figures (UTC day) and yesterday's, as GET /admin/metrics?period=day shows them.
+         * @example {
+         *       "today": {
+         *         "activeUsers": 1,
+         *         "buyers": 1,
+         *         "conversionRate": 4.8,
+         *         "creditsPurchased": 1,
+         *         "daily": [
+         *           {
+         *             "activeUsers": 1,
+         *             "creditsPurchased": 1,
+         *             "date": "date",
+         *             "disputes": 1,
+         *             "moneyIn": {},
+         *             "platformFees": 1,
+         *             "readingsCompleted": 50,
+         *             "readingsRequested": 1,
+         *             "signUps": 1
+         *           }
+         *         ],
+         *         "disputeRate": 4.8,
+         *         "disputes": 1,
+         *         "end": "17:00",
+         *         "moneyIn": {},
+         *         "platformFees": 1,
+         *         "purchases": 1,
+         *         "readingsCompleted": 50,
+         *         "readingsRequested": 1,
+         *         "refundedCredits": 1,
+         *         "refunds": 1,
+         *         "reversedCredits": 1,
+         *         "signUps": 1,
+         *         "start": "09:00"
+         *       },
+         *       "yesterday": {
+         *         "activeUsers": 1,
+         *         "buyers": 1,
+         *         "conversionRate": 4.8,
+         *         "creditsPurchased": 1,
+         *         "daily": [
+         *           {
+         *             "activeUsers": 1,
+         *             "creditsPurchased": 1,
+         *             "date": "date",
+         *             "disputes": 1,
+         *             "moneyIn": {},
+         *             "platformFees": 1,
+         *             "readingsCompleted": 50,
+         *             "readingsRequested": 1,
+         *             "signUps": 1
+         *           }
+         *         ],
+         *         "disputeRate": 4.8,
+         *         "disputes": 1,
+         *         "end": "17:00",
+         *         "moneyIn": {},
+         *         "platformFees": 1,
+         *         "purchases": 1,
+         *         "readingsCompleted": 50,
+         *         "readingsRequested": 1,
+         *         "refundedCredits": 1,
+         *         "refunds": 1,
+         *         "reversedCredits": 1,
+         *         "signUps": 1,
+         *         "start": "09:00"
+         *       }
+         *     }
+         */
+        PlatformToday: {
+            today: components["schemas"]["PeriodFiguresOut"];
+            yesterday: components["schemas"]["PeriodFiguresOut"];
+        };
+        /**
          * PreferenceChannels
          * @description Which channels a notification type uses. SMS is not offered: accepted, always stored as false.
          */
@@ -7884,6 +9536,7 @@ export interface components {
         };
         /**
          * QualityMetrics
+         * @description The reader's quality figures over the window.
          * @example {
          *       "activity": {
          *         "daysInactive": 1,
@@ -7958,6 +9611,7 @@ export interface components {
         };
         /**
          * QualityOut
+         * @description The signed-in reader's quality: figures, status and warnings.
          * @example {
          *       "metrics": {
          *         "activity": {
@@ -8010,7 +9664,7 @@ export interface components {
          *       "openWarnings": [
          *         {
          *           "acknowledgedAt": null,
-         *           "id": "cancellation_rate.20260615T120000Z",
+         *           "id": "cancellation_rate.1",
          *           "kind": "cancellation_rate",
          *           "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
          *           "openedAt": "2026-06-15T12:00:00.000Z",
@@ -8025,7 +9679,7 @@ export interface components {
          *       "recentWarnings": [
          *         {
          *           "acknowledgedAt": null,
-         *           "id": "cancellation_rate.20260615T120000Z",
+         *           "id": "cancellation_rate.1",
          *           "kind": "cancellation_rate",
          *           "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
          *           "openedAt": "2026-06-15T12:00:00.000Z",
@@ -8197,6 +9851,7 @@ export interface components {
         };
         /**
          * Rate
+         * @description One judged figure: its value over the window, its sample and its thresholds.
          * @example {
          *       "atRiskAbove": 4.8,
          *       "minimumSample": 1,
@@ -8242,6 +9897,26 @@ export interface components {
             count: number;
             /** Rating */
             rating: number;
+        };
+        /**
+         * RatingOut
+         * @description The reader's rating as their public card shows it.
+         * @example {
+         *       "average": 4.8,
+         *       "count": 1
+         *     }
+         */
+        RatingOut: {
+            /**
+             * Average
+             * @description average stars of their reviews (0 before the first)
+             */
+            average: number;
+            /**
+             * Count
+             * @description reviews received
+             */
+            count: number;
         };
         /**
          * ReadAllOut
@@ -8524,7 +10199,195 @@ export interface components {
             visibility?: "public" | "readers_only";
         };
         /**
+         * ReaderDashboard
+         * @description A reader's home: requests to answer, today's readings, earnings, rating, badges and quality.
+         * @example {
+         *       "badges": [
+         *         "badges"
+         *       ],
+         *       "earnings": {
+         *         "pending": {
+         *           "credits": 60,
+         *           "expectedFee": 1,
+         *           "expectedNet": 1,
+         *           "readings": 1
+         *         },
+         *         "thisMonth": {
+         *           "fees": 1,
+         *           "net": 1,
+         *           "paid": 1,
+         *           "readings": 1,
+         *           "since": "since",
+         *           "takenBack": 1
+         *         },
+         *         "thisWeek": {
+         *           "fees": 1,
+         *           "net": 1,
+         *           "paid": 1,
+         *           "readings": 1,
+         *           "since": "since",
+         *           "takenBack": 1
+         *         },
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "pendingRequests": {
+         *         "count": 1,
+         *         "data": [
+         *           {
+         *             "acceptedAt": "2026-11-28T18:02:00Z",
+         *             "allowedActions": [
+         *               "cancel",
+         *               "message"
+         *             ],
+         *             "client": {
+         *               "displayName": "Clara Nguyen",
+         *               "id": "user_demo_client1"
+         *             },
+         *             "clientId": "user_demo_client1",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "creditsCost": 82,
+         *             "duration": 30,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "pricing": {
+         *               "minutes": 30,
+         *               "multiplier": 0.95,
+         *               "rate": 2.8667,
+         *               "total": 82
+         *             },
+         *             "question": "Should I take the job offer in Denver?",
+         *             "reader": {
+         *               "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *               "displayName": "Luna Marquez",
+         *               "id": "user_demo_reader1"
+         *             },
+         *             "readerId": "user_demo_reader1",
+         *             "readingOption": {
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "type": "phone_call"
+         *             },
+         *             "refundedCredits": 0,
+         *             "schedule": "scheduled",
+         *             "scheduledDate": "2026-12-03T16:00:00Z",
+         *             "scheduledEnd": "2026-12-03T16:30:00Z",
+         *             "scheduledStart": "2026-12-03T16:00:00Z",
+         *             "status": "accepted",
+         *             "topic": "Career & Work",
+         *             "topicId": "career-work",
+         *             "updatedAt": "2026-11-28T18:02:00Z"
+         *           }
+         *         ],
+         *         "moreThan": true
+         *       },
+         *       "qualityStatus": "excellent",
+         *       "qualityStatusSince": "qualityStatusSince",
+         *       "rating": {
+         *         "average": 4.8,
+         *         "count": 1
+         *       },
+         *       "todaySchedule": {
+         *         "complete": true,
+         *         "data": [
+         *           {
+         *             "acceptedAt": "2026-11-28T18:02:00Z",
+         *             "allowedActions": [
+         *               "cancel",
+         *               "message"
+         *             ],
+         *             "client": {
+         *               "displayName": "Clara Nguyen",
+         *               "id": "user_demo_client1"
+         *             },
+         *             "clientId": "user_demo_client1",
+         *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "createdDate": "2026-11-28T17:30:00Z",
+         *             "creditsCost": 82,
+         *             "duration": 30,
+         *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *             "pricing": {
+         *               "minutes": 30,
+         *               "multiplier": 0.95,
+         *               "rate": 2.8667,
+         *               "total": 82
+         *             },
+         *             "question": "Should I take the job offer in Denver?",
+         *             "reader": {
+         *               "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *               "displayName": "Luna Marquez",
+         *               "id": "user_demo_reader1"
+         *             },
+         *             "readerId": "user_demo_reader1",
+         *             "readingOption": {
+         *               "duration": 30,
+         *               "id": "opt_reader1_phone_call_30",
+         *               "name": "30-minute phone reading",
+         *               "price": 86,
+         *               "type": "phone_call"
+         *             },
+         *             "refundedCredits": 0,
+         *             "schedule": "scheduled",
+         *             "scheduledDate": "2026-12-03T16:00:00Z",
+         *             "scheduledEnd": "2026-12-03T16:30:00Z",
+         *             "scheduledStart": "2026-12-03T16:00:00Z",
+         *             "status": "accepted",
+         *             "topic": "Career & Work",
+         *             "topicId": "career-work",
+         *             "updatedAt": "2026-11-28T18:02:00Z"
+         *           }
+         *         ],
+         *         "date": "date",
+         *         "timezone": "America/Chicago"
+         *       },
+         *       "warnings": [
+         *         {
+         *           "acknowledgedAt": null,
+         *           "id": "cancellation_rate.1",
+         *           "kind": "cancellation_rate",
+         *           "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
+         *           "openedAt": "2026-06-15T12:00:00.000Z",
+         *           "resolvedAt": null,
+         *           "state": "open",
+         *           "threshold": 0.1,
+         *           "title": "Too many cancellations",
+         *           "value": 0.25
+         *         }
+         *       ]
+         *     }
+         */
+        ReaderDashboard: {
+            /**
+             * Badges
+             * @description badge ids on the reader's card (GET /catalog names them)
+             */
+            badges: string[];
+            earnings: components["schemas"]["EarningsOverview"];
+            /** @description requests waiting for an answer, newest first (GET /readings?as=reader&tab=requested) */
+            pendingRequests: components["schemas"]["ReadingQueue"];
+            /**
+             * Qualitystatus
+             * @description the status of the quality job's last evaluation (GET /reader/quality computes it live); null before the first
+             */
+            qualityStatus: ("excellent" | "good" | "needs_improvement" | "at_risk") | null;
+            /**
+             * Qualitystatussince
+             * @description since when the status holds
+             * @default null
+             */
+            qualityStatusSince?: string | null;
+            rating: components["schemas"]["RatingOut"];
+            todaySchedule: components["schemas"]["ScheduleOut"];
+            /**
+             * Warnings
+             * @description open or acknowledged quality warnings, newest first (GET /reader/quality)
+             */
+            warnings: components["schemas"]["WarningOut"][];
+        };
+        /**
          * ReaderMetricsOut
+         * @description The reader's performance table (every period) and a daily series for the chosen period.
          * @example {
          *       "attribute": "tarot",
          *       "attributes": [
@@ -9524,6 +11387,76 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * ReadingQueue
+         * @description The first few readings of a queue and how many wait in all.
+         * @example {
+         *       "count": 1,
+         *       "data": [
+         *         {
+         *           "acceptedAt": "2026-11-28T18:02:00Z",
+         *           "allowedActions": [
+         *             "cancel",
+         *             "message"
+         *           ],
+         *           "client": {
+         *             "displayName": "Clara Nguyen",
+         *             "id": "user_demo_client1"
+         *           },
+         *           "clientId": "user_demo_client1",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdDate": "2026-11-28T17:30:00Z",
+         *           "creditsCost": 82,
+         *           "duration": 30,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "pricing": {
+         *             "minutes": 30,
+         *             "multiplier": 0.95,
+         *             "rate": 2.8667,
+         *             "total": 82
+         *           },
+         *           "question": "Should I take the job offer in Denver?",
+         *           "reader": {
+         *             "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *             "displayName": "Luna Marquez",
+         *             "id": "user_demo_reader1"
+         *           },
+         *           "readerId": "user_demo_reader1",
+         *           "readingOption": {
+         *             "duration": 30,
+         *             "id": "opt_reader1_phone_call_30",
+         *             "name": "30-minute phone reading",
+         *             "price": 86,
+         *             "type": "phone_call"
+         *           },
+         *           "refundedCredits": 0,
+         *           "schedule": "scheduled",
+         *           "scheduledDate": "2026-12-03T16:00:00Z",
+         *           "scheduledEnd": "2026-12-03T16:30:00Z",
+         *           "scheduledStart": "2026-12-03T16:00:00Z",
+         *           "status": "accepted",
+         *           "topic": "Career & Work",
+         *           "topicId": "career-work",
+         *           "updatedAt": "2026-11-28T18:02:00Z"
+         *         }
+         *       ],
+         *       "moreThan": true
+         *     }
+         */
+        ReadingQueue: {
+            /**
+             * Count
+             * @description how many wait in all, counted up to 1000 (a bounded count, never a read of the whole queue); with moreThan, there are more: show "1000+"
+             */
+            count: number;
+            /** Data */
+            data: components["schemas"]["ReadingOut"][];
+            /**
+             * Morethan
+             * @description true when counting stopped at the cap: more than count are waiting
+             */
+            moreThan: boolean;
+        };
+        /**
          * ReadingType
          * @description A kind of reading: phone call, video message or live video.
          * @example {
@@ -9545,6 +11478,67 @@ export interface components {
             live: boolean;
             /** Name */
             name: string;
+        };
+        /**
+         * ReadingsPreview
+         * @description The first few readings of a list; ``hasMore``: its route lists the rest.
+         * @example {
+         *       "data": [
+         *         {
+         *           "acceptedAt": "2026-11-28T18:02:00Z",
+         *           "allowedActions": [
+         *             "cancel",
+         *             "message"
+         *           ],
+         *           "client": {
+         *             "displayName": "Clara Nguyen",
+         *             "id": "user_demo_client1"
+         *           },
+         *           "clientId": "user_demo_client1",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdDate": "2026-11-28T17:30:00Z",
+         *           "creditsCost": 82,
+         *           "duration": 30,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "pricing": {
+         *             "minutes": 30,
+         *             "multiplier": 0.95,
+         *             "rate": 2.8667,
+         *             "total": 82
+         *           },
+         *           "question": "Should I take the job offer in Denver?",
+         *           "reader": {
+         *             "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *             "displayName": "Luna Marquez",
+         *             "id": "user_demo_reader1"
+         *           },
+         *           "readerId": "user_demo_reader1",
+         *           "readingOption": {
+         *             "duration": 30,
+         *             "id": "opt_reader1_phone_call_30",
+         *             "name": "30-minute phone reading",
+         *             "price": 86,
+         *             "type": "phone_call"
+         *           },
+         *           "refundedCredits": 0,
+         *           "schedule": "scheduled",
+         *           "scheduledDate": "2026-12-03T16:00:00Z",
+         *           "scheduledEnd": "2026-12-03T16:30:00Z",
+         *           "scheduledStart": "2026-12-03T16:00:00Z",
+         *           "status": "accepted",
+         *           "topic": "Career & Work",
+         *           "topicId": "career-work",
+         *           "updatedAt": "2026-11-28T18:02:00Z"
+         *         }
+         *       ],
+         *       "hasMore": true
+         *     }
+         */
+        ReadingsPreview: {
+            /** Data */
+            data: components["schemas"]["ReadingOut"][];
+            /** Hasmore */
+            hasMore: boolean;
         };
         /**
          * ReasonIn
@@ -10027,6 +12021,86 @@ export interface components {
             id: string;
             /** Rating */
             rating: number;
+        };
+        /**
+         * ScheduleOut
+         * @description Live readings (calls and live video) accepted for today in the reader's timezone.
+         * @example {
+         *       "complete": true,
+         *       "data": [
+         *         {
+         *           "acceptedAt": "2026-11-28T18:02:00Z",
+         *           "allowedActions": [
+         *             "cancel",
+         *             "message"
+         *           ],
+         *           "client": {
+         *             "displayName": "Clara Nguyen",
+         *             "id": "user_demo_client1"
+         *           },
+         *           "clientId": "user_demo_client1",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdDate": "2026-11-28T17:30:00Z",
+         *           "creditsCost": 82,
+         *           "duration": 30,
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "pricing": {
+         *             "minutes": 30,
+         *             "multiplier": 0.95,
+         *             "rate": 2.8667,
+         *             "total": 82
+         *           },
+         *           "question": "Should I take the job offer in Denver?",
+         *           "reader": {
+         *             "avatarUrl": "https://media.auralumic.example/readers/user_demo_reader1/profile-256.webp",
+         *             "displayName": "Luna Marquez",
+         *             "id": "user_demo_reader1"
+         *           },
+         *           "readerId": "user_demo_reader1",
+         *           "readingOption": {
+         *             "duration": 30,
+         *             "id": "opt_reader1_phone_call_30",
+         *             "name": "30-minute phone reading",
+         *             "price": 86,
+         *             "type": "phone_call"
+         *           },
+         *           "refundedCredits": 0,
+         *           "schedule": "scheduled",
+         *           "scheduledDate": "2026-12-03T16:00:00Z",
+         *           "scheduledEnd": "2026-12-03T16:30:00Z",
+         *           "scheduledStart": "2026-12-03T16:00:00Z",
+         *           "status": "accepted",
+         *           "topic": "Career & Work",
+         *           "topicId": "career-work",
+         *           "updatedAt": "2026-11-28T18:02:00Z"
+         *         }
+         *       ],
+         *       "date": "date",
+         *       "timezone": "America/Chicago"
+         *     }
+         */
+        ScheduleOut: {
+            /**
+             * Complete
+             * @description false when the reader has more accepted readings than were read (100): some of today's may be missing; GET /readings?as=reader&tab=accepted lists them all
+             */
+            complete: boolean;
+            /**
+             * Data
+             * @description by start time; an immediate reading accepted and not finished (no start time: it starts once both join) comes first
+             */
+            data: components["schemas"]["ReadingOut"][];
+            /**
+             * Date
+             * Format: date
+             * @description today in the reader's timezone
+             */
+            date: string;
+            /**
+             * Timezone
+             * @description the reader's IANA timezone (UTC when the profile has none)
+             */
+            timezone: string;
         };
         /**
          * Search
@@ -11144,9 +13218,10 @@ export interface components {
         };
         /**
          * WarningOut
+         * @description A quality warning: a figure past its threshold, what to do, and its state.
          * @example {
          *       "acknowledgedAt": null,
-         *       "id": "cancellation_rate.20260615T120000Z",
+         *       "id": "cancellation_rate.1",
          *       "kind": "cancellation_rate",
          *       "message": "You cancelled 25% of the readings you accepted over the last 30 days, more than 10%. ...",
          *       "openedAt": "2026-06-15T12:00:00.000Z",
@@ -11273,6 +13348,7 @@ export interface components {
         };
         /**
          * Window
+         * @description The window the rates are computed over: the last days, in the reader's timezone.
          * @example {
          *       "days": 1,
          *       "from": "from",
@@ -14561,6 +16637,53 @@ export interface operations {
             };
             /** @description A dependency is unreachable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
