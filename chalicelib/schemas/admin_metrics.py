@@ -24,7 +24,7 @@ class MetricsQuery(QueryModel):
     @classmethod
     def _plausible(cls, value: dt.date | None) -> dt.date | None:
         if value is not None and not EARLIEST <= value <= LATEST:
-            raise ValueError(f"the date must be between {EARLIEST} and {LATEST}")
+            raise ValueError(f"The date must be between {EARLIEST} and {LATEST}.")
         return value
 
 

@@ -72,7 +72,8 @@ def test_one_amount_field_has_one_type_across_schemas(api):
     by_name: dict[str, set[str]] = {}
     for _schema, prop, types in _numeric_properties(api.get("/openapi.json").json):
         by_name.setdefault(prop, set()).update(types)
-    mixed = {prop: sorted(types) for prop, types in by_name.items() if len(types - {"integer"}) > 1}
+    # An object (a figure with its sample and thresholds, a balance breakdown) is walked as its own schema.
+    mixed = {prop: sorted(types) for prop, types in by_name.items() if len(types - {"integer", "object"}) > 1}
     assert mixed == {}
 
 
