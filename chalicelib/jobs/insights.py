@@ -15,6 +15,8 @@ insights_jobs = Blueprint(__name__)
 
 @insights_jobs.schedule("rate(15 minutes)", name="reader_insights")
 def reader_insights(event: Any) -> dict[str, int]:
-    figures = insights.run()
+    context = getattr(event, "context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    figures = insights.run(time_left_ms=remaining if callable(remaining) else None)
     logger.info("reader insights", extra=figures)
     return figures

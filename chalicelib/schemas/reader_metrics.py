@@ -35,8 +35,12 @@ class PeriodMetrics(ApiModel):
     booking_requests: int
     accepted_bookings: int
     completed_readings: int
-    booking_rate: float | None = Field(description="accepted / requests (0..1); null without requests")
-    completion_rate: float | None = Field(description="completed / accepted (0..1); null without acceptances")
+    booking_rate: float | None = Field(description=(
+        "accepted / requests in the period; null without requests (a request made in an earlier period and "
+        "accepted in this one can lift it above 1)"))
+    completion_rate: float | None = Field(description=(
+        "completed / accepted in the period; null without acceptances (a reading accepted in an earlier period and "
+        "completed in this one can lift it above 1)"))
     repeat_client_count: int = Field(description="clients whose second completed reading fell in the period "
                                                  "(total: every repeat client)")
     repeat_client_rate: float | None = Field(

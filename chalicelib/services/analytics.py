@@ -47,7 +47,7 @@ from chalicelib.errors import DependencyUnavailable, ValidationFailed
 from chalicelib.integrations import aws
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
-from chalicelib.services.metrics import store
+from chalicelib.services.metrics import reader, store
 
 SHARDS = 8
 RETENTION = timedelta(days=90)
@@ -205,7 +205,8 @@ def _count_views(views: list[ClientEvent], caller: str, clock: float) -> int:
         if zone is None:
             continue
         pk = f"reader#{reader_id}"
-        changes = [store.Change(pk, f"day#{local_day(event.occurred_at, zone)}", counts={VIEWS: 1}),
+        day = local_day(event.occurred_at, zone)
+        changes = [store.Change(pk, f"day#{day}", counts={VIEWS: 1}, expires_at=reader.day_expiry(day)),
                    store.Change(pk, "total", counts={VIEWS: 1})]
         if store.apply(f"analytics#{caller}#{event.event_id}", changes):
             counted += 1

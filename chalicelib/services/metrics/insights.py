@@ -114,12 +114,20 @@ def evaluate_reader(reader_id: str, *, now: datetime, shared: dict[str, Any]) ->
     return changes
 
 
-def run(*, now: datetime | None = None) -> dict[str, int]:
-    """One run over every marked reader; the figures it returns are logged by the job."""
+RESERVE_MS = 5_000  # stop evaluating with this much of the invocation left
+
+
+def run(*, now: datetime | None = None, time_left_ms: Callable[[], int] | None = None) -> dict[str, int]:
+    """One run over the marked readers; the figures it returns are logged by the job. With
+    ``time_left_ms`` (the Lambda context's), it stops while a reader's evaluation still fits
+    (``RESERVE_MS``): the readers left keep their mark and the next run takes them."""
     moment = now or utcnow()
     shared: dict[str, Any] = {}
-    figures = {"readers": 0, "cleared": 0, **{name: 0 for name, _ in EVALUATIONS}}
+    figures = {"readers": 0, "cleared": 0, "left": 0, **{name: 0 for name, _ in EVALUATIONS}}
     for reader_id in marked():
+        if time_left_ms is not None and time_left_ms() < RESERVE_MS:
+            figures["left"] += 1
+            continue
         try:
             changes = evaluate_reader(reader_id, now=moment, shared=shared)
         except Exception:  # noqa: BLE001 - one reader's failure must not stop the others; it stays marked

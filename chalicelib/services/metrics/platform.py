@@ -128,8 +128,8 @@ def effect_of(event_type: str, data: dict[str, Any]) -> Effect:
         found.counts["reversedCredits"] += int(data.get("credits") or 0)
     if event_type in COMPLETING and "paid" in data:  # the reader was paid: a completed reading
         found.counts.update({"completed": 1, "fees": int(data.get("fee") or 0)})
-    if event_type in REFUNDING and "refunded" in data:
-        found.counts.update({"refunds": 1, "refundedCredits": int(data["refunded"] or 0)})
+    if event_type in REFUNDING and int(data.get("refunded") or 0) > 0:  # a rejected dispute refunds nothing
+        found.counts.update({"refunds": 1, "refundedCredits": int(data["refunded"])})
     return found
 
 

@@ -109,8 +109,10 @@ def listed(status: str, *, limit: int, cursor: str | None) -> PageResult[ListedR
 
 
 def recheck_due(*, now: datetime | None = None) -> dict[str, int]:
-    """Mark for the insights job every reader whose recheck day has come (UTC date: at most a
-    day after their local one), and drop those recheck items; the evaluation sets the next."""
+    """Mark for the insights job every reader whose recheck day has come (UTC date). The item
+    stays until the evaluation replaces it (a reader west of UTC may not have reached that
+    local date yet: the evaluation then keeps it, and the next daily run marks them again),
+    so no recheck is ever lost; it goes here only for a reader with no counters left."""
     moment = now or utcnow()
     client = aws.client("dynamodb")
     table = get_settings().table_name("metrics")
@@ -129,7 +131,6 @@ def recheck_due(*, now: datetime | None = None) -> dict[str, int]:
                                ExpressionAttributeValues={":a": {"S": reader.ATTENTION},
                                                           ":t": {"S": f"{iso(moment)}#recheck"}})
             figures["marked"] += 1
-        except client.exceptions.ConditionalCheckFailedException:
-            pass  # no counters any more: nothing to evaluate
-        client.delete_item(TableName=table, Key={"pk": {"S": RECHECK}, "sk": {"S": sk}})
+        except client.exceptions.ConditionalCheckFailedException:  # no counters any more: nothing to evaluate
+            client.delete_item(TableName=table, Key={"pk": {"S": RECHECK}, "sk": {"S": sk}})
     return figures

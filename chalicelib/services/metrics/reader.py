@@ -40,6 +40,12 @@ from chalicelib.services.readings.table import TRANSITIONS
 
 SOURCE = "reader_metrics"
 DAY_TTL = timedelta(days=400)
+
+
+def day_expiry(day: date | str) -> int:
+    """When a reader's day bucket may go (epoch seconds): DAY_TTL after the day."""
+    when = date.fromisoformat(day) if isinstance(day, str) else day
+    return int((datetime(when.year, when.month, when.day) + DAY_TTL).timestamp())
 ATTENTION = "insights"
 PROFILE_FIELDS = ["readerId", "availability", "attributes"]
 
@@ -108,7 +114,7 @@ def record(event_id: str, reader_id: str, counts: dict[str, int | float], occurr
     ``event_id``; marks the reader for the insights job. False when counted before."""
     day = local_date(occurred_at, timezone)
     moment = now or utcnow()
-    expires = int((datetime(day.year, day.month, day.day) + DAY_TTL).timestamp())
+    expires = day_expiry(day)
     # The stamp carries the event id: the job's conditional clear never erases a mark set
     # by another event in the same millisecond.
     mark: dict[str, str | int] = {"attention": ATTENTION, "attentionAt": f"{iso(moment)}#{event_id}"}

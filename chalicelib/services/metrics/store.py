@@ -21,11 +21,13 @@ from typing import Any
 from chalicelib.config import get_settings
 from chalicelib.integrations import aws
 from chalicelib.models.base import iso, utcnow
+from chalicelib.services.tx import Contention, backoff
 
 MARKER_SOURCE = "metrics"
 _NAME = re.compile(r"^[A-Za-z0-9_:.#-]{1,200}$")
 MAX_ITEMS = 100  # TransactWriteItems' limit (the marker included)
 MARKER_TTL_S = 30 * 24 * 3600
+MAX_CONFLICTS = 5  # attempts when a concurrent transaction touches the same bucket
 
 
 @dataclass
@@ -97,23 +99,34 @@ def apply(event_key: str, changes: Iterable[Change], *, once: Sequence[Once] = (
     is created, in the transaction that creates it."""
     changes = list(changes)
     pending = _absent(list(once))
-    for _ in range(len(pending) + 1):
+    conflicts = 0
+    while True:
         items = _items(event_key, changes, pending)
         client = aws.client("dynamodb")
         try:
             client.transact_write_items(TransactItems=items)
         except client.exceptions.TransactionCanceledException as exc:
-            failed = [n for n, reason in enumerate(exc.response.get("CancellationReasons") or [])
-                      if reason.get("Code") == "ConditionalCheckFailed"]
+            reasons = exc.response.get("CancellationReasons") or []
+            failed = [n for n, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            if not failed and any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                # A concurrent write to the same bucket (a popular reader's total, a platform
+                # shard): the same change again, after a jittered pause, a few times.
+                conflicts += 1
+                if conflicts >= MAX_CONFLICTS:
+                    raise Contention("The figures are busy right now; try again in a moment.") from exc
+                backoff(conflicts)
+                continue
             if not failed:
                 raise
             if 0 in failed:
                 return False
             # Items 1..len(pending) are the markers, in order (the updates cannot fail a condition).
-            pending = [mark for n, mark in enumerate(pending, start=1) if n not in failed]
+            kept = [mark for n, mark in enumerate(pending, start=1) if n not in failed]
+            if len(kept) == len(pending):
+                raise  # a condition failed on no marker: not a case this loop knows
+            pending = kept
             continue
         return True
-    raise RuntimeError(f"{event_key}: markers kept failing")  # pragma: no cover - each retry drops one
 
 
 def _absent(once: list[Once]) -> list[Once]:
