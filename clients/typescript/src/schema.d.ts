@@ -8989,7 +8989,7 @@ export interface components {
             averageResponseTime: number | null;
             /**
              * Bookingrate
-             * @description accepted / requests (0..1); null without requests
+             * @description accepted / requests in the period; null without requests (a request made in an earlier period and accepted in this one can lift it above 1)
              */
             bookingRate: number | null;
             /** Bookingrequests */
@@ -8998,7 +8998,7 @@ export interface components {
             completedReadings: number;
             /**
              * Completionrate
-             * @description completed / accepted (0..1); null without acceptances
+             * @description completed / accepted in the period; null without acceptances (a reading accepted in an earlier period and completed in this one can lift it above 1)
              */
             completionRate: number | null;
             /**
