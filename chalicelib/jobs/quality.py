@@ -14,7 +14,7 @@ from chalicelib.services.metrics import quality_views
 quality_jobs = Blueprint(__name__)
 
 
-@quality_jobs.schedule("cron(10 0 * * ? *)", name="reader_quality_recheck")
+@quality_jobs.schedule("rate(1 day)", name="reader_quality_recheck")
 def reader_quality_recheck(event: Any) -> dict[str, int]:
     figures = quality_views.recheck_due()
     logger.info("reader quality recheck", extra=figures)

@@ -65,7 +65,7 @@ class ClientDashboard(ApiModel):
 
 class RatingOut(ApiModel):
     """The reader's rating as their public card shows it."""
-    average: float = Field(description="average stars of their reviews (0 before the first)")
+    average: float | None = Field(description="average stars of their reviews (null before the first)")
     count: int = Field(description="reviews received")
 
 

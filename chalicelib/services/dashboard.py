@@ -98,7 +98,7 @@ class ReaderDashboard:
     schedule_complete: bool  # false: more accepted readings than were read; some of today's may be missing
     parties: readings.Parties
     earnings: earnings.Summary
-    rating_average: float
+    rating_average: float | None  # None before the first review
     rating_count: int
     badges: list[str]
     warnings: list[quality.Warning]
@@ -207,7 +207,8 @@ def reader_dashboard(user: User, *, now: datetime | None = None) -> ReaderDashbo
         timezone=timezone, today=today, pending=pending, schedule=schedule,
         schedule_complete=accepted.next_cursor is None,
         parties=readings.party_summaries([*pending.items, *schedule]), earnings=summary,
-        rating_average=float(profile.rating_average or 0) if profile is not None else 0.0,
+        rating_average=(float(profile.rating_average) if profile is not None and profile.rating_count
+                        and profile.rating_average is not None else None),
         rating_count=int(profile.rating_count or 0) if profile is not None else 0,
         badges=list(plain(profile.badges) or []) if profile is not None else [],
         warnings=warnings, quality_status=evaluation.status if evaluation is not None else None,

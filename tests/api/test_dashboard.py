@@ -320,3 +320,10 @@ def test_a_suspended_user_gets_403(api, make_user):
     response = api.get("/dashboard", as_user="gone")
 
     assert response.status_code == 403
+
+
+def test_a_reader_without_reviews_shows_no_average_rather_than_zero_stars(api, default_catalog):
+    make_reader("fresh")
+
+    rating = api.get("/dashboard", as_user="fresh").json["reader"]["rating"]
+    assert rating == {"count": 0}  # no "0.0 stars" for a reader nobody has rated yet

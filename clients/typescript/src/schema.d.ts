@@ -9909,9 +9909,9 @@ export interface components {
         RatingOut: {
             /**
              * Average
-             * @description average stars of their reviews (0 before the first)
+             * @description average stars of their reviews (null before the first)
              */
-            average: number;
+            average: number | null;
             /**
              * Count
              * @description reviews received
