@@ -29,6 +29,7 @@ from bench import explore as explore_bench
 from bench import metrics as metrics_bench
 from bench import notifications as notifications_bench
 from bench import platform_metrics as platform_metrics_bench  # noqa: F401 - adds the GET /admin/metrics scenarios
+from bench import rate_limits as rate_limits_bench
 from bench import statuses as statuses_bench
 from bench.scenarios import SCENARIOS, Harness, Scenario
 
@@ -336,15 +337,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="only scenarios whose name contains NAME (repeatable)")
     parser.add_argument("--explore-sizes", default="10000,100000", metavar="N,N",
                         help="generated readers for the explore figures (default 10000,100000; '' skips them)")
-    parser.add_argument("--notification-recipients", type=int, default=1_000, metavar="N",
-                        help="admins one event fans out to in the notification figures (default 1000: 10000 takes "
-                             "over 5 min under moto; 0 skips them)")
-    parser.add_argument("--metrics-events", type=int, default=2_000, metavar="N",
-                        help="reading events applied to the reader metrics (the 100,000 figure is extrapolated "
-                             "from them; 0 skips)")
+    parser.add_argument("--notification-recipients", type=int, default=10_000, metavar="N",
+                        help="admins one event fans out to in the notification figures (default 10000, about "
+                             "2 min under moto; 0 skips them)")
+    parser.add_argument("--metrics-readings", type=int, default=1_000, metavar="N",
+                        help="generated readings applied to the reader metrics (the 100,000 figure is "
+                             "extrapolated from them; 0 skips)")
     parser.add_argument("--statuses", type=int, default=200, metavar="N",
                         help="active statuses in the statuses figures (default 200; 0 skips them; "
                              "--scenario statuses runs them alone)")
+    parser.add_argument("--rate-limit-runs", type=int, default=200, metavar="N",
+                        help="requests per route and mode in the rate limiter figures (default 200, at most --runs; "
+                             "0 skips them; --scenario rate-limits runs them alone)")
     parser.add_argument("--output", type=Path, default=environment.ROOT / "bench" / "results.md",
                         help="where to write the Markdown (default bench/results.md)")
     args = parser.parse_args(argv)
@@ -383,12 +387,15 @@ def main(argv: list[str] | None = None) -> int:
     notifications = None
     if args.notification_recipients > 0 and not args.scenario:
         notifications = notifications_bench.section(args.notification_recipients, min(args.runs, 100), issuer)
-    if args.metrics_events > 0 and not args.scenario:  # reader metrics: 100,000 extrapolated (bench/metrics.py)
-        notifications = [*(notifications or []), "", *metrics_bench.section(args.metrics_events, 200, issuer)]
+    if args.metrics_readings > 0 and not args.scenario:  # reader metrics: 100,000 extrapolated (bench/metrics.py)
+        notifications = [*(notifications or []), "", *metrics_bench.section(args.metrics_readings, 200, issuer)]
 
     statuses = None
     if args.statuses > 0 and (not args.scenario or any(f in statuses_bench.NAME for f in args.scenario)):
         statuses = statuses_bench.section(args.statuses, min(args.runs, 100), issuer)
+    if args.rate_limit_runs > 0 and (not args.scenario or any(f in rate_limits_bench.NAME for f in args.scenario)):
+        limiter = rate_limits_bench.section(min(args.runs, args.rate_limit_runs), issuer)
+        statuses = [*statuses, "", *limiter] if statuses else limiter
 
     text = render(cold, results, args.runs, args.max_seconds, time.perf_counter() - started, load_at_start, explore,
                   notifications, statuses)
