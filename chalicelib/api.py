@@ -4,6 +4,7 @@ Every route is declared with ``@route(bp, path, method, access=..., ...)``. The 
 
 * authenticates (unless ``PUBLIC``; ``PUBLIC_OR_SIGNED_IN`` only when a token is sent)
   and checks the declared access;
+* counts the request against its route class's rate limit (``rate_limit=``), if it has one;
 * parses the JSON body and the query string with the declared pydantic models;
 * maps domain errors to the envelope of API.md, once, here; anything unexpected is a
   500 with the request id, logged with its stack;
@@ -28,11 +29,13 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import auth
+from chalicelib import auth, rate_limiting
 from chalicelib.config import get_settings
+from chalicelib.domain import limits
 from chalicelib.errors import (
     BadRequest,
     DomainError,
+    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -71,6 +74,8 @@ class RouteSpec:
     # The body may also come as an HTML form (application/x-www-form-urlencoded), as Pusher's
     # browser client sends its channel authorization request.
     accepts_form: bool = False
+    # The route class whose rate limit every request counts against (chalicelib/domain/limits.py).
+    rate_limit: str | None = None
 
     handler_name: str = ""
 
@@ -115,6 +120,14 @@ class RequestContext:
         assert self.principal is not None, "route declared public but needs a user"
         return self.principal
 
+    @property
+    def source_ip(self) -> str | None:
+        """The client's address as API Gateway saw it (``identity.sourceIp``: never a header
+        the client could set)."""
+        identity = (getattr(self.request, "context", None) or {}).get("identity") or {}
+        address = identity.get("sourceIp")
+        return address if isinstance(address, str) and address else None
+
 
 # Resolving the principal needs the users service; it is injected by app.py so that this
 # module stays free of storage concerns.
@@ -144,8 +157,11 @@ def route(
     description: str = "",
     content_type: str = "application/json",
     accepts_form: bool = False,
+    rate_limit: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     method = method.upper()
+    if rate_limit is not None and rate_limit not in limits.CLASSES:
+        raise ValueError(f"{method} {path}: unknown rate limit class {rate_limit!r} (see chalicelib/domain/limits.py)")
     path_params = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -154,6 +170,7 @@ def route(
             query=query, response=response, status=status, errors=errors, cache_seconds=cache_seconds,
             description=description or (inspect.getdoc(handler) or ""), content_type=content_type,
             path_params=path_params, handler_name=handler.__name__, accepts_form=accepts_form,
+            rate_limit=rate_limit,
         )
         REGISTRY.append(spec)
 
@@ -162,7 +179,7 @@ def route(
             request = bp.current_request
             request_id = _request_id(request)
             try:
-                ctx = _prepare(request, request_id, spec)
+                ctx = _prepare(request, request_id, spec, path_kwargs)
                 result = handler(ctx, **path_kwargs)
                 response = _respond(request, spec, result)
             except DomainError as exc:
@@ -171,6 +188,8 @@ def route(
                 logger.exception("unhandled error", extra={"request_id": request_id, "route": f"{method} {path}"})
                 response = error_response(500, "internal_error", "An unexpected error occurred.", {}, {},
                                           request_id=request_id)
+            # The id the audit log records for what this request changed (and a 500 quotes).
+            _set_header(response, "X-Request-Id", request_id)
             if not spec.access.is_public or spec.cache_seconds is None:
                 # It answers for one user (or an admin), or for a secret id in its path (a
                 # checkout session), or it did not declare itself cacheable: no browser or
@@ -200,7 +219,7 @@ def _sends_token(request: Any) -> bool:
     return bool((request.headers.get("authorization") or "").strip())
 
 
-def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
+def _prepare(request: Any, request_id: str, spec: RouteSpec, path_kwargs: dict[str, str]) -> RequestContext:
     principal = None
     if not spec.access.is_public or (spec.access.identifies_caller and _sends_token(request)):
         claims = auth.verify_token(auth.bearer_token(request.headers))
@@ -209,6 +228,9 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
         principal = _resolver(claims)
         auth.authorize(principal, spec.access)
     ctx = RequestContext(request=request, request_id=request_id, principal=principal)
+    if spec.rate_limit is not None:
+        rate_limiting.count_request(spec.rate_limit, principal, ctx.source_ip)
+    _check_path_params(path_kwargs)
     if spec.query is not None:
         ctx.query = validate(spec.query, _query_dict(request))
     if spec.body is not None and spec.accepts_form and _content_type(request) == FORM:
@@ -218,6 +240,20 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec) -> RequestContext:
     elif spec.body is not None:
         ctx.body = validate_json(spec.body, _json_body(request))
     return ctx
+
+
+# No id we mint comes near this many UTF-8 bytes; a longer one (or one with control characters)
+# names nothing we store, so it is a 404 here instead of a key DynamoDB refuses (a 500: a sort
+# key holds 1,024 bytes, an id plus its key prefix stays well under that).
+MAX_PATH_PARAM_BYTES = 512
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_path_params(path_kwargs: dict[str, str]) -> None:
+    for name, value in path_kwargs.items():
+        if len(value.encode("utf-8", "surrogatepass")) > MAX_PATH_PARAM_BYTES or _CONTROL_CHARACTER.search(value):
+            noun = re.sub(r"(?<!^)(?=[A-Z])", " ", name.removesuffix("Id")).lower()
+            raise NotFound(noun)
 
 
 @functools.cache

@@ -50,6 +50,9 @@ PUBLIC = Access("public")
 # A suspended caller is identified too (their status decides what they see, not a 403).
 PUBLIC_OR_SIGNED_IN = Access("public_or_signed_in", allow_suspended=True)
 SIGNED_IN = Access("signed_in")
+# Signed in, suspended or not: a suspended user may still see who they are (so the frontend can
+# say why it is blocked), and their rights over their data hold while suspended too.
+SIGNED_IN_EVEN_SUSPENDED = Access("signed_in", allow_suspended=True)
 
 
 def roles(*names: str) -> Access:

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chalicelib.domain import limits
+
 
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
@@ -110,6 +112,9 @@ class Settings:
     live_sessions: str = "chime"  # chime (Amazon Chime SDK Meetings) | local (the stand-in)
     status_ttl_days: int = 7  # an active client status closes (expired) this long after it was posted
     notification_ttl_days: int = 90  # in-app notifications expire (DynamoDB TTL) this long after the event
+    # A deleted account (DELETE /me, or Clerk's user.deleted) is purged this long after its
+    # deletion (services/privacy/purge.py); until then it is only soft-deleted.
+    account_retention_days: int = 30
     # Pusher Channels (integrations/pusher.py): the app's id, key and secret (a secret: Secrets
     # Manager in the cloud), and where its HTTP API is: a cluster ("mt1", "eu"...) or a host and
     # port (the local stage: tools/local/pusher_server.py, without TLS).
@@ -124,6 +129,10 @@ class Settings:
     # Email (services/notifications/email.py): the SES-verified identity every email is sent
     # from ("Name <address>").
     email_sender: str = ""
+    # Rate limits per route class (chalicelib/domain/limits.py): the defaults there, overridden
+    # by RATE_LIMITS ("checkout=10/600,public_reads=off,*=..."); None: the class is not limited.
+    # Pairs, not a dict: Settings stays hashable.
+    rate_limits: tuple[tuple[str, limits.RateLimit | None], ...] = ()
 
     # Resource names derive from the prefix; infra/resources.json builds the same names.
     def table_name(self, short: str) -> str:
@@ -156,6 +165,13 @@ class Settings:
     def media_bucket_name(self) -> str:
         return f"{self.resource_prefix}-media"
 
+    def rate_limit(self, route_class: str) -> limits.RateLimit | None:
+        """The limit of ``route_class`` in this stage (None: not limited)."""
+        for name, limit in self.rate_limits:
+            if name == route_class:
+                return limit
+        return None
+
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
@@ -165,6 +181,13 @@ class Settings:
         """No Stripe account: Checkout is the local stand-in that signs and posts real
         Stripe-format events to our own webhook."""
         return self.stripe_secret_key == "local"
+
+
+def _rate_limits(name: str) -> tuple[tuple[str, limits.RateLimit | None], ...]:
+    try:
+        return tuple(limits.parse_overrides(os.environ.get(name, "")).items())
+    except ValueError as exc:
+        raise ConfigError(f"setting {name}: {exc}") from exc
 
 
 def _api_base_url() -> str:
@@ -185,6 +208,9 @@ def get_settings() -> Settings:
     status_ttl_days = _int("STATUS_TTL_DAYS", 7)
     if not 1 <= status_ttl_days <= 90:
         raise ConfigError("STATUS_TTL_DAYS must be between 1 and 90")
+    account_retention_days = _int("ACCOUNT_RETENTION_DAYS", 30)
+    if not 1 <= account_retention_days <= 365:
+        raise ConfigError("ACCOUNT_RETENTION_DAYS must be between 1 and 365")
     fee_percent = _int("PLATFORM_FEE_PERCENT", 20)
     if not 0 <= fee_percent <= 100:
         raise ConfigError("PLATFORM_FEE_PERCENT must be between 0 and 100")
@@ -216,6 +242,7 @@ def get_settings() -> Settings:
         platform_fee_percent=fee_percent,
         notification_ttl_days=notification_ttl_days,
         status_ttl_days=status_ttl_days,
+        account_retention_days=account_retention_days,
         live_sessions=_choice("LIVE_SESSIONS", ("chime", "local"),
                               "local" if os.environ.get("STAGE", "").strip() == "local" else "chime"),
         email_sender=_email_sender("EMAIL_SENDER"),
@@ -226,4 +253,5 @@ def get_settings() -> Settings:
         pusher_host=pusher_host,
         pusher_port=_int("PUSHER_PORT", 0),
         pusher_use_tls=_bool("PUSHER_USE_TLS", True),
+        rate_limits=_rate_limits("RATE_LIMITS"),
     )

@@ -33,9 +33,17 @@ _ERROR_TEXT = {
     414: "Request URI too long (query values percent-encode to more than the server accepts)",
     415: "Request body is not JSON",
     422: "Business rule violated",
-    429: "Too many requests (see Retry-After)",
+    429: "Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds",
     500: "Bug; the body carries the request id",
     503: "A dependency is unreachable",
+}
+
+
+RETRY_AFTER_HEADER = {
+    "description": "Seconds until the caller's next window opens (at least 1); the body's "
+                   "`details.retryAfterSeconds` says the same.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
@@ -135,6 +143,8 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     }
     if spec.description:
         op["description"] = spec.description
+    if spec.rate_limit is not None:
+        op["x-rate-limit-class"] = spec.rate_limit  # its limit per stage: chalicelib/domain/limits.py, RATE_LIMITS
     if spec.access.identifies_caller:
         op["security"] = [{}, *_SIGNED_IN]  # optional: anonymous, or identified by a bearer token
     elif spec.access.is_public:
@@ -168,10 +178,14 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
         # A query value within its maxLength may still percent-encode past the URI limit
         # (tools/local/server.py MAX_URI_CHARS; API Gateway has its own).
         error_codes |= {400, 414}
+    if spec.rate_limit is not None:
+        error_codes |= {429}
     error_schema = _ref(key_map, ErrorEnvelope, "serialization")
     for code in sorted(error_codes):
         responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),
                                 "content": {"application/json": {"schema": error_schema}}}
+    if "429" in responses:
+        responses["429"]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
     op["responses"] = responses
     return op
 

@@ -58,6 +58,9 @@ os.environ.update({
     # botocore would route ARN-addressed calls (DynamoDB streams) to account-based hosts
     # that moto's in-process mock does not recognise.
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    # Every limited route counts (one UpdateItem per request) against a limit no test reaches;
+    # tests/api/test_rate_limits.py sets its own.
+    "RATE_LIMITS": "*=1000000/86400",
 })
 
 from tests.support import moto_sqs  # noqa: E402
@@ -79,11 +82,14 @@ MOTO = MotoAccount(PREFIX, REGION)
 @pytest.fixture()
 def aws() -> Iterator[None]:
     """moto with every resource of infra/resources.json, empty: what a fresh account gives."""
-    from chalicelib.services import catalog
+    from chalicelib.services import catalog, legal
     from chalicelib.services.explore import service as explore
+    from chalicelib.services.moderation import rules as moderation_rules
 
     catalog.forget_cached()  # per-container caches start empty too
     explore.forget_cached()
+    moderation_rules.forget_cached()
+    legal.forget_cached()
     with MOTO.fresh():
         yield
 

@@ -144,6 +144,23 @@ def _print_banner(port: int, env: local_env.LocalEnv, tokens: dict[str, dict[str
     print("\n".join(lines), flush=True)
 
 
+# Run once right after the seed: the demo's badges, warnings and quality statuses are there at
+# once, awarded by the jobs themselves (their schedules' first runs come a period later).
+FIRST_RUNS = ("reader_quality_recheck", "reader_insights")
+
+
+def _run_once(workers: list[Worker], jobs: tuple[str, ...], why: str = "after the seed") -> dict[str, Any]:
+    """Fire the schedules ``jobs`` once, in that order; returns what each returned."""
+    from tools.local.schedules import ScheduleWorker
+
+    found = {worker.job: worker for worker in workers if isinstance(worker, ScheduleWorker)}
+    figures = {}
+    for job in jobs:
+        figures[job] = found[job].fire()
+        log(f"[schedule] {job} ran {why}: {figures[job]}")
+    return figures
+
+
 def _within(seconds: float, what: str, action: Callable[[], Any]) -> None:
     """Run ``action`` in a daemon thread and wait at most ``seconds`` for it."""
 
@@ -248,16 +265,15 @@ def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[
         raise RuntimeError(f"imported app from {loaded}, expected {local_env.ROOT / 'app.py'}")
     signals.check()
 
+    from chalicelib.models.base import utcnow
     from tools.seed import seed_demo
+    from tools.seed_history import AT_START, DemoHistory, count_reader_metrics, seed_history
 
     tokens = seed_demo(env.issuer, token_ttl_s=local_env.TOKEN_TTL_S)
     env.tokens_path.write_text(json.dumps(tokens, indent=2) + "\n")
     env.tokens_path.chmod(0o600)
-    signals.check()
-
-    from chalicelib.services.explore import freshness
-
-    freshness.rebuild()  # the explore snapshot of the seeded readers, before the first GET /readers
+    seed_history(utcnow(), AT_START)  # the part of the demo history that fits in a few seconds
+    count_reader_metrics()  # the seed's events, for the insights job below (the workers find them counted)
     signals.check()
 
     from tools.local.discovery import discover_workers
@@ -265,6 +281,14 @@ def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[
     from tools.local.server import create_server
 
     stack.workers = [*discover_workers(app, config, env, stack.stop_event), demo_heartbeat(stack.stop_event)]
+    _run_once(stack.workers, FIRST_RUNS)  # badges and quality of the demo readers now, not a period later
+    signals.check()
+
+    from chalicelib.services.explore import freshness
+
+    freshness.rebuild()  # the explore snapshot of the seeded readers (badges included), before the first GET /readers
+    signals.check()
+
     for worker in stack.workers:
         worker.start()
 
@@ -275,6 +299,14 @@ def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[
     status = _wait_healthy(f"http://{HOST}:{args.port}/health", HEALTH_TIMEOUT_S)
     if status != 200:
         log(f"[runner] warning: /health answered {status}; see http://{HOST}:{args.port}/health")
+
+    # The rest of the history (a reader with enough readings for Silver: several seconds), once the stack is up.
+    def after_history() -> Any:
+        return _run_once(stack.workers, ("reader_insights",), "after the demo history")["reader_insights"]
+
+    history = DemoHistory(stack.stop_event, then=after_history, log=log)
+    stack.workers.append(history)  # stopped and joined with the workers
+    history.start()
     return env, tokens
 
 

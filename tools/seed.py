@@ -3,7 +3,8 @@ credits, readings in every state, and clients' statuses with suggested readings
 (tools/seed_statuses.py).
 
 Everything is written through the services, as the product would write it: users are
-provisioned on first sight and verify their age; readers apply (draft, submit) and the
+provisioned on first sight, verify their age and accept the terms and privacy policy the demo
+admin published (tools/seed_legal.py); readers apply (draft, submit) and the
 demo admin approves them; online readers go online; the clients' credits are promotions
 granted through the ledger; readings are requested, accepted, delivered, reviewed and
 disputed by their parties. So the demo holds only shapes the services produce (a reader's
@@ -20,11 +21,13 @@ or the test conftest): chalicelib reads its settings at import, so it is importe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from tools.local_issuer import LocalIssuer
 from tools.seed_images import seed_pictures
+from tools.seed_legal import accept_legal_documents, seed_legal_documents
 
 DEMO_CREDITS = 120
 DEMO_BIRTH_DATE = date(1990, 4, 12)  # the demo users declare they are 18+
@@ -39,17 +42,17 @@ STAFF_AND_CLIENTS: list[tuple[str, str, str]] = [
 ]
 
 # The readers' working weeks (IANA timezone of the reader; times are local to it).
-_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-_SCHEDULES: dict[str, dict[str, list[dict[str, str]]]] = {
-    "office": {day: [{"start": "09:00", "end": "17:00"}] for day in _WEEKDAYS},
-    "evenings": {**{day: [{"start": "18:00", "end": "23:00"}] for day in _WEEKDAYS},
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+SCHEDULES: dict[str, dict[str, list[dict[str, str]]]] = {
+    "office": {day: [{"start": "09:00", "end": "17:00"}] for day in WEEKDAYS},
+    "evenings": {**{day: [{"start": "18:00", "end": "23:00"}] for day in WEEKDAYS},
                  "sat": [{"start": "14:00", "end": "22:00"}]},
     "split": {**{day: [{"start": "08:00", "end": "12:00"}, {"start": "16:00", "end": "20:00"}]
                  for day in ["mon", "wed", "fri"]},
               "sun": [{"start": "10:00", "end": "16:00"}]},
     "weekends": {"fri": [{"start": "17:00", "end": "23:30"}], "sat": [{"start": "10:00", "end": "22:00"}],
                  "sun": [{"start": "10:00", "end": "20:00"}]},
-    "mornings": {day: [{"start": "06:30", "end": "11:30"}] for day in [*_WEEKDAYS, "sat"]},
+    "mornings": {day: [{"start": "06:30", "end": "11:30"}] for day in [*WEEKDAYS, "sat"]},
 }
 
 # handle, name, tagline, location, timezone, tools, abilities, style, credits per minute,
@@ -183,7 +186,7 @@ def application(reader: dict[str, Any]) -> Any:
         "attributes": {"tools": reader["tools"], "abilities": reader["abilities"], "style": reader["style"]},
         "readingOptions": reading_options(reader),
         "availability": {"timezone": reader["timezone"], "instantBooking": reader["instant"],
-                         "schedule": _SCHEDULES[reader["schedule"]]},
+                         "schedule": SCHEDULES[reader["schedule"]]},
     })
 
 
@@ -193,7 +196,7 @@ def demo_users() -> list[tuple[str, str, str]]:
             (APPLICANT["handle"], APPLICANT["name"], "client")]
 
 
-def _provision(handle: str, name: str, role: str, now: datetime) -> None:
+def provision(handle: str, name: str, role: str, now: datetime) -> None:
     """The user as first sight provisions it (a client who declared 18+); the admin is then
     given its role, as an operator would."""
     from chalicelib.models.base import iso
@@ -206,6 +209,7 @@ def _provision(handle: str, name: str, role: str, now: datetime) -> None:
             users.update_fields(user.user_id, [User.role.set("admin"), User.updated_at.set(iso(now))])
         return
     onboarding.verify_age(user, method="self_declared", date_of_birth=DEMO_BIRTH_DATE, now=now)
+    accept_legal_documents(user.user_id, now)  # the terms and privacy policy in force, so the demo books
 
 
 SECOND_LANGUAGES: list[list[str]] = [[], ["es"], [], ["fr"], ["pt"], []]
@@ -237,7 +241,7 @@ def _become_reader(reader: dict[str, Any], index: int, now: datetime, *, approve
             presence.set_online(reader_id, True, now=now)
 
 
-def _promotion(client_id: str, credits: int, *, entry_id: str, memo: str) -> None:
+def promotion(client_id: str, credits: int, *, entry_id: str, memo: str) -> None:
     """Credits granted through the ledger, once per entry id however often the seed runs."""
     from chalicelib.services import ledger
 
@@ -253,8 +257,9 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
 
     catalog.upsert(default_items())
     now = utcnow()
+    seed_legal_documents(user_id("admin"), now)
     for handle, name, role in demo_users():
-        _provision(handle, name, role, now)
+        provision(handle, name, role, now)
     for index, reader in enumerate(READERS):
         _become_reader(reader, index, now, approve=True)
     _become_reader(APPLICANT, len(READERS), now, approve=False)
@@ -262,8 +267,8 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
     for handle, _name, role in STAFF_AND_CLIENTS:
         if role == "client":
             client_id = user_id(handle)
-            _promotion(client_id, DEMO_CREDITS, entry_id=f"demo-credits:{client_id}", memo="Welcome credits (demo)")
-            _promotion(client_id, reading_credits(client_id), entry_id=f"demo-reading-credits:{client_id}",
+            promotion(client_id, DEMO_CREDITS, entry_id=f"demo-credits:{client_id}", memo="Welcome credits (demo)")
+            promotion(client_id, reading_credits(client_id), entry_id=f"demo-reading-credits:{client_id}",
                        memo="Credits for the demo readings")
     seed_readings(now)
     from tools.seed_statuses import seed_statuses  # it reads this module's demo readers
@@ -312,6 +317,16 @@ def reading_credits(client_id: str) -> int:
                for _key, client, reader, reading_type, _story in DEMO_READINGS if user_id(client) == client_id)
 
 
+def at(moment: datetime, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``action`` (a service call) as of ``moment``: it gets it as ``now``, and the event it
+    emits is dated at it (``outbox.dated``), so the consumers count it on its own day and a
+    response time is the minutes the story says, not the time the seed took to get there."""
+    from chalicelib.services import outbox
+
+    with outbox.dated(moment):
+        return action(*args, now=moment, **kwargs)
+
+
 def seed_readings(now: datetime) -> int:
     """Drive the real services (ledger included) through each story; a reading already
     seeded (same idempotency key) is left as it is. Returns how many were created."""
@@ -325,39 +340,38 @@ def seed_readings(now: datetime) -> int:
         booked = now - timedelta(hours=2 * (len(DEMO_READINGS) - index))
         topic = "general-reading" if index % 3 == 0 else "career-work"
         # Immediate readings with online readers: the same request however often the seed runs.
-        reading, created = readings.request(
-            User.get(client_id), reader_id=reader_id, option_type=reading_type, option_id=option["id"],
-            duration=option["duration"], scheduled_at=None, topic_id=topic, question=_QUESTIONS[reading_type],
-            idempotency_key=f"demo-{key}", now=booked)
+        reading, created = at(booked, readings.request, User.get(client_id), reader_id=reader_id,
+                              option_type=reading_type, option_id=option["id"], duration=option["duration"],
+                              scheduled_at=None, topic_id=topic, question=_QUESTIONS[reading_type],
+                              idempotency_key=f"demo-{key}")
         if not created:
             continue
         created_count += 1
         rid = reading.reading_id
-        at = booked + timedelta(minutes=3)
-        begins = at + timedelta(minutes=2)
+        answered = booked + timedelta(minutes=3)
+        begins = answered + timedelta(minutes=2)
         if story == "declined":
-            readings.decline(rid, reader_id, "reader", reason="I am fully booked today, sorry.", now=at)
+            at(answered, readings.decline, rid, reader_id, "reader", reason="I am fully booked today, sorry.")
         elif story == "cancelled":
-            readings.cancel(rid, client_id, "client", reason="Something came up.", now=at)
+            at(answered, readings.cancel, rid, client_id, "client", reason="Something came up.")
         elif story == "expired":
-            readings.expire(rid, now=booked + timedelta(minutes=15))
+            at(booked + timedelta(minutes=15), readings.expire, rid)
         elif story != "requested":
-            readings.accept(rid, reader_id, "reader", now=at)
+            at(answered, readings.accept, rid, reader_id, "reader")
             if story == "accepted":
                 continue
-            readings.start(rid, reader_id, "reader", now=begins)
+            at(begins, readings.start, rid, reader_id, "reader")
             if story == "in_progress":
                 continue
             ended = begins + timedelta(minutes=int(option["duration"]))
-            readings.complete(rid, reader_id, "reader", now=ended)
+            at(ended, readings.complete, rid, reader_id, "reader")
             done = ended + timedelta(minutes=1)
             if story.startswith("completed:"):
                 rating = int(story.split(":")[1])
-                readings.review(rid, client_id, "client", rating=rating, comment=_COMMENTS[rating], now=done)
+                at(done, readings.review, rid, client_id, "client", rating=rating, comment=_COMMENTS[rating])
             elif story in ("disputed", "refunded"):
-                readings.open_dispute(rid, client_id, "client", reason="The call dropped after five minutes.",
-                                      now=done)
+                at(done, readings.open_dispute, rid, client_id, "client", reason="The call dropped after five minutes.")
                 if story == "refunded":
-                    readings.resolve_dispute(rid, user_id("admin"), outcome="full_refund", amount=None,
-                                             note="Connection failed on the reader's side.", now=done)
+                    at(done, readings.resolve_dispute, rid, user_id("admin"), outcome="full_refund", amount=None,
+                       note="Connection failed on the reader's side.")
     return created_count

@@ -40,6 +40,8 @@ class NotificationType(StrEnum):
     DISPUTE_RESOLVED = "dispute_resolved"
     STATUS_POSTED = "status_posted"
     QUALITY_WARNING = "quality_warning"
+    DATA_EXPORT_READY = "data_export_ready"
+    CONTENT_MODERATED = "content_moderated"
 
 
 NOTIFICATION_TYPES: tuple[str, ...] = tuple(t.value for t in NotificationType)

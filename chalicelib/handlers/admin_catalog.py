@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from chalicelib.api import Reply, RequestContext, route
 from chalicelib.auth import ADMIN
-from chalicelib.errors import BadRequest
+from chalicelib.http_conditions import etag, if_match
 from chalicelib.schemas import catalog_admin as schemas
 from chalicelib.schemas.common import InputModel
 from chalicelib.services import catalog_admin
@@ -57,20 +57,8 @@ COLLECTIONS = (
 )
 
 
-def _if_match(ctx: RequestContext) -> int | None:
-    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``); ``*`` or none: any."""
-    raw = (ctx.request.headers.get("if-match") or "").strip()
-    if not raw or raw == "*":
-        return None
-    text = raw.removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise BadRequest("If-Match must be the entry's version, as its ETag gives it (e.g. \"3\").",
-                         code="invalid_if_match", details={"ifMatch": raw})
-    return int(text)
-
-
 def _reply(collection: Collection, entry: Entry, status: int | None = None) -> Reply:
-    headers = {"ETag": f'"{entry.version}"'}
+    headers = {"ETag": etag(entry.version)}
     if status == 201:
         headers["Location"] = f"{collection.path}/{entry.id}"
     return Reply(collection.out.model_validate(entry.view()), status=status, headers=headers)
@@ -112,12 +100,12 @@ def _register(c: Collection) -> None:
     def patch_entry(ctx: RequestContext, **path: str) -> Reply:
         patch: schemas.PatchModel = ctx.body
         entry = catalog_admin.update_entry(c.kind, path[c.param], patch.changes(), active=patch.active,
-                                           expected_version=_if_match(ctx), actor_id=ctx.user.user_id,
+                                           expected_version=if_match(ctx), actor_id=ctx.user.user_id,
                                            request_id=ctx.request_id)
         return _reply(c, entry)
 
     def retire_entry(ctx: RequestContext, **path: str) -> Reply:
-        entry = catalog_admin.retire_entry(c.kind, path[c.param], expected_version=_if_match(ctx),
+        entry = catalog_admin.retire_entry(c.kind, path[c.param], expected_version=if_match(ctx),
                                            actor_id=ctx.user.user_id, request_id=ctx.request_id)
         return _reply(c, entry)
 

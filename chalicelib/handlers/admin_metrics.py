@@ -19,13 +19,14 @@ admin_metrics_api = Blueprint(__name__)
 def get_platform_metrics(ctx: RequestContext) -> dict[str, Any]:
     """Active users, sign-ups, readings requested and completed, revenue (credits and money
     paid, platform fees), conversion and dispute rates, and a daily series, for the UTC day,
-    week (Monday to Sunday) or month containing ``date`` and for the period before it."""
+    week (Monday to Sunday) or month containing ``date`` and for the period before it. A
+    ``date`` later than today (in the timezone furthest ahead, UTC+14, so an admin's local
+    date is never refused) is a 400. A rate with nothing to divide by is null, and present."""
     query: MetricsQuery = ctx.query
     found = platform.report(query.period, query.day)
     body = MetricsOut(period=found.period, date=found.day, current=_period(found.current),
                       previous=_period(found.previous))
-    # Not ``dump()``: an undefined rate is null on the wire, not a missing field.
-    return body.model_dump(mode="json", by_alias=True)
+    return body.wire()  # not ``dump()``: an undefined rate is null on the wire, not a missing field
 
 
 def _period(figures: platform.PeriodFigures) -> PeriodFiguresOut:

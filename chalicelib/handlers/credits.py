@@ -52,7 +52,7 @@ def get_credits(ctx: RequestContext) -> dict:
 
 
 @route(credits_api, "/credits/checkout", "POST", access=SIGNED_IN, body=CheckoutIn, response=CheckoutOut,
-       status=201, errors=(400, 404, 503), tags=["credits"],
+       status=201, errors=(400, 404, 503), tags=["credits"], rate_limit="checkout",
        summary="Buy a credit package: creates a Stripe Checkout Session and returns its URL")
 def post_checkout(ctx: RequestContext) -> CheckoutOut:
     """Credits are granted when Stripe reports the payment (webhook), not on return to the
@@ -65,7 +65,7 @@ def post_checkout(ctx: RequestContext) -> CheckoutOut:
 
 
 @route(credits_api, "/subscriptions", "POST", access=SIGNED_IN, body=SubscribeIn, response=CheckoutOut,
-       status=201, errors=(400, 404, 409, 503), tags=["credits"],
+       status=201, errors=(400, 404, 409, 503), tags=["credits"], rate_limit="checkout",
        summary="Subscribe to a plan: Stripe Checkout in subscription mode")
 def post_subscription(ctx: RequestContext) -> CheckoutOut:
     """409 already_subscribed while a subscription is active, trialing or past due. Each

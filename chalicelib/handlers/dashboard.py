@@ -10,7 +10,7 @@ from chalice import Blueprint
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import SIGNED_IN
 from chalicelib.handlers.admin_metrics import _period as period_figures
-from chalicelib.handlers.earnings import _period as earnings_period
+from chalicelib.handlers.earnings import pending_document, totals_document
 from chalicelib.handlers.readings import reading_out
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.readings import Reading
@@ -44,16 +44,14 @@ def _client(ctx: RequestContext, found: dashboard.ClientDashboard) -> dict[str, 
 
 
 def _reader(ctx: RequestContext, found: dashboard.ReaderDashboard) -> dict[str, Any]:
-    totals, pending = found.earnings, found.earnings.pending
+    totals = found.earnings
     return {
         "pendingRequests": {"data": _readings(ctx, found.pending.items, found.parties),
                             "count": found.pending.count, "moreThan": found.pending.more_than},
         "todaySchedule": {"date": found.today.isoformat(), "timezone": found.timezone,
                           "data": _readings(ctx, found.schedule, found.parties), "complete": found.schedule_complete},
-        "earnings": {"timezone": totals.timezone, "thisWeek": earnings_period(totals.week),
-                     "thisMonth": earnings_period(totals.month),
-                     "pending": {"credits": pending.credits, "readings": pending.readings,
-                                 "expectedFee": pending.expected_fee, "expectedNet": pending.expected_net}},
+        "earnings": {"timezone": totals.timezone, "thisWeek": totals_document(totals.week),
+                     "thisMonth": totals_document(totals.month), "pending": pending_document(totals.pending)},
         "rating": {"average": found.rating_average, "count": found.rating_count},
         "badges": found.badges,
         "warnings": [warning.document() for warning in found.warnings],

@@ -8,6 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import READER
+from chalicelib.models.base import iso
 from chalicelib.pagination import paginate
 from chalicelib.schemas.earnings import EarningsOut, EarningsQuery
 from chalicelib.services import earnings, ledger
@@ -15,29 +16,38 @@ from chalicelib.services import earnings, ledger
 earnings_api = Blueprint(__name__)
 
 
-def _period(totals: earnings.PeriodTotals) -> dict[str, Any]:
-    return {"since": totals.start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "paid": totals.paid, "fees": totals.fees,
-            "takenBack": totals.taken_back, "net": totals.net, "readings": totals.readings}
+def pending_document(pending: earnings.Pending) -> dict[str, Any]:
+    return {"credits": pending.credits, "platformFee": pending.platform_fee, "readings": pending.readings}
+
+
+def totals_document(totals: earnings.Totals) -> dict[str, Any]:
+    """One total (``EarningsTotalsOut``): this week, this month or all time."""
+    return {"since": iso(totals.since) if totals.since is not None else None, "credits": totals.credits,
+            "platformFee": totals.platform_fee, "paidOut": totals.paid_out, "pending": totals.pending.credits,
+            "refunded": totals.refunded, "readings": totals.readings, "pendingReadings": totals.pending.readings}
 
 
 @route(earnings_api, "/reader/earnings", "GET", access=READER, query=EarningsQuery, response=EarningsOut,
-       errors=(400,), tags=["readers"], summary="The reader's earnings: totals, pending vs paid, fees and ledger lines")
+       errors=(400,), tags=["readers"],
+       summary="The reader's earnings: credits, platform fee, paid out vs pending, and the ledger lines")
 def get_earnings(ctx: RequestContext) -> dict[str, Any]:
     """Totals this week and this month in the reader's timezone (weeks start on Monday) and
-    all time; pending (accepted readings not completed yet) vs paid (credited to the earnings
-    account); the platform fee; a page of the ledger lines that moved earnings, newest first
+    all time, each with the same fields: credits earned (the reader's share), the platform
+    fee, how much of the credits is paid out (credited to the earnings account by completed
+    readings, less refunds) and how much is pending (accepted readings not completed yet);
+    the earnings balance; and a page of the ledger lines that moved earnings, newest first
     (``cursor`` for the next page). Transfers of earnings to a bank account are issue 18."""
     query: EarningsQuery = ctx.query
     reader_id = ctx.user.user_id
-    totals = earnings.summary(reader_id, earnings_balance=ledger.balance_of(ctx.user.record).earnings)
+    totals = earnings.summary(reader_id, all_time=True)
+    assert totals.all_time is not None
     page = paginate(earnings.lines_query(reader_id), query, scope=f"GET /reader/earnings:{reader_id}")
-    pending = totals.pending
     return {
         "timezone": totals.timezone, "feePercent": totals.fee_percent,
-        "thisWeek": _period(totals.week), "thisMonth": _period(totals.month), "allTime": {"net": totals.all_time_net},
-        "pending": {"credits": pending.credits, "readings": pending.readings, "expectedFee": pending.expected_fee,
-                    "expectedNet": pending.expected_net},
+        "balance": ledger.balance_of(ctx.user.record).earnings,
+        "thisWeek": totals_document(totals.week), "thisMonth": totals_document(totals.month),
+        "allTime": totals_document(totals.all_time),
         **page.body([{"entryId": line.entry_id, "kind": line.kind, "createdAt": line.created_at,
-                      "earnings": line.earnings, "fee": line.fee, "readingId": line.reading_id,
+                      "credits": line.credits, "platformFee": line.platform_fee, "readingId": line.reading_id,
                       "description": line.description} for line in earnings.lines(page.items)]),
     }

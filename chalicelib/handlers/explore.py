@@ -24,7 +24,7 @@ def filters_of(query: ExploreQuery) -> engine.Filters:
 
 
 @route(explore_api, "/readers", "GET", access=PUBLIC_OR_SIGNED_IN, query=ExploreQuery, response=ExplorePage,
-       errors=(400, 401), cache_seconds=30, tags=["readers"],
+       errors=(400, 401), cache_seconds=30, tags=["readers"], rate_limit="public_reads",
        summary="Search approved readers: filters, sorts, facets, live online status")
 def list_readers(ctx: RequestContext) -> dict[str, Any]:
     """Served from the explore snapshot (rebuilt within about a minute of a change; see

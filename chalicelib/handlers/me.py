@@ -5,30 +5,36 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
-from chalicelib.auth import SIGNED_IN, Access
+from chalicelib.auth import SIGNED_IN, SIGNED_IN_EVEN_SUSPENDED
 from chalicelib.media_urls import public_url
 from chalicelib.models.users import User
-from chalicelib.schemas.me import Credits, MeFlags, MeOut, MePatch, Preferences, PreferencesOut
-from chalicelib.services import users
+from chalicelib.schemas.me import AccountSuspension, Credits, MeFlags, MeOut, MePatch, Preferences, PreferencesOut
+from chalicelib.services import compliance, users
 
 me_api = Blueprint(__name__)
 
-# A suspended user may still see who they are (so the frontend can say why it is blocked).
-SIGNED_IN_EVEN_SUSPENDED = Access("signed_in", allow_suspended=True)
+
+def suspension_of(user: User, status: str) -> AccountSuspension | None:
+    """The suspension while it counts (``status``: the effective status)."""
+    if status != "suspended":
+        return None
+    return AccountSuspension(reason=user.suspension_reason or "", since=user.suspended_at, until=user.suspended_until)
 
 
 def _me(user: User) -> MeOut:
+    status = users.account_status(user)
     return MeOut(
         id=user.user_id,
         email=user.email,
         display_name=user.display_name,
         image_url=public_url(user.image_url),
         role=user.role,  # type: ignore[arg-type]
-        status=user.status,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+        suspension=suspension_of(user, status),
         credits=int(user.credits_available or 0),
         balance=Credits(available=int(user.credits_available or 0), held=int(user.credits_held or 0),
                         earnings=int(user.credits_earnings or 0), owed=-int(user.credits_receivable or 0)),
-        flags=MeFlags(age_verified=user.age_verified_at is not None, suspended=user.status == "suspended",
+        flags=MeFlags(age_verified=user.age_verified_at is not None, suspended=status == "suspended",
                       payment_restricted=int(user.credits_receivable or 0) < 0,
                       is_reader=user.role == "reader", is_admin=user.role == "admin"),
         created_at=user.created_at,
@@ -74,7 +80,10 @@ def put_preferences(ctx: RequestContext) -> PreferencesOut:
     """With ``version`` (the one last read), saved only if nobody saved since: else 409
     ``version_conflict`` and nothing changed."""
     preferences: Preferences = ctx.body
+    # The marketing consent is this switch: its record (date, privacy policy version) follows it in the same write.
+    consent = compliance.marketing_sync_actions(ctx.user.record, preferences.notifications.marketing_emails)
     stored = users.put_preferences(ctx.user.user_id, preferences.model_dump(mode="json", by_alias=True,
                                                                             exclude={"version"}),
-                                   expected_version=preferences.version, reader=ctx.user.role == "reader")
+                                   expected_version=preferences.version, reader=ctx.user.role == "reader",
+                                   also=consent)
     return _preferences_out(ctx.user.record, stored)

@@ -18,7 +18,8 @@ media_api = Blueprint(__name__)
 
 
 @route(media_api, "/media/uploads", "POST", access=SIGNED_IN, body=UploadRequest, response=UploadOut, status=201,
-       tags=["media"], summary="A presigned upload for a profile/background image or a video message")
+       tags=["media"], rate_limit="media_uploads",
+       summary="A presigned upload for a profile/background image or a video message")
 def create_upload(ctx: RequestContext) -> UploadOut:
     """Answers the URL and form fields of an S3 POST valid for 10 minutes, for exactly one
     object under the caller's prefix, of the declared type and at most the purpose's size."""

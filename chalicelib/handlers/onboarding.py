@@ -8,18 +8,26 @@ from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import SIGNED_IN
+from chalicelib.models.users import User
 from chalicelib.schemas.onboarding import AgeVerificationIn, AgeVerificationOut, OnboardingOut, OnboardingPatch
-from chalicelib.services import onboarding
+from chalicelib.services import compliance, onboarding
 
 onboarding_api = Blueprint(__name__)
+
+
+def _out(state: onboarding.OnboardingState, user: User) -> OnboardingOut:
+    """The state, with the legal documents to accept before booking (one BatchGetItem)."""
+    pending = [document.view() for document in compliance.pending_for(user)]
+    return OnboardingOut.model_validate({**asdict(state), "pending_acceptance": pending})
 
 
 @route(onboarding_api, "/me/onboarding", "GET", access=SIGNED_IN, response=OnboardingOut, tags=["onboarding"],
        summary="The caller's onboarding steps and profile completion percentage")
 def get_onboarding(ctx: RequestContext) -> OnboardingOut:
     """Steps come from the caller's role; automatic steps and the percentage follow the real
-    profile fields (for readers, the reader profile too)."""
-    return OnboardingOut.model_validate(asdict(onboarding.get_state(ctx.user.record)))
+    profile fields (for readers, the reader profile too). ``pendingAcceptance`` lists the terms
+    of service and privacy policy versions to accept before booking."""
+    return _out(onboarding.get_state(ctx.user.record), ctx.user.record)
 
 
 @route(onboarding_api, "/me/onboarding", "PATCH", access=SIGNED_IN, body=OnboardingPatch, response=OnboardingOut,
@@ -32,7 +40,7 @@ def patch_onboarding(ctx: RequestContext) -> OnboardingOut:
     patch: OnboardingPatch = ctx.body
     state = onboarding.update(ctx.user.record, complete_steps=patch.complete_steps, current_step=patch.current_step,
                               skip_tutorial=patch.skip_tutorial, welcome_message_shown=patch.welcome_message_shown)
-    return OnboardingOut.model_validate(asdict(state))
+    return _out(state, ctx.user.record)
 
 
 @route(onboarding_api, "/me/age-verification", "POST", access=SIGNED_IN, body=AgeVerificationIn,

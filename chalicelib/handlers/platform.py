@@ -49,7 +49,7 @@ def _health_status(report: health.HealthReport) -> int:
 
 
 @route(platform_api, "/catalog", "GET", access=PUBLIC, response=CatalogOut, cache_seconds=300, tags=["platform"],
-       summary="Topics, attributes, reading types, time spans, packages, plans, badges")
+       rate_limit="public_reads", summary="Topics, attributes, reading types, time spans, packages, plans, badges")
 def get_catalog(ctx: RequestContext) -> CatalogOut:
     return CatalogOut.model_validate(catalog.load())
 

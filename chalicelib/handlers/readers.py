@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api import RequestContext, route
+from chalicelib.api import Reply, RequestContext, route
 from chalicelib.auth import PUBLIC_OR_SIGNED_IN, READER
+from chalicelib.http_conditions import etag, if_match
+from chalicelib.models.readers import ReaderProfile
 from chalicelib.schemas.reader_views import AvailabilityOut, OnlineOut, ReaderCard, ReaderProfileOut, ReadingOptionsOut
 from chalicelib.schemas.readers import AvailabilityPut, OnlineIn, ReaderProfilePatch, ReadingOptionsPut
 from chalicelib.services import presence, reader_cards, readers
@@ -15,7 +17,7 @@ readers_api = Blueprint(__name__)
 
 
 @route(readers_api, "/readers/{readerId}", "GET", access=PUBLIC_OR_SIGNED_IN, response=ReaderCard, errors=(404,),
-       cache_seconds=60, tags=["readers"], summary="A reader's public profile card")
+       cache_seconds=60, tags=["readers"], rate_limit="public_reads", summary="A reader's public profile card")
 def get_reader_card(ctx: RequestContext, readerId: str) -> ReaderCard:
     """Approved, active readers only (anyone else is 404). A reader whose profile is private
     has no public card (they see it at GET /reader/profile); a readers_only card is shown to
@@ -36,17 +38,27 @@ def _viewer_role(ctx: RequestContext) -> str | None:
 
 @route(readers_api, "/reader/profile", "GET", access=READER, response=ReaderProfileOut, errors=(404,),
        tags=["reader profile"], summary="The caller's own reader profile")
-def get_profile(ctx: RequestContext) -> ReaderProfileOut:
-    return ReaderProfileOut.model_validate(readers.own_profile_document(readers.get_profile(ctx.user.user_id)))
+def get_profile(ctx: RequestContext) -> Reply:
+    """The ``ETag`` is the profile's ``version``: send it as ``If-Match`` with PATCH."""
+    return _tagged(readers.get_profile(ctx.user.user_id))
+
+
+def _tagged(profile: ReaderProfile) -> Reply:
+    document = ReaderProfileOut.model_validate(readers.own_profile_document(profile))
+    return Reply(document, headers={"ETag": etag(document.version)})
 
 
 @route(readers_api, "/reader/profile", "PATCH", access=READER, body=ReaderProfilePatch, response=ReaderProfileOut,
-       errors=(404,), tags=["reader profile"], summary="Edit the caller's reader profile")
-def patch_profile(ctx: RequestContext) -> ReaderProfileOut:
+       errors=(400, 404, 409), tags=["reader profile"], summary="Edit the caller's reader profile")
+def patch_profile(ctx: RequestContext) -> Reply:
     """Images are https URLs or media keys under ``media/<yourUserId>/``. Attributes are
-    replaced as a whole: 1-3 tools, 1-3 abilities, one style, all active in the catalog."""
-    profile = readers.update_profile(ctx.user.user_id, ctx.body.changes())
-    return ReaderProfileOut.model_validate(readers.own_profile_document(profile))
+    replaced as a whole: 1-3 tools, 1-3 abilities, one style, all active in the catalog.
+    Only the fields sent change. ``If-Match: "<version>"`` (the ETag of GET) edits that
+    version only: a stale one is a 409 version_mismatch (``details.currentVersion``) and
+    nothing changes. Without it, the fields sent are applied to the profile as stored (an
+    edit of other fields made meanwhile is kept)."""
+    profile = readers.update_profile(ctx.user.user_id, ctx.body.changes(), expected_version=if_match(ctx))
+    return _tagged(profile)
 
 
 @route(readers_api, "/reader/reading-options", "PUT", access=READER, body=ReadingOptionsPut,

@@ -73,10 +73,12 @@ def quote(ctx: RequestContext) -> dict:
 
 
 @route(readings_api, "/readings", "POST", access=CLIENT, body=ReadingIn, response=ReadingOut, status=201,
-       errors=(400, 403, 404, 409, 422), tags=_TAGS,
+       errors=(400, 403, 404, 409, 422), tags=_TAGS, rate_limit="reading_requests",
        summary="Request a reading: holds its price in the same transaction")
 def request_reading(ctx: RequestContext) -> Any:
-    """Needs the 18+ declaration (422 age_verification_required) and nothing owed (422
+    """Needs the 18+ declaration (422 age_verification_required), the terms of service and
+    privacy policy in force accepted (422 terms_not_accepted: ``details.documents`` names each
+    one to accept with POST /me/terms-acceptance) and nothing owed (422
     payment_restricted). Send ``Idempotency-Key``: a retry returns the same reading (200);
     the same key with a different body is 409 idempotency_key_reused. A scheduled time
     already booked with the reader is 409 slot_taken; too few credits 422
@@ -183,6 +185,8 @@ def join(ctx: RequestContext, readingId: str) -> dict:
        status=201, errors=(400, 403, 404, 409, 422), tags=_TAGS,
        summary="Client: review a completed reading (once, within 14 days)")
 def review(ctx: RequestContext, readingId: str) -> dict:
+    """A review is final: it cannot be edited or deleted afterwards, and a second one is a 409
+    already_reviewed. Moderation may hide it from the public."""
     body: ReviewIn = ctx.body
     return _out(ctx, readings.review(readingId, ctx.user.user_id, ctx.user.role, rating=body.rating,
                                      comment=body.comment))
@@ -197,7 +201,7 @@ def dispute(ctx: RequestContext, readingId: str) -> dict:
 
 
 @route(readings_api, "/readers/{readerId}/reviews", "GET", access=PUBLIC, query=PageQuery,
-       response=ReaderReviewPage, errors=(400, 404), tags=[*_TAGS, "readers"],
+       response=ReaderReviewPage, errors=(400, 404), tags=[*_TAGS, "readers"], rate_limit="public_reads",
        summary="A reader's reviews, newest first")
 def reader_reviews(ctx: RequestContext, readerId: str) -> dict:
     query: PageQuery = ctx.query
@@ -223,4 +227,4 @@ def resolve(ctx: RequestContext, disputeId: str) -> dict:
     reader's earnings and the platform fee in proportion; both parties are notified."""
     body: ResolveIn = ctx.body
     return _out(ctx, readings.resolve_dispute(disputeId, ctx.user.user_id, outcome=body.outcome, amount=body.amount,
-                                              note=body.note))
+                                              note=body.note, request_id=ctx.request_id))

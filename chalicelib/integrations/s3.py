@@ -47,10 +47,13 @@ def presigned_post(bucket: str, key: str, *, fields: dict[str, str], conditions:
                                                   ExpiresIn=expires_in))
 
 
-def presigned_get(bucket: str, key: str, *, expires_in: int = 3600) -> str:
-    """A time-limited download URL for a private object."""
-    return str(_client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                                ExpiresIn=expires_in))
+def presigned_get(bucket: str, key: str, *, expires_in: int = 3600, filename: str | None = None) -> str:
+    """A time-limited download URL for a private object; with ``filename``, the browser saves
+    it under that name (the response's Content-Disposition)."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if filename:
+        params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+    return str(_client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
 
 def _missing(exc: Exception) -> bool:
@@ -121,9 +124,13 @@ def exists(bucket: str, key: str) -> bool:
     return True
 
 
-def put(bucket: str, key: str, data: bytes, *, content_type: str, cache_control: str | None = None) -> str:
-    """Returns the stored object's ETag (unquoted)."""
-    extra = {"CacheControl": cache_control} if cache_control else {}
+def put(bucket: str, key: str, data: bytes, *, content_type: str, cache_control: str | None = None,
+        encrypted: bool = False) -> str:
+    """Returns the stored object's ETag (unquoted). ``encrypted`` asks S3 for server-side
+    encryption (SSE-S3) explicitly, whatever the bucket's default."""
+    extra: dict[str, str] = {"CacheControl": cache_control} if cache_control else {}
+    if encrypted:
+        extra["ServerSideEncryption"] = "AES256"
     response = _client().put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)
     return str(response.get("ETag", "")).strip('"')
 
@@ -161,3 +168,24 @@ def read_if_changed(bucket: str, key: str, *, etag: str | None, limit: int) -> S
 def delete(bucket: str, key: str) -> None:
     """Idempotent: deleting a missing object succeeds."""
     _client().delete_object(Bucket=bucket, Key=key)
+
+
+DELETE_BATCH = 1000  # DeleteObjects' limit
+
+
+def delete_prefix(bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix`` (ListObjectsV2 pages, DeleteObjects batches);
+    returns how many. Idempotent."""
+    if not prefix or not prefix.endswith("/"):
+        raise ValueError(f"refusing to delete under {prefix!r}: a prefix must name a folder")
+    deleted = 0
+    for page in _client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents") or []]
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start:start + DELETE_BATCH]
+            response = _client().delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            errors = response.get("Errors") or []
+            if errors:
+                raise RuntimeError(f"S3 could not delete {len(errors)} objects under {prefix}: {errors[0]}")
+            deleted += len(batch)
+    return deleted

@@ -16,6 +16,7 @@ from chalicelib.services import dead_letters, events, reader_stats, realtime, re
 from chalicelib.services.metrics import platform as platform_metrics  # noqa: F401 - platform counters
 from chalicelib.services.metrics import reader as reader_metrics  # noqa: F401 - reader counters
 from chalicelib.services.notifications import fanout  # noqa: F401 - registers the notification consumers
+from chalicelib.services.privacy import erasure, export  # noqa: F401 - data exports; a deleted account's follow-up
 from chalicelib.services.statuses import expiry  # noqa: F401 - closes a deleted account's statuses
 
 if TYPE_CHECKING:

@@ -10,13 +10,24 @@ from chalicelib.models.base import region, table_name
 
 
 class AuditByDay(GlobalSecondaryIndex["AuditRecord"]):
-    """The audit log by UTC day, newest last: ``GET /admin/audit-log`` Queries it."""
+    """The audit log by UTC day, in time order: ``GET /admin/audit-log?day=`` Queries it."""
 
     class Meta:
         index_name = "byDay"
         projection = AllProjection()
 
     day = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class AuditByActor(GlobalSecondaryIndex["AuditRecord"]):
+    """One actor's records in time order: ``GET /admin/audit-log?actorId=`` Queries it."""
+
+    class Meta:
+        index_name = "byActor"
+        projection = AllProjection()
+
+    actor_id = UnicodeAttribute(hash_key=True, attr_name="actorId")
     sk = UnicodeAttribute(range_key=True)
 
 
@@ -41,3 +52,4 @@ class AuditRecord(Model):
     request_id = UnicodeAttribute(null=True, attr_name="requestId")
 
     by_day = AuditByDay()
+    by_actor = AuditByActor()

@@ -47,6 +47,18 @@ class MetricItem(Model):
     needs_attention = NeedsAttention()
 
 
+class AnalyticsByUser(GlobalSecondaryIndex["AnalyticsEvent"]):
+    """Sparse, keys only: the events a signed-in user sent (anonymous ones carry no ``userId``),
+    so an account's erasure and its data export find them without reading the table."""
+
+    class Meta:
+        index_name = "byUser"
+        projection = KeysOnlyProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    sk = UnicodeAttribute(range_key=True)
+
+
 class AnalyticsEvent(Model):
     class Meta:
         table_name = table_name("analytics")
@@ -54,4 +66,7 @@ class AnalyticsEvent(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+    user_id = UnicodeAttribute(null=True, attr_name="userId")
     expires_at = NumberAttribute(null=True, attr_name="expiresAt")
+
+    by_user = AnalyticsByUser()

@@ -48,7 +48,7 @@ class ReaderProfile(Model):
         region = region()
 
     reader_id = UnicodeAttribute(hash_key=True, attr_name="readerId")
-    status = UnicodeAttribute(default="draft")  # draft | pending | approved | declined | suspended
+    status = UnicodeAttribute(default="draft")  # draft | pending | approved | declined | suspended | deleted
     display_name = UnicodeAttribute(null=True, attr_name="displayName")
     tagline = UnicodeAttribute(null=True)
     bio = UnicodeAttribute(null=True)
@@ -78,6 +78,12 @@ class ReaderProfile(Model):
     # The few newest reviews, kept on the profile by the review writer so the public card stays
     # one read; the full list is GET /readers/{readerId}/reviews.
     recent_reviews: ListAttribute[Any] = ListAttribute(null=True, attr_name="recentReviews")
+    # Moderation of the public text fields (services/moderation): "held:<itemId>" or
+    # "hidden:<itemId>"; the public card masks such a field (and is withheld when it is the name).
+    display_name_moderation = UnicodeAttribute(null=True, attr_name="displayNameModeration")
+    tagline_moderation = UnicodeAttribute(null=True, attr_name="taglineModeration")
+    bio_moderation = UnicodeAttribute(null=True, attr_name="bioModeration")
+    location_moderation = UnicodeAttribute(null=True, attr_name="locationModeration")
     # Application-only fields.
     experience = UnicodeAttribute(null=True)  # beginner | intermediate | expert
     application_step = NumberAttribute(null=True, attr_name="applicationStep")  # the form step reached
@@ -89,9 +95,17 @@ class ReaderProfile(Model):
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     version = VersionAttribute()
+    # The version of what PATCH /reader/profile edits (its ETag; services/versions.py): raised by
+    # each such edit only, where ``version`` above moves with every write (heartbeats, ratings).
+    profile_version = NumberAttribute(null=True, attr_name="profileVersion")
 
     by_status = ReadersByStatus()
     online_readers = OnlineReaders()
+
+
+# The moderation attribute of each public text field (wire name -> model attribute name).
+MODERATED_FIELDS = {"displayName": "display_name_moderation", "tagline": "tagline_moderation",
+                    "bio": "bio_moderation", "location": "location_moderation"}
 
 
 class ReaderCounters(Model):

@@ -155,3 +155,11 @@ class Review(Model):
     topic = UnicodeAttribute(null=True)
     reading_type = UnicodeAttribute(null=True, attr_name="readingType")
     created_at = UnicodeAttribute(attr_name="createdAt")
+    # held | hidden (services/moderation): such a review is stored under ``hidden_reviews_key``,
+    # out of the reader's public list, and counts in no rating.
+    moderation = UnicodeAttribute(null=True)
+
+
+def hidden_reviews_key(reader_id: str) -> str:
+    """The partition of a reader's reviews that moderation holds or hides."""
+    return f"hidden#{reader_id}"

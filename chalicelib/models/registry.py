@@ -10,9 +10,12 @@ from chalicelib.models.catalog import CatalogItem
 from chalicelib.models.favorites import Favorite, Interaction
 from chalicelib.models.ledger import LedgerEntry, LedgerLine, SystemAccount
 from chalicelib.models.metrics import AnalyticsEvent, MetricItem
+from chalicelib.models.moderation import ModerationItem
 from chalicelib.models.notification_schedule import ScheduledNotification
 from chalicelib.models.notifications import Notification
 from chalicelib.models.outbox import OutboxEvent
+from chalicelib.models.privacy import Erasure
+from chalicelib.models.rate_limits import RateLimitCounter
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, ReadingSlot, Review
 from chalicelib.models.statuses import Status
@@ -23,4 +26,5 @@ ALL_MODELS: list[type[Model]] = [
     User, CatalogItem, ReaderProfile, OutboxEvent, AuditRecord, ProcessedWebhook,
     LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
     Favorite, Interaction, Notification, ScheduledNotification, Status, MetricItem, AnalyticsEvent,
+    RateLimitCounter, ModerationItem, Erasure,
 ]

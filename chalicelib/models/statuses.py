@@ -7,7 +7,8 @@ GetItem and a suggestion is one atomic UpdateItem (``list_append``, guarded by
 reader's.
 
 Indexes:
-- ``byClient`` (``userId``, ``createdAt``): ``GET /statuses/mine``, newest first.
+- ``byClient`` (``userId``, ``createdAt``): ``GET /statuses/mine``, newest first (a deleted
+  status stays in it, filtered out of that list, so the account's export and erasure find it).
 - ``activeByCategory`` (``feedCategory``, ``createdAt``), sparse: ``feedCategory`` is the
   category while the status is active and removed when it closes, so the readers' feed and
   the expiry job Query only active statuses, one partition per category. It projects what a
@@ -65,7 +66,7 @@ class Status(Model):
     content = UnicodeAttribute()
     mood = UnicodeAttribute(null=True)
     category = UnicodeAttribute()
-    state = UnicodeAttribute()  # active | closed (by the client) | accepted | expired
+    state = UnicodeAttribute()  # active | closed (by the client) | accepted | expired | deleted
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     closed_at = UnicodeAttribute(null=True, attr_name="closedAt")
@@ -75,6 +76,14 @@ class Status(Model):
     suggestions: ListAttribute[Any] = ListAttribute(default=list)  # maps in camelCase (services/statuses)
     suggester_ids = UnicodeSetAttribute(null=True, attr_name="suggesterIds")  # readers with an active one
     suggestion_count = NumberAttribute(default=0, attr_name="suggestionCount")  # entries in ``suggestions``
+    # held | hidden (services/moderation): out of the readers' feed (``feedCategory`` is then
+    # ``moderated_feed_key(category)``) and of every reader's view; its client still sees it.
+    moderation = UnicodeAttribute(null=True)
+    # Optimistic locking (services/versions.py): raised by every change of the status or its
+    # suggestions (not by moderation marks); absent on statuses posted before it: version 1.
+    version = NumberAttribute(null=True)
+    # Soft delete (state ``deleted``): kept for the account's export and erasure, gone from every read.
+    deleted_at = UnicodeAttribute(null=True, attr_name="deletedAt")
 
     by_client = StatusesByClient()
     active_by_category = ActiveStatusesByCategory()
@@ -103,4 +112,14 @@ class StatusCounter(Model):
 
 def counter_key(user_id: str) -> str:
     return f"active#{user_id}"
+
+
+def moderated_feed_key(category: str) -> str:
+    """Where an active status held or hidden by moderation sits in ``activeByCategory``: not in
+    its category's partition (the feed), but still where the expiry job finds it."""
+    return f"moderated#{category}"
+
+
+def feed_key(category: str, moderation: str | None) -> str:
+    return category if moderation is None else moderated_feed_key(category)
 

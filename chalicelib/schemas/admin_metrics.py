@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from chalicelib.schemas.common import ApiModel, QueryModel
 
-EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+EARLIEST = dt.date(2000, 1, 1)
+# Today somewhere: the furthest-ahead timezone (UTC+14) reaches a date first. An admin's
+# browser may send its own local date, which can be a day ahead of UTC; nothing later exists.
+AHEAD_OF_UTC = dt.timedelta(hours=14)
+
+
+def latest_date(now: dt.datetime | None = None) -> dt.date:
+    """The latest date a report may ask for: today in UTC+14."""
+    return ((now or dt.datetime.now(dt.UTC)) + AHEAD_OF_UTC).date()
 
 
 class MetricsQuery(QueryModel):
@@ -18,13 +26,19 @@ class MetricsQuery(QueryModel):
     period: Literal["day", "week", "month"] = Field(
         default="day", description="UTC day, ISO week (starting Monday) or calendar month")
     day: dt.date | None = Field(default=None, alias="date",
-                                description="a date in the period wanted (UTC); default today")
+                                description="a date in the period wanted (UTC); default today. From "
+                                            f"{EARLIEST} to today (a date ahead of today's in every timezone "
+                                            "is a 400)")
 
     @field_validator("day")
     @classmethod
     def _plausible(cls, value: dt.date | None) -> dt.date | None:
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise ValueError(f"The date must be between {EARLIEST} and {LATEST}.")
+        if value is None:
+            return value
+        if value < EARLIEST:
+            raise ValueError(f"The date must be {EARLIEST} or later.")
+        if value > latest_date():
+            raise ValueError(f"The date {value} is in the future: choose today or an earlier day.")
         return value
 
 
@@ -43,7 +57,8 @@ class DayFiguresOut(ApiModel):
 
 
 class PeriodFiguresOut(ApiModel):
-    """A period's figures. Rates are null where their denominator is zero."""
+    """A period's figures. Rates are null where their denominator is zero: present and null,
+    never left out (as in ``GET /reader/metrics``)."""
 
     start: dt.date = Field(description="first day (UTC)")
     end: dt.date = Field(description="last day (UTC), inclusive")
@@ -75,3 +90,7 @@ class MetricsOut(ApiModel):
     date: dt.date
     current: PeriodFiguresOut
     previous: PeriodFiguresOut
+
+    def wire(self) -> dict[str, Any]:
+        """Nulls kept: a rate with nothing to divide by is null, not absent."""
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,11 +1,27 @@
 """Client analytics events on the wire (``POST /events``): one schema per event type, strict,
-chosen by ``type`` (a discriminated union). A field the type does not declare is a 400."""
+chosen by ``type`` (a discriminated union). A field the type does not declare is a 400.
+
+A bad event's error path is ``events.<index>.<field>`` (``events.3.readerId``), the
+convention of every other route's ``details.fields[].path`` (``readingOptions.1.type``);
+pydantic would put the event's type between the index and the field
+(``events.3.view_reader.readerId``), which ``EventsIn`` takes out."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from chalicelib.schemas.common import ApiModel, InputModel
 
@@ -105,6 +121,7 @@ ClientEvent = Annotated[
     | StartCheckout,
     Field(discriminator="type"),
 ]
+_EVENT: TypeAdapter[Any] = TypeAdapter(ClientEvent)
 EVENT_TYPES = ("view_page", "view_reader", "search", "view_status", "favorite", "unfavorite", "start_booking",
                "abandon_booking", "book", "start_checkout")
 
@@ -121,7 +138,63 @@ class EventsIn(InputModel):
              "readerId": "rdr_luna", "source": "search"}]}]})
     session_id: str | None = Field(default=None, pattern=_SESSION_ID,
                                    description="required without a bearer token; ignored with one")
-    events: list[ClientEvent] = Field(min_length=1, max_length=MAX_EVENTS)
+    # The validator below checks the length and each event (a plain validator: the limits are
+    # stated for the document here).
+    events: list[ClientEvent] = Field(json_schema_extra={"minItems": 1, "maxItems": MAX_EVENTS}, description=(
+        f"1 to {MAX_EVENTS} events, each checked against the schema of its type; an error's path is "
+        "events.<index>.<field>"))
+
+    @field_validator("events", mode="plain", json_schema_input_type=list[ClientEvent])
+    @classmethod
+    def _each_event_by_its_type(cls, value: Any, info: ValidationInfo) -> list[Any]:
+        """Each event against its type's schema, its errors placed at ``events.<index>.<field>``.
+        (Not pydantic's own union validation of the list, which puts the type in the path; and
+        not a wrap validator around it, which would see the JSON already turned into Python
+        objects and refuse ISO-8601 strings as datetimes in strict mode.)"""
+        if not isinstance(value, list):
+            raise PydanticCustomError("list_type", "The events must be a list.")
+        if not 1 <= len(value) <= MAX_EVENTS:
+            raise PydanticCustomError("too_long" if value else "too_short",
+                                      f"A batch holds 1 to {MAX_EVENTS} events; this one has {len(value)}.")
+        events, errors = [], []
+        for index, item in enumerate(value):
+            try:
+                events.append(_EVENT.validate_json(json.dumps(item), strict=True) if info.mode == "json"
+                              else _EVENT.validate_python(item))
+            except ValidationError as exc:
+                errors += [event_error(index, error) for error in exc.errors(include_url=False)]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return events
+
+
+_TYPES_LISTED = ", ".join(EVENT_TYPES)
+
+
+def event_error(index: int, error: Any) -> InitErrorDetails:
+    """One of pydantic's errors about the event at ``index``, placed at ``<index>.<field>``
+    (the route's ``events.`` goes in front; the event's type, pydantic's union tag, taken out)
+    with a sentence saying what is wrong with that event."""
+    loc, kind, ctx = tuple(error["loc"]), error["type"], error.get("ctx") or {}
+    place: tuple[int] = (index,)
+    tag = loc[0] if loc and loc[0] in EVENT_TYPES else None
+    field = loc[1:] if tag else loc
+    if kind == "union_tag_invalid":
+        return _error(kind, (*place, "type"), error["input"],
+                      f"The event type {ctx.get('tag')!r} is not one of: {_TYPES_LISTED}.")
+    if kind == "union_tag_not_found":
+        return _error(kind, (*place, "type"), error["input"], f"Every event needs a type, one of: {_TYPES_LISTED}.")
+    if kind == "extra_forbidden" and tag and field:
+        return _error(kind, (*place, *field), error["input"], f"A {tag} event has no field {field[-1]}.")
+    if kind == "missing" and tag and field:
+        return _error(kind, (*place, *field), error["input"], f"A {tag} event needs {field[-1]}.")
+    return InitErrorDetails(type=kind, loc=(*place, *field), input=error["input"], ctx=ctx)
+
+
+def _error(kind: str, loc: tuple[str | int, ...], value: Any, message: str) -> InitErrorDetails:
+    # The message is the template: braces in it (none expected) would read as placeholders.
+    return InitErrorDetails(type=PydanticCustomError(kind, message.replace("{", "(").replace("}", ")")), loc=loc,
+                            input=value)
 
 
 class EventsOut(ApiModel):

@@ -15,7 +15,7 @@ from pydantic import Field, JsonValue
 from chalicelib.schemas.admin_metrics import PeriodFiguresOut
 from chalicelib.schemas.common import ApiModel
 from chalicelib.schemas.credits import BalanceOut
-from chalicelib.schemas.earnings import PendingOut, PeriodOut
+from chalicelib.schemas.earnings import EarningsTotalsOut, PendingOut
 from chalicelib.schemas.favorites import RecommendationOut
 from chalicelib.schemas.quality import Status as QualityStatus
 from chalicelib.schemas.quality import WarningOut
@@ -83,8 +83,8 @@ class ScheduleOut(ApiModel):
 class EarningsOverview(ApiModel):
     """The totals of GET /reader/earnings (weeks start on Monday, in the reader's timezone)."""
     timezone: str
-    this_week: PeriodOut
-    this_month: PeriodOut
+    this_week: EarningsTotalsOut
+    this_month: EarningsTotalsOut
     pending: PendingOut
 
 
@@ -98,10 +98,12 @@ class ReaderDashboard(ApiModel):
     badges: list[str] = Field(description="badge ids on the reader's card (GET /catalog names them)")
     warnings: list[WarningOut] = Field(description="open or acknowledged quality warnings, newest first "
                                                    "(GET /reader/quality)")
-    quality_status: QualityStatus | None = Field(
+    quality_status: Literal[QualityStatus, "not_evaluated"] = Field(
         description="the status of the quality job's last evaluation (GET /reader/quality computes it live); "
-                    "null before the first")
-    quality_status_since: str | None = Field(default=None, description="since when the status holds")
+                    "not_evaluated until the job has evaluated the reader, within 15 minutes of their first "
+                    "reading event (a reader with no reading yet is not evaluated)")
+    quality_status_since: str | None = Field(default=None, description="since when the status holds; absent "
+                                                                       "while not_evaluated")
 
 
 class PlatformToday(ApiModel):
@@ -129,12 +131,11 @@ class DashboardOut(ApiModel):
 
     def wire(self) -> dict[str, Any]:
         """Absent fields left out, except the nulls that are answers (an unknown moderation
-        queue, a quality status not evaluated yet, a warning's empty dates)."""
+        queue, a warning's empty dates)."""
         body = self.dump()
         if self.admin is not None:
             body["admin"]["moderationQueue"] = self.admin.moderation_queue
         if self.reader is not None:
-            body["reader"]["qualityStatus"] = self.reader.quality_status
             body["reader"]["warnings"] = [warning.model_dump(mode="json", by_alias=True)
                                           for warning in self.reader.warnings]
         return body

@@ -1,4 +1,9 @@
-"""A reader's earnings on the wire (``GET /reader/earnings``)."""
+"""A reader's earnings on the wire (``GET /reader/earnings``).
+
+One vocabulary throughout: ``credits`` is always the reader's share (a reading's price minus
+the platform fee), ``platformFee`` the platform's share; ``paidOut`` is what completed
+readings credited to the reader's earnings account, ``pending`` what accepted readings not
+completed yet will credit. Every field is always present (a null is sent as null)."""
 
 from __future__ import annotations
 
@@ -13,32 +18,32 @@ class EarningsQuery(PageQuery):
     pass
 
 
-class PeriodOut(ApiModel):
-    """Movements on the reader's earnings account from ``since`` to now."""
-    since: str = Field(json_schema_extra=_DATE_TIME,
-                       description="the period's start (UTC): Monday 00:00 or the 1st at 00:00 in the reader's "
-                                   "timezone")
-    paid: int = Field(description="credits credited to earnings by readings completed in the period (net of the "
-                                  "platform fee)")
-    fees: int = Field(description="credits the platform kept from those readings (less fee shares refunded)")
-    taken_back: int = Field(description="credits taken back from earnings by refunds after payout (resolved "
-                                        "disputes)")
-    net: int = Field(description="paid minus takenBack")
-    readings: int = Field(description="readings paid in the period")
-
-
-class AllTimeOut(ApiModel):
-    """The reader's earnings since they started."""
-    net: int = Field(description="everything credited to earnings, less refunds taken back: the earnings account's "
-                                 "balance (transfers to a bank account are not built yet, issue 18)")
+class EarningsTotalsOut(ApiModel):
+    """The reader's earnings over a period (this week, this month or all time): credits =
+    paidOut + pending; credits + platformFee = what the clients paid for those readings."""
+    since: str | None = Field(json_schema_extra=_DATE_TIME, description=(
+        "the period's start (UTC): Monday 00:00 or the 1st at 00:00 in the reader's timezone; null for all time"))
+    credits: int = Field(description="credits earned: paidOut + pending (the reader's share, after the platform fee)")
+    platform_fee: int = Field(description=(
+        "the platform's share of the same readings: kept from the paid-out ones (less fee shares refunded) plus "
+        "what the pending ones will pay at today's rate"))
+    paid_out: int = Field(description=(
+        "credits credited to the earnings account by readings completed in the period, less what refunds took "
+        "back (negative when a refund outweighs the period's payouts)"))
+    pending: int = Field(description="credits that readings accepted in the period and not completed yet will "
+                                     "credit at completion (after the fee at today's rate)")
+    refunded: int = Field(description="credits refunds after payout (resolved disputes) took back from earnings in "
+                                      "the period; already subtracted from paidOut")
+    readings: int = Field(description="readings completed and paid out in the period")
+    pending_readings: int = Field(description="readings accepted in the period and not completed yet")
 
 
 class PendingOut(ApiModel):
-    """Readings accepted and not completed yet: paid to the reader, minus the fee, when they complete."""
-    credits: int = Field(description="what the clients paid for them (captured at acceptance)")
+    """Every reading accepted and not completed yet, whenever accepted: what completing them
+    will credit to earnings."""
+    credits: int = Field(description="the reader's share, after the platform fee at today's rate")
+    platform_fee: int = Field(description="the platform's share at today's rate")
     readings: int
-    expected_fee: int = Field(description="the platform fee at today's rate")
-    expected_net: int = Field(description="what completing them all would credit to earnings")
 
 
 class EarningsLineOut(ApiModel):
@@ -46,36 +51,41 @@ class EarningsLineOut(ApiModel):
     entry_id: str
     kind: str = Field(description="payout (a completed reading) or refund (taken back after a dispute)")
     created_at: str = Field(json_schema_extra=_DATE_TIME)
-    earnings: int = Field(description="signed change to the earnings account")
-    fee: int = Field(description="what the platform kept in the same entry (negative: a fee share refunded)")
-    reading_id: str | None = None
-    description: str | None = None
+    credits: int = Field(description="the signed change to the earnings account")
+    platform_fee: int = Field(description="what the platform kept in the same entry (negative: a fee share "
+                                          "refunded)")
+    reading_id: str | None = Field(description="the reading paid or refunded; null when the entry names none")
+    description: str | None = Field(description="the entry's memo; null without one")
 
 
 class EarningsOut(ApiModel):
-    """The reader's earnings: totals in their timezone (weeks start on Monday), pending vs
-    paid, the platform fee, and a page of the ledger lines behind them, newest first.
-    "Paid" means credited to the reader's earnings account; transfers from it to a bank
-    account (payouts) are issue 18 and not part of this page yet."""
+    """The reader's earnings: this week, this month (in the reader's timezone, weeks start
+    on Monday) and all time, each with the same fields; the earnings balance; and a page of
+    the ledger lines behind them, newest first. Transfers from the earnings account to a bank
+    account are issue 18 and not part of this page yet."""
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "timezone": "Europe/Lisbon", "feePercent": 20,
-        "thisWeek": {"since": "2026-11-30T00:00:00.000Z", "paid": 48, "fees": 12, "takenBack": 0, "net": 48,
-                     "readings": 1},
-        "thisMonth": {"since": "2026-11-01T00:00:00.000Z", "paid": 96, "fees": 24, "takenBack": 0, "net": 96,
-                      "readings": 2},
-        "allTime": {"net": 316},
-        "pending": {"credits": 75, "readings": 1, "expectedFee": 15, "expectedNet": 60},
+        "timezone": "Europe/Lisbon", "feePercent": 20, "balance": 316,
+        "thisWeek": {"since": "2026-11-30T00:00:00.000Z", "credits": 108, "platformFee": 27, "paidOut": 48,
+                     "pending": 60, "refunded": 0, "readings": 1, "pendingReadings": 1},
+        "thisMonth": {"since": "2026-11-01T00:00:00.000Z", "credits": 156, "platformFee": 39, "paidOut": 96,
+                      "pending": 60, "refunded": 0, "readings": 2, "pendingReadings": 1},
+        "allTime": {"since": None, "credits": 376, "platformFee": 94, "paidOut": 316, "pending": 60,
+                    "refunded": 0, "readings": 7, "pendingReadings": 1},
         "data": [{"entryId": "payout:rdg_1", "kind": "payout", "createdAt": "2026-11-30T10:31:00.000Z",
-                  "earnings": 48, "fee": 12, "readingId": "rdg_1", "description": "Reading completed"}],
-        "pagination": {"page": 1, "limit": 20, "hasNext": False, "hasPrev": False, "totalPages": 1},
+                  "credits": 48, "platformFee": 12, "readingId": "rdg_1", "description": "Reading completed"}],
+        "pagination": {"page": 1, "limit": 20, "nextCursor": None, "hasNext": False, "hasPrev": False,
+                       "totalPages": 1},
         "meta": {"cached": False, "generatedAt": "2026-11-30T12:00:00.000Z"}}]})
     timezone: str = Field(description="the IANA timezone the periods are computed in (the reader's profile; UTC "
                                       "when it has none)")
     fee_percent: int = Field(description="the platform's share of a completed reading's price today")
-    this_week: PeriodOut
-    this_month: PeriodOut
-    all_time: AllTimeOut
-    pending: PendingOut
+    balance: int = Field(description="the earnings account's balance now: credits paid out and not transferred to "
+                                     "a bank (exact, as GET /credits shows it)")
+    this_week: EarningsTotalsOut
+    this_month: EarningsTotalsOut
+    all_time: EarningsTotalsOut = Field(description=(
+        "since the reader started. Its paid-out part (paidOut, refunded, readings, the fee kept) is counted from "
+        "the readings' events and follows a payout within seconds; pending is read now"))
     data: list[EarningsLineOut] = Field(description="ledger lines that moved earnings, newest first")
     pagination: PageInfo
     meta: PageMeta

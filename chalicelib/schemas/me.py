@@ -125,6 +125,17 @@ class MeFlags(ApiModel):
     is_admin: bool
 
 
+AccountStatus = Literal["active", "suspended", "deleted"]
+
+
+class AccountSuspension(ApiModel):
+    """Why an account is suspended, since when and until when (no ``until``: until an admin reinstates it)."""
+    reason: str = Field(description="the admin's reason, shown to the user")
+    since: str | None = Field(default=None, description="when the suspension began (UTC, ISO 8601)")
+    until: str | None = Field(default=None, description="when it ends by itself (UTC, ISO 8601); absent: until an "
+                                                        "admin reinstates the account")
+
+
 class MeOut(ApiModel):
     """The signed-in user: profile, role, credits, flags and preferences."""
     id: str
@@ -132,7 +143,9 @@ class MeOut(ApiModel):
     display_name: str | None = None
     image_url: str | None = None
     role: Role
-    status: Literal["active", "suspended", "deleted"]
+    status: AccountStatus = Field(description="active, suspended (every route but GET /me answers 403 "
+                                              "account_suspended) or deleted; a suspension past its end is active")
+    suspension: AccountSuspension | None = Field(default=None, description="present while suspended")
     credits: int = Field(description="credits the user can spend now (same as balance.available)")
     balance: Credits = Field(description="the balances in detail: available, held, earnings and owed")
     flags: MeFlags

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.common import ApiModel, InputModel
+from chalicelib.schemas.compliance import PendingDocumentOut
 
 StepId = str  # validated against the caller's role catalogue by services.onboarding
 
@@ -42,6 +43,9 @@ class OnboardingOut(ApiModel):
     steps: list[OnboardingStep]
     profile_checklist: list[ProfileCheck]
     updated_at: str | None = None
+    pending_acceptance: list[PendingDocumentOut] = Field(
+        default_factory=list, description="the terms of service and privacy policy versions to accept "
+                                          "(POST /me/terms-acceptance) before booking: prompt for them first")
 
 
 class OnboardingPatch(InputModel):

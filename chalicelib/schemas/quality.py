@@ -11,7 +11,7 @@ from chalicelib.domain import quality as rules
 from chalicelib.schemas.common import ApiModel, Page, PageQuery
 
 Status = Literal["excellent", "good", "needs_improvement", "at_risk"]
-Kind = Literal["response_time", "cancellation_rate", "dispute_rate", "no_show_rate"]
+Kind = Literal["response_time", "cancellation_rate", "dispute_rate", "no_show_rate", "late_start_rate"]
 
 
 class Window(ApiModel):
@@ -55,8 +55,10 @@ class QualityMetrics(ApiModel):
     cancellation_rate: Rate = Field(description="readings the reader cancelled / readings they accepted")
     dispute_rate: Rate = Field(description="disputes filed / readings completed")
     no_show_rate: Rate = Field(description="readings the reader missed (refunded) / readings they accepted")
-    punctuality: float | None = Field(description="not measured yet: no counter records how late a live reading "
-                                                  "started; always null")
+    late_start_rate: Rate = Field(
+        description=f"punctuality: scheduled calls and live videos the reader started more than "
+                    f"{int(rules.LATE_AFTER.total_seconds() // 60)} minutes after their time / those they started "
+                    "(immediate readings are not counted)")
     profile_completeness: Completeness
     activity: Activity
     completed_readings: int = Field(description="completed readings in the window")

@@ -1,5 +1,7 @@
 """``GET /reader/metrics``: the reader's performance table (one line per period) and a daily
-series for a chart. Counts are numbers; a rate or average with nothing to divide by is null."""
+series for a chart. Counts are numbers; a rate or average with nothing to divide by is null.
+Every field is always present: a null is sent as null, never left out (as in
+``GET /admin/metrics``), so the document marks each nullable field required."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 class ReaderMetricsQuery(QueryModel):
     attribute: str | None = Field(default=None, pattern=SLUG_PATTERN,
                                   description="an attribute id (tool, ability or style): `readings` counts that "
-                                              "attribute's completed readings; absent: all readings")
+                                              "attribute's completed readings; absent: all readings. One of the "
+                                              "reader's attributes or an attribute of GET /catalog (a dropped "
+                                              "attribute keeps its history); any other id is a 400")
     period: Period = Field(default="this_month", description="the period of the daily series; weeks start on "
                                                              "Monday, in the reader's timezone")
 
@@ -26,7 +30,7 @@ class PeriodMetrics(ApiModel):
     period: Period
     from_: str | None = Field(alias="from", description="first local date (YYYY-MM-DD); null for total")
     to: str = Field(description="last local date (YYYY-MM-DD), today for the current periods")
-    attribute: str | None = None
+    attribute: str | None = Field(description="the attribute `readings` counts; null: all readings")
     readings: int = Field(description="completed readings of the attribute (all readings without one)")
     credits_earned: int = Field(description="credits paid to the reader, less what disputes took back")
     reviews: int
@@ -45,8 +49,10 @@ class PeriodMetrics(ApiModel):
                                                  "(total: every repeat client)")
     repeat_client_rate: float | None = Field(
         description="total: the share of the reader's clients who came back; a period: the share of its "
-                    "completed readings that were with a returning client (0..1)")
-    average_response_time: float | None = Field(description="minutes from request to accept or decline")
+                    "completed readings that were with a returning client (0..1); null without clients (total) or "
+                    "without completed readings (a period)")
+    average_response_time: float | None = Field(description="minutes from request to accept or decline; null "
+                                                            "without answered requests")
 
 
 class DayMetrics(ApiModel):
@@ -69,7 +75,7 @@ class ReaderMetricsOut(ApiModel):
 
     reader_id: str
     timezone: str = Field(description="the reader's timezone: the periods' dates are local dates in it")
-    attribute: str | None = None
+    attribute: str | None = Field(description="the attribute asked for; null: all readings")
     attributes: list[str] = Field(description="the reader's current tools, abilities and style")
     period: Period = Field(description="the period of the series (total: the series covers the last 6 months)")
     periods: list[PeriodMetrics] = Field(description="this week, last week, this month, last month, last 3 "

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from chalicelib.schemas.common import ApiModel, PageInfo, PageMeta
+from chalicelib.schemas.moderation import ModerationStateOut
 from chalicelib.schemas.readers import ApplicationStatus, Experience, ReadingType
 
 # Every image in a response is an absolute URL a browser loads (media_urls.public_url):
@@ -138,6 +139,12 @@ class ReaderProfileOut(_ProfileFields):
     stats: OwnStats | None = None
     reviews: list[ReviewSummary] = Field(default_factory=list, description="the most recent reviews (full "
                                                                              "list: /readers/{id}/reviews)")
+    moderation: dict[str, ModerationStateOut] | None = Field(default=None, description=(
+        "the text fields (displayName, tagline, bio, location) moderation holds or hides: your public card "
+        "leaves them out (and is not shown at all while it is the name)"))
+    version: int = Field(ge=1, description=(
+        "raised by each PATCH /reader/profile (not by reading options, availability or online status); also its "
+        "ETag: send it as If-Match to PATCH only that version (a stale one is a 409 version_mismatch)"))
 
 
 class ReadingOptionsOut(ApiModel):

@@ -42,7 +42,7 @@ from chalicelib.schemas.common import InputModel, PageQuery
 from chalicelib.schemas.me import _valid_timezone
 
 ReadingType = Literal["phone_call", "video_message", "live_video"]
-ApplicationStatus = Literal["draft", "pending", "approved", "declined", "suspended"]
+ApplicationStatus = Literal["draft", "pending", "approved", "declined", "suspended", "deleted"]
 Experience = Literal["beginner", "intermediate", "expert"]
 # An ISO 639-1 language code: two lowercase letters ("en", "es").
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
+from chalicelib.domain.moderation import state_document
 from chalicelib.domain.readings import (
     COMMENT_MAX,
     DURATION_MAX,
@@ -18,6 +19,7 @@ from chalicelib.domain.readings import (
     REASON_MIN,
 )
 from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageMeta, PageQuery
+from chalicelib.schemas.moderation import ModerationStateOut
 from chalicelib.schemas.readers import Line, OptionId, ReadingType, Text
 
 ReadingStatus = Literal["requested", "accepted", "declined", "in_progress", "completed", "disputed", "refunded",
@@ -144,6 +146,9 @@ class ReviewOut(ApiModel):
     client_id: str | None = None
     reader_id: str | None = None
     is_disputed: bool = Field(default=False, description="whether the client opened a dispute on the reading")
+    moderation: ModerationStateOut | None = Field(default=None, description=(
+        "the reviewer's (and admins') view only: held or hidden by moderation, so it is not on the reader's "
+        "profile; the reader sees the rating without the comment"))
 
 
 class PartyOut(ApiModel):
@@ -299,7 +304,7 @@ def reading_document(reading: Any, user_id: str, role: str, allowed: list[str],
         "startedAt": reading.started_at, "completedAt": reading.completed_at, "closedAt": reading.closed_at,
         "closedBy": reading.closed_by, "closeReason": reading.close_reason, "noShow": reading.no_show,
         "refundedCredits": int(reading.refunded or 0), "delivery": delivery,
-        "review": _review_document(reading, plain(reading.review)),
+        "review": _review_document(reading, plain(reading.review), user_id, role),
         "dispute": plain(reading.dispute), "allowedActions": allowed,
         "createdDate": reading.created_at, "scheduledDate": reading.scheduled_start,
         "completedDate": reading.completed_at, "deliveryUrl": (delivery or {}).get("videoUrl"),
@@ -307,9 +312,18 @@ def reading_document(reading: Any, user_id: str, role: str, allowed: list[str],
     }
 
 
-def _review_document(reading: Any, review: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The reading's copy of its review, with the Review interface's fields."""
+def _review_document(reading: Any, review: dict[str, Any] | None, user_id: str, role: str) -> dict[str, Any] | None:
+    """The reading's copy of its review, with the Review interface's fields. A review held or
+    hidden by moderation: its client and admins see it with its state, the reader without the
+    comment."""
     if review is None:
         return None
-    return {**review, "createdDate": review.get("createdAt"), "readingId": reading.reading_id,
-            "clientId": reading.client_id, "readerId": reading.reader_id, "isDisputed": reading.dispute is not None}
+    state = review.pop("moderation", None)
+    document = {**review, "createdDate": review.get("createdAt"), "readingId": reading.reading_id,
+                "clientId": reading.client_id, "readerId": reading.reader_id, "isDisputed": reading.dispute is not None}
+    if state is not None:
+        if role == "admin" or user_id == reading.client_id:
+            document["moderation"] = state_document(state)
+        else:
+            document["comment"] = ""
+    return document

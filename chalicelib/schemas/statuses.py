@@ -19,10 +19,11 @@ from chalicelib.domain.statuses import (
     TITLE_MIN,
 )
 from chalicelib.schemas.common import ApiModel, InputModel, PageInfo, PageMeta, PageQuery
+from chalicelib.schemas.moderation import ModerationStateOut
 from chalicelib.schemas.readers import Line, OptionId, ReadingType, Text
 from chalicelib.schemas.readings import ReadingOut
 
-StatusState = Literal["active", "accepted", "closed", "expired"]
+StatusState = Literal["active", "accepted", "closed", "expired", "deleted"]
 SuggestionState = Literal["active", "accepted", "withdrawn", "closed"]
 _CATEGORY = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 _DATE: dict[str, Any] = {"format": "date-time"}
@@ -110,6 +111,8 @@ class SuggestedReadingOut(ApiModel):
     is_accepted: bool
     created_at: str = Field(json_schema_extra=_DATE)
     updated_at: str = Field(json_schema_extra=_DATE)
+    moderation: ModerationStateOut | None = Field(default=None, description=(
+        "its reader's (and admins') view only: held or hidden by moderation, so its client does not see it"))
 
 
 class StatusOut(ApiModel):
@@ -130,6 +133,11 @@ class StatusOut(ApiModel):
     closed_at: str | None = Field(default=None, json_schema_extra=_DATE)
     expires_at: str | None = Field(default=None, json_schema_extra=_DATE,
                                    description="when an active status closes by itself")
+    version: int = Field(ge=1, description=(
+        "raised by every change of the status or its suggestions; also its ETag: send it as If-Match to PATCH, "
+        "close or DELETE it (a stale one is a 409 version_mismatch)"))
+    deleted_at: str | None = Field(default=None, json_schema_extra=_DATE, description=(
+        "only in the answer to DELETE: a deleted status (state deleted) is gone from every list and its GET is a 404"))
     accepted_suggested_reading_id: str | None = None
     reading_id: str | None = Field(default=None, description="the reading booked from the accepted suggestion "
                                                              "(its client and reader see it)")
@@ -138,6 +146,8 @@ class StatusOut(ApiModel):
     suggested_by_you: bool | None = Field(default=None, description="readers' view: you have an active "
                                                                     "suggestion on it")
     suggested_readings: list[SuggestedReadingOut]
+    moderation: ModerationStateOut | None = Field(default=None, description=(
+        "its client's (and admins') view only: held or hidden by moderation, so no reader sees it"))
 
 
 class StatusPage(ApiModel):

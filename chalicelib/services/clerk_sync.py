@@ -10,7 +10,8 @@ state we hold, never against the previous delivery:
 * **deleted** carries no stamp and is terminal (Clerk never reuses a user id): the item
   becomes a tombstone (``status = "deleted"``, Clerk-sourced personal fields removed,
   ledger balances and role kept) and ``user.deleted`` is emitted in the same transaction
-  for the capabilities that hold more of the user's data. No later delivery revives it,
+  for the capabilities that hold more of the user's data, with the account's erasure record
+  (services/privacy: the purge after the retention period, audited). No later delivery revives it,
   and the token path never provisions the subject again (the item exists).
 * Every ``svix-id`` is recorded in ``ProcessedWebhook`` (conditional put) *after* the
   change: a replay is answered from the record without touching the user. Recording
@@ -38,7 +39,7 @@ from chalicelib.integrations import clerk_webhooks
 from chalicelib.integrations.clerk_events import ClerkDeletedUser, ClerkEvent, ClerkUser, WebhookOutcome
 from chalicelib.logs import logger
 from chalicelib.models.base import iso, utcnow
-from chalicelib.models.users import User
+from chalicelib.models.users import User, email_search_actions, name_search_actions
 from chalicelib.models.webhooks import ProcessedWebhook
 from chalicelib.services import outbox, users
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
@@ -92,11 +93,12 @@ def sync_user(clerk_user: ClerkUser, *, now: datetime) -> bool:
         User.clerk_updated_at.set(stamp),
         User.updated_at.set(iso(now)),
         User.email.set(email) if email else User.email.remove(),
+        *email_search_actions(email),
         *_new_item_defaults(created),
     ]
     # Clerk without a name or an image does not erase the one the user set here.
     if name:
-        actions.append(User.display_name.set(name))
+        actions += [User.display_name.set(name), *name_search_actions(name)]
     if image:
         actions.append(User.image_url.set(image))
     if _create(User(user_id=clerk_user.id, email=email, display_name=name, image_url=image, created_at=created,
@@ -127,8 +129,17 @@ def _create(user: User) -> bool:
 
 
 def delete_user(user_id: str, *, now: datetime) -> bool:
-    """Tombstone the user (idempotent); False when already deleted."""
+    """Tombstone the user (idempotent); False when already deleted. The account's erasure
+    (services/privacy: its purge after the retention period, audited) is recorded in the same
+    transaction, with the display name the tombstone removes (the purge looks for it in other
+    users' text)."""
+    from chalicelib.services.privacy import erasure  # lazy: the webhook's cold start loads it only here
+
     stamp = iso(now)
+    try:
+        known = User.get(user_id, consistent_read=True, attributes_to_get=["userId", "displayName"]).display_name
+    except User.DoesNotExist:
+        known = None
     actions: list[Any] = [
         User.status.set(DELETED),
         User.deleted_at.set(stamp),
@@ -136,11 +147,14 @@ def delete_user(user_id: str, *, now: datetime) -> bool:
         User.email.remove(),
         User.display_name.remove(),
         User.image_url.remove(),
+        *email_search_actions(None),
+        *name_search_actions(None),
         *_new_item_defaults(stamp, with_status=False),
     ]
 
     def tombstone(tx: Transaction) -> None:
         tx.update(User(user_id=user_id), actions=actions, condition=_not_deleted(), label="user")
+        erasure.record_in(tx, user_id, source=SOURCE, deleted_at=stamp, names=[known], actor_id=SOURCE)
         outbox.emit(tx, "user.deleted", user_id=user_id, source=SOURCE, deleted_at=stamp)
 
     try:

@@ -65,6 +65,7 @@ STATUSES_PAGE = 10  # the first page of the client's statuses; at most 3 of any 
 RECOMMENDED = 3
 SCHEDULE_PAGE = 100  # accepted readings read to find today's (a reader rarely has more booked)
 COUNT_CAP = 1_000
+NOT_EVALUATED = "not_evaluated"  # a reader's quality status before the quality job has evaluated them
 LIVE_TYPES = ("phone_call", "live_video")
 
 
@@ -102,7 +103,7 @@ class ReaderDashboard:
     rating_count: int
     badges: list[str]
     warnings: list[quality.Warning]
-    quality_status: str | None
+    quality_status: str  # NOT_EVALUATED until the quality job's first evaluation of the reader
     quality_since: str | None
 
 
@@ -194,7 +195,7 @@ def reader_dashboard(user: User, *, now: datetime | None = None) -> ReaderDashbo
     availability = plain(profile.availability) if profile is not None and profile.availability is not None else {}
     timezone, _ = earnings.zone_of(availability.get("timezone") if isinstance(availability, dict) else None)
     today = local_date(moment, timezone)
-    summary = earnings.summary(reader_id, earnings_balance=ledger.balance_of(user).earnings, now=moment)
+    summary = earnings.summary(reader_id, now=moment)
     requested = readings.list_for(reader_id, "reader", "reader", "requested", limit=SHOWN, cursor=None)
     pending = _queue(requested, lambda: count_at_most(Reading, f"{reader_id}#requested", "byReaderTab"))
     accepted = readings.list_for(reader_id, "reader", "reader", "accepted", limit=SCHEDULE_PAGE, cursor=None)
@@ -211,7 +212,8 @@ def reader_dashboard(user: User, *, now: datetime | None = None) -> ReaderDashbo
                         and profile.rating_average is not None else None),
         rating_count=int(profile.rating_count or 0) if profile is not None else 0,
         badges=list(plain(profile.badges) or []) if profile is not None else [],
-        warnings=warnings, quality_status=evaluation.status if evaluation is not None else None,
+        warnings=warnings, quality_status=evaluation.status if evaluation is not None and evaluation.status
+        else NOT_EVALUATED,
         quality_since=evaluation.since if evaluation is not None else None)
 
 

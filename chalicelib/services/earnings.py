@@ -1,42 +1,50 @@
-"""A reader's earnings: totals this week, this month and all time, pending vs paid, the
-platform fee, and the ledger lines behind them (``GET /reader/earnings``).
+"""A reader's earnings: totals this week, this month and all time, and the ledger lines
+behind them (``GET /reader/earnings``).
 
-Where the figures come from (services/ledger.py is the source of truth for money):
+Every total has the same parts (``Totals``), in one vocabulary: **credits** are always the
+reader's share (a reading's price minus the platform fee), **the platform fee** the
+platform's share, so a reading's price is credits + fee.
 
-- **Paid** is what the ledger credited to the reader's ``earnings`` account: the payout
-  line of each completed reading (the price minus the platform fee), less what a refund
-  after payout took back (a resolved dispute). Payouts from the earnings account to a bank
-  are issue 18; until then the account's balance is the all-time net.
-- **The fee** is what the platform kept from the reader's completed readings: the
-  ``platform:fees`` postings of the pay step (``ledger.pay_reader``, services/readings/
-  table.py), net of the fee share a later refund gave back. The reader's ledger line shows
-  only the change to their own accounts, so the fee is read from the journal entries of the
-  lines concerned.
-- **Pending** is what clients paid for readings the reader accepted but has not completed
-  yet (the reader's ``accepted`` tab: accepted and in progress; the credits were captured
-  from the client and are paid to the reader, minus the fee, at completion).
+- **Paid out**: what the ledger's payouts credited to the reader's ``earnings`` account in
+  the period (a completed reading pays its price minus the fee, ``ledger.pay_reader``), less
+  what a refund after payout took back (a resolved dispute), with the fee the platform kept
+  on them (net of the fee share a refund gave back). The reader's ledger line shows only the
+  change to their own accounts, so the fee is read from the journal entries of the lines.
+- **Pending**: readings accepted in the period and not completed yet (the reader's
+  ``accepted`` tab: accepted and in progress); their clients paid at acceptance and the
+  reader is paid, minus the fee at today's rate, at completion.
+- **Credits** = paid out + pending; **platform fee** = the fee kept on the paid-out readings
+  + the fee the pending ones will pay.
 
-Why the period totals are read from the ledger rather than the metrics buckets: the
-reader's ``earned`` counters (services/metrics) carry no fee and no refund taken back, and
-they arrive through the event pipeline seconds after the payout, while this page must
-agree to the credit with the lines it lists and with ``GET /credits``. The periods are a
-bounded Query over the reader's ledger lines by sort key (``<createdAt>#<entryId>``) from
-the earlier of this week's and this month's start, in the reader's timezone, to now: the
-cost grows with the reader's activity this month, never with their history. The fees of
-those lines come from their journal entries, one BatchGetItem per 100 payouts. All time
-needs no history at all: the net is the earnings balance on the user item (already read to
-authenticate), and the all-time fee is not summed (it would cost the whole history; a
-``fees`` counter beside ``earned`` in the metrics ``total`` bucket would give it in one read).
+Transfers from the earnings account to a bank are issue 18; until then the earnings balance
+is what the reader was paid out and not yet transferred.
 
-DynamoDB calls per request: the profile's timezone (1 GetItem), the period's lines (1 Query
+Where the figures come from:
+
+- **This week and this month** are read from the ledger (services/ledger.py is the source of
+  truth for money), so they agree to the credit with the lines listed beside them and with
+  ``GET /credits``: one Query of the sparse ``byEarner`` index (only the lines that moved the
+  reader's earnings; never the lines of their own bookings as a client) from the earlier of
+  the two period starts, in the reader's timezone, to now: the cost grows with the reader's
+  activity this month, never with their history. The fees of those lines come from their
+  journal entries, one BatchGetItem per 100 payouts.
+- **All time** cannot sum the history on each request. Its paid-out part comes from the
+  reader's ``total`` metrics bucket (services/metrics/reader.py: ``earned``, ``fees``,
+  ``takenBack``, ``completed``, kept from the reading events once each): one GetItem. Those
+  counters follow the ledger through the event pipeline, seconds after a payout; the
+  earnings ``balance`` (from the user item, exact) is beside them.
+- **Pending** (every period) is one Query of the accepted tab, split by acceptance time.
+
+DynamoDB calls per request: the profile's timezone (1 GetItem), the periods' lines (1 Query
 per 1 MB), their entries (1 BatchGetItem per 100), the accepted tab (1 Query per 1 MB), the
-page of lines (1 Query, plus 1 BatchGetItem for the fees shown on it).
+all-time counters (1 GetItem, only when asked), the page of lines (1 Query of the index,
+plus 1 BatchGetItem for the fees shown on it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +55,8 @@ from chalicelib.models.ledger import LedgerEntry, LedgerLine
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading
 from chalicelib.services import ledger
+from chalicelib.services.metrics import reader as reader_metrics
+from chalicelib.services.metrics import store
 
 EARNINGS = "earnings"
 FEES_ACCOUNT = "platform:fees"
@@ -55,40 +65,41 @@ DEFAULT_TIMEZONE = "UTC"
 
 
 @dataclass(frozen=True)
-class PeriodTotals:
-    """Ledger movements on the reader's earnings from ``start`` (UTC) to now."""
+class Pending:
+    """Readings accepted and not completed yet: what they will pay at today's fee."""
 
-    start: datetime
-    paid: int = 0  # credited by completed readings (net of the fee)
-    fees: int = 0  # kept by the platform from those readings, less fee shares refunded
-    taken_back: int = 0  # taken back from earnings by refunds after payout
-    readings: int = 0  # payouts
-
-    @property
-    def net(self) -> int:
-        return self.paid - self.taken_back
+    credits: int = 0  # the reader's share: the prices minus the fee
+    platform_fee: int = 0
+    readings: int = 0
 
 
 @dataclass(frozen=True)
-class Pending:
-    """Readings accepted, not completed yet: what they will pay at the current fee."""
+class Totals:
+    """A period's earnings (``since`` None: all time)."""
 
-    credits: int = 0  # what the clients paid
-    readings: int = 0
-    expected_fee: int = 0
+    since: datetime | None
+    paid_out: int = 0  # credited to earnings by payouts, less refunds taken back
+    paid_fee: int = 0  # the fee kept on those payouts, less fee shares refunded
+    refunded: int = 0  # taken back from earnings by refunds after payout (already out of paid_out)
+    readings: int = 0  # payouts
+    pending: Pending = field(default_factory=Pending)
 
     @property
-    def expected_net(self) -> int:
-        return self.credits - self.expected_fee
+    def credits(self) -> int:
+        return self.paid_out + self.pending.credits
+
+    @property
+    def platform_fee(self) -> int:
+        return self.paid_fee + self.pending.platform_fee
 
 
 @dataclass(frozen=True)
 class Summary:
     timezone: str
-    week: PeriodTotals
-    month: PeriodTotals
-    all_time_net: int
-    pending: Pending
+    week: Totals
+    month: Totals
+    all_time: Totals | None  # None unless asked for (one more read)
+    pending: Pending  # every reading accepted and not completed, whenever accepted
     fee_percent: int
 
 
@@ -99,8 +110,8 @@ class EarningsLine:
     entry_id: str
     kind: str
     created_at: str
-    earnings: int  # the signed change to the earnings account
-    fee: int  # what the platform kept (or, negative, gave back) in the same entry
+    credits: int  # the signed change to the earnings account
+    platform_fee: int  # what the platform kept (or, negative, gave back) in the same entry
     reading_id: str | None
     description: str | None
 
@@ -148,10 +159,6 @@ def _earnings_change(line: LedgerLine) -> int:
     return int(changes.get(EARNINGS, 0))
 
 
-def _touches_earnings() -> Any:
-    return LedgerLine.changes[EARNINGS].exists()  # type: ignore[index]
-
-
 def fees_of(entry_ids: Iterable[str]) -> dict[str, int]:
     """{entry id: what the platform's fee account moved in that entry}: one BatchGetItem per 100."""
     wanted = sorted(set(entry_ids))
@@ -163,53 +170,81 @@ def fees_of(entry_ids: Iterable[str]) -> dict[str, int]:
     return fees
 
 
-def _totals(start: datetime, lines: list[LedgerLine], fees: dict[str, int]) -> PeriodTotals:
-    paid = taken_back = fee = readings = 0
+@dataclass(frozen=True)
+class _Accepted:
+    accepted_at: str
+    cost: int
+
+
+def _accepted(reader_id: str) -> list[_Accepted]:
+    """The reader's readings accepted and not completed yet (one Query per 1 MB)."""
+    fields = ["readingId", "creditsCost", "acceptedAt", "createdAt"]
+    return [_Accepted(accepted_at=reading.accepted_at or reading.created_at, cost=int(reading.credits_cost or 0))
+            for reading in Reading.by_reader_tab.query(f"{reader_id}#{ACCEPTED_TAB}", attributes_to_get=fields)]
+
+
+def _pending(accepted: Iterable[_Accepted], since: datetime | None) -> Pending:
+    credits = fee = readings = 0
+    for reading in accepted:
+        if since is not None and reading.accepted_at < iso(since):
+            continue
+        share = ledger.platform_fee(reading.cost)
+        credits += reading.cost - share
+        fee += share
+        readings += 1
+    return Pending(credits=credits, platform_fee=fee, readings=readings)
+
+
+def _totals(start: datetime, lines: list[LedgerLine], fees: dict[str, int], accepted: list[_Accepted]) -> Totals:
+    paid_out = refunded = fee = readings = 0
     for line in lines:
         if line.created_at < iso(start):
             continue
         change = _earnings_change(line)
-        if change > 0:
-            paid += change
-        else:
-            taken_back -= change
+        paid_out += change
+        if change < 0:
+            refunded -= change
         if line.kind == "payout":
             readings += 1
         fee += fees.get(line.entry_id, 0)
-    return PeriodTotals(start=start, paid=paid, fees=fee, taken_back=taken_back, readings=readings)
+    return Totals(since=start, paid_out=paid_out, paid_fee=fee, refunded=refunded, readings=readings,
+                  pending=_pending(accepted, start))
 
 
-def _pending(reader_id: str) -> Pending:
-    credits = readings = fee = 0
-    for reading in Reading.by_reader_tab.query(f"{reader_id}#{ACCEPTED_TAB}",
-                                                attributes_to_get=["readingId", "creditsCost"]):
-        cost = int(reading.credits_cost or 0)
-        credits += cost
-        readings += 1
-        fee += ledger.platform_fee(cost)
-    return Pending(credits=credits, readings=readings, expected_fee=fee)
+def _all_time(reader_id: str, accepted: list[_Accepted]) -> Totals:
+    """The reader's all-time counters (one GetItem of the metrics ``total`` bucket)."""
+    total = store.get(reader_metrics.pk(reader_id), "total") or {}
+
+    def count(name: str) -> int:
+        return int(total.get(name, 0))
+
+    return Totals(since=None, paid_out=count("earned"), paid_fee=count("fees"), refunded=count("takenBack"),
+                  readings=count("completed"), pending=_pending(accepted, None))
 
 
-def summary(reader_id: str, *, earnings_balance: int, now: datetime | None = None) -> Summary:
-    """The totals of the earnings page (see the module's docstring for what each costs)."""
+def summary(reader_id: str, *, now: datetime | None = None, all_time: bool = False) -> Summary:
+    """The totals of the earnings page (see the module's docstring for what each costs);
+    ``all_time``: with the all-time totals (one more GetItem)."""
     moment = now or utcnow()
     name, zone = zone_of(reader_timezone(reader_id))
     week_start, month_start = period_starts(moment, zone)
     first = min(week_start, month_start)
-    lines = list(LedgerLine.query(reader_id, LedgerLine.sk.between(iso(first), iso(moment) + "~"),
-                                  filter_condition=_touches_earnings()))
+    lines = list(LedgerLine.by_earner.query(reader_id, LedgerLine.sk.between(iso(first), iso(moment) + "~")))
     fees = fees_of(line.entry_id for line in lines)
-    return Summary(timezone=name, week=_totals(week_start, lines, fees), month=_totals(month_start, lines, fees),
-                   all_time_net=earnings_balance, pending=_pending(reader_id),
-                   fee_percent=get_settings().platform_fee_percent)
+    accepted = _accepted(reader_id)
+    return Summary(timezone=name, week=_totals(week_start, lines, fees, accepted),
+                   month=_totals(month_start, lines, fees, accepted),
+                   all_time=_all_time(reader_id, accepted) if all_time else None,
+                   pending=_pending(accepted, None), fee_percent=get_settings().platform_fee_percent)
 
 
 def lines_query(reader_id: str) -> Callable[[int, dict[str, Any] | None], Any]:
-    """The reader's ledger lines that moved their earnings, newest first (for ``query_page``).
-    Lines of the reader's own bookings as a client are filtered out by DynamoDB."""
+    """The reader's ledger lines that moved their earnings, newest first (for ``query_page``):
+    the sparse ``byEarner`` index holds nothing else, so a page of ``limit`` lines is one
+    Query (never a page emptied by a filter)."""
     def run(limit: int, start_key: dict[str, Any] | None) -> Any:
-        return LedgerLine.query(reader_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key,
-                                filter_condition=_touches_earnings())
+        return LedgerLine.by_earner.query(reader_id, scan_index_forward=False, limit=limit,
+                                          last_evaluated_key=start_key)
     return run
 
 
@@ -217,5 +252,5 @@ def lines(items: list[LedgerLine]) -> list[EarningsLine]:
     """A page of lines with the fee of each (one BatchGetItem for the page)."""
     fees = fees_of(line.entry_id for line in items)
     return [EarningsLine(entry_id=line.entry_id, kind=line.kind, created_at=line.created_at,
-                         earnings=_earnings_change(line), fee=fees.get(line.entry_id, 0), reading_id=line.ref,
-                         description=line.memo) for line in items]
+                         credits=_earnings_change(line), platform_fee=fees.get(line.entry_id, 0),
+                         reading_id=line.ref, description=line.memo) for line in items]

@@ -156,7 +156,7 @@ def post(tx: Transaction, movement: Movement, now: str | None = None) -> None:
         tx.update(User(user_id=user_id), actions=actions, condition=condition, label=user_label(user_id))
         tx.save(LedgerLine(owner=user_id, sk=f"{created_at}#{movement.entry_id}", entry_id=movement.entry_id,
                            kind=movement.kind, created_at=created_at, changes=changes, ref=movement.ref,
-                           memo=movement.memo),
+                           memo=movement.memo, earner=user_id if "earnings" in changes else None),
                 condition=LedgerLine.owner.does_not_exist(), label="ledger:line")
     for account, delta in movement.system_changes().items():
         floor: Any = None

@@ -7,6 +7,10 @@ table's DynamoDB stream in the cloud and from the local runner's stream poller l
 and a scheduled sweep re-relays anything the stream path missed. A relayed event is
 marked (and leaves the sparse ``pendingEvents`` index), so a redelivered stream record
 does not send it twice.
+
+An event occurs when it is emitted, unless the caller dates it with ``dated(moment)``: a
+backfill that drives the services with its own ``now`` (the demo seed's backdated history,
+tools/seed_history.py) so every consumer counts each event on its own day.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +32,18 @@ from chalicelib.services.tx import Transaction
 
 RETENTION = timedelta(days=14)
 _EVENT_TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+_DATED: ContextVar[datetime | None] = ContextVar("outbox_dated", default=None)
+
+
+@contextlib.contextmanager
+def dated(moment: datetime) -> Iterator[None]:
+    """Events emitted inside (this thread only) occur at ``moment``, not at the clock's time.
+    They still expire ``RETENTION`` after the clock's time: the relay has its usual days."""
+    token = _DATED.set(moment)
+    try:
+        yield
+    finally:
+        _DATED.reset(token)
 
 
 def emit(tx: Transaction, event_type: str, **data: Any) -> str:
@@ -38,7 +55,7 @@ def emit(tx: Transaction, event_type: str, **data: Any) -> str:
         event_id=new_id(),
         event_type=event_type,
         data=json.loads(json.dumps(data, default=str)),
-        created_at=iso(now),
+        created_at=iso(_DATED.get() or now),
         pending=PENDING,
         expires_at=int((now + RETENTION).timestamp()),
     )

@@ -25,16 +25,17 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.domain.moderation import HELD, marked
 from chalicelib.domain.readers import Attributes, CompleteApplication
 from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from chalicelib.models.base import iso, utcnow
-from chalicelib.models.readers import ReaderProfile
+from chalicelib.models.readers import MODERATED_FIELDS, ReaderProfile
 from chalicelib.models.users import User
 from chalicelib.pagination import PageResult, query_page
-from chalicelib.services import audit, outbox
+from chalicelib.services import audit, moderation, outbox
 from chalicelib.services.readers import (
+    TEXT_FIELDS,
     active_catalog,
     attribute_errors,
     attributes_document,
@@ -42,6 +43,7 @@ from chalicelib.services.readers import (
     check_attributes,
     check_images,
     check_reading_types,
+    moderation_marks,
     options_document,
     plain,
     profile_document,
@@ -115,30 +117,41 @@ def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetim
     existing = _get(user_id)
     _refuse_if_not_editable(existing, role)
     values = _draft_actions(user_id, changes)
+    # The profile text becomes the public card on approval: screened like the card's edits.
+    texts = {name: values[attr] for attr, name in TEXT_FIELDS.items() if attr in values}
+    verdict = moderation.screen("profile", texts, author_id=user_id, role=role) if texts else None
     stamp = iso(now or utcnow())
     if existing is None:
-        profile = ReaderProfile(reader_id=user_id, status="draft", created_at=stamp, updated_at=stamp,
-                                **{k: v for k, v in values.items() if v is not None})
+        def create(tx: Transaction) -> ReaderProfile:
+            profile = ReaderProfile(reader_id=user_id, status="draft", created_at=stamp, updated_at=stamp,
+                                    **{k: v for k, v in values.items() if v is not None})
+            item_id = verdict.record(tx, user_id) if verdict is not None else None
+            for name in verdict.held_fields if verdict is not None else ():
+                setattr(profile, MODERATED_FIELDS[name], marked(HELD, str(item_id)))
+            tx.save(profile, condition=ReaderProfile.reader_id.does_not_exist(), label="profile")
+            return profile
+
         try:
-            profile.save(condition=ReaderProfile.reader_id.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+            return atomically(create, retry_on=moderation.conflicted)
+        except ConditionsFailed as failed:
             raise Conflict("Another request created your application; reload it and try again.",
-                           code="concurrent_change") from exc
-        return profile
+                           code="concurrent_change") from failed
     actions: list[Any] = [ReaderProfile.updated_at.set(stamp)]
     for attr, value in values.items():
         column = getattr(ReaderProfile, attr)
         actions.append(column.remove() if value is None else column.set(value))
+
+    def edit(tx: Transaction) -> None:
+        marks = moderation_marks(tx, verdict, user_id)
+        tx.update(existing, actions=[*actions, *marks], condition=ReaderProfile.status.is_in(*EDITABLE),
+                  label="profile")  # and on the version read (PynamoDB)
+
     try:
-        existing.update(actions=actions, condition=ReaderProfile.status.is_in(*EDITABLE))
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+        atomically(edit, retry_on=moderation.conflicted)
+    except ConditionsFailed as failed:
         raise Conflict("Your application changed while you were editing it; reload it and try again.",
-                       code="concurrent_change") from exc
-    return existing
+                       code="concurrent_change") from failed
+    return ReaderProfile.get(user_id, consistent_read=True)
 
 
 def missing_for_submit(profile: ReaderProfile) -> list[str]:
@@ -265,8 +278,9 @@ def approve(application_id: str, *, admin_id: str, request_id: str | None = None
             ReaderProfile.decided_by.set(admin_id),
             ReaderProfile.updated_at.set(stamp),
         ], condition=ReaderProfile.status == PENDING, label="application")
+        # A suspended applicant is not made a reader (their card and bookings would bypass the suspension).
         tx.update(User(user_id=application_id), actions=[User.role.set("reader"), User.updated_at.set(stamp)],
-                  condition=User.role == "client", label="user")
+                  condition=(User.role == "client") & (User.status == "active"), label="user")
         audit.record(tx, actor_id=admin_id, action="reader_application.approve", entity_type="reader_application",
                      entity_id=application_id, before={"status": PENDING}, after={"status": "approved"},
                      request_id=request_id)
@@ -316,9 +330,13 @@ def _decision_conflict(application_id: str, failed: ConditionsFailed) -> Conflic
     """The 409 for the condition that stopped a decision (by its label), with the current state."""
     if "user" in failed:
         try:
-            role: str | None = User.get(application_id, consistent_read=True).role
+            user: User | None = User.get(application_id, consistent_read=True)
         except User.DoesNotExist:
-            role = None
+            user = None
+        if user is not None and user.role == "client" and user.status != "active":
+            return Conflict(f"The applicant's account is {user.status}; reinstate it before approving the "
+                            "application.", code="applicant_not_active", details={"status": user.status})
+        role = user.role if user is not None else None
         return Conflict(f"The applicant's role is {role or 'missing'}, not client; nothing was changed.",
                         code="applicant_not_client", details={"role": role})
     current = _get(application_id)

@@ -4,8 +4,16 @@ documents every profile view shares (the public card, in ``reader_cards``, build
 Writes to an approved profile are conditional updates (``status == approved``) that
 replace whole values (attributes, the options list, availability), so they need no read
 first and never conflict with heartbeats; each commits with its ``reader.card_changed``
-event. Catalog names of attributes are copied
-onto the profile when attributes are written, so the public card reads no catalog.
+event.
+
+``PATCH /reader/profile`` raises ``profileVersion`` (the profile's ETag, ``version`` on the
+wire; services/versions.py). With ``If-Match`` it applies to that version only (409
+``version_mismatch``). Without it, it applies the fields it sends to the profile as stored,
+in one update: a concurrent edit of other fields is kept (the catalog's re-apply, without
+the re-read), and of two edits of the same field the later one wins, as in sequence.
+
+Catalog names of attributes are copied onto the profile when attributes are written, so the
+public card reads no catalog.
 """
 
 from __future__ import annotations
@@ -16,15 +24,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain.moderation import HELD, HIDDEN, marked, state_document, state_of
 from chalicelib.domain.readers import WEEKDAYS, Attributes, Availability, ReadingOption, completion_rate
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.errors import field_errors as envelope_fields
 from chalicelib.ids import new_id
 from chalicelib.media_urls import public_url, public_variants, variant_key_parts
 from chalicelib.models.base import iso, plain, utcnow
-from chalicelib.models.readers import ReaderProfile
+from chalicelib.models.readers import MODERATED_FIELDS, ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.services import catalog, catalog_defaults, media, outbox, pricing
+from chalicelib.services import catalog, catalog_defaults, media, moderation, outbox, pricing, versions
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 APPROVED = "approved"
@@ -255,7 +264,15 @@ def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
         "createdDate": profile.created_at,
         "stats": {**card_stats(profile), "totalEarnings": _earnings(profile.reader_id)},
         "reviews": list(plain(profile.recent_reviews) or []),
+        "moderation": moderated_fields(profile) or None,
+        "version": versions.of(profile.profile_version),
     }
+
+
+def moderated_fields(profile: ReaderProfile) -> dict[str, dict[str, str]]:
+    """{wire field: its moderation state document} of the text fields held or hidden."""
+    found = {name: state_document(getattr(profile, attribute)) for name, attribute in MODERATED_FIELDS.items()}
+    return {name: document for name, document in found.items() if document is not None}
 
 
 def _earnings(reader_id: str) -> int:
@@ -277,39 +294,90 @@ def get_profile(reader_id: str) -> ReaderProfile:
         raise NotFound("reader profile", code="reader_profile_not_found") from exc
 
 
-def _update_approved(reader_id: str, actions: list[Any], *, reason: str) -> ReaderProfile:
-    """One transaction: the update of an approved profile and its ``reader.card_changed``
-    event (``reason``: what changed); returns the profile as stored after it."""
+def _update_approved(reader_id: str, actions: list[Any], *, reason: str, verdict: moderation.Verdict | None = None,
+                     version: int | None = None, marks_read: dict[str, str | None] | None = None) -> ReaderProfile:
+    """One transaction: the update of an approved profile, its ``reader.card_changed`` event
+    (``reason``: what changed) and, for new text, the moderation screen's verdict (the queue
+    item; each new text field's state: held until a moderator approves it, else public, which
+    replaces what a moderator held or hid of the old text); returns the profile as stored.
+    ``version``: only a profile at that ``profileVersion`` is changed (else 409). ``marks_read``:
+    the moderation attributes (name -> value) the change was worked out from; a moderator's
+    decision since (it does not raise the version) is a 409 ``moderation_changed``."""
+    condition = ReaderProfile.status == APPROVED
+    if version is not None:
+        condition &= versions.matches(ReaderProfile.profile_version, version)
+    for name, value in (marks_read or {}).items():
+        column = getattr(ReaderProfile, name)
+        condition &= column.does_not_exist() if value is None else column == value
 
     def work(tx: Transaction) -> None:
-        tx.update(blind(reader_id), actions=actions, condition=ReaderProfile.status == APPROVED,
+        marks = moderation_marks(tx, verdict, reader_id)
+        tx.update(blind(reader_id), actions=[*actions, *marks], condition=condition,
                   add_version_condition=False, label="profile")
         outbox.emit(tx, CARD_CHANGED, readerId=reader_id, reason=reason)
 
     try:
-        atomically(work)
+        atomically(work, retry_on=moderation.conflicted)
     except ConditionsFailed as failed:
-        raise _not_active(reader_id) from failed
+        if moderation.conflicted(failed):
+            raise Conflict("Your profile is being reviewed right now; try again in a moment.",
+                           code="concurrent_change") from failed
+        if marks_read and _marks_moved(reader_id, marks_read):
+            raise Conflict("A moderator reviewed your profile while you edited it: read it again before "
+                           "changing it.", code="moderation_changed") from failed
+        raise _not_active(reader_id, version) from failed
     return get_profile(reader_id)
 
 
-def _not_active(reader_id: str) -> Exception:
-    """Why a write conditioned on an approved profile did not apply."""
+def _marks_moved(reader_id: str, marks_read: dict[str, str | None]) -> bool:
+    try:
+        current = ReaderProfile.get(reader_id, consistent_read=True)
+    except ReaderProfile.DoesNotExist:
+        return False
+    return current.status == APPROVED and any(getattr(current, k) != v for k, v in marks_read.items())
+
+
+def moderation_marks(tx: Transaction, verdict: moderation.Verdict | None, reader_id: str) -> list[Any]:
+    """Queue what ``verdict`` flagged (in ``tx``) and return the update actions of the screened
+    fields' moderation attributes: held until a moderator approves, else cleared (new text
+    replaces what a moderator held or hid of the old)."""
+    if verdict is None:
+        return []
+    item_id = verdict.record(tx, reader_id)
+    marks = []
+    for name in verdict.fields:
+        column = getattr(ReaderProfile, MODERATED_FIELDS[name])
+        marks.append(column.set(marked(HELD, str(item_id))) if name in verdict.held_fields else column.remove())
+    return marks
+
+
+def _not_active(reader_id: str, version: int | None = None) -> Exception:
+    """Why a write conditioned on an approved profile (at ``version``) did not apply."""
     try:
         current = ReaderProfile.get(reader_id, consistent_read=True)
     except ReaderProfile.DoesNotExist:
         return NotFound("reader profile", code="reader_profile_not_found")
+    if current.status == APPROVED and version is not None:
+        return versions.mismatch("profile", versions.of(current.profile_version), version)
     return Forbidden(f"Your reader profile is {current.status}, not approved.", code="reader_profile_not_active",
                      details={"status": current.status})
 
 
-def update_profile(reader_id: str, changes: dict[str, Any], *, now: datetime | None = None) -> ReaderProfile:
+# The profile's public text: model attribute -> wire name (what the moderation screen reads).
+TEXT_FIELDS = _TEXT_FIELDS = {"display_name": "displayName", "tagline": "tagline", "bio": "bio", "location": "location"}
+_ATTRIBUTE_OF = {name: attr for attr, name in _TEXT_FIELDS.items()}
+
+
+def update_profile(reader_id: str, changes: dict[str, Any], *, expected_version: int | None = None,
+                   now: datetime | None = None) -> ReaderProfile:
     """``changes``: {field: new value (None: clear it)} of the fields the reader sent;
-    ``attributes`` is an ``Attributes``, complete."""
+    ``attributes`` is an ``Attributes``, complete. ``expected_version`` (If-Match): only a
+    profile at that version is changed (409 ``version_mismatch``, nothing written)."""
     check_images(reader_id, {name: changes[attr] for attr, name in
                              (("profile_image", "profileImage"), ("background_image", "backgroundImage"))
                              if attr in changes})
-    actions: list[Any] = [ReaderProfile.updated_at.set(iso(now or utcnow()))]
+    actions: list[Any] = [ReaderProfile.updated_at.set(iso(now or utcnow())),
+                          versions.bump(ReaderProfile.profile_version)]
     for attr in ("display_name", "tagline", "bio", "location", "languages", "profile_image", "background_image"):
         if attr in changes:
             value = changes[attr]
@@ -320,7 +388,17 @@ def update_profile(reader_id: str, changes: dict[str, Any], *, now: datetime | N
         names = check_attributes(attributes, active_catalog())
         actions += [ReaderProfile.attributes.set(attributes_document(attributes)),
                     ReaderProfile.attribute_names.set(names)]
-    return _update_approved(reader_id, actions, reason="profile")
+    texts = {name: changes[attr] for attr, name in _TEXT_FIELDS.items() if attr in changes}
+    marks_read: dict[str, str | None] = {}
+    if texts:  # the same text a moderator hid, sent again, stays hidden
+        current = get_profile(reader_id)
+        marks_read = {MODERATED_FIELDS[name]: getattr(current, MODERATED_FIELDS[name]) for name in texts}
+        texts = {name: text for name, text in texts.items()
+                 if not (state_of(getattr(current, MODERATED_FIELDS[name])) == HIDDEN
+                         and text == getattr(current, _ATTRIBUTE_OF[name]))}
+    verdict = moderation.screen("profile", texts, author_id=reader_id, role="reader") if texts else None
+    return _update_approved(reader_id, actions, reason="profile", verdict=verdict, version=expected_version,
+                            marks_read=marks_read)
 
 
 def replace_reading_options(reader_id: str, options: list[ReadingOption], *,

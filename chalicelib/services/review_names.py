@@ -17,7 +17,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.models.base import plain
 from chalicelib.models.readers import ReaderProfile
-from chalicelib.models.readings import Reading, Review
+from chalicelib.models.readings import Reading, Review, hidden_reviews_key
 from chalicelib.services import events
 from chalicelib.services.tx import Transaction, atomically
 
@@ -36,8 +36,10 @@ def scrub(client_id: str) -> int:
         review = plain(reading.review) or {}
         if reading.client_id != client_id or "createdAt" not in review:
             continue
+        # A review moderation holds or hides sits in the reader's hidden partition.
+        owner = hidden_reviews_key(reading.reader_id) if review.get("moderation") else reading.reader_id
         with contextlib.suppress(UpdateError):  # the review item is gone: nothing to scrub
-            Review(reader_id=reading.reader_id, sk=f"{review['createdAt']}#{reading.reading_id}").update(
+            Review(reader_id=owner, sk=f"{review['createdAt']}#{reading.reading_id}").update(
                 actions=[Review.client_name.set(FORMER_CLIENT)], condition=Review.sk.exists())
         _scrub_card(reading.reader_id, reading.reading_id)
         scrubbed += 1

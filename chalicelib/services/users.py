@@ -7,9 +7,10 @@ from typing import Any, NamedTuple
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.auth import Principal
+from chalicelib.domain.accounts import effective_status
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.base import iso, utcnow
-from chalicelib.models.users import User
+from chalicelib.models.users import User, name_search_actions
 from chalicelib.services import outbox
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
@@ -18,9 +19,16 @@ SIGNED_UP = "user.signed_up"  # a user's item was created (first API call or Cle
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     """The caller behind verified token claims: one GetItem when known, a conditional
-    put the first time a subject is seen (it becomes a client)."""
+    put the first time a subject is seen (it becomes a client). The status is the effective
+    one: a suspension past its end no longer counts."""
     user = get_or_provision(claims["sub"], email=_claim_str(claims, "email"), name=_claim_str(claims, "name"))
-    return Principal(user_id=user.user_id, role=user.role, status=user.status, email=user.email, record=user)
+    return Principal(user_id=user.user_id, role=user.role, status=account_status(user), email=user.email,
+                     record=user)
+
+
+def account_status(user: User) -> str:
+    """active, suspended or deleted, as every check sees it now (``domain.accounts.effective_status``)."""
+    return effective_status(user.status, user.suspended_until, utcnow())
 
 
 def _claim_str(claims: dict[str, Any], name: str) -> str | None:
@@ -29,8 +37,10 @@ def _claim_str(claims: dict[str, Any], name: str) -> str | None:
 
 
 def get_or_provision(user_id: str, *, email: str | None = None, name: str | None = None) -> User:
+    # Strongly consistent: a suspension or a role change an admin has just committed holds
+    # from the user's very next request (an eventually consistent read may lag for a moment).
     try:
-        return User.get(user_id)
+        return User.get(user_id, consistent_read=True)
     except User.DoesNotExist:
         pass
     now = iso(utcnow())
@@ -71,7 +81,7 @@ def update_fields(user_id: str, actions: list[Any]) -> User:
 def update_profile(user_id: str, *, display_name: str | None) -> User:
     actions: list[Any] = [User.updated_at.set(iso(utcnow()))]
     if display_name is not None:
-        actions.append(User.display_name.set(display_name))
+        actions += [User.display_name.set(display_name), *name_search_actions(display_name)]
     return update_fields(user_id, actions)
 
 
@@ -95,12 +105,14 @@ def preferences_of(user: User) -> StoredPreferences:
 
 
 def put_preferences(user_id: str, document: dict[str, Any], *, expected_version: int | None = None,
-                    reader: bool = False) -> StoredPreferences:
+                    reader: bool = False, also: list[Any] | None = None) -> StoredPreferences:
     """Replace the preferences with ``document`` (already validated, wire-shaped) and raise
     their version, in one conditional UpdateItem: with ``expected_version``, only while the
     stored version is still that one (else ``Conflict`` version_conflict, nothing written).
     A ``reader``'s preferences decide their public card (privacy: profileVisibility,
-    showOnlineStatus), so for a reader the write is a transaction with ``reader.card_changed``."""
+    showOnlineStatus), so for a reader the write is a transaction with ``reader.card_changed``.
+    ``also``: more update actions of the same item (the marketing consent that follows
+    ``notifications.marketingEmails``: services.compliance.marketing_sync_actions)."""
     now = iso(utcnow())
     condition = User.user_id.exists()
     if expected_version is not None:
@@ -108,7 +120,7 @@ def put_preferences(user_id: str, document: dict[str, Any], *, expected_version:
             (User.preferences_version.does_not_exist() | (User.preferences_version == 0))
     user = User(user_id=user_id)
     actions: list[Any] = [User.preferences.set({**document, "_updatedAt": now}),
-                          User.preferences_version.add(1), User.updated_at.set(now)]
+                          User.preferences_version.add(1), User.updated_at.set(now), *(also or [])]
     try:
         if reader:
             _save_with_card_event(user, actions, condition)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -71,6 +71,29 @@ def test_a_period_or_date_that_does_not_exist_is_a_400(api, make_user, query):
 
     assert answer.status_code == 400, answer.body
     assert answer.json_body["error"]["message"]
+
+
+def test_a_future_date_is_a_400_that_says_so_and_today_anywhere_is_not(api, make_user):
+    make_user("adm", role="admin")
+    now = datetime.now(UTC)
+    later = (now + timedelta(days=2)).date().isoformat()  # past today in every timezone
+    ahead = (now + timedelta(hours=14)).date().isoformat()  # today in UTC+14: a browser's local date
+
+    future = api.get(f"/admin/metrics?period=week&date={later}", as_user="adm")
+    today_somewhere = api.get(f"/admin/metrics?date={ahead}", as_user="adm")
+
+    assert future.status_code == 400, future.body
+    (field,) = future.json_body["error"]["details"]["fields"]
+    assert field["path"] == "date" and field["message"] == (
+        f"The date {later} is in the future: choose today or an earlier day.")
+    assert today_somewhere.status_code == 200, today_somewhere.body
+
+
+def test_undefined_rates_are_present_and_null_in_the_document_too(api):
+    schemas = api.get("/openapi.json").json_body["components"]["schemas"]
+
+    assert {"conversionRate", "disputeRate"} <= set(schemas["PeriodFiguresOut"]["required"])
+    assert {"type": "null"} in schemas["PeriodFiguresOut"]["properties"]["disputeRate"]["anyOf"]
 
 
 def test_without_a_date_it_is_today_in_utc(api, make_user):

@@ -87,20 +87,50 @@ def test_a_signed_in_caller_is_stored_by_user_id_not_session(world):
     assert item["userId"]["S"] == "cli" and item["role"]["S"] == "client" and "sessionId" not in item
 
 
-@pytest.mark.parametrize(("bad", "path"), [
-    ({"type": "view_reader", "eventId": "evt-bad-0001", "occurredAt": _at()}, "events.2.view_reader.readerId"),
-    ({**search("evt-bad-0002"), "ip": "203.0.113.9"}, "events.2.search.ip"),
-    ({**search("evt-bad-0003"), "results": "4"}, "events.2.search.results"),
-    ({"type": "teleport", "eventId": "evt-bad-0004", "occurredAt": _at()}, "events.2"),
-    ({"type": "start_checkout", "eventId": "evt-bad-0005", "occurredAt": _at()}, "events.2.start_checkout"),
+def test_a_suspended_callers_events_are_stored_as_anonymous_ones(world, make_user):
+    make_user("gone", role="client", status="suspended")
+
+    response = world.post("/events", as_user="gone", json_body={"sessionId": SESSION, "events": [search("evt-s-0003")]})
+    assert response.status_code == 200, response.body
+    (item,) = stored()
+    assert item["sessionId"]["S"] == SESSION and "userId" not in item and "role" not in item
+
+    without_session = world.post("/events", as_user="gone", json_body={"events": [search("evt-s-0004")]})
+    assert without_session.status_code == 200 and without_session.json == {"accepted": 0, "profileViews": 0}
+    assert [item["eventId"]["S"] for item in stored()] == ["evt-s-0003"]
+
+
+@pytest.mark.parametrize(("bad", "path", "message"), [
+    ({"type": "view_reader", "eventId": "evt-bad-0001", "occurredAt": _at()}, "events.2.readerId",
+     "A view_reader event needs readerId."),
+    ({**search("evt-bad-0002"), "ip": "203.0.113.9"}, "events.2.ip", "A search event has no field ip."),
+    ({**search("evt-bad-0003"), "results": "4"}, "events.2.results", "Input should be a valid integer."),
+    ({"type": "teleport", "eventId": "evt-bad-0004", "occurredAt": _at()}, "events.2.type",
+     "The event type 'teleport' is not one of: view_page, view_reader, search, view_status, favorite, unfavorite, "
+     "start_booking, abandon_booking, book, start_checkout."),
+    ({"eventId": "evt-bad-0005", "occurredAt": _at()}, "events.2.type",
+     "Every event needs a type, one of: view_page, view_reader, search, view_status, favorite, unfavorite, "
+     "start_booking, abandon_booking, book, start_checkout."),
+    ({"type": "start_checkout", "eventId": "evt-bad-0006", "occurredAt": _at()}, "events.2",
+     "Send either packageId or planId."),
 ])
-def test_one_bad_event_rejects_the_batch_naming_its_index_and_field(world, bad, path):
+def test_one_bad_event_rejects_the_batch_naming_its_index_and_field_in_a_sentence(world, bad, path, message):
     response = world.post("/events", json_body={"sessionId": SESSION, "events": [
         view("evt-good-0001"), search("evt-good-0002"), bad]})
 
     assert response.status_code == 400, response.body
-    assert path in [field["path"] for field in response.json["error"]["details"]["fields"]]
+    assert [(f["path"], f["message"]) for f in response.json["error"]["details"]["fields"]] == [(path, message)]
     assert stored() == [] and views_of("luna") == 0
+
+
+def test_every_bad_event_of_a_batch_is_named_by_its_own_index(world):
+    response = world.post("/events", json_body={"sessionId": SESSION, "events": [
+        {**search("evt-two-0001"), "results": -1}, view("evt-two-0002"), {**view("evt-two-0003"), "source": "tv"}]})
+
+    assert response.status_code == 400
+    assert [f["path"] for f in response.json["error"]["details"]["fields"]] == ["events.0.results", "events.2.source"]
+    assert all(f["message"][0].isupper() and f["message"].endswith(".")
+               for f in response.json["error"]["details"]["fields"])
 
 
 @pytest.mark.parametrize(("events", "path"), [
@@ -186,4 +216,6 @@ def test_a_full_batch_costs_two_batch_writes_one_profile_read_and_a_transaction_
         response = world.post("/events", json_body={"sessionId": SESSION, "events": events})
 
     assert response.status_code == 200 and response.json == {"accepted": 50, "profileViews": 5}
-    assert sorted(calls) == ["BatchGetItem", "BatchWriteItem", "BatchWriteItem", *["TransactWriteItems"] * 5]
+    # UpdateItem: the caller's rate-limit counter (services/rate_limits.py).
+    assert sorted(calls) == ["BatchGetItem", "BatchWriteItem", "BatchWriteItem", *["TransactWriteItems"] * 5,
+                             "UpdateItem"]

@@ -46,6 +46,9 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "timeSpanId": PathFixture(lambda world: "30-min"),
     "packageId": PathFixture(lambda world: "starter"),
     "planId": PathFixture(lambda world: "monthly-60"),
+    # Legal documents: public by type; admin-only by id (none exists: the role check decides).
+    "documentType": PathFixture(lambda world: "terms"),
+    "documentId": PathFixture(lambda world: "terms_of_service-2026-12-01"),
     # Local checkout sessions: public (the stand-in for Stripe's hosted page); unknown -> 404.
     "sessionId": PathFixture(lambda world: "cs_local_unknown"),
     # The local mail viewer: public (local stage only); an unknown email -> 404.
@@ -62,6 +65,13 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "notificationId": PathFixture(lambda world: world["notification"], owned_by="client_a"),
     # A quality warning of the reader: only they may acknowledge it.
     "warningId": PathFixture(lambda world: open_warning(world["reader"]), owned_by="reader"),
+    # A data export of client_a: only its owner may read it (anyone else: 404).
+    "exportId": PathFixture(lambda world: world["export"], owned_by="client_a"),
+    # Admin-only: the account an admin manages (the example body suspends client_b).
+    "userId": PathFixture(lambda world: world["client_b"]),
+    # Admin-only: a moderation queue item and a moderation rule (unknown ids: the role decides).
+    "itemId": PathFixture(lambda world: "mod_matrix_unknown"),
+    "ruleId": PathFixture(lambda world: "mrl_matrix_unknown"),
 }
 
 OPTIONS = [{"id": "opt_call", "type": "phone_call", "name": "Call", "description": "", "duration": 30, "price": 60,
@@ -110,8 +120,11 @@ def world(api, make_user):
                                      description="We look at the new job together.", suggested_type="phone_call",
                                      option_id=None, duration=30, suggested_price=None, message=None,
                                      scheduled_at=None)
+    from chalicelib.services import privacy
+
+    export = privacy.request_export(ids["client_a"]).id
     return {**ids, "reading": reading.reading_id, "notification": notification, "status": status.status_id,
-            "suggestion": suggestion["id"]}
+            "suggestion": suggestion["id"], "export": export}
 
 
 def _expected(spec: RouteSpec, caller: str, owners: set[str]) -> set[int] | None:
@@ -130,9 +143,12 @@ def _expected(spec: RouteSpec, caller: str, owners: set[str]) -> set[int] | None
     return None
 
 
-def _path_for(spec: RouteSpec, world: dict[str, str]) -> tuple[str, set[str]]:
+def _path_for(spec: RouteSpec, world: dict[str, str], overlong: str | None = None) -> tuple[str, set[str]]:
     path, owners = spec.path, set()
     for name in spec.path_params:
+        if name == overlong:
+            path = path.replace("{" + name + "}", world["overlong"])
+            continue
         fixture = PATH_FIXTURES.get(name)
         if fixture is None:
             pytest.fail(f"{spec.method} {spec.path}: add PATH_FIXTURES[{name!r}] in {__file__} "
@@ -173,3 +189,21 @@ def test_each_caller_gets_what_the_route_declares(api, world, spec):
         if not ok:
             failures.append(f"{caller}: got {status}, expected {sorted(allowed) if allowed else 'allowed'}")
     assert not failures, f"{spec.method} {spec.path} ({spec.access.describe()}): " + "; ".join(failures)
+
+
+def test_an_overlong_path_id_is_a_404_on_every_route_never_a_500(api, world):
+    """An id no key could hold (2,000 characters) names nothing: every route answers 404
+    before it reaches storage (DynamoDB refuses such a key, which would be a 500)."""
+    failures = []
+    for spec in ROUTES:
+        for name in spec.path_params:
+            _, owners = _path_for(spec, world)
+            path = _path_for(spec, {**world, "overlong": "x" * 2000}, overlong=name)[0]
+            caller = next((c for c in ["admin", *sorted(owners), *CALLERS] if _expected(spec, c, owners) is None), None)
+            kwargs = {} if caller in (None, "anonymous") else {"as_user": world[caller]}
+            if spec.example_body() is not None:
+                kwargs["json_body"] = spec.example_body()
+            response = api.request(spec.method, path, **kwargs)
+            if response.status_code != 404:
+                failures.append(f"{spec.method} {spec.path} {{{name}}} as {caller}: {response.status_code}")
+    assert not failures, "; ".join(failures)

@@ -172,15 +172,18 @@ def test_a_reader_sees_requests_today_earnings_rating_badges_and_warnings(api, r
     assert (schedule["date"], schedule["timezone"], schedule["complete"]) == ("2026-11-30", "Europe/Lisbon", True)
     assert [r["id"] for r in schedule["data"]] == [reader_world["today"].reading_id]  # not Wednesday's
     assert schedule["data"][0]["client"]["displayName"] == "Cli"
-    # Two accepted readings wait to be completed; nothing paid yet this week.
-    cost = int(reader_world["today"].credits_cost) + int(reader_world["later"].credits_cost)
-    assert home["earnings"]["pending"]["credits"] == cost and home["earnings"]["pending"]["readings"] == 2
-    assert home["earnings"]["thisWeek"]["net"] == 0
+    # Two accepted readings wait to be completed (the reader's share after the 20% fee); nothing paid out yet.
+    costs = [int(reader_world[name].credits_cost) for name in ("today", "later")]
+    pending = {"credits": sum(c - c * 20 // 100 for c in costs), "platformFee": sum(c * 20 // 100 for c in costs),
+               "readings": 2}
+    assert home["earnings"]["pending"] == pending
+    week = home["earnings"]["thisWeek"]
+    assert (week["paidOut"], week["pending"], week["pendingReadings"]) == (0, pending["credits"], 2)
     assert home["earnings"]["thisWeek"]["since"] == "2026-11-30T00:00:00.000Z"  # Monday, Lisbon midnight
     assert home["rating"] == {"average": 4.5, "count": 2}
     assert home["badges"] == ["tarot-bronze"]
     assert [(w["id"], w["state"]) for w in home["warnings"]] == [(reader_world["warning"], "open")]
-    assert home["qualityStatus"] is None  # the quality job has not evaluated the reader yet
+    assert home["qualityStatus"] == "not_evaluated" and "qualityStatusSince" not in home  # not evaluated yet
 
 
 def test_the_schedule_follows_the_readers_timezone(api, default_catalog, monkeypatch):

@@ -1,8 +1,11 @@
-"""GET /reader/earnings: totals in the reader's timezone (weeks start on Monday), pending vs
-paid, the platform fee, and the ledger lines behind them, newest first."""
+"""GET /reader/earnings: this week, this month (in the reader's timezone, weeks start on
+Monday) and all time, each with credits, the platform fee, paid out vs pending; and the
+ledger lines behind them, newest first, one Query of the earnings index per page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +34,24 @@ PERIODS = [
     ("Europe/Berlin", datetime(2027, 11, 1, 9, 0, tzinfo=UTC),
      datetime(2027, 10, 31, 23, 0, tzinfo=UTC), datetime(2027, 10, 31, 23, 0, tzinfo=UTC)),
 ]
+
+
+@contextmanager
+def all_dynamodb_calls() -> Iterator[list[str]]:
+    """``dynamodb_calls`` and those of the boto3 client the metrics store reads the all-time
+    counters with."""
+    from chalicelib.integrations import aws
+
+    client = aws.client("dynamodb")
+    with dynamodb_calls() as seen:
+        def record(model: Any = None, **_: Any) -> None:
+            seen.append(model.name)
+
+        client.meta.events.register("before-call", record)
+        try:
+            yield seen
+        finally:
+            client.meta.events.unregister("before-call", record)
 
 
 @pytest.mark.parametrize(("zone", "now", "week", "month"), PERIODS)
@@ -81,11 +102,11 @@ def test_week_and_month_totals_count_only_their_own_payouts_in_the_readers_timez
     _payout("rdr", 30, 6, datetime(2026, 12, 1, 0, 0, tzinfo=UTC), "r_december")  # both
     _payout("rdr", 10, 2, datetime(2026, 12, 2, 12, 1, tzinfo=UTC), "r_later")  # after now: neither
 
-    summary = earnings.summary("rdr", earnings_balance=999, now=now)
+    summary = earnings.summary("rdr", now=now)
 
-    assert (summary.week.paid, summary.week.fees, summary.week.readings) == (40 + 24, 10 + 6, 2)
-    assert (summary.month.paid, summary.month.fees, summary.month.readings) == (24, 6, 1)
-    assert summary.all_time_net == 999 and summary.timezone == "Europe/Lisbon"
+    assert (summary.week.paid_out, summary.week.paid_fee, summary.week.readings) == (40 + 24, 10 + 6, 2)
+    assert (summary.month.paid_out, summary.month.paid_fee, summary.month.readings) == (24, 6, 1)
+    assert summary.timezone == "Europe/Lisbon" and summary.all_time is None
 
 
 def test_a_refund_after_payout_is_taken_back_from_its_period_with_the_fee_share(reader_world):
@@ -99,10 +120,29 @@ def test_a_refund_after_payout_is_taken_back_from_its_period_with_the_fee_share(
                                        ("platform:fees", -5)))
     atomically(lambda tx: ledger.post(tx, refund, now=iso(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))))
 
-    summary = earnings.summary("rdr", earnings_balance=20, now=datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+    week = earnings.summary("rdr", now=datetime(2026, 12, 2, 12, 0, tzinfo=UTC)).week
 
-    week = summary.week
-    assert (week.paid, week.taken_back, week.net, week.fees, week.readings) == (0, 20, -20, -5, 0)
+    assert (week.paid_out, week.refunded, week.paid_fee, week.readings) == (-20, 20, -5, 0)
+    assert (week.credits, week.platform_fee) == (-20, -5)
+
+
+def test_pending_counts_in_the_periods_its_readings_were_accepted_in(reader_world):
+    from chalicelib.services import earnings, readings
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # Wednesday; week from Mon 30 Nov, month from 1 Dec
+    last_month = book("cli", "rdr", option_type="video_message", now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    readings.accept(last_month.reading_id, "rdr", "reader", now=datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    this_week = book("cli", "rdr", option_type="video_message", now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    readings.accept(this_week.reading_id, "rdr", "reader", now=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    cost = int(this_week.credits_cost)
+    share, fee = cost - cost * 20 // 100, cost * 20 // 100
+
+    summary = earnings.summary("rdr", now=now, all_time=True)
+
+    assert summary.all_time is not None
+    assert (summary.week.pending, summary.month.pending) == (earnings.Pending(share, fee, 1),) * 2
+    assert summary.all_time.pending == summary.pending == earnings.Pending(2 * share, 2 * fee, 2)
+    assert (summary.week.credits, summary.week.platform_fee) == (share, fee)  # nothing paid out yet
 
 
 def _completed_call(client: str = "cli", reader: str = "rdr") -> Any:
@@ -114,29 +154,40 @@ def _completed_call(client: str = "cli", reader: str = "rdr") -> Any:
     return readings.complete(reading.reading_id, reader, "reader")
 
 
-def test_a_reader_sees_paid_fee_pending_and_only_their_earnings_lines(reader_world):
+def test_every_total_shows_credits_fee_paid_out_and_pending_all_time_included(reader_world, drain, make_user):
     from chalicelib.services import readings
 
     done = _completed_call()
+    disputed = _completed_call()
+    readings.open_dispute(disputed.reading_id, "cli", "client", reason="The line kept dropping.")
+    make_user("adm", role="admin")
+    readings.resolve_dispute(disputed.reading_id, "adm", outcome="partial_refund", amount=10, note="Half heard.")
     pending = book("cli", "rdr", option_type="video_message")
     readings.accept(pending.reading_id, "rdr", "reader")
     # The reader's own credits (they are a client too) move their ledger but not their earnings.
     from tests.support import ledger as moves
     moves.grant("rdr", 200, source="promotion", entry_id="grant:rdr")
+    drain()  # the reading events reach the all-time counters
 
     response = reader_world.get("/reader/earnings", as_user="rdr")
 
     assert response.status_code == 200, response.body
     body = response.json
-    cost, fee = int(done.credits_cost), int(done.fee)
+    cost, fee, pending_cost = int(done.credits_cost), int(done.fee), int(pending.credits_cost)
+    fee_back = fee * 10 // cost  # the refund's fee share; the reader gives back the rest
+    paid_out = 2 * (cost - fee) - (10 - fee_back)
+    pending_fee = pending_cost * 20 // 100
+    expected = {"credits": paid_out + pending_cost - pending_fee, "platformFee": 2 * fee - fee_back + pending_fee,
+                "paidOut": paid_out, "pending": pending_cost - pending_fee, "refunded": 10 - fee_back,
+                "readings": 2, "pendingReadings": 1}
     assert fee > 0 and body["feePercent"] == 20
-    assert body["thisWeek"]["paid"] == cost - fee and body["thisWeek"]["fees"] == fee
-    assert body["thisMonth"]["net"] == cost - fee and body["allTime"]["net"] == cost - fee
-    assert body["pending"] == {"credits": int(pending.credits_cost), "readings": 1,
-                               "expectedFee": int(pending.credits_cost) * 20 // 100,
-                               "expectedNet": int(pending.credits_cost) - int(pending.credits_cost) * 20 // 100}
-    assert [(line["kind"], line["earnings"], line["fee"], line["readingId"]) for line in body["data"]] == [
-        ("payout", cost - fee, fee, done.reading_id)]
+    for name in ("thisWeek", "thisMonth", "allTime"):  # everything happened this week
+        assert {key: body[name][key] for key in expected} == expected, name
+    assert body["allTime"]["since"] is None and body["thisWeek"]["since"].endswith("T00:00:00.000Z")
+    assert body["balance"] == paid_out
+    assert [(line["kind"], line["credits"], line["platformFee"]) for line in body["data"]] == [
+        ("refund", -(10 - fee_back), -fee_back), ("payout", cost - fee, fee), ("payout", cost - fee, fee)]
+    assert {line["readingId"] for line in body["data"]} == {done.reading_id, disputed.reading_id}
     assert body["timezone"] == "Europe/Lisbon"
 
 
@@ -151,9 +202,31 @@ def test_earnings_lines_page_newest_first_with_a_cursor_only_their_reader_can_us
     stolen = reader_world.get(f"/reader/earnings?limit=2&cursor={cursor}", as_user="sol")
 
     assert [line["readingId"] for line in first["data"] + second["data"]] == ["r2", "r1", "r0"]
-    assert [line["fee"] for line in first["data"] + second["data"]] == [3, 2, 1]
+    assert [line["platformFee"] for line in first["data"] + second["data"]] == [3, 2, 1]
     assert second["pagination"]["hasNext"] is False
     assert stolen.status_code == 400 and stolen.json["error"]["code"] == "invalid_cursor"
+
+
+def test_a_page_of_lines_is_full_and_one_query_however_many_client_lines_are_newer(reader_world):
+    """The reader's own purchases and bookings as a client are not in the earnings index: a page
+    never comes back short (or empty) because newer lines were not earnings."""
+    from tests.support import ledger as moves
+
+    for n in range(3):
+        _payout("rdr", 10, 2, datetime(2026, 11, 2 + n, 10, 0, tzinfo=UTC), f"r{n}")
+    for n in range(25):
+        moves.grant("rdr", 1, source="promotion", entry_id=f"grant:rdr:{n}")
+
+    with all_dynamodb_calls() as calls:
+        first = reader_world.get("/reader/earnings?limit=2", as_user="rdr").json
+    second = reader_world.get(f"/reader/earnings?limit=2&cursor={first['pagination']['nextCursor']}",
+                              as_user="rdr").json
+
+    assert [line["readingId"] for line in first["data"]] == ["r2", "r1"]
+    assert [line["readingId"] for line in second["data"]] == ["r0"] and second["pagination"]["hasNext"] is False
+    # Query: the periods' lines, the accepted tab, the page. GetItem: the caller, the profile's
+    # timezone, the all-time counters. BatchGetItem: the page's fees (no line this month).
+    assert sorted(calls) == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "Query", "Query", "Query"]
 
 
 def test_clients_cannot_see_earnings(reader_world):
@@ -169,8 +242,26 @@ def test_totals_cost_no_read_per_reading(reader_world):
     for n in range(12):
         _payout("rdr", 10, 2, datetime(2026, 12, 1 + n, 9, 0, tzinfo=UTC), f"r{n}")
 
-    with dynamodb_calls() as calls:
-        summary = earnings.summary("rdr", earnings_balance=96, now=now)
+    with all_dynamodb_calls() as calls:
+        summary = earnings.summary("rdr", now=now, all_time=True)
 
-    assert summary.month.readings == 12 and summary.month.fees == 24
-    assert sorted(calls) == ["BatchGetItem", "GetItem", "Query", "Query"]
+    assert summary.month.readings == 12 and summary.month.paid_fee == 24
+    assert sorted(calls) == ["BatchGetItem", "GetItem", "GetItem", "Query", "Query"]
+
+
+def test_the_backfill_lists_lines_written_before_the_earnings_index_once(reader_world):
+    from chalicelib.models.ledger import LedgerLine
+    from tools.backfill import ledger_earner
+
+    for n in range(2):
+        _payout("rdr", 10 * (n + 1), n + 1, datetime(2026, 11, 2 + n, 10, 0, tzinfo=UTC), f"r{n}")
+    for line in LedgerLine.query("rdr"):  # as a deployment before the index left them
+        line.update(actions=[LedgerLine.earner.remove()])
+    assert reader_world.get("/reader/earnings", as_user="rdr").json["data"] == []
+
+    seen, given = ledger_earner()
+
+    listed = reader_world.get("/reader/earnings", as_user="rdr").json["data"]
+    assert [line["readingId"] for line in listed] == ["r1", "r0"]
+    assert given == 2 and seen > given  # the platform's and the client's lines are read, not given one
+    assert ledger_earner()[1] == 0

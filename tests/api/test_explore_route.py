@@ -211,16 +211,18 @@ def test_a_warm_request_reads_only_the_overlay(explore):
     with aws_calls() as calls:
         response = explore.get(query)
     assert response.status_code == 200 and len(response.json["data"]) == 5
-    assert calls == [("dynamodb", "Query")]  # the overlay: onlineReaders
+    # The caller's rate-limit counter (public_reads, services/rate_limits.py), then the overlay: onlineReaders.
+    assert calls == [("dynamodb", "UpdateItem"), ("dynamodb", "Query")]
 
     with aws_calls() as calls:
         assert explore.get("/readers?styles=compassionate&sort=price").status_code == 200
-    assert calls == []  # within the overlay's window: nothing at all
+    assert calls == [("dynamodb", "UpdateItem")]  # within the overlay's window: the rate-limit counter only
 
     with aws_calls() as calls:
         assert explore.get(query, as_user="cli").status_code == 200
-    # Authenticating the caller, and one Query of their favorites (isFavorite on every card).
-    assert Counter(op for _service, op in calls) == Counter({"GetItem": 1, "Query": 1})
+    # Authenticating the caller, their rate-limit counter, and one Query of their favorites
+    # (isFavorite on every card).
+    assert Counter(op for _service, op in calls) == Counter({"GetItem": 1, "UpdateItem": 1, "Query": 1})
 
 
 def test_a_signed_in_caller_sees_isfavorite_and_can_list_only_favorites(explore):

@@ -158,4 +158,4 @@ def test_a_warm_card_reads_two_items_and_no_catalog(api):
     with dynamodb_calls() as calls:
         card = api.get("/readers/rdr")
     assert card.status_code == 200 and card.json["readingOptions"][0]["prices"]
-    assert calls == ["GetItem", "GetItem"]
+    assert calls == ["UpdateItem", "GetItem", "GetItem"]  # the caller's rate-limit counter, then the two items

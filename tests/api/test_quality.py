@@ -33,7 +33,9 @@ def test_the_reader_sees_their_metrics_status_and_open_warning(api, make_user):
     assert body["status"] == "needs_improvement" and body["statusSince"] is not None
     assert body["metrics"]["cancellationRate"] == {"value": 0.15, "sample": 20, "minimumSample": 10,
                                                    "threshold": 0.1, "atRiskAbove": 0.2}
-    assert body["metrics"]["responseTime"]["value"] is None and body["metrics"]["punctuality"] is None
+    assert body["metrics"]["responseTime"]["value"] is None
+    assert body["metrics"]["lateStartRate"] == {"value": None, "sample": 0, "minimumSample": 10, "threshold": 0.1,
+                                                "atRiskAbove": 0.25}
     assert body["metrics"]["profileCompleteness"]["missing"] == ["picture", "tagline", "bio", "attributes"]
     [warning] = body["openWarnings"]
     assert (warning["id"], warning["state"], warning["value"]) == (warning_id, "open", 0.15)
@@ -104,3 +106,23 @@ def test_quality_routes_answer_only_their_roles(api, make_user):
     fresh = api.get("/reader/quality", as_user="rdr").json_body
     assert fresh["openWarnings"] == [] and fresh["statusSince"] is None
     assert fresh["metrics"]["window"]["days"] == 30 and fresh["metrics"]["cancellationRate"]["value"] is None
+
+
+def test_a_reader_listed_before_late_starts_were_measured_shows_that_rate_not_judged(api, make_user):
+    import json
+
+    from chalicelib.services.metrics import quality
+
+    make_user("adm", role="admin")
+    _warned("early", accepted=20, completed=20, noShows=4)
+    item = quality.Listed.get("quality#at_risk", "early")
+    metrics = json.loads(item.metrics)
+    del metrics["lateStartRate"]
+    item.update(actions=[quality.Listed.metrics.set(json.dumps({**metrics, "punctuality": None}))])
+
+    response = api.get("/admin/readers/at-risk", as_user="adm")
+
+    assert response.status_code == 200, response.json_body
+    [row] = response.json_body["data"]
+    assert row["metrics"]["lateStartRate"]["value"] is None and row["metrics"]["lateStartRate"]["sample"] == 0
+    assert row["metrics"]["noShowRate"]["value"] == 0.2 and "punctuality" not in row["metrics"]

@@ -326,6 +326,34 @@ def test_too_few_credits_is_422_and_writes_nothing(api):
     assert _request(api, "rich", at=at).status_code == 201  # no slot was left taken
 
 
+@pytest.mark.parametrize("change", ["suspended", "deleted"])
+def test_a_reader_suspended_or_deleted_while_a_booking_is_priced_is_a_404_and_holds_nothing(api, monkeypatch, change):
+    """The profile is read outside the booking's transaction: the transaction re-checks that
+    the reader is still approved, so a suspension (or deletion) committed meanwhile wins."""
+    from chalicelib.models.readers import ReaderProfile
+    from chalicelib.services.readings import booking
+
+    make_client("cli", 200)
+    make_reader("rdr")
+    real = booking.approved_reader
+
+    def read_then_lose_the_reader(reader_id: str) -> Any:
+        profile = real(reader_id)
+        stored = ReaderProfile.get(reader_id)
+        if change == "deleted":
+            stored.delete()
+        else:
+            stored.update(actions=[ReaderProfile.status.set("suspended")])
+        return profile  # the booking goes on with the approved profile it read
+
+    monkeypatch.setattr(booking, "approved_reader", read_then_lose_the_reader)
+    refused = _request(api, "cli")
+    assert _error(refused) == (404, "not_found"), refused.body
+    assert refused.json_body["error"]["message"] == "The reader was not found."
+    assert _credits(api, "cli") == {"available": 200, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert api.get("/readings", as_user="cli").json_body["data"] == []
+
+
 # --- cancellation policy ----------------------------------------------------------------
 
 def test_cancelling_through_the_api(api):

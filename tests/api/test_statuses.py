@@ -96,7 +96,7 @@ def test_a_fourth_active_status_is_refused_until_one_is_closed(api):
     assert "close one" in refused.json_body["error"]["message"]
     assert len(api.get("/statuses/mine", as_user="cli").json_body["data"]) == 3
 
-    closed = api.delete(f"/statuses/{first}", as_user="cli")
+    closed = api.post(f"/statuses/{first}/close", as_user="cli")
     assert closed.status_code == 200 and closed.json_body["state"] == "closed"
     assert _post(api, "cli", category="general", content="What does next year hold for me?").status_code == 201
 
@@ -121,6 +121,7 @@ def test_another_client_cannot_see_edit_close_or_accept_a_status(api):
     assert _error(api.get(f"/statuses/{status_id}", as_user="other")) == (404, "not_found")
     assert _error(api.patch(f"/statuses/{status_id}", as_user="other", json_body={"mood": "x"})) == (404, "not_found")
     assert _error(api.delete(f"/statuses/{status_id}", as_user="other")) == (404, "not_found")
+    assert _error(api.post(f"/statuses/{status_id}/close", as_user="other")) == (404, "not_found")
     assert _error(_accept(api, "other", status_id, suggestion)) == (404, "not_found")
     assert _stored(status_id).state == "active" and balance("other") == (500, 0, 0)
 
@@ -187,7 +188,7 @@ def test_the_feed_leaves_out_closed_and_overdue_statuses_and_shows_authors_as_pr
     User(user_id="shy").update(actions=[User.preferences.set({"privacy": {"profileVisibility": "private"}})])
     open_id = _posted(api, "open")
     shy_id = _posted(api, "shy")
-    api.delete(f"/statuses/{_posted(api, 'done')}", as_user="done")
+    api.post(f"/statuses/{_posted(api, 'done')}/close", as_user="done")
     old_id = _posted(api, "old")
     eight_days = (datetime.now(UTC) - timedelta(days=8)).isoformat().replace("+00:00", "Z")
     Status(status_id=old_id).update(actions=[Status.created_at.set(eight_days)])
@@ -417,10 +418,10 @@ def test_closing_tells_the_readers_who_suggested(api):
     status_id = _posted(api, "cli")
     _suggested(api, "ra", status_id)
 
-    closed = api.delete(f"/statuses/{status_id}", as_user="cli")
+    closed = api.post(f"/statuses/{status_id}/close", as_user="cli")
     assert closed.json_body["state"] == "closed"
     assert [s["state"] for s in closed.json_body["suggestedReadings"]] == ["closed"]
-    assert api.delete(f"/statuses/{status_id}", as_user="cli").status_code == 200  # again: unchanged
+    assert api.post(f"/statuses/{status_id}/close", as_user="cli").status_code == 200  # again: unchanged
     [event] = outbox_events("status.closed")
     assert (event["reason"], event["readerIds"]) == ("closed_by_client", ["ra"])
     # The reader who suggested still sees how it ended; another reader does not.

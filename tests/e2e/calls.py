@@ -67,10 +67,17 @@ def mint(stack: LocalStack, prefix: str, role: str = "client") -> Caller:
 
 
 def new_client(stack: LocalStack, prefix: str) -> Caller:
-    """A new client who declared being 18 or older (needed to book), with no credits."""
+    """A new client who declared being 18 or older and accepted the terms and privacy policy in
+    force (both needed to book), as a sign-up does, with no credits."""
     client = mint(stack, prefix)
     declared = client.post("/me/age-verification", {"method": "self_declared", "dateOfBirth": "1990-04-12"})
     assert declared.status_code in (200, 201), declared.text
+    compliance = client.get("/me/compliance")
+    assert compliance.status_code == 200, compliance.text
+    for document in compliance.json()["pendingAcceptance"]:
+        accepted = client.post("/me/terms-acceptance",
+                               {"documentType": document["type"], "version": document["version"]})
+        assert accepted.status_code in (200, 201), accepted.text
     return client
 
 

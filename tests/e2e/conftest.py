@@ -36,10 +36,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The stack's rate limits (RATE_LIMITS; the local stage sets none of its own): none any test
+# reaches, but checkout's, which the concurrent burst of test_concurrency.py exceeds. Every other
+# buyer is a fresh user who checks out once or twice; the fuzzing's client3 sees 429s (declared)
+# after the limit. A day's window: a burst in progress never straddles one (the test checks).
+E2E_CHECKOUT_LIMIT, E2E_CHECKOUT_WINDOW_S = 20, 86_400
+E2E_RATE_LIMITS = f"*=1000000/86400,checkout={E2E_CHECKOUT_LIMIT}/{E2E_CHECKOUT_WINDOW_S}"
+
+
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in _TEST_ONLY_ENV and not k.startswith(("AWS_", "CLERK_", "POWERTOOLS_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    env["RATE_LIMITS"] = E2E_RATE_LIMITS
     return env
 
 
@@ -108,6 +117,42 @@ def wait_ready(runner: Runner) -> float:
     pytest.fail(f"/health not 200 within {START_DEADLINE_S} s:\n{runner.stdout()}\n{runner.stderr()}")
 
 
+SETTLE_DEADLINE_S = 300  # the demo history's background part and its events, on a loaded machine
+HISTORY_DONE = ("[history] demo history ready", "[history] the demo history failed")
+
+
+def _queued(runner: Runner) -> int:
+    """Messages waiting or in flight over every queue of the stack's local AWS."""
+    import boto3
+
+    from tools.local_env import DEFAULT_REGION
+
+    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{runner.aws_port}", region_name=DEFAULT_REGION,
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    total = 0
+    for url in sqs.list_queues().get("QueueUrls", []):
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        total += int(counts["ApproximateNumberOfMessages"]) + int(counts["ApproximateNumberOfMessagesNotVisible"])
+    return total
+
+
+def wait_settled(runner: Runner) -> float:
+    """Seconds until the demo history's background part is done and the queues are empty, so
+    that what a test triggers is not queued behind the seed's own events (a probe that waits
+    for its event would otherwise measure the seed's backlog)."""
+    started = time.monotonic()
+    deadline = started + SETTLE_DEADLINE_S
+    while time.monotonic() < deadline:
+        if runner.process.poll() is not None:
+            pytest.fail(f"runner exited with {runner.process.returncode}:\n{runner.stdout()}\n{runner.stderr()}")
+        if any(line in runner.stderr() for line in HISTORY_DONE) and _queued(runner) == 0:
+            return time.monotonic() - started
+        time.sleep(0.5)
+    pytest.fail(f"the demo history and its events did not settle within {SETTLE_DEADLINE_S} s "
+                f"({_queued(runner)} messages queued):\n{runner.stderr()[-3000:]}")
+
+
 # Writes through every route (catalog, applications, profiles): runs after every other test.
 _RUNS_LAST = "tests.e2e.test_fuzz_schemathesis"
 
@@ -139,6 +184,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     running = start(tmp_path_factory.mktemp("local-stack"))
     try:
         wait_ready(running)
+        wait_settled(running)
         yield LocalStack(url=running.url, tokens=running.tokens(), state_dir=running.state_dir,
                          port=running.port, aws_port=running.aws_port, runner=running)
     finally:

@@ -7,6 +7,7 @@ test's balances; the demo reader's earnings are compared before and after."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.calls import READER, Caller, buy, demo, ledger_check, new_client
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import E2E_CHECKOUT_LIMIT, E2E_CHECKOUT_WINDOW_S, LocalStack
 from tests.support.threads import all_at_once
 
 VIDEO_MESSAGE = {"optionType": "video_message", "duration": 10, "topicId": "love-relationships",
@@ -173,3 +174,24 @@ def test_accept_decline_and_cancel_racing_move_the_credits_once(local_stack: Loc
     balance = client.balance()
     assert (balance["available"], balance["held"]) == (available - spent, 0)
     ledger_check(local_stack)
+
+
+def test_a_concurrent_burst_of_checkouts_creates_exactly_the_limit_of_sessions(local_stack: LocalStack) -> None:
+    """Issue 16: rapid POST /credits/checkout from one user made a Checkout Session each. Three
+    times the stack's checkout limit, released together: exactly the limit pass (DynamoDB's
+    conditional write on one counter), every other one is a 429 in the envelope."""
+    if E2E_CHECKOUT_WINDOW_S - time.time() % E2E_CHECKOUT_WINDOW_S < 300:
+        pytest.skip("the burst could straddle two of the stack's checkout windows (UTC midnight)")
+    client = new_client(local_stack, "burst")
+
+    answers = all_at_once(3 * E2E_CHECKOUT_LIMIT, lambda n: client.post(
+        "/credits/checkout", {"packageId": "seeker"}, key=f"burst-{n}"))
+
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {201: E2E_CHECKOUT_LIMIT, 429: 2 * E2E_CHECKOUT_LIMIT}, [
+        (a.status_code, a.text[:200]) for a in answers if a.status_code not in (201, 429)]
+    assert len({a.json()["sessionId"] for a in answers if a.status_code == 201}) == E2E_CHECKOUT_LIMIT
+    for refused in (a for a in answers if a.status_code == 429):
+        error = refused.json()["error"]
+        assert error["code"] == "rate_limited" and error["details"]["limit"] == E2E_CHECKOUT_LIMIT
+        assert int(refused.headers["Retry-After"]) == error["details"]["retryAfterSeconds"] >= 1

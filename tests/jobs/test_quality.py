@@ -105,14 +105,14 @@ def test_a_rate_under_the_minimum_sample_is_not_judged(aws):
 
     _reader()
     _count("e1", accepted=9, cancelledByReader=5, noShows=4, completed=9, disputes=3, responses=9,
-           responseSeconds=9 * 24 * 3600)
+           responseSeconds=9 * 24 * 3600, scheduledStarts=9, lateStarts=9)
     assert _run() == [1] and _warnings() == {}
     found = quality.current("rdr", now=NOW)
     assert found is not None
     metrics = found.measured.metrics
-    assert [metrics[name]["value"] for name in ("responseTime", "cancellationRate", "disputeRate", "noShowRate")] \
-        == [None, None, None, None]
-    assert metrics["cancellationRate"]["sample"] == 9 and metrics["punctuality"] is None
+    assert [metrics[name]["value"] for name in ("responseTime", "cancellationRate", "disputeRate", "noShowRate",
+                                                "lateStartRate")] == [None, None, None, None, None]
+    assert metrics["cancellationRate"]["sample"] == 9 and metrics["lateStartRate"]["sample"] == 9
 
 
 def test_each_rate_is_its_counters_over_the_last_30_local_days(aws):
@@ -196,3 +196,106 @@ def test_a_warning_resolves_when_its_days_leave_the_window_through_the_daily_rec
     assert sum(changes) == 2  # resolved, and the status moved from needs_improvement to good
     assert _warnings() == {"no_show_rate": ("resolved", 0.1)} and _status() == "good"
     assert len(outbox_events("quality.warning_resolved")) == 1
+
+
+# --- punctuality: late starts of scheduled live readings -------------------------------------
+
+MONDAY_8_JUNE = datetime(2026, 6, 8, 8, 0, tzinfo=UTC)  # 09:00 in Lisbon (UTC+1 in summer)
+
+
+def _started(start: datetime, late: timedelta, *, option_type: str = "phone_call") -> str:
+    """A reading booked a week ahead for ``start`` (None: an immediate one, at ``late`` before
+    its start), accepted, and started ``late`` after its time, through the service."""
+    from chalicelib.services import readings
+    from tests.support.readings import book
+
+    reading = book("cli", option_type=option_type, at=start, now=start - timedelta(days=7))
+    readings.accept(reading.reading_id, "rdr", "reader", now=start - timedelta(days=7))
+    readings.start(reading.reading_id, "rdr", "reader", now=start + late)
+    return str(reading.reading_id)
+
+
+def _deliver_starts() -> list[bool]:
+    """Hand every ``reading.started`` event to the reader-metrics consumer (each counts once)."""
+    from chalicelib.models.outbox import OutboxEvent
+    from chalicelib.services import outbox
+    from chalicelib.services.metrics import reader
+
+    found = sorted(OutboxEvent.scan(OutboxEvent.event_type == "reading.started"), key=lambda e: e.created_at)
+    return [reader.consume(outbox.message_for(event)) for event in found]
+
+
+def _week(monday: datetime) -> list[datetime]:
+    """Ten scheduled starts: 09:00 and 10:00 (Lisbon) from Monday to Friday."""
+    return [monday + timedelta(days=day, hours=hour) for day in range(5) for hour in (0, 1)]
+
+
+def test_late_starts_of_scheduled_live_readings_warn_the_reader_and_on_time_starts_resolve_it(aws):
+    from chalicelib.services.metrics import quality
+    from tests.support.readings import make_client
+
+    friday = MONDAY_8_JUNE + timedelta(days=4, hours=4)
+    _reader(seen=friday)
+    make_client("cli", 2000)
+    # 10 scheduled readings: early, on time, 5 minutes after (still on time), two 10 minutes late.
+    lateness = [timedelta(minutes=m) for m in (-3, 0, 1, 2, 5, 0, 10, 1, 10, 4)]
+    for n, (start, late) in enumerate(zip(_week(MONDAY_8_JUNE), lateness, strict=True)):
+        _started(start, late, option_type="live_video" if n % 2 else "phone_call")
+    assert all(_deliver_starts()) and not any(_deliver_starts())  # each start counted once
+
+    assert _run(3, now=friday) == [2, 0, 0]  # the warning opened and the status was recorded; then nothing
+    assert _warnings() == {"late_start_rate": ("open", 0.2)} and _status() == "needs_improvement"
+    [opened] = outbox_events("quality.warning_opened")
+    assert (opened["kind"], opened["title"], opened["value"], opened["threshold"]) == (
+        "late_start_rate", "Late starts", 0.2, 0.1)
+    assert opened["message"] == (
+        "Over the last 30 days you started 20% of your scheduled readings more than 5 minutes after their booked "
+        "time; keep it to 10% or less. You can start a session up to 10 minutes early: be ready a few minutes "
+        "ahead so your client never waits.")
+    found = quality.current("rdr", now=friday)
+    assert found is not None
+    assert found.measured.metrics["lateStartRate"] == {"value": 0.2, "sample": 10, "minimumSample": 10,
+                                                       "threshold": 0.1, "atRiskAbove": 0.25}
+
+    # Ten more, all on time: 2 late in 20 = 10%, at the threshold: resolved.
+    next_friday = friday + timedelta(days=7)
+    for start in _week(MONDAY_8_JUNE + timedelta(days=7)):
+        _started(start, timedelta(minutes=2))
+    _deliver_starts()
+    assert _run(3, now=next_friday) == [2, 0, 0]  # resolved, and the status is good again
+    assert _warnings() == {"late_start_rate": ("resolved", 0.2)} and _status() == "good"
+    assert [e["kind"] for e in outbox_events("quality.warning_resolved")] == ["late_start_rate"]
+
+
+def test_the_started_event_carries_the_schedule_and_the_lateness_and_an_immediate_start_never_counts(aws):
+    from chalicelib.services import readings
+    from chalicelib.services.metrics import reader, store
+    from tests.support.readings import book, make_client
+
+    _reader()
+    make_client("cli", 500)
+    scheduled = _started(MONDAY_8_JUNE, timedelta(minutes=10, seconds=30))
+    at = MONDAY_8_JUNE + timedelta(days=1, hours=2)  # Tuesday 11:00 in Lisbon, inside the reader's hours
+    instant = book("cli", now=at)
+    readings.accept(instant.reading_id, "rdr", "reader", now=at)
+    readings.start(instant.reading_id, "rdr", "reader", now=at + timedelta(minutes=40))
+
+    late, immediate = outbox_events("reading.started")
+    assert late == {"readingId": scheduled, "clientId": "cli", "readerId": "rdr", "type": "phone_call", "by": "reader",
+                    "scheduledStart": "2026-06-08T08:00:00.000Z", "startedAt": "2026-06-08T08:10:30.000Z",
+                    "lateSeconds": 630}
+    assert (immediate["readingId"], immediate["scheduledStart"], immediate["lateSeconds"], immediate["startedAt"]) \
+        == (instant.reading_id, None, None, "2026-06-09T10:40:00.000Z")
+    assert _deliver_starts() == [True, False]  # the immediate reading's start counts nothing
+    assert {k: v for k, v in store.get("reader#rdr", "day#2026-06-08").items() if k.endswith("Starts")} == {
+        "scheduledStarts": 1, "lateStarts": 1}
+    assert "scheduledStarts" not in store.get("reader#rdr", "day#2026-06-09")
+
+    # A start counts on the reader's local day of the start (here 00:10 on 8 June in Lisbon),
+    # whenever the event is relayed; lateness is worked out from the times when the event lacks it.
+    message = {"eventId": "s1", "type": "reading.started", "occurredAt": "2026-06-09T12:00:00.000Z",
+               "data": {"readingId": "x", "readerId": "rdr", "scheduledStart": "2026-06-07T23:00:00.000Z",
+                        "startedAt": "2026-06-07T23:04:00.000Z"}}
+    assert reader.consume(message) and not reader.consume(message)
+    assert store.get("reader#rdr", "day#2026-06-08")["scheduledStarts"] == 2
+    assert store.get("reader#rdr", "day#2026-06-08")["lateStarts"] == 1  # 4 minutes: on time

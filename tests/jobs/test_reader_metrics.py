@@ -98,6 +98,41 @@ def test_a_readers_table_through_the_api_counts_requests_acceptances_completions
     assert api.get("/reader/metrics", as_user="cli").status_code == 403
 
 
+def test_an_attribute_neither_the_readers_nor_in_the_catalog_is_a_400_naming_the_field(api):
+    from chalicelib.models.readers import ReaderProfile
+    from chalicelib.services.catalog import upsert
+    from chalicelib.services.catalog_defaults import default_items
+
+    upsert(default_items())
+    make_reader("rdr").update(actions=[ReaderProfile.attributes.set({"tools": ["tarot"], "style": "compassionate"})])
+
+    unknown = api.get("/reader/metrics?attribute=levitation", as_user="rdr")
+    dropped = api.get("/reader/metrics?attribute=runes&period=total", as_user="rdr")  # in the catalog, not theirs
+    own = api.get("/reader/metrics?attribute=tarot", as_user="rdr")
+
+    assert unknown.status_code == 400, unknown.body
+    (field,) = unknown.json_body["error"]["details"]["fields"]
+    assert field["path"] == "attribute" and "'levitation'" in field["message"] and field["message"].endswith(".")
+    assert dropped.status_code == 200 and dropped.json_body["attribute"] == "runes"
+    assert own.status_code == 200 and own.json_body["attribute"] == "tarot"
+
+
+def test_a_reader_without_activity_gets_every_rate_present_and_null(api):
+    make_reader("rdr")
+
+    body = api.get("/reader/metrics", as_user="rdr").json_body
+
+    assert body["attribute"] is None
+    for row in body["periods"]:
+        assert {key: row[key] for key in ("attribute", "averageRating", "bookingRate", "completionRate",
+                                          "repeatClientRate", "averageResponseTime")} == dict.fromkeys(
+            ("attribute", "averageRating", "bookingRate", "completionRate", "repeatClientRate",
+             "averageResponseTime")), row["period"]
+    schemas = api.get("/openapi.json").json_body["components"]["schemas"]
+    assert {"attribute", "bookingRate", "completionRate", "averageRating"} <= set(schemas["PeriodMetrics"]["required"])
+    assert "attribute" in schemas["ReaderMetricsOut"]["required"]
+
+
 def test_periods_split_by_the_readers_local_date_and_undefined_rates_are_null(aws):
     from chalicelib.services.metrics import reader
 
@@ -166,9 +201,9 @@ def _history(steps: list[tuple[Any, ...]], run: str) -> list[dict[str, Any]]:
                  "declined": ("reading.declined", {"by": "reader"}), "expired": ("reading.expired", {}),
                  "cancelled": ("reading.cancelled", {"by": "client"}),
                  "cancelled_by_reader": ("reading.cancelled", {"by": "reader"}),
-                 "completed": ("reading.completed", {"paid": amount}),
-                 "delivered": ("reading.delivered", {"paid": amount}),
-                 "client_no_show": ("reading.no_show", {"paid": amount, "by": "reader"}),
+                 "completed": ("reading.completed", {"paid": amount, "fee": amount // 4}),
+                 "delivered": ("reading.delivered", {"paid": amount, "fee": amount // 4}),
+                 "client_no_show": ("reading.no_show", {"paid": amount, "fee": amount // 4, "by": "reader"}),
                  "reader_no_show": ("reading.no_show", {"refunded": 50, "by": "client"}),
                  "review": ("review.created", {"rating": rating}), "dispute": ("dispute.filed", {}),
                  "refund": ("dispute.resolved", {"outcome": "partial_refund", "refunded": amount})}[kind]
@@ -201,7 +236,7 @@ def _recompute(messages: list[dict[str, Any]], setup: dict[str, tuple[str, dict[
         elif "paid" in d:
             ids = [*attributes.get("tools", []), *attributes.get("abilities", []),
                    *([attributes["style"]] if attributes.get("style") else [])]
-            c.update({"completed": 1, "earned": d["paid"], **{f"completed:{a}": 1 for a in ids}})
+            c.update({"completed": 1, "earned": d["paid"], "fees": d["fee"], **{f"completed:{a}": 1 for a in ids}})
             seen = completions[(d["readerId"], d["clientId"])]
             seen.append(d["readingId"])
             c.update({1: {"clients": 1}, 2: {"repeatClients": 1, "repeatReadings": 1}}.get(
@@ -213,8 +248,11 @@ def _recompute(messages: list[dict[str, Any]], setup: dict[str, tuple[str, dict[
         elif kind == "dispute.filed":
             c["disputes"] += 1
         elif kind == "dispute.resolved":
-            refund = d["refunded"]
-            c["earned"] -= min(refund - 10 * refund // 50, 40)
+            refund = d["refunded"]  # of a reading of 50 that paid the reader 40 and the platform 10
+            fee_share = 10 * refund // 50
+            reader_share = min(refund - fee_share, 40)
+            fee_share = refund - reader_share
+            c.update({"earned": -reader_share, "takenBack": reader_share, "fees": -fee_share})
         day = local_date(at, timezone).isoformat()
         for sk in (f"day#{day}", "total"):
             buckets[(f"reader#{d['readerId']}", sk)].update(c)

@@ -236,6 +236,7 @@ GATEWAY_RESPONSES = resources_of("AWS::ApiGateway::GatewayResponse", TEMPLATE)
     ("REQUEST_TOO_LARGE", "413", "payload_too_large"),
     ("DEFAULT_4XX", None, "bad_request"),
     ("DEFAULT_5XX", None, "gateway_error"),
+    ("THROTTLED", "429", "rate_limited"),  # the stage throttling below
 ])
 def test_gateway_responses_answer_in_the_error_envelope(response_type: str, status: str | None, code: str) -> None:
     """What API Gateway answers before the app is reached has the app's envelope and JSON."""
@@ -253,6 +254,25 @@ def test_gateway_responses_answer_in_the_error_envelope(response_type: str, stat
     message = body["error"]["message"]
     assert message[0].isupper() and message.endswith("."), f"{response_type}: {message!r} is not a sentence"
     assert props["ResponseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+
+
+def test_the_stage_throttles_every_method_and_path_with_the_templates_parameters() -> None:
+    """The outer wall in front of the app's per-caller limits (chalicelib/services/rate_limits.py):
+    merged into the RestAPI Chalice generates; its 429 says when to retry."""
+    api = RESOURCES["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api" and set(api["Properties"]) == {"MethodSettings"}
+    (setting,) = api["Properties"]["MethodSettings"]
+    assert (setting["HttpMethod"], setting["ResourcePath"]) == ("*", "/*")
+    for prop, parameter in (("ThrottlingRateLimit", "ApiThrottlingRateLimit"),
+                            ("ThrottlingBurstLimit", "ApiThrottlingBurstLimit")):
+        assert setting[prop] == {"Ref": parameter}
+        declared = TEMPLATE["Parameters"][parameter]
+        assert declared["Type"] == "Number" and declared["Default"] >= declared["MinValue"] >= 1
+    assert TEMPLATE["Parameters"]["ApiThrottlingBurstLimit"]["Default"] >= TEMPLATE["Parameters"][
+        "ApiThrottlingRateLimit"]["Default"]
+    (throttled,) = [r["Properties"] for r in GATEWAY_RESPONSES.values()
+                    if r["Properties"]["ResponseType"] == "THROTTLED"]
+    assert throttled["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
 def test_the_local_uri_limit_is_the_cloud_endpoint_types_quota() -> None:

@@ -15,7 +15,8 @@ from chalicelib.services.readings.table import TRANSITIONS
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT, READER, BUYER = "user_2Xc9ClientAbc", "user_2Xc9ReaderXyz", "user_2Xc9BuyerQrs"
 READING = "01JREADINGIDXXXXXXXXXXXXXX"
-IDS = (CLIENT, READER, BUYER, READING, "01JUPLOADID", "cs_test_session", "in_test_invoice", "sts_01JSTATUS", "sug_1")
+IDS = (CLIENT, READER, BUYER, READING, "01JUPLOADID", "cs_test_session", "in_test_invoice", "sts_01JSTATUS", "sug_1",
+       "mod_1")
 
 
 class Names:
@@ -93,6 +94,12 @@ CASES = [
             kind="cancellation_rate", title="Too many cancellations", value=0.25, threshold=0.1,
             message="You cancelled 25% of the readings you accepted over the last 30 days, more than 10%."),
      [(READER, "quality_warning")]),
+    (_event("moderation.decided", itemId="mod_1", contentType="review", contentId=READING, parentId=READER,
+            authorId=CLIENT, outcome="hidden"), [(CLIENT, "content_moderated")]),
+    (_event("moderation.decided", itemId="mod_1", contentType="profile", contentId=READER, authorId=READER,
+            outcome="published"), [(READER, "content_moderated")]),
+    (_event("data_export.ready", userId=BUYER, exportId="01JEXPORTIDXXXXXXXXXXXXXXX",
+            availableUntil="2025-03-08T10:00:04.000Z"), [(BUYER, "data_export_ready")]),
 ]
 
 

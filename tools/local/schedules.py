@@ -48,11 +48,15 @@ class ScheduleWorker(Worker):
                 continue
             fired = next_run
             try:
-                self.invoke(self._event(fired), self.context())
+                self.fire(fired)
                 log(f"[schedule] {self.job} ran ({self.expression})")
             except Exception as exc:  # noqa: BLE001 - a failing job must not stop the runner
                 log(f"[schedule] {self.job} failed: {one_line(exc)}")
             next_run = self.schedule.first_after(max(fired, time.time()))
+
+    def fire(self, at: float | None = None) -> Any:
+        """One run of the job now (as the schedule fires it at ``at``); returns what it returned."""
+        return self.invoke(self._event(time.time() if at is None else at), self.context())
 
     def _event(self, fired: float) -> dict[str, Any]:
         return {

@@ -14,9 +14,12 @@ the reader's ``quality`` item (the last evaluation). From the counters:
   the reader completes and pays the reading instead). ``accepted`` counts every accepted
   reading, video messages included (the counters do not split them by type), so for a
   reader who also records messages the rate reads low;
-- punctuality: not measured. No counter records when a live reading actually started
-  against its scheduled time (``reading.started`` carries no lateness and is not counted);
-  the no-show rate is the part of punctuality the counters see.
+- late-start rate (punctuality): ``lateStarts / scheduledStarts``. Only scheduled live
+  readings count (``reading.started`` carries the scheduled time, the start and
+  ``lateSeconds``; an immediate reading has none and is not counted), on the local day of
+  the start; a start more than ``rules.LATE_AFTER`` after its time is late. A scheduled
+  reading never started is not in it: it is a no-show or a cancellation, judged there.
+  Starts before the event carried its scheduled time (older events) are not counted.
 
 Items in the metrics table, under ``reader#<readerId>``:
 - ``quality``: the last evaluation (status and since when, the metrics as shown, the last
@@ -65,8 +68,9 @@ HISTORY = 10  # past episodes kept on a warning item
 PROFILE_FIELDS = ["readerId", "displayName", "profileImage", "tagline", "bio", "readingOptions", "availability",
                   "attributes", "lastSeenAt"]
 METRIC = {rules.RESPONSE_TIME: "responseTime", rules.CANCELLATION: "cancellationRate",
-          rules.DISPUTE: "disputeRate", rules.NO_SHOW: "noShowRate"}
-JUDGED = ("accepted", "completed", "responses", "disputes", "cancelledByReader", "noShows")
+          rules.DISPUTE: "disputeRate", rules.NO_SHOW: "noShowRate", rules.LATE_START: "lateStartRate"}
+JUDGED = ("accepted", "completed", "responses", "disputes", "cancelledByReader", "noShows", "scheduledStarts",
+          "lateStarts")
 
 
 class Snapshot(MetricItem):
@@ -164,7 +168,8 @@ def measure(profile: ReaderProfile, days: list[dict[str, Any]], today: date, *,
     rates = {rules.RESPONSE_TIME: rules.average_minutes(n("responseSeconds"), n("responses")),
              rules.CANCELLATION: rules.rate(n("cancelledByReader"), n("accepted")),
              rules.DISPUTE: rules.rate(n("disputes"), n("completed")),
-             rules.NO_SHOW: rules.rate(n("noShows"), n("accepted"))}
+             rules.NO_SHOW: rules.rate(n("noShows"), n("accepted")),
+             rules.LATE_START: rules.rate(n("lateStarts"), n("scheduledStarts"))}
     score, missing = completeness(profile)
     completed_days = [date.fromisoformat(b["sk"][4:]) for b in inside if b.get("completed", 0) > 0]
     last_completed = max(completed_days, default=last_completed_before)
@@ -176,16 +181,19 @@ def measure(profile: ReaderProfile, days: list[dict[str, Any]], today: date, *,
     status = rules.status(rates, score, inactive, int(n("completed")))
     metrics = {
         "window": {"from": first.isoformat(), "to": today.isoformat(), "days": rules.WINDOW_DAYS},
-        **{METRIC[kind]: {"value": judged.value, "sample": judged.sample, "minimumSample": rules.MIN_SAMPLE,
-                          "threshold": rules.WARN[kind], "atRiskAbove": rules.AT_RISK_ABOVE[kind]}
-           for kind, judged in rates.items()},
-        "punctuality": None,
+        **{METRIC[kind]: shown_rate(kind, judged) for kind, judged in rates.items()},
         "profileCompleteness": {"value": score, "missing": missing},
         "activity": {"lastCompletedOn": last_completed.isoformat() if last_completed else None,
                      "lastSeenAt": profile.last_seen_at, "daysInactive": inactive},
         "completedReadings": int(n("completed")),
     }
     return Measured(status, metrics, rates, last_completed, _recheck_on(inside, last_active, today))
+
+
+def shown_rate(kind: str, judged: rules.Judged) -> dict[str, Any]:
+    """One rate as GET /reader/quality shows it: value, sample and thresholds."""
+    return {"value": judged.value, "sample": judged.sample, "minimumSample": rules.MIN_SAMPLE,
+            "threshold": rules.WARN[kind], "atRiskAbove": rules.AT_RISK_ABOVE[kind]}
 
 
 def _recheck_on(inside: list[dict[str, Any]], last_active: date | None, today: date) -> date | None:

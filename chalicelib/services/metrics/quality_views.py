@@ -22,11 +22,13 @@ from chalicelib.services.metrics.quality import (
     ACKNOWLEDGED,
     ACTIVE,
     CLOSED,
+    METRIC,
     OPEN,
     RECHECK,
     Listed,
     Warning,
     current,
+    shown_rate,
     warnings_of,
 )
 
@@ -102,10 +104,19 @@ def listed(status: str, *, limit: int, cursor: str | None) -> PageResult[ListedR
 
     page = query_page(run, limit=limit, cursor=cursor, scope=f"admin/readers/at-risk#{status}")
     items = [ListedReader(str(item.reader_id or item.sk), item.display_name, str(item.status), item.since,
-                          list(item.warnings or []), json.loads(item.metrics or "{}"), item.updated_at)
+                          list(item.warnings or []), stored_metrics(item.metrics), item.updated_at)
              for item in page.items]
     return PageResult(items=items, next_cursor=page.next_cursor, limit=page.limit, page=page.page,
                       generated_at=page.generated_at)
+
+
+def stored_metrics(text: str | None) -> dict[str, Any]:
+    """The metrics a listed reader's evaluation stored; a rate measured only since (the
+    late-start rate) is shown not judged, with no sample, until the reader's next evaluation."""
+    metrics: dict[str, Any] = json.loads(text or "{}")
+    for kind in rules.KINDS:
+        metrics.setdefault(METRIC[kind], shown_rate(kind, rules.Judged(None, 0)))
+    return metrics
 
 
 def recheck_due(*, now: datetime | None = None) -> dict[str, int]:

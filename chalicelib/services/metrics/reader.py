@@ -10,10 +10,15 @@ services; only this module writes them):
   requests, accepted, declined, expired, cancelled, cancelledByReader
   completed, completed:<attributeId>   one per tool, ability and style the reader had at completion
   earned                               credits paid to the reader (a dispute's refund takes its share back)
+  fees                                 what the platform kept from those readings (a refund gives its share back)
+  takenBack                            credits a refund after payout took back from the reader (already out of earned)
   reviews, ratingSum                   review.created
   views                                profile views (``count_views``, fed by the analytics events)
   responses, responseSeconds           request -> accept or decline
   noShows, disputes                    the reader did not show up; a client disputed
+  scheduledStarts, lateStarts          a scheduled live reading started (``reading.started`` with a
+                                       ``scheduledStart``), on the local day of its start; late: more
+                                       than domain/quality.py's ``LATE_AFTER`` after its time
   clients, repeatClients, repeatReadings
       a client's first completed reading with the reader adds ``clients``, the second
       ``repeatClients``; every completed reading after the first adds ``repeatReadings``
@@ -29,11 +34,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.domain import quality as rules
+from chalicelib.errors import ValidationFailed
 from chalicelib.integrations import aws
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading
-from chalicelib.services import events
+from chalicelib.services import catalog, events
 from chalicelib.services.metrics import store
 from chalicelib.services.metrics.periods import PERIODS, WIDEST, Range, local_date, ranges
 from chalicelib.services.readings.table import TRANSITIONS
@@ -58,6 +65,7 @@ RESOLVED = TRANSITIONS["resolve"].steps[0].event
 COMPLETING = tuple(sorted({step.event for action in TRANSITIONS.values() for step in action.steps
                            if step.target == "completed" and step.money == "pay_reader"}))
 NO_SHOW = TRANSITIONS["report_no_show"].steps[0].event
+STARTED = TRANSITIONS["start"].steps[0].event
 
 
 def pk(reader_id: str) -> str:
@@ -112,15 +120,18 @@ def record(event_id: str, reader_id: str, counts: dict[str, int | float], occurr
            timezone: str | None, now: datetime | None = None) -> bool:
     """Add ``counts`` to the reader's day bucket of ``occurred_at`` and ``total``, once per
     ``event_id``; marks the reader for the insights job. False when counted before."""
+    return store.apply(f"{SOURCE}#{event_id}", _changes(event_id, reader_id, counts, occurred_at, timezone, now))
+
+
+def _changes(event_id: str, reader_id: str, counts: dict[str, int | float], occurred_at: datetime,
+             timezone: str | None, now: datetime | None) -> list[store.Change]:
     day = local_date(occurred_at, timezone)
     moment = now or utcnow()
-    expires = day_expiry(day)
     # The stamp carries the event id: the job's conditional clear never erases a mark set
     # by another event in the same millisecond.
     mark: dict[str, str | int] = {"attention": ATTENTION, "attentionAt": f"{iso(moment)}#{event_id}"}
-    changes = [store.Change(pk(reader_id), day_sk(day), dict(counts), expires_at=expires),
-               store.Change(pk(reader_id), "total", dict(counts), sets=mark)]
-    return store.apply(f"{SOURCE}#{event_id}", changes)
+    return [store.Change(pk(reader_id), day_sk(day), dict(counts), expires_at=day_expiry(day)),
+            store.Change(pk(reader_id), "total", dict(counts), sets=mark)]
 
 
 def count_views(event_id: str, reader_id: str, views: int, occurred_at: datetime, *,
@@ -135,7 +146,7 @@ def count_views(event_id: str, reader_id: str, views: int, occurred_at: datetime
 
 def counts_for(event_type: str, data: dict[str, Any], occurred_at: datetime, attributes: Iterable[str],
                *, requested_at: Callable[[], datetime | None],
-               rank: Callable[[], int], taken_back: Callable[[], int]) -> dict[str, int | float]:
+               rank: Callable[[], int], taken_back: Callable[[], tuple[int, int]]) -> dict[str, int | float]:
     """The counters one event adds (no I/O: the callables read what an event lacks, only
     when the event needs it)."""
     counts: dict[str, int | float] = {}
@@ -154,7 +165,7 @@ def counts_for(event_type: str, data: dict[str, Any], occurred_at: datetime, att
         if data.get("by") == "reader":
             counts["cancelledByReader"] = 1
     elif event_type in COMPLETING and "paid" in data:
-        counts.update({"completed": 1, "earned": int(data["paid"]),
+        counts.update({"completed": 1, "earned": int(data["paid"]), "fees": int(data.get("fee") or 0),
                        **{f"completed:{attribute}": 1 for attribute in attributes}})
         position = rank()
         counts.update({1: {"clients": 1}, 2: {"repeatClients": 1, "repeatReadings": 1}}.get(
@@ -165,17 +176,29 @@ def counts_for(event_type: str, data: dict[str, Any], occurred_at: datetime, att
         counts.update({"reviews": 1, "ratingSum": int(data["rating"])})
     elif event_type == _EVENT["dispute"]:
         counts["disputes"] = 1
+    elif event_type == STARTED and data.get("scheduledStart"):  # an immediate reading has no time to keep
+        late = data.get("lateSeconds")
+        if late is None:
+            late = (occurred_at - parse(data["scheduledStart"])).total_seconds()
+        counts["scheduledStarts"] = 1
+        if rules.late(float(late)):
+            counts["lateStarts"] = 1
     elif event_type == RESOLVED and int(data.get("refunded") or 0) > 0:
-        share = taken_back()
+        share, fee_share = taken_back()
         if share:
-            counts["earned"] = -share
+            counts.update({"earned": -share, "takenBack": share})
+        if fee_share:
+            counts["fees"] = -fee_share
     return counts
 
 
-def reader_share_taken_back(cost: int, paid: int, fee: int, refund: int) -> int:
-    """The reader's part of a refund after payout (services/readings/disputes.py's rule)."""
+def shares_taken_back(cost: int, paid: int, fee: int, refund: int) -> tuple[int, int]:
+    """(the reader's part, the platform fee's part) of a refund after payout
+    (services/readings/disputes.py's rule: never more from the reader than they were paid)."""
     fee_share = fee * refund // cost if cost else 0
-    return min(refund - fee_share, paid)
+    if refund - fee_share > paid:
+        return paid, refund - paid
+    return refund - fee_share, fee_share
 
 
 def _requested_at(reading_id: str) -> datetime | None:
@@ -186,42 +209,93 @@ def _requested_at(reading_id: str) -> datetime | None:
     return parse(reading.created_at)
 
 
-def _taken_back(reading_id: str, refund: int) -> int:
+def _taken_back(reading_id: str, refund: int) -> tuple[int, int]:
     try:
         reading = Reading.get(reading_id, attributes_to_get=["readingId", "creditsCost", "paidOut", "fee"])
     except Reading.DoesNotExist:
-        return 0
-    return reader_share_taken_back(int(reading.credits_cost or 0), int(reading.paid_out or 0),
-                                   int(reading.fee or 0), refund)
+        return 0, 0
+    return shares_taken_back(int(reading.credits_cost or 0), int(reading.paid_out or 0), int(reading.fee or 0),
+                             refund)
 
 
 def consume(message: dict[str, Any], *, now: datetime | None = None) -> bool:
     """Count one domain event for its reader; False when counted before or nothing to count."""
+    counted = _counted(message, profile_facts, _requested_at)
+    if counted is None:
+        return False
+    reader_id, counts, occurred_at, timezone = counted
+    return record(message["eventId"], reader_id, counts, occurred_at, timezone=timezone, now=now)
+
+
+def consume_many(messages: Iterable[dict[str, Any]], *, now: datetime | None = None) -> int:
+    """``consume`` for many events, in their order (a backfill: the demo seed counts its
+    backdated history at once, tools/seed_history.py): the same counters,
+    each event still once, but each profile read once, the requests' times in one
+    BatchGetItem per 100 and the events applied a few dozen per transaction
+    (``store.apply_many``). Returns how many events were counted."""
+    messages = list(messages)
+    answered = {str(m["data"]["readingId"]) for m in messages
+                if m.get("type") in (_EVENT["accept"], _EVENT["decline"]) and (m.get("data") or {}).get("readingId")}
+    requested = {r.reading_id: parse(r.created_at)
+                 for r in Reading.batch_get(sorted(answered), attributes_to_get=["readingId", "createdAt"])}
+    profiles: dict[str, tuple[str | None, list[str]] | None] = {}
+    full: set[tuple[str, str]] = set()  # (reader, client) pairs whose first and second readings are set
+
+    def facts(reader_id: str) -> tuple[str | None, list[str]] | None:
+        if reader_id not in profiles:
+            profiles[reader_id] = profile_facts(reader_id)
+        return profiles[reader_id]
+
+    def rank(reader_id: str, client_id: str, reading_id: str) -> int:
+        if (reader_id, client_id) in full:
+            return 3  # each completion comes once in a batch: a later one is neither of the two
+        position = _client_rank(reader_id, client_id, reading_id)
+        if position > 1:
+            full.add((reader_id, client_id))
+        return position
+
+    planned = []
+    for message in messages:
+        counted = _counted(message, facts, requested.get, rank)
+        if counted is not None:
+            reader_id, counts, occurred_at, timezone = counted
+            planned.append((f"{SOURCE}#{message['eventId']}",
+                            _changes(message["eventId"], reader_id, counts, occurred_at, timezone, now)))
+    return store.apply_many(planned)
+
+
+def _counted(message: dict[str, Any], facts_of: Callable[[str], tuple[str | None, list[str]] | None],
+             requested_at: Callable[[str], datetime | None],
+             rank_of: Callable[[str, str, str], int] = _client_rank,
+             ) -> tuple[str, dict[str, int | float], datetime, str | None] | None:
+    """(reader id, counters, when, the reader's timezone) of one event; None when it counts
+    nothing (no reader, no profile, an event these counters ignore)."""
     data = message.get("data") or {}
     reader_id = data.get("readerId")
     if not reader_id:
-        return False
-    facts = profile_facts(reader_id)
+        return None
+    facts = facts_of(reader_id)
     if facts is None:
-        return False  # no profile (deleted): nothing to show the counters on
+        return None  # no profile (deleted): nothing to show the counters on
     timezone, attributes = facts
     occurred_at = parse(message["occurredAt"])
+    if message["type"] == STARTED and data.get("startedAt"):
+        occurred_at = parse(data["startedAt"])  # a start counts on the day it happened
     reading_id = str(data.get("readingId") or "")
     counts = counts_for(
         message["type"], data, occurred_at, attributes,
-        requested_at=lambda: _requested_at(reading_id),
-        rank=lambda: _client_rank(reader_id, str(data.get("clientId") or "unknown"), reading_id),
+        requested_at=lambda: requested_at(reading_id),
+        rank=lambda: rank_of(reader_id, str(data.get("clientId") or "unknown"), reading_id),
         taken_back=lambda: _taken_back(reading_id, int(data.get("refunded") or 0)))
-    if not counts:
-        return False
-    return record(message["eventId"], reader_id, counts, occurred_at, timezone=timezone, now=now)
+    return (reader_id, counts, occurred_at, timezone) if counts else None
 
 
 def _on_event(message: dict[str, Any]) -> None:
     consume(message)
 
 
-CONSUMED = tuple(sorted({REQUESTED, REVIEWED, CANCELLED, RESOLVED, NO_SHOW, *_EVENT.values(), *COMPLETING}))
+CONSUMED = tuple(sorted({REQUESTED, REVIEWED, CANCELLED, RESOLVED, NO_SHOW, STARTED, *_EVENT.values(),
+                        *COMPLETING}))
 for _event in CONSUMED:
     events.consumer(_event)(_on_event)
 
@@ -270,15 +344,31 @@ def summed(days: list[dict[str, Any]], period: Range) -> dict[str, int | float]:
     return {name: _sum(inside, name) for name in names if name != "expiresAt"}
 
 
+def check_attribute(attribute: str, current: list[str]) -> None:
+    """An attribute the table can be filtered by: one of the reader's tools, abilities or
+    style today (no read), or any attribute of the catalog, retired ones included (one
+    GetItem): the counters keep the attributes a reader had at each completion, so an
+    attribute they dropped still has its history. Anything else is a 400 naming the field."""
+    if attribute in current or catalog.get_active("attribute", attribute, include_retired=True) is not None:
+        return
+    raise ValidationFailed("The request is not valid.", details={"fields": [{
+        "path": "attribute", "type": "unknown_attribute",
+        "message": f"There is no attribute {attribute!r}: use one of your tools, abilities or style (the "
+                   "response's attributes) or an attribute id from GET /catalog."}]})
+
+
 def metrics_table(reader_id: str, *, attribute: str | None = None, period: str = "this_month",
                   now: datetime | None = None) -> dict[str, Any]:
     """Every period's line and the chosen period's daily series (``total``: the last 6
     months'). Three reads: the profile (timezone), one Query of the day buckets of the last
-    6 months (at most 184), the ``total`` bucket."""
+    6 months (at most 184), the ``total`` bucket; a fourth (the catalog entry) for an
+    ``attribute`` the reader does not have today (see ``check_attribute``)."""
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}")
     facts = profile_facts(reader_id)
     timezone, attributes = facts if facts else (None, [])
+    if attribute is not None:
+        check_attribute(attribute, attributes)
     spans = ranges(now or utcnow(), timezone)
     widest = spans[WIDEST]
     assert widest.first is not None

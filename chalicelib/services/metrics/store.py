@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -145,33 +146,77 @@ def _absent(once: list[Once]) -> list[Once]:
     return [mark for mark in once if (mark.pk, mark.sk) not in found]
 
 
-def _items(event_key: str, changes: list[Change], once: list[Once]) -> list[dict[str, Any]]:
-    """The event marker, the ``once`` markers, then one update per bucket (a transaction
-    may touch an item once, so counts for the same bucket are merged)."""
+def apply_many(events: Sequence[tuple[str, Sequence[Change]]]) -> int:
+    """``apply`` for many events, in order (a backfill: the demo seed counts its backdated
+    history, tools/seed_history.py): the events go a few dozen per transaction, each with
+    their markers and their buckets' merged ADDs (at most ``MAX_ITEMS`` items), instead of
+    one transaction each. A transaction refused (one of its events was applied before, a
+    concurrent write) is redone event by event with ``apply``, so each event still counts
+    once. Returns how many events were applied."""
+    applied = 0
+    chunk: list[tuple[str, list[Change]]] = []
+    buckets: set[tuple[str, str]] = set()
+    for event_key, changes in events:
+        touched = {(c.pk, c.sk) for c in changes}
+        if chunk and len(chunk) + 1 + len(buckets | touched) > MAX_ITEMS:
+            applied += _apply_chunk(chunk)
+            chunk, buckets = [], set()
+        chunk.append((event_key, list(changes)))
+        buckets |= touched
+    if chunk:
+        applied += _apply_chunk(chunk)
+    return applied
+
+
+def _apply_chunk(chunk: list[tuple[str, list[Change]]]) -> int:
+    if len(chunk) == 1:
+        return int(apply(*chunk[0]))
+    moment = utcnow()
+    wanted = _merged([change for _key, changes in chunk for change in changes])
+    items = [*(_marker(event_key, moment) for event_key, _changes in chunk), *({"Update": _update(c)} for c in wanted)]
+    client = aws.client("dynamodb")
+    try:
+        client.transact_write_items(TransactItems=items)
+    except client.exceptions.TransactionCanceledException:
+        return sum(apply(event_key, changes) for event_key, changes in chunk)
+    return len(chunk)
+
+
+def _merged(changes: Iterable[Change]) -> list[Change]:
+    """One change per bucket (a transaction may touch an item once): counts added, sets and
+    the latest expiry kept; buckets left with nothing to write are dropped."""
     merged: dict[tuple[str, str], Change] = {}
-    for change in [*changes, *(c for mark in once for c in mark.counts)]:
+    for change in changes:
         into = merged.setdefault((change.pk, change.sk), Change(change.pk, change.sk))
         for name, amount in change.counts.items():
             into.counts[name] = into.counts.get(name, 0) + amount
         into.sets.update(change.sets)
         if change.expires_at is not None:
             into.expires_at = max(into.expires_at or 0, change.expires_at)
-    wanted = [c for c in merged.values() if c.counts or c.sets]
+    return [c for c in merged.values() if c.counts or c.sets]
+
+
+def _marker(event_key: str, moment: datetime) -> dict[str, Any]:
+    return {"Put": {"TableName": get_settings().table_name("webhook-events"),
+                    "Item": {"eventKey": {"S": f"{MARKER_SOURCE}#{event_key}"}, "source": {"S": MARKER_SOURCE},
+                             "type": {"S": event_key.split("#", 1)[0]}, "receivedAt": {"S": iso(moment)},
+                             # Redeliveries come within days (the queues keep a message 4 days, a
+                             # dead letter 14): the marker outlives them, then DynamoDB drops it.
+                             "expiresAt": {"N": str(int(moment.timestamp()) + MARKER_TTL_S)}},
+                    "ConditionExpression": "attribute_not_exists(eventKey)"}}
+
+
+def _items(event_key: str, changes: list[Change], once: list[Once]) -> list[dict[str, Any]]:
+    """The event marker, the ``once`` markers, then one update per bucket (a transaction
+    may touch an item once, so counts for the same bucket are merged)."""
+    wanted = _merged([*changes, *(c for mark in once for c in mark.counts)])
     if len(wanted) + len(once) + 1 > MAX_ITEMS:
         raise ValueError(f"{len(wanted) + len(once)} items in one event: at most {MAX_ITEMS - 1}")
-    moment = utcnow()
-    marker = {"Put": {"TableName": get_settings().table_name("webhook-events"),
-                      "Item": {"eventKey": {"S": f"{MARKER_SOURCE}#{event_key}"}, "source": {"S": MARKER_SOURCE},
-                               "type": {"S": event_key.split("#", 1)[0]}, "receivedAt": {"S": iso(moment)},
-                               # Redeliveries come within days (the queues keep a message 4 days, a
-                               # dead letter 14): the marker outlives them, then DynamoDB drops it.
-                               "expiresAt": {"N": str(int(moment.timestamp()) + MARKER_TTL_S)}},
-                      "ConditionExpression": "attribute_not_exists(eventKey)"}}
     marks = [{"Put": {"TableName": _table(), "ConditionExpression": "attribute_not_exists(pk)",
                       "Item": {"pk": {"S": mark.pk}, "sk": {"S": mark.sk},
                                **({"expiresAt": _value(mark.expires_at)} if mark.expires_at is not None else {})}}}
              for mark in once]
-    return [marker, *marks, *({"Update": _update(c)} for c in wanted)]
+    return [_marker(event_key, utcnow()), *marks, *({"Update": _update(c)} for c in wanted)]
 
 
 def _number(value: dict[str, Any]) -> int | float:

@@ -128,8 +128,8 @@ def _names(event: rules.Event, rule: rules.Rule) -> _Names:
     clients = {u.user_id: (None if u.status == "deleted" else first_name(u.display_name))
                for u in User.batch_get(client_ids, attributes_to_get=["userId", "displayName", "status"])} \
         if client_ids else {}
-    readers = {p.reader_id: p.display_name
-               for p in ReaderProfile.batch_get(reader_ids, attributes_to_get=["readerId", "displayName"])} \
+    readers = {p.reader_id: (None if p.status == "deleted" else p.display_name)
+               for p in ReaderProfile.batch_get(reader_ids, attributes_to_get=["readerId", "displayName", "status"])} \
         if reader_ids else {}
     return _Names(clients, readers)
 

@@ -374,6 +374,8 @@ def _status(e: Event, type_: str, title: str, message: str, url: str | None = No
 
 @rule("status.posted")
 def _status_posted(e: Event, n: Names) -> list[Target]:
+    if e.data.get("held"):
+        return []  # held by moderation: readers find it in their feed once a moderator approves it
     # The client is not named: a status reaches every matching reader, whatever the
     # client's privacy settings; the reader sees who posted it as those settings allow.
     about = f" in the {e.data['categoryName']} category" if e.data.get("categoryName") else ""
@@ -418,6 +420,49 @@ def _status_closed(e: Event, n: Names) -> list[Target]:
     return found
 
 
+# --- privacy --------------------------------------------------------------------------------
+
+@rule("data_export.ready")
+def _data_export_ready(e: Event, n: Names) -> list[Target]:
+    export_id = e.data.get("exportId")
+    until = words.day_of(e.data.get("availableUntil"))
+    when = f" You can download it until {until}; after that it is deleted." if until else ""
+    return [_to(Note(T.DATA_EXPORT_READY, "Your data export is ready",
+                     f"The copy of your Auralumic data you asked for is ready.{when}", export_id,
+                     f"/profile/data-export/{export_id}" if export_id else "/profile",
+                     {"availableUntil": e.data.get("availableUntil")}), e.data.get("userId"))]
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+_YOUR = {"status": "Your status", "suggestion": "Your suggested reading", "review": "Your review",
+         "profile": "Your profile"}
+
+
+def _moderated_url(e: Event) -> str:
+    kind_, content_id, parent_id = e.data.get("contentType"), e.data.get("contentId"), e.data.get("parentId")
+    if kind_ == "status" and content_id:
+        return f"/statuses/{content_id}"
+    if kind_ == "suggestion" and parent_id:
+        return f"/statuses/{parent_id}"
+    if kind_ == "review" and content_id:
+        return f"/readings/{content_id}"
+    return "/reader/profile" if kind_ == "profile" else "/"
+
+
+@rule("moderation.decided")
+def _moderated(e: Event, n: Names) -> list[Target]:
+    what = _YOUR.get(str(e.data.get("contentType")), "Your post")
+    if e.data.get("outcome") == "hidden":
+        title, message = (f"{what} was hidden", f"{what} was hidden by a moderator for breaking the community "
+                          "guidelines. Only you can see it now; change it to publish new text.")
+    else:
+        title, message = (f"{what} is public", f"A moderator looked at {what.lower()}: everyone can see it now.")
+    return [_to(Note(T.CONTENT_MODERATED, title, message, e.data.get("itemId"), _moderated_url(e),
+                     {"contentType": e.data.get("contentType"), "outcome": e.data.get("outcome")}),
+                e.data.get("authorId"))]
+
+
 # --- the platform ---------------------------------------------------------------------------
 
 @rule("system.alert")
@@ -438,6 +483,11 @@ SILENT: dict[str, str] = {
     "reader.card_changed": "an internal cache event",
     "reader.online_changed": "real-time status, not a notification",
     "user.deleted": "the account is gone",
+    "data_export.requested": "the export job's trigger; the user is told when the export is ready (data_export.ready)",
+    "user.suspended": "the user meets it on their next request (403 account_suspended; GET /me shows the reason and "
+                      "the end), and a suspended user reads no notifications",
+    "user.reinstated": "the account simply works again; GET /me shows it active",
+    "user.role_changed": "an admin's decision about staff access; GET /me shows the new role",
     "user.age_verified": "the user did it themselves",
     "user.signed_up": "counted in the platform metrics; the welcome is onboarding's",
     "stripe.event_received": "an internal relay",

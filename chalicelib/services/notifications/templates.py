@@ -157,6 +157,10 @@ SPECS: dict[str, _Spec] = {
     "dispute_resolved": _simple("View the reading", "dispute outcomes"),
     "status_posted": _simple("Suggest a reading", "new client statuses matching your specialties"),
     "quality_warning": _simple("See your quality page", "quality warnings about your readings"),
+    "content_moderated": _simple("See it", "moderators' decisions about what you wrote"),
+    "data_export_ready": _simple("Download your data", "your data exports",
+                                 lead="For your security the file is not attached: sign in and download it "
+                                      "from the page below before it expires."),
 }
 
 

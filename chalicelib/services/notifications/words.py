@@ -58,6 +58,17 @@ def dispute_outcome(data: dict[str, Any], *, for_client: bool) -> str:
     return f"The reading was refunded {how}: {credits(refunded)} went back to the client."
 
 
+def day_of(moment: Any) -> str | None:
+    """An ISO 8601 time as a day a person reads ("8 December 2026 (UTC)"); None for no time."""
+    from datetime import datetime
+
+    try:
+        parsed = datetime.fromisoformat(str(moment).replace("Z", "+00:00")) if moment else None
+    except ValueError:
+        return None
+    return f"{parsed.day} {parsed:%B %Y} (UTC)" if parsed else None
+
+
 _ALERT_TITLES = {"ledger_mismatch": "Ledger check failed"}
 
 

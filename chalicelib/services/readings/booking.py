@@ -28,7 +28,7 @@ from chalicelib.models.catalog import CATALOG_PARTITION, CatalogItem
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, ReadingSlot
 from chalicelib.models.users import User
-from chalicelib.services import ledger, outbox, pricing
+from chalicelib.services import compliance, ledger, outbox, pricing
 from chalicelib.services.readings import common
 from chalicelib.services.readings.common import field_error
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
@@ -228,14 +228,17 @@ def commit(client: User, booking: Booking, reading: Reading, *,
            also: Callable[[Transaction], None] | None = None) -> None:
     """The booking's unit of work: the reading, its slot locks, the hold of its price, its
     ``reading.requested`` event, and whatever ``also`` adds (the suggestion path closes the
-    status in it). Raises ``ConditionsFailed`` (labels ``reading``, ``slot``, the ledger's,
-    and ``also``'s) for the caller to answer; see ``raise_booking_failure``."""
+    status in it). Raises ``ConditionsFailed`` (labels ``reading``, ``reader``, ``slot``, the
+    ledger's, and ``also``'s) for the caller to answer; see ``raise_booking_failure``."""
     reading_id, reader_id = reading.reading_id, booking.reader.reader_id
     slots = (common.slot_keys(reader_id, booking.start, booking.end) if booking.start and booking.end else [])
     expires = int((booking.end + timedelta(days=1)).timestamp()) if booking.end else 0
 
     def work(tx: Transaction) -> None:
         tx.save(reading, condition=Reading.reading_id.does_not_exist(), label="reading")
+        # The profile was read eventually consistent, outside this transaction: a suspension or
+        # deletion committed meanwhile must stop the booking (label ``reader``).
+        tx.condition_check(ReaderProfile, reader_id, condition=ReaderProfile.status == "approved", label="reader")
         for key in slots:
             tx.save(ReadingSlot(slot_key=key, reading_id=reading_id, expires_at=expires),
                     condition=ReadingSlot.slot_key.does_not_exist(), label="slot")
@@ -252,8 +255,10 @@ def commit(client: User, booking: Booking, reading: Reading, *,
 
 
 def raise_booking_failure(failed: ConditionsFailed, client_id: str) -> None:
-    """The 409/422 for a booking transaction's failed slot or balance condition (returns
-    when neither failed: the caller answers its own labels)."""
+    """The 404/409/422 for a booking transaction's failed reader, slot or balance condition
+    (returns when none failed: the caller answers its own labels)."""
+    if "reader" in failed:  # suspended or removed since it was read: as if it had been before
+        raise NotFound("reader") from failed
     if "slot" in failed:
         raise Conflict(_UNAVAILABLE["slot_taken"], code="slot_taken") from failed
     if ledger.short_of_credits(failed, client_id):
@@ -287,11 +292,13 @@ def _new_reading(reading_id: str, client: User, booking: Booking, topic_id: str,
 
 
 def check_client(client: User, reader_id: str, question: str | None) -> None:
-    """What the client must meet to book with ``reader_id``: the 18+ declaration, nothing
-    owed, not themselves, a question within its limit."""
+    """What the client must meet to book with ``reader_id``: the 18+ declaration, the terms
+    of service and privacy policy in force accepted (kept per container: no read while fresh), nothing owed, not
+    themselves, a question within its limit."""
     if client.age_verified_at is None:
         raise BusinessRuleViolation("Confirm you are 18 or older before booking a reading "
                                     "(POST /me/age-verification).", code="age_verification_required")
+    compliance.require_accepted(client)  # 422 terms_not_accepted, naming the documents to accept
     if int(client.credits_receivable or 0) < 0:
         raise BusinessRuleViolation("A refunded or disputed payment left credits owed; buy credits to settle it "
                                     "before booking.", code="payment_restricted",

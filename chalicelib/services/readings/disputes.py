@@ -47,7 +47,7 @@ def list_disputes(*, limit: int, cursor: str | None) -> PageResult[Reading]:
 
 
 def resolve_dispute(reading_id: str, admin_id: str, *, outcome: str, amount: int | None, note: str,
-                    now: datetime | None = None) -> Reading:
+                    now: datetime | None = None, request_id: str | None = None) -> Reading:
     """full_refund, partial_refund (1 <= amount <= price) or reject."""
     if outcome not in OUTCOMES:
         raise field_error("outcome", "Must be one of " + ", ".join(OUTCOMES) + ".")
@@ -80,7 +80,7 @@ def resolve_dispute(reading_id: str, admin_id: str, *, outcome: str, amount: int
         audit_log.record(tx, actor_id=admin_id, action="dispute.resolve", entity_type="reading",
                          entity_id=reading.reading_id, before={"status": "disputed"},
                          after={"status": "refunded" if refund else "completed", "outcome": outcome,
-                                "refunded": dispute["refunded"]})
+                                "refunded": dispute["refunded"], "note": note}, request_id=request_id)
 
     return lifecycle.execute(reading, "resolve", "admin", now=moment, outcome=outcome, actions=tuple(actions),
                              event={"outcome": outcome, "refunded": dispute["refunded"]}, refund=refund,

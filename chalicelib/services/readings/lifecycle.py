@@ -205,7 +205,11 @@ def start(reading_id: str, user_id: str, role: str, *, now: datetime | None = No
     scheduled = common.parse(reading.scheduled_start)
     if scheduled is not None and moment < scheduled - EARLY_START:
         raise BusinessRuleViolation("A scheduled reading can start at most 10 minutes early.", code="too_early")
-    return execute(reading, "start", actor, now=moment, actions=(Reading.started_at.set(iso(moment)),))
+    # The event carries what punctuality needs (services/metrics/reader.py counts it): the
+    # scheduled time (null for an immediate reading), the start and how late it was (0 early).
+    late = max(0, round((moment - scheduled).total_seconds())) if scheduled is not None else None
+    return execute(reading, "start", actor, now=moment, actions=(Reading.started_at.set(iso(moment)),),
+                   event={"scheduledStart": reading.scheduled_start, "startedAt": iso(moment), "lateSeconds": late})
 
 
 def complete(reading_id: str, user_id: str, role: str, *, now: datetime | None = None) -> Reading:

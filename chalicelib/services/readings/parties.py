@@ -14,7 +14,7 @@ The rules (the same for every viewer: the parties and admins):
 - The reader: the public profile's display name and profile image, as on the public card
   (``GET /readers/{readerId}``); the image as a URL that loads (``media_urls.public_url``).
 - The client: the first name only (as on reviews); the avatar (the account's image) unless
-  their ``privacy.profileVisibility`` is ``private``. A deleted account shows neither.
+  their ``privacy.profileVisibility`` is ``private``. A deleted account (client or reader) shows neither.
 A party whose item is missing shows an id with no name or avatar (never an error).
 """
 
@@ -30,7 +30,7 @@ from chalicelib.models.readings import Reading
 from chalicelib.models.users import User
 
 _USER_FIELDS = ["userId", "displayName", "imageUrl", "status", "preferences"]
-_PROFILE_FIELDS = ["readerId", "displayName", "profileImage"]
+_PROFILE_FIELDS = ["readerId", "displayName", "profileImage", "status"]
 
 
 def first_name(name: str | None) -> str | None:
@@ -48,7 +48,7 @@ def client_summary(user_id: str, user: User | None) -> dict[str, Any]:
 
 
 def reader_summary(reader_id: str, profile: ReaderProfile | None) -> dict[str, Any]:
-    if profile is None:
+    if profile is None or profile.status == "deleted":
         return {"id": reader_id, "displayName": None, "avatarUrl": None}
     return {"id": reader_id, "displayName": profile.display_name, "avatarUrl": public_url(profile.profile_image)}
 

@@ -65,8 +65,8 @@ def accept(client: User, status_id: str, suggestion_id: str, *, scheduled_at: da
     for attempt in range(_ATTEMPTS):
         status = owned(status_id, client.user_id)
         suggestion = next((s for s in status.suggestion_list() if s.get("id") == suggestion_id), None)
-        if suggestion is None or suggestion.get("state") == "withdrawn":
-            raise NotFound("suggestion")
+        if suggestion is None or suggestion.get("state") == "withdrawn" or suggestion.get("moderation"):
+            raise NotFound("suggestion")  # withdrawn, or held or hidden by moderation: not the client's to see
         if not status.is_active:
             raise _closed(status)
         booking, reading = _prepare(client, status, suggestion, scheduled_at, moment)

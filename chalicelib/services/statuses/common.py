@@ -5,7 +5,8 @@ Who sees what:
 - the client who posted it, and admins: everything, every suggestion;
 - a reader: an active status, with their own suggestions only (never a competitor's); a
   closed one only if they suggested on it (to see how it ended); else 404;
-- another client: 404 (a status is not public).
+- another client: 404 (a status is not public);
+- a deleted status (``deletedAt``): 404 to everyone, its client and admins included.
 
 The author of a status, as readers see it: the first name and the avatar, both hidden when
 the client's ``privacy.profileVisibility`` is ``private`` (a status is shown to every
@@ -18,11 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.domain.moderation import state_document
 from chalicelib.errors import NotFound
 from chalicelib.media_urls import public_url
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.statuses import Status
 from chalicelib.models.users import User
+from chalicelib.services import versions
 from chalicelib.services.readings.parties import first_name
 
 AUTHOR_FIELDS = ["userId", "displayName", "imageUrl", "status", "preferences"]
@@ -58,17 +61,19 @@ def load(status_id: str) -> Status:
 
 
 def viewer_may_see(status: Status, user_id: str, role: str) -> bool:
+    if status.deleted_at is not None:  # soft-deleted: gone for everyone (admins included)
+        return False
     if role == "admin" or status.user_id == user_id:
         return True
-    if role != "reader":
+    if role != "reader" or status.moderation is not None:  # held or hidden: its client's only
         return False
     return status.is_active or any(s.get("readerId") == user_id for s in status.suggestion_list())
 
 
 def owned(status_id: str, user_id: str) -> Status:
-    """The caller's own status (another's is 404: its existence is not disclosed)."""
+    """The caller's own status (another's, or a deleted one, is 404: its existence is not disclosed)."""
     status = load(status_id)
-    if status.user_id != user_id:
+    if status.user_id != user_id or status.deleted_at is not None:
         raise NotFound("status")
     return status
 
@@ -114,6 +119,7 @@ def suggestion_document(status_id: str, stored: dict[str, Any]) -> dict[str, Any
         "topicId": stored.get("topicId"), "topicName": stored.get("topicName"), "state": stored["state"],
         "isAccepted": stored["state"] == "accepted",
         "createdAt": stored["createdAt"], "updatedAt": stored.get("updatedAt") or stored["createdAt"],
+        "moderation": state_document(stored.get("moderation")),  # its reader and admins only see it then
     }
 
 
@@ -124,19 +130,24 @@ def status_document(status: Status, viewer_id: str, viewer_role: str, *,
     suggestions = [s for s in status.suggestion_list() if own_view or s.get("readerId") == viewer_id]
     if own_view:
         suggestions = [s for s in suggestions if s.get("state") != "withdrawn" or viewer_role == "admin"]
+    if viewer_role != "admin":  # one held or hidden by moderation: its reader's only
+        suggestions = [s for s in suggestions if not s.get("moderation") or s.get("readerId") == viewer_id]
     document: dict[str, Any] = {
         "id": status.status_id, "content": status.content, "mood": status.mood, "category": status.category,
         "categoryName": category_name(status.category, categories), "isActive": status.is_active,
         "state": status.state, "createdAt": status.created_at, "updatedAt": status.updated_at,
+        "version": versions.of(status.version), "deletedAt": status.deleted_at,
         "closedAt": status.closed_at, "expiresAt": expires_at(status.created_at) if status.is_active else None,
         "acceptedSuggestedReadingId": status.accepted_suggestion_id if own_view or any(
             s.get("id") == status.accepted_suggestion_id for s in suggestions) else None,
-        "suggestionCount": sum(1 for s in status.suggestion_list() if s.get("state") != "withdrawn"),
+        "suggestionCount": sum(1 for s in status.suggestion_list() if s.get("state") != "withdrawn"
+                               and (viewer_role == "admin" or not s.get("moderation"))),
         "suggestedReadings": [suggestion_document(status.status_id, s) for s in suggestions],
     }
     if own_view:
         document["userId"] = status.user_id
         document["readingId"] = status.reading_id
+        document["moderation"] = state_document(status.moderation)
     else:
         document["author"] = author(status.user_id, author_user)
         if "userId" in document["author"]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.logs import logger
-from chalicelib.models.statuses import Status
+from chalicelib.models.statuses import Status, moderated_feed_key
 from chalicelib.services import catalog, events
 from chalicelib.services.statuses.common import cutoff, load, now_or
 from chalicelib.services.statuses.posting import close_in
@@ -25,8 +25,11 @@ def expire_due(*, now: datetime | None = None, batch: int = BATCH) -> int:
     moment = now_or(now)
     oldest = cutoff(moment)
     closed = 0
-    for category in sorted(catalog.status_categories()):
-        for row in Status.active_by_category.query(category, Status.created_at <= oldest,
+    # Each category's partition, and the one where moderation keeps its held or hidden statuses.
+    partitions = [key for category in sorted(catalog.status_categories())
+                  for key in (category, moderated_feed_key(category))]
+    for partition in partitions:
+        for row in Status.active_by_category.query(partition, Status.created_at <= oldest,
                                                    scan_index_forward=True, limit=batch - closed):
             if _expire(row.status_id, moment):
                 closed += 1

@@ -20,9 +20,10 @@ from chalicelib.domain.statuses import SUGGESTIONS_MAX
 from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso
+from chalicelib.models.privacy import SuggestionTrace
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.statuses import Status
-from chalicelib.services import catalog, catalog_defaults, moderation, outbox
+from chalicelib.services import catalog, catalog_defaults, moderation, outbox, versions
 from chalicelib.services.readings import booking as bookings
 from chalicelib.services.statuses.common import load, now_or
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
@@ -48,6 +49,8 @@ def suggest(reader_id: str, status_id: str, *, title: str, description: str, sug
     id and client) and the new suggestion (stored form)."""
     moment = now_or(now)
     status = load(status_id)
+    if status.deleted_at is not None:
+        raise NotFound("status")
     if status.user_id == reader_id:
         raise BusinessRuleViolation("You cannot suggest a reading for your own status.", code="own_status")
     if not status.is_active:
@@ -72,7 +75,8 @@ def suggest(reader_id: str, status_id: str, *, title: str, description: str, sug
             f"The suggested price ({price} credits) is above your listed price for this reading ({listed} "
             f"credits); suggest at most {listed}.", code="price_above_listed",
             details={"listedPrice": listed, "suggestedPrice": price})
-    moderation.screen({"title": title, "description": description, "message": message})
+    verdict = moderation.screen("suggestion", {"title": title, "description": description, "message": message},
+                                author_id=reader_id, role="reader")
     assert offer.topic is not None
     at = iso(moment)
     stored: dict[str, Any] = {
@@ -83,20 +87,25 @@ def suggest(reader_id: str, status_id: str, *, title: str, description: str, sug
         "message": message, "scheduledAt": iso(offer.start) if offer.start else None,
         "topicId": str(offer.topic["id"]), "topicName": str(offer.topic["name"]),
         "topicIsGeneral": bool(offer.topic.get("isGeneral")), "state": "active", "createdAt": at, "updatedAt": at,
+        "moderation": verdict.state,  # held: its client sees it once a moderator approves it
     }
     stored = {k: v for k, v in stored.items() if v is not None}
 
     def work(tx: Transaction) -> None:
         tx.update(status, actions=[Status.suggestions.set(Status.suggestions.append([stored])),
                                    Status.suggester_ids.add({reader_id}), Status.suggestion_count.add(1),
-                                   Status.updated_at.set(at)],
+                                   Status.updated_at.set(at), versions.bump(Status.version)],
                   condition=(Status.state == "active") & ~Status.suggester_ids.contains(reader_id)
                   & (Status.suggestion_count < SUGGESTIONS_MAX), label="status")
-        outbox.emit(tx, "status.suggested", statusId=status_id, suggestionId=stored["id"], clientId=status.user_id,
-                    readerId=reader_id, title=title, suggestedType=suggested_type, credits=price)
+        tx.save(SuggestionTrace.of(reader_id, status_id))  # the purge finds the reader's suggestions by it
+        verdict.record(tx, stored["id"], parent_id=status_id, now=moment)
+        if verdict.state is None:  # a held suggestion is news to its client once it is approved
+            outbox.emit(tx, "status.suggested", statusId=status_id, suggestionId=stored["id"],
+                        clientId=status.user_id, readerId=reader_id, title=title, suggestedType=suggested_type,
+                        credits=price)
 
     try:
-        atomically(work)
+        atomically(work, retry_on=moderation.conflicted)
     except ConditionsFailed as failed:
         current = load(status_id)
         if not current.is_active:
@@ -112,6 +121,8 @@ def suggest(reader_id: str, status_id: str, *, title: str, description: str, sug
 def withdraw(reader_id: str, status_id: str, suggestion_id: str, *, now: datetime | None = None) -> Status:
     """The reader takes back their active suggestion (the client no longer sees it)."""
     status = load(status_id)
+    if status.deleted_at is not None:
+        raise NotFound("status")
     found = next(((i, s) for i, s in enumerate(status.suggestion_list())
                   if s.get("id") == suggestion_id and s.get("readerId") == reader_id), None)
     if found is None:
@@ -126,7 +137,7 @@ def withdraw(reader_id: str, status_id: str, suggestion_id: str, *, now: datetim
     try:
         at = iso(now_or(now))
         status.update(actions=[item["state"].set("withdrawn"), item["updatedAt"].set(at), Status.updated_at.set(at),
-                               Status.suggester_ids.delete({reader_id})],
+                               Status.suggester_ids.delete({reader_id}), versions.bump(Status.version)],
                       condition=(Status.state == "active") & (item["id"] == suggestion_id)
                       & (item["state"] == "active"))
     except UpdateError as exc:

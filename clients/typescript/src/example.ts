@@ -41,8 +41,8 @@ export async function example(): Promise<void> {
   await api.put("/me/preferences", { body: { credits: 100 } });
   // @ts-expect-error no such path
   await api.get("/nope");
-  // @ts-expect-error /me has no DELETE
-  await api.delete("/me");
+  // @ts-expect-error /me/preferences has no DELETE
+  await api.delete("/me/preferences");
 
   await api.get("/docs/assets/{name}", { path: { name: "swagger-ui.css" } });
   // @ts-expect-error the path parameter is required

@@ -41,6 +41,29 @@ export interface paths {
         patch: operations["patch_admin_attribute"];
         trace?: never;
     };
+    "/admin/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log of one entity, one actor or one UTC day, newest first
+         * @description Every admin action, role change and dispute resolution, with the values before and
+         *     after, who did it, when and the request id. Exactly one selector: ``entityType`` with
+         *     ``entityId`` (an entity's history), ``actorId`` (what one admin did) or ``day`` (a UTC
+         *     day, ``today`` for today's); none or more than one is a 400. One Query per page.
+         */
+        get: operations["get_audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/badges": {
         parameters: {
             query?: never;
@@ -210,6 +233,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/legal-documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List legal document versions, drafts included (filter with ?type=)
+         * @description By type, then version label (text order); the content is left out (GET one for it).
+         */
+        get: operations["list_admin_legal_documents"];
+        put?: never;
+        /**
+         * Create a legal document version: a draft, or published at once (publish: true)
+         * @description A version label already used for the type is a 409 (``duplicate_version``). Publishing
+         *     makes it the version in force; unless ``requiresReacceptance`` is false, every user must
+         *     accept a new terms of service or privacy policy before their next booking.
+         */
+        post: operations["create_admin_legal_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/legal-documents/{documentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One legal document version, draft or published, with its revision as ETag */
+        get: operations["get_admin_legal_document"];
+        put?: never;
+        post?: never;
+        /** Delete a draft (a published version is kept forever: 409) */
+        delete: operations["delete_admin_legal_document"];
+        options?: never;
+        head?: never;
+        /** Change a draft (If-Match: its revision); a published version is immutable (409) */
+        patch: operations["patch_admin_legal_document"];
+        trace?: never;
+    };
+    "/admin/legal-documents/{documentId}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a draft: it becomes the version in force (If-Match: its revision)
+         * @description The previous version stays readable by its version; an already published one is a 409.
+         */
+        post: operations["publish_admin_legal_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/metrics": {
         parameters: {
             query?: never;
@@ -221,11 +309,118 @@ export interface paths {
          * Platform figures for a day, week or month, with the previous one
          * @description Active users, sign-ups, readings requested and completed, revenue (credits and money
          *     paid, platform fees), conversion and dispute rates, and a daily series, for the UTC day,
-         *     week (Monday to Sunday) or month containing ``date`` and for the period before it.
+         *     week (Monday to Sunday) or month containing ``date`` and for the period before it. A
+         *     ``date`` later than today (in the timezone furthest ahead, UTC+14, so an admin's local
+         *     date is never refused) is a 400. A rate with nothing to divide by is null, and present.
          */
         get: operations["get_platform_metrics"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/moderation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The moderation queue: urgent first, then oldest first
+         * @description ``status`` (default pending; also escalated, approved, rejected) and optionally
+         *     ``priority``. One Query of the queue index per page. Each item shows the text as it was
+         *     flagged (``excerpts``), what the automatic screen found (``findings``) and the reports.
+         */
+        get: operations["list_moderation_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/moderation-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Moderation rules, active and inactive
+         * @description In creation order; one Query of the rules partition per page.
+         */
+        get: operations["list_moderation_rules"];
+        put?: never;
+        /**
+         * Add a moderation rule
+         * @description A rule applies to new and edited text of its ``contentType`` (``any``: all) when all its
+         *     conditions hold: ``auto_reject`` refuses the text (422 with a sentence per field),
+         *     ``escalate`` queues it urgent and holds it from the public, ``flag`` queues it while it
+         *     stays visible, ``auto_approve`` lets it through untouched (no other rule, no contact-details
+         *     check). A rule needs at least one condition. Every container applies it within 30 s.
+         *     Audited.
+         */
+        post: operations["create_moderation_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/moderation-rules/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One moderation rule
+         * @description With its version and dates.
+         */
+        get: operations["get_moderation_rule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a moderation rule
+         * @description Returns the rule as it was; the audit log keeps it. Queue items it opened stay.
+         */
+        delete: operations["delete_moderation_rule"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a moderation rule (isActive: false turns it off)
+         * @description Only the fields sent change; ``conditions`` is replaced whole. Audited.
+         */
+        patch: operations["update_moderation_rule"];
+        trace?: never;
+    };
+    "/admin/moderation/{itemId}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve, reject or escalate a queue item
+         * @description ``reject`` hides the content from every public read (the statuses feed, reviews, the
+         *     reader's card and explore, within a minute for explore's snapshot); ``approve`` makes it
+         *     public again (it releases held text and restores what a reject hid); ``escalate`` marks
+         *     it urgent for a senior look. A decision can be changed (approve a rejected item, reject an
+         *     approved one) while the item is its content's latest (else 409 ``superseded``); the same
+         *     decision twice is a 409 ``already_decided``. The author is told when their content is
+         *     hidden or published again. Audited.
+         */
+        post: operations["decide_moderation_item"];
         delete?: never;
         options?: never;
         head?: never;
@@ -384,6 +579,57 @@ export interface paths {
         patch: operations["patch_admin_time_span"];
         trace?: never;
     };
+    "/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search users by email or name prefix, role and status
+         * @description ``q`` searches the beginning of the email (``by=email``, the default when ``q`` holds an @)
+         *     or of the display name (``by=name``), alphabetically; ``q`` shorter than 3 characters is a
+         *     400. Without ``q`` users come newest first. ``role`` and ``status`` filter, alone or
+         *     together with ``q``. Every page is one Query of an index (three, one per role, when no
+         *     search or filter is given).
+         */
+        get: operations["list_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's role, suspend or reinstate them
+         * @description ``role``: client or admin (a reader comes only from an approved application, and a
+         *     reader's role is fixed: 422). ``suspend`` (reason, optional future ``until``): from the
+         *     user's next request every route but ``GET /me`` answers 403 ``account_suspended``; a
+         *     reader goes offline, cannot be booked and leaves explore. ``reinstate`` lifts it (a
+         *     suspension with ``until`` also ends by itself then). An admin cannot change their own
+         *     account (403 ``own_account``), so the last admin can never be demoted or suspended; a
+         *     change that races another one on the same account, or on the acting admin's, is 409 and
+         *     changes nothing. Every change is in the audit log.
+         */
+        patch: operations["patch_user"];
+        trace?: never;
+    };
     "/catalog": {
         parameters: {
             query?: never;
@@ -517,11 +763,13 @@ export interface paths {
         /**
          * Record a batch of up to 50 client events
          * @description Each event is validated against the schema of its ``type``; one bad event rejects the
-         *     whole batch with a 400 whose ``details.fields[].path`` names it (``events.<index>...``)
-         *     and nothing is stored. Without a bearer token ``sessionId`` is required. Sending a batch
+         *     whole batch with a 400 whose ``details.fields[].path`` names the event's index and field
+         *     (``events.3.readerId``; ``events.3.type`` for a missing or unknown type), each with a
+         *     sentence, and nothing is stored. Without a bearer token ``sessionId`` is required. Sending a batch
          *     again (after a timeout) stores and counts its events once. No IP address or user agent
          *     is kept; events expire after 90 days. ``view_reader`` counts toward the reader's profile
-         *     views (not your own profile).
+         *     views (not your own profile). A suspended account's events are kept as anonymous ones (no
+         *     user id, by ``sessionId``; without one they are not stored: ``accepted`` is 0).
          */
         post: operations["post_events"];
         delete?: never;
@@ -543,6 +791,29 @@ export interface paths {
          *     one, and what the service runs on, is for admins (``GET /admin/health``).
          */
         get: operations["get_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/legal/{documentType}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The terms of service, privacy policy, cookie policy or community guidelines in force (or one published version)
+         * @description ``documentType``: terms_of_service, privacy_policy, cookie_policy, community_guidelines
+         *     (or terms, privacy, cookies, guidelines). ``?version=`` reads an earlier published version.
+         *     An unknown type, a type with nothing published yet, or an unknown or unpublished version is
+         *     a 404. Cacheable for a minute, with an ETag (``If-None-Match`` answers 304).
+         */
+        get: operations["get_legal_document"];
         put?: never;
         post?: never;
         delete?: never;
@@ -659,7 +930,17 @@ export interface paths {
         get: operations["get_me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the caller's account
+         * @description The account is deleted at once: from the next request its tokens get 401
+         *     ``account_deleted``, a reader leaves explore and can no longer be booked. Within seconds its
+         *     readings in flight are cancelled (credits released or refunded through the ledger), its
+         *     active statuses closed and its subscription cancelled at the end of the period. After the
+         *     retention period (``purgeAfter``) its personal data is erased or anonymised everywhere; the
+         *     ledger keeps its amounts. An admin cannot delete their own account (422 ``admin_account``):
+         *     another admin first changes their role. Audited.
+         */
+        delete: operations["delete_me"];
         options?: never;
         head?: never;
         /** Change the caller's own editable fields */
@@ -682,6 +963,93 @@ export interface paths {
          *     fact, the method and the time. Repeating it answers 200 with the original record.
          */
         post: operations["verify_age"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's consents, 18+ declaration, accepted terms and privacy policy, and what is pending
+         * @description ``pendingAcceptance`` lists the documents to accept before the next booking (a
+         *     booking answers 422 ``terms_not_accepted`` while any is pending).
+         */
+        get: operations["get_compliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw consents: marketing, analytics, third-party sharing
+         * @description Each consent sent is recorded with the date and the privacy policy version in force; one
+         *     that repeats the stored answer keeps its original date. ``marketing`` is the preferences'
+         *     ``notifications.marketingEmails`` switch: both change together (and the preferences'
+         *     version goes up).
+         */
+        post: operations["record_consents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a copy of everything stored about the caller
+         * @description The export is built by a job; the caller is notified (in the app and by email) when it is
+         *     ready, and downloads it through ``GET /me/data-export/{exportId}``. One export at a time:
+         *     while one is pending, this answers that one and starts nothing new. Audited.
+         */
+        post: operations["request_data_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/data-export/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's data exports, with a fresh download link when ready
+         * @description ``downloadUrl`` is signed for this request and works for an hour at most (never past the
+         *     export's ``expiresAt``); ask again for a new one. Another user's export is a 404.
+         */
+        get: operations["get_data_export"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -773,7 +1141,8 @@ export interface paths {
         /**
          * The caller's onboarding steps and profile completion percentage
          * @description Steps come from the caller's role; automatic steps and the percentage follow the real
-         *     profile fields (for readers, the reader profile too).
+         *     profile fields (for readers, the reader profile too). ``pendingAcceptance`` lists the terms
+         *     of service and privacy policy versions to accept before booking.
          */
         get: operations["get_onboarding"];
         put?: never;
@@ -829,6 +1198,28 @@ export interface paths {
         get: operations["get_recommendations"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/terms-acceptance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the version in force of the terms of service or the privacy policy
+         * @description Only the version in force is accepted: an earlier one is a 409 (``stale_version``, with
+         *     the version to accept), one never published a 404. Accepting it again keeps the first
+         *     acceptance. The date and the caller's address are recorded.
+         */
+        post: operations["accept_terms"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1042,10 +1433,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The reader's earnings: totals, pending vs paid, fees and ledger lines
+         * The reader's earnings: credits, platform fee, paid out vs pending, and the ledger lines
          * @description Totals this week and this month in the reader's timezone (weeks start on Monday) and
-         *     all time; pending (accepted readings not completed yet) vs paid (credited to the earnings
-         *     account); the platform fee; a page of the ledger lines that moved earnings, newest first
+         *     all time, each with the same fields: credits earned (the reader's share), the platform
+         *     fee, how much of the credits is paid out (credited to the earnings account by completed
+         *     readings, less refunds) and how much is pending (accepted readings not completed yet);
+         *     the earnings balance; and a page of the ledger lines that moved earnings, newest first
          *     (``cursor`` for the next page). Transfers of earnings to a bank account are issue 18.
          */
         get: operations["get_earnings"];
@@ -1112,7 +1505,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's own reader profile */
+        /**
+         * The caller's own reader profile
+         * @description The ``ETag`` is the profile's ``version``: send it as ``If-Match`` with PATCH.
+         */
         get: operations["get_profile"];
         put?: never;
         post?: never;
@@ -1123,6 +1519,10 @@ export interface paths {
          * Edit the caller's reader profile
          * @description Images are https URLs or media keys under ``media/<yourUserId>/``. Attributes are
          *     replaced as a whole: 1-3 tools, 1-3 abilities, one style, all active in the catalog.
+         *     Only the fields sent change. ``If-Match: "<version>"`` (the ETag of GET) edits that
+         *     version only: a stale one is a 409 version_mismatch (``details.currentVersion``) and
+         *     nothing changes. Without it, the fields sent are applied to the profile as stored (an
+         *     edit of other fields made meanwhile is kept).
          */
         patch: operations["patch_profile"];
         trace?: never;
@@ -1270,7 +1670,9 @@ export interface paths {
         put?: never;
         /**
          * Request a reading: holds its price in the same transaction
-         * @description Needs the 18+ declaration (422 age_verification_required) and nothing owed (422
+         * @description Needs the 18+ declaration (422 age_verification_required), the terms of service and
+         *     privacy policy in force accepted (422 terms_not_accepted: ``details.documents`` names each
+         *     one to accept with POST /me/terms-acceptance) and nothing owed (422
          *     payment_restricted). Send ``Idempotency-Key``: a retry returns the same reading (200);
          *     the same key with a different body is 409 idempotency_key_reused. A scheduled time
          *     already booked with the reader is 409 slot_taken; too few credits 422
@@ -1497,7 +1899,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Client: review a completed reading (once, within 14 days) */
+        /**
+         * Client: review a completed reading (once, within 14 days)
+         * @description A review is final: it cannot be edited or deleted afterwards, and a second one is a 409
+         *     already_reviewed. Moderation may hide it from the public.
+         */
         post: operations["review"];
         delete?: never;
         options?: never;
@@ -1545,6 +1951,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a review, a reader's profile, a status or a suggestion to the moderators
+         * @description The content must be public and visible to you (else 404); your own is a 422
+         *     ``own_content``. One report per user and content: a second one is a 409
+         *     ``already_reported`` (the first still stands). Reports raise the content's place in the
+         *     moderation queue (more reports, higher priority); the content stays visible until a
+         *     moderator decides.
+         */
+        post: operations["create_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/statuses": {
         parameters: {
             query?: never;
@@ -1582,7 +2012,8 @@ export interface paths {
         /**
          * Your statuses, newest first, with their suggested readings
          * @description Active and closed (``isActive``), each with every suggestion readers made and did not
-         *     withdraw; ``readingId`` names the reading booked from an accepted one.
+         *     withdraw; ``readingId`` names the reading booked from an accepted one. Deleted ones are
+         *     left out.
          */
         get: operations["my_statuses"];
         put?: never;
@@ -1603,26 +2034,54 @@ export interface paths {
         /**
          * One status with the suggested readings you may see
          * @description Its client and admins see every suggestion; a reader sees an active status (or one
-         *     they suggested on) with their own suggestion only.
+         *     they suggested on) with their own suggestion only. A deleted status is a 404. The
+         *     ``ETag`` is its version (``If-Match`` for PATCH, close and DELETE).
          */
         get: operations["get_status"];
         put?: never;
         post?: never;
         /**
-         * Close your status without booking (readers who suggested are told)
-         * @description The status leaves the readers' feed and keeps its history (state ``closed``). Closing
-         *     a closed status changes nothing.
+         * Delete your status: gone from your list, the feed and every read (readers who suggested are told it closed)
+         * @description A soft delete: answers the status as deleted (``state: deleted``, ``deletedAt``); from
+         *     then on its GET is a 404 and no list shows it. An active one is closed first (its open
+         *     suggestions closed, their readers told; your active-status place freed); a reading booked
+         *     from it stays. Deleting it again is a 404. ``If-Match: "<version>"`` deletes that version
+         *     only (else 409 version_mismatch); without it, the delete applies to the status as it is.
          */
-        delete: operations["close_status"];
+        delete: operations["delete_status"];
         options?: never;
         head?: never;
         /**
          * Edit your status until a reader answers it
          * @description Only the fields sent change (``mood: null`` removes it). Once a reader has suggested a
          *     reading it is 409 status_has_suggestions (their offer answers what they read); a closed
-         *     status is 409 status_closed.
+         *     status is 409 status_closed. ``If-Match: "<version>"`` edits that version only (else 409
+         *     version_mismatch, ``details.currentVersion``); without it, an edit that lands between
+         *     this one's read and write makes this one the same 409: of two concurrent edits, one wins.
          */
         patch: operations["patch_status"];
+        trace?: never;
+    };
+    "/statuses/{statusId}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close your status without booking, keeping it in your list (readers who suggested are told)
+         * @description The status leaves the readers' feed and keeps its history (state ``closed``). Closing
+         *     a closed status changes nothing. ``If-Match: "<version>"``: only that version (else 409
+         *     version_mismatch).
+         */
+        post: operations["close_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/statuses/{statusId}/suggestions": {
@@ -1683,7 +2142,7 @@ export interface paths {
         /**
          * Accept a suggestion: books it as a reading request and closes the status
          * @description One transaction: the reading request at the suggested price with the credits held
-         *     (as ``POST /readings``: 422 age_verification_required, insufficient_credits,
+         *     (as ``POST /readings``: 422 age_verification_required, terms_not_accepted, insufficient_credits,
          *     payment_restricted; 409 reader_offline (send ``scheduledAt`` to book a time instead),
          *     outside_availability, slot_taken), the status
          *     closed with ``acceptedSuggestedReadingId``, the other readers told. Accepting again, or
@@ -1894,9 +2353,14 @@ export interface components {
          *         "closedAt": "2026-11-28T17:30:00Z",
          *         "content": "content",
          *         "createdAt": "2026-11-28T17:30:00Z",
+         *         "deletedAt": "2026-11-28T17:30:00Z",
          *         "expiresAt": "2026-11-28T17:30:00Z",
          *         "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *         "isActive": true,
+         *         "moderation": {
+         *           "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *           "state": "held"
+         *         },
          *         "mood": "mood",
          *         "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *         "state": "active",
@@ -1911,6 +2375,10 @@ export interface components {
          *             "isDiscount": true,
          *             "listedPrice": 1,
          *             "message": "The reading was not found.",
+         *             "moderation": {
+         *               "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *               "state": "held"
+         *             },
          *             "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *             "readerId": "user_demo_reader1",
@@ -1928,13 +2396,41 @@ export interface components {
          *         ],
          *         "suggestionCount": 1,
          *         "updatedAt": "2026-11-28T17:30:00Z",
-         *         "userId": "user_demo_reader1"
+         *         "userId": "user_demo_reader1",
+         *         "version": 3
          *       }
          *     }
          */
         AcceptOut: {
             reading: components["schemas"]["ReadingOut"];
             status: components["schemas"]["StatusOut"];
+        };
+        /**
+         * AcceptanceOut
+         * @description An accepted version of the terms of service or the privacy policy.
+         * @example {
+         *       "acceptedDate": "2026-11-28T17:30:00Z",
+         *       "ipAddress": "ipAddress",
+         *       "type": "terms_of_service",
+         *       "version": "version"
+         *     }
+         */
+        AcceptanceOut: {
+            /** Accepteddate */
+            acceptedDate: string;
+            /**
+             * Ipaddress
+             * @description the address the acceptance came from
+             * @default null
+             */
+            ipAddress?: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "terms_of_service" | "privacy_policy" | "cookie_policy" | "community_guidelines";
+            /** Version */
+            version: string;
         };
         /**
          * Accessibility
@@ -1968,6 +2464,67 @@ export interface components {
              * @default false
              */
             screenReader?: boolean;
+        };
+        /**
+         * AccountDeletionOut
+         * @description The account is deleted: from the next request its tokens are refused (401
+         *     ``account_deleted``). Readings in flight are cancelled and refunded within seconds; the
+         *     personal data is erased or anonymised at ``purgeAfter`` (the ledger keeps its amounts).
+         * @example {
+         *       "deletedAt": "2026-12-01T09:30:00.000Z",
+         *       "id": "user_demo_client1",
+         *       "purgeAfter": "2026-12-31T09:30:00.000Z",
+         *       "status": "deleted"
+         *     }
+         */
+        AccountDeletionOut: {
+            /**
+             * Deletedat
+             * Format: date-time
+             * @description when the account was deleted
+             */
+            deletedAt: string;
+            /** Id */
+            id: string;
+            /**
+             * Purgeafter
+             * Format: date-time
+             * @description when its personal data is erased (the retention period's end)
+             */
+            purgeAfter: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "deleted";
+        };
+        /**
+         * AccountSuspension
+         * @description Why an account is suspended, since when and until when (no ``until``: until an admin reinstates it).
+         * @example {
+         *       "reason": "The call dropped after ten minutes.",
+         *       "since": "since",
+         *       "until": "until"
+         *     }
+         */
+        AccountSuspension: {
+            /**
+             * Reason
+             * @description the admin's reason, shown to the user
+             */
+            reason: string;
+            /**
+             * Since
+             * @description when the suspension began (UTC, ISO 8601)
+             * @default null
+             */
+            since?: string | null;
+            /**
+             * Until
+             * @description when it ends by itself (UTC, ISO 8601); absent: until an admin reinstates the account
+             * @default null
+             */
+            until?: string | null;
         };
         /**
          * Activity
@@ -2601,6 +3158,150 @@ export interface components {
             platform: components["schemas"]["PlatformToday"];
         };
         /**
+         * AdminLegalDocument
+         * @description One version of a legal document, draft or published, as admins manage it.
+         * @example {
+         *       "changeSummary": "changeSummary",
+         *       "content": "content",
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "createdBy": "createdBy",
+         *       "effectiveDate": "2026-11-28T17:30:00Z",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "isActive": true,
+         *       "previousVersionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "publishedAt": "2026-11-28T17:30:00Z",
+         *       "publishedBy": "publishedBy",
+         *       "requiresReacceptance": true,
+         *       "revision": 1,
+         *       "sequence": 1,
+         *       "status": "draft",
+         *       "title": "title",
+         *       "type": "terms_of_service",
+         *       "updatedAt": "2026-11-28T17:30:00Z",
+         *       "version": "version"
+         *     }
+         */
+        AdminLegalDocument: {
+            /**
+             * Changesummary
+             * @default null
+             */
+            changeSummary?: string | null;
+            /**
+             * Content
+             * @description markdown (left out of the list)
+             * @default null
+             */
+            content?: string | null;
+            /** Createdat */
+            createdAt: string;
+            /** Createdby */
+            createdBy: string;
+            /**
+             * Effectivedate
+             * @description YYYY-MM-DD; a draft without one takes the day it is published
+             * @default null
+             */
+            effectiveDate?: string | null;
+            /**
+             * Id
+             * @description <type>-<version>: the path parameter of the admin routes
+             */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /**
+             * Previousversionid
+             * @default null
+             */
+            previousVersionId?: string | null;
+            /**
+             * Publishedat
+             * @default null
+             */
+            publishedAt?: string | null;
+            /**
+             * Publishedby
+             * @default null
+             */
+            publishedBy?: string | null;
+            /** Requiresreacceptance */
+            requiresReacceptance: boolean;
+            /**
+             * Revision
+             * @description raised by every write; send it as If-Match to change only this revision
+             */
+            revision: number;
+            /**
+             * Sequence
+             * @description 1, 2, 3... in publication order within the type
+             * @default null
+             */
+            sequence?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published";
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "terms_of_service" | "privacy_policy" | "cookie_policy" | "community_guidelines";
+            /** Updatedat */
+            updatedAt: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * AdminLegalDocumentPage
+         * @description A page of legal document versions (drafts included), for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "changeSummary": "changeSummary",
+         *           "content": "content",
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "createdBy": "createdBy",
+         *           "effectiveDate": "2026-11-28T17:30:00Z",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "isActive": true,
+         *           "previousVersionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "publishedAt": "2026-11-28T17:30:00Z",
+         *           "publishedBy": "publishedBy",
+         *           "requiresReacceptance": true,
+         *           "revision": 1,
+         *           "sequence": 1,
+         *           "status": "draft",
+         *           "title": "title",
+         *           "type": "terms_of_service",
+         *           "updatedAt": "2026-11-28T17:30:00Z",
+         *           "version": "version"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        AdminLegalDocumentPage: {
+            /** Data */
+            data: components["schemas"]["AdminLegalDocument"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
          * AdminPlan
          * @description A subscription plan as admins manage it (price in cents).
          * @example {
@@ -2787,6 +3488,161 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * AdminUserOut
+         * @description A user as admins manage them: identity, role, status (with the suspension), credits and activity.
+         * @example {
+         *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "credits": 60,
+         *       "displayName": "Clara Nguyen",
+         *       "email": "client1@demo.auralumic.example",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "imageUrl": "https://media.auralumic.example/imageUrl",
+         *       "lastLoginAt": "2026-11-28T17:30:00Z",
+         *       "role": "client",
+         *       "status": "active",
+         *       "suspendedBy": "suspendedBy",
+         *       "suspension": {
+         *         "reason": "The call dropped after ten minutes.",
+         *         "since": "since",
+         *         "until": "until"
+         *       },
+         *       "updatedAt": "2026-11-28T17:30:00Z"
+         *     }
+         */
+        AdminUserOut: {
+            /** Createdat */
+            createdAt: string;
+            /**
+             * Credits
+             * @description credits the user can spend now
+             */
+            credits: number;
+            /**
+             * Displayname
+             * @default null
+             */
+            displayName?: string | null;
+            /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Imageurl
+             * @default null
+             */
+            imageUrl?: string | null;
+            /**
+             * Lastloginat
+             * @default null
+             */
+            lastLoginAt?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "client" | "reader" | "admin";
+            /**
+             * Status
+             * @description as every check sees it now: a suspension past its end is active
+             * @enum {string}
+             */
+            status: "active" | "suspended" | "deleted";
+            /**
+             * Suspendedby
+             * @description the admin who suspended the account
+             * @default null
+             */
+            suspendedBy?: string | null;
+            /**
+             * @description present while suspended
+             * @default null
+             */
+            suspension?: components["schemas"]["AccountSuspension"] | null;
+            /**
+             * Updatedat
+             * @default null
+             */
+            updatedAt?: string | null;
+        };
+        /**
+         * AdminUserPage
+         * @description A page of users for admins.
+         * @example {
+         *       "data": [
+         *         {
+         *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "credits": 60,
+         *           "displayName": "Clara Nguyen",
+         *           "email": "client1@demo.auralumic.example",
+         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "imageUrl": "https://media.auralumic.example/imageUrl",
+         *           "lastLoginAt": "2026-11-28T17:30:00Z",
+         *           "role": "client",
+         *           "status": "active",
+         *           "suspendedBy": "suspendedBy",
+         *           "suspension": {
+         *             "reason": "The call dropped after ten minutes.",
+         *             "since": "since",
+         *             "until": "until"
+         *           },
+         *           "updatedAt": "2026-11-28T17:30:00Z"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        AdminUserPage: {
+            /** Data */
+            data: components["schemas"]["AdminUserOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * AdminUserPatch
+         * @description What an admin changes about a user: the role (client or admin), and/or a suspension or a
+         *     reinstatement. An admin cannot change their own account.
+         * @example {
+         *       "suspend": {
+         *         "reason": "Repeated abusive messages to readers.",
+         *         "until": "2027-01-15T00:00:00Z"
+         *       }
+         *     }
+         * @example {
+         *       "role": "admin"
+         *     }
+         * @example {
+         *       "reinstate": {
+         *         "note": "Appeal accepted."
+         *       }
+         *     }
+         */
+        AdminUserPatch: {
+            /** @default null */
+            reinstate?: components["schemas"]["ReinstateIn"] | null;
+            /**
+             * Role
+             * @description client or admin; reader is given only by approving a reader application, and a reader's role is fixed
+             * @default null
+             */
+            role?: ("client" | "reader" | "admin") | null;
+            /** @default null */
+            suspend?: components["schemas"]["SuspendIn"] | null;
+        };
+        /**
          * AgeVerificationIn
          * @description A self-declared date of birth. It is checked (18 or older on today's UTC date) and
          *     not stored: only the fact, the method and the time of verification are kept.
@@ -2834,20 +3690,6 @@ export interface components {
             verified: boolean;
             /** Verifieddate */
             verifiedDate: string;
-        };
-        /**
-         * AllTimeOut
-         * @description The reader's earnings since they started.
-         * @example {
-         *       "net": 1
-         *     }
-         */
-        AllTimeOut: {
-            /**
-             * Net
-             * @description everything credited to earnings, less refunds taken back: the earnings account's balance (transfers to a bank account are not built yet, issue 18)
-             */
-            net: number;
         };
         /**
          * ApplicationDraft
@@ -3142,7 +3984,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "pending" | "approved" | "declined" | "suspended";
+            status: "draft" | "pending" | "approved" | "declined" | "suspended" | "deleted";
             /**
              * Step
              * @default null
@@ -3494,6 +4336,13 @@ export interface components {
          *               "threshold": 4.8,
          *               "value": 4.8
          *             },
+         *             "lateStartRate": {
+         *               "atRiskAbove": 4.8,
+         *               "minimumSample": 1,
+         *               "sample": 1,
+         *               "threshold": 4.8,
+         *               "value": 4.8
+         *             },
          *             "noShowRate": {
          *               "atRiskAbove": 4.8,
          *               "minimumSample": 1,
@@ -3507,7 +4356,6 @@ export interface components {
          *               ],
          *               "value": 4.8
          *             },
-         *             "punctuality": 4.8,
          *             "responseTime": {
          *               "atRiskAbove": 4.8,
          *               "minimumSample": 1,
@@ -3576,6 +4424,13 @@ export interface components {
          *           "threshold": 4.8,
          *           "value": 4.8
          *         },
+         *         "lateStartRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
          *         "noShowRate": {
          *           "atRiskAbove": 4.8,
          *           "minimumSample": 1,
@@ -3589,7 +4444,6 @@ export interface components {
          *           ],
          *           "value": 4.8
          *         },
-         *         "punctuality": 4.8,
          *         "responseTime": {
          *           "atRiskAbove": 4.8,
          *           "minimumSample": 1,
@@ -3633,7 +4487,7 @@ export interface components {
              * Warnings
              * @description kinds of the open warnings
              */
-            warnings: ("response_time" | "cancellation_rate" | "dispute_rate" | "no_show_rate")[];
+            warnings: ("response_time" | "cancellation_rate" | "dispute_rate" | "no_show_rate" | "late_start_rate")[];
         };
         /**
          * AttendeeOut
@@ -3816,6 +4670,127 @@ export interface components {
             style?: string | null;
             /** Tools */
             tools: string[];
+        };
+        /**
+         * AuditEntryOut
+         * @description One audit record: who did what to which entity, the values before and after, when, and
+         *     the request that did it (the X-Request-Id its answer carried).
+         * @example {
+         *       "action": "dispute.resolve",
+         *       "actorDisplayName": "Avery Admin",
+         *       "actorId": "user_demo_admin",
+         *       "after": {
+         *         "note": "Connection failed on the reader's side.",
+         *         "outcome": "full_refund",
+         *         "refunded": 82,
+         *         "status": "refunded"
+         *       },
+         *       "at": "2026-11-28T17:42:10.512Z",
+         *       "before": {
+         *         "status": "disputed"
+         *       },
+         *       "entityId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "entityType": "reading",
+         *       "id": "01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *       "requestId": "c0f1e2d3-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+         *     }
+         */
+        AuditEntryOut: {
+            /**
+             * Action
+             * @description what was done, `<entity>.<verb>` (reader_application.approve, user.role_change, dispute.resolve, catalog.plan.updated...)
+             */
+            action: string;
+            /**
+             * Actordisplayname
+             * @description the actor's display name today, where they have one
+             * @default null
+             */
+            actorDisplayName?: string | null;
+            /**
+             * Actorid
+             * @description the user who acted
+             */
+            actorId: string;
+            /**
+             * After
+             * @description the same fields after it
+             * @default null
+             */
+            after?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * At
+             * Format: date-time
+             * @description when (UTC, ISO 8601)
+             */
+            at: string;
+            /**
+             * Before
+             * @description the fields the action changed, before it; null for a creation
+             * @default null
+             */
+            before?: {
+                [key: string]: unknown;
+            } | null;
+            /** Entityid */
+            entityId: string;
+            /** Entitytype */
+            entityType: string;
+            /** Id */
+            id: string;
+            /**
+             * Requestid
+             * @description the request's id (its X-Request-Id); null for a change no request made
+             * @default null
+             */
+            requestId?: string | null;
+        };
+        /**
+         * AuditLogPage
+         * @description A page of the audit log, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "action": "dispute.resolve",
+         *           "actorDisplayName": "Avery Admin",
+         *           "actorId": "user_demo_admin",
+         *           "after": {
+         *             "note": "Connection failed on the reader's side.",
+         *             "outcome": "full_refund",
+         *             "refunded": 82,
+         *             "status": "refunded"
+         *           },
+         *           "at": "2026-11-28T17:42:10.512Z",
+         *           "before": {
+         *             "status": "disputed"
+         *           },
+         *           "entityId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "entityType": "reading",
+         *           "id": "01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *           "requestId": "c0f1e2d3-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        AuditLogPage: {
+            /** Data */
+            data: components["schemas"]["AuditEntryOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
         };
         /**
          * AuthorOut
@@ -4606,9 +5581,14 @@ export interface components {
          *           "closedAt": "2026-11-28T17:30:00Z",
          *           "content": "content",
          *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "deletedAt": "2026-11-28T17:30:00Z",
          *           "expiresAt": "2026-11-28T17:30:00Z",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "isActive": true,
+         *           "moderation": {
+         *             "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *             "state": "held"
+         *           },
          *           "mood": "mood",
          *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "state": "active",
@@ -4623,6 +5603,10 @@ export interface components {
          *               "isDiscount": true,
          *               "listedPrice": 1,
          *               "message": "The reading was not found.",
+         *               "moderation": {
+         *                 "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *                 "state": "held"
+         *               },
          *               "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *               "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *               "readerId": "user_demo_reader1",
@@ -4640,7 +5624,8 @@ export interface components {
          *           ],
          *           "suggestionCount": 1,
          *           "updatedAt": "2026-11-28T17:30:00Z",
-         *           "userId": "user_demo_reader1"
+         *           "userId": "user_demo_reader1",
+         *           "version": 3
          *         }
          *       ],
          *       "balance": {
@@ -4982,6 +5967,207 @@ export interface components {
              * @description share of the profile's parts filled in (0..1)
              */
             value: number;
+        };
+        /**
+         * ComplianceAgeOut
+         * @description ComplianceTracking.ageVerification: the 18+ declaration (POST /me/age-verification).
+         * @example {
+         *       "method": "self_declared",
+         *       "verified": true,
+         *       "verifiedDate": "2026-11-28T17:30:00Z"
+         *     }
+         */
+        ComplianceAgeOut: {
+            /**
+             * Method
+             * @default null
+             */
+            method?: ("self_declared" | "id_verification" | "credit_card") | null;
+            /** Verified */
+            verified: boolean;
+            /**
+             * Verifieddate
+             * @default null
+             */
+            verifiedDate?: string | null;
+        };
+        /**
+         * ComplianceOut
+         * @description The caller's compliance records (ComplianceTracking) and what is pending acceptance.
+         * @example {
+         *       "ageVerification": {
+         *         "method": "self_declared",
+         *         "verified": true,
+         *         "verifiedDate": "2026-11-28T17:30:00Z"
+         *       },
+         *       "consents": [
+         *         {
+         *           "consent": "marketing",
+         *           "consentDate": "2026-11-28T17:30:00Z",
+         *           "consentVersion": "consentVersion",
+         *           "granted": true
+         *         }
+         *       ],
+         *       "dataProcessingConsent": {
+         *         "analytics": true,
+         *         "consentDate": "2026-11-28T17:30:00Z",
+         *         "consentVersion": "consentVersion",
+         *         "marketing": true,
+         *         "thirdParty": true
+         *       },
+         *       "pendingAcceptance": [
+         *         {
+         *           "acceptedVersion": "acceptedVersion",
+         *           "effectiveDate": "2026-11-28T17:30:00Z",
+         *           "path": "path",
+         *           "title": "title",
+         *           "type": "terms_of_service",
+         *           "version": "version"
+         *         }
+         *       ],
+         *       "privacyPolicyAccepted": {
+         *         "acceptedDate": "2026-11-28T17:30:00Z",
+         *         "ipAddress": "ipAddress",
+         *         "type": "terms_of_service",
+         *         "version": "version"
+         *       },
+         *       "termsAccepted": {
+         *         "acceptedDate": "2026-11-28T17:30:00Z",
+         *         "ipAddress": "ipAddress",
+         *         "type": "terms_of_service",
+         *         "version": "version"
+         *       },
+         *       "userId": "user_demo_reader1"
+         *     }
+         */
+        ComplianceOut: {
+            ageVerification: components["schemas"]["ComplianceAgeOut"];
+            /** Consents */
+            consents: components["schemas"]["ConsentOut"][];
+            dataProcessingConsent: components["schemas"]["DataProcessingConsentOut"];
+            /**
+             * Pendingacceptance
+             * @description documents to accept before the next booking (a booking answers 422 terms_not_accepted while any is pending)
+             */
+            pendingAcceptance: components["schemas"]["PendingDocumentOut"][];
+            /** @default null */
+            privacyPolicyAccepted?: components["schemas"]["AcceptanceOut"] | null;
+            /** @default null */
+            termsAccepted?: components["schemas"]["AcceptanceOut"] | null;
+            /** Userid */
+            userId: string;
+        };
+        /**
+         * ConditionsIn
+         * @description All the conditions given must hold: one of the keywords, a length within [min, max], the
+         *     author's role.
+         */
+        ConditionsIn: {
+            /**
+             * Keywords
+             * @description whole words or phrases; case and accents are ignored
+             * @default null
+             */
+            keywords?: string[] | null;
+            /** @default null */
+            length?: components["schemas"]["LengthIn"] | null;
+            /**
+             * Userrole
+             * @default null
+             */
+            userRole?: ("client" | "reader" | "admin")[] | null;
+        };
+        /**
+         * ConditionsOut
+         * @description The conditions of a rule (all that are given must hold).
+         * @example {
+         *       "keywords": [
+         *         "keywords"
+         *       ],
+         *       "length": {
+         *         "max": 1,
+         *         "min": 1
+         *       },
+         *       "userRole": [
+         *         "client"
+         *       ]
+         *     }
+         */
+        ConditionsOut: {
+            /**
+             * Keywords
+             * @default null
+             */
+            keywords?: string[] | null;
+            /** @default null */
+            length?: components["schemas"]["LengthOut"] | null;
+            /**
+             * Userrole
+             * @default null
+             */
+            userRole?: ("client" | "reader" | "admin")[] | null;
+        };
+        /**
+         * ConsentOut
+         * @description One consent: given or not, when, and under which privacy policy version.
+         * @example {
+         *       "consent": "marketing",
+         *       "consentDate": "2026-11-28T17:30:00Z",
+         *       "consentVersion": "consentVersion",
+         *       "granted": true
+         *     }
+         */
+        ConsentOut: {
+            /**
+             * Consent
+             * @enum {string}
+             */
+            consent: "marketing" | "analytics" | "thirdParty";
+            /**
+             * Consentdate
+             * @description when it was last given or withdrawn; absent: never answered (marketing: off by default)
+             * @default null
+             */
+            consentDate?: string | null;
+            /**
+             * Consentversion
+             * @description the privacy policy version in force then
+             * @default null
+             */
+            consentVersion?: string | null;
+            /** Granted */
+            granted: boolean;
+        };
+        /**
+         * ConsentsIn
+         * @description The consents to record: each one sent is recorded with today's date and the privacy
+         *     policy version in force; those left out are unchanged. ``marketing`` is the same switch
+         *     as the preferences' ``notifications.marketingEmails`` (saving one changes the other).
+         * @example {
+         *       "analytics": true,
+         *       "marketing": false,
+         *       "thirdParty": false
+         *     }
+         */
+        ConsentsIn: {
+            /**
+             * Analytics
+             * @description product analytics beyond what the service needs
+             * @default null
+             */
+            analytics?: boolean | null;
+            /**
+             * Marketing
+             * @description marketing emails (suggested readings)
+             * @default null
+             */
+            marketing?: boolean | null;
+            /**
+             * Thirdparty
+             * @description sharing data with third parties
+             * @default null
+             */
+            thirdParty?: boolean | null;
         };
         /**
          * CreditPackage
@@ -5468,9 +6654,14 @@ export interface components {
          *             "closedAt": "2026-11-28T17:30:00Z",
          *             "content": "content",
          *             "createdAt": "2026-11-28T17:30:00Z",
+         *             "deletedAt": "2026-11-28T17:30:00Z",
          *             "expiresAt": "2026-11-28T17:30:00Z",
          *             "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "isActive": true,
+         *             "moderation": {
+         *               "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *               "state": "held"
+         *             },
          *             "mood": "mood",
          *             "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "state": "active",
@@ -5485,6 +6676,10 @@ export interface components {
          *                 "isDiscount": true,
          *                 "listedPrice": 1,
          *                 "message": "The reading was not found.",
+         *                 "moderation": {
+         *                   "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *                   "state": "held"
+         *                 },
          *                 "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *                 "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *                 "readerId": "user_demo_reader1",
@@ -5502,7 +6697,8 @@ export interface components {
          *             ],
          *             "suggestionCount": 1,
          *             "updatedAt": "2026-11-28T17:30:00Z",
-         *             "userId": "user_demo_reader1"
+         *             "userId": "user_demo_reader1",
+         *             "version": 3
          *           }
          *         ],
          *         "balance": {
@@ -5776,25 +6972,28 @@ export interface components {
          *         "earnings": {
          *           "pending": {
          *             "credits": 60,
-         *             "expectedFee": 1,
-         *             "expectedNet": 1,
+         *             "platformFee": 1,
          *             "readings": 1
          *           },
          *           "thisMonth": {
-         *             "fees": 1,
-         *             "net": 1,
-         *             "paid": 1,
+         *             "credits": 60,
+         *             "paidOut": 1,
+         *             "pending": 1,
+         *             "pendingReadings": 1,
+         *             "platformFee": 1,
          *             "readings": 1,
-         *             "since": "since",
-         *             "takenBack": 1
+         *             "refunded": 1,
+         *             "since": "since"
          *           },
          *           "thisWeek": {
-         *             "fees": 1,
-         *             "net": 1,
-         *             "paid": 1,
+         *             "credits": 60,
+         *             "paidOut": 1,
+         *             "pending": 1,
+         *             "pendingReadings": 1,
+         *             "platformFee": 1,
          *             "readings": 1,
-         *             "since": "since",
-         *             "takenBack": 1
+         *             "refunded": 1,
+         *             "since": "since"
          *           },
          *           "timezone": "America/Chicago"
          *         },
@@ -5955,6 +7154,100 @@ export interface components {
             role: "client" | "reader" | "admin";
         };
         /**
+         * DataExportOut
+         * @description A copy of everything Auralumic stores about the caller, built by a job: ``pending`` until
+         *     it is built (the caller is notified, in the app and by email), then ``ready`` with a download
+         *     link, ``expired`` once its availability is over (the file is deleted), or ``failed`` if it
+         *     could not be built (ask for a new one).
+         * @example {
+         *       "downloadUrl": "https://auralumic-prod-media.s3.amazonaws.com/exports/user_demo_client1/01JDS0K4W8Y2A6C0E4G8J2M6Q0.json?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600",
+         *       "downloadUrlExpiresAt": "2026-12-01T10:31:00.000Z",
+         *       "expiresAt": "2026-12-08T09:30:04.812Z",
+         *       "id": "01JDS0K4W8Y2A6C0E4G8J2M6Q0",
+         *       "readyAt": "2026-12-01T09:30:04.812Z",
+         *       "requestedAt": "2026-12-01T09:30:00.000Z",
+         *       "sizeBytes": 48213,
+         *       "status": "ready"
+         *     }
+         */
+        DataExportOut: {
+            /**
+             * Downloadurl
+             * @description only while ready: a link to the JSON file, signed for this request and valid for 60 minutes at most (ask again for a new one)
+             * @default null
+             */
+            downloadUrl?: string | null;
+            /**
+             * Downloadurlexpiresat
+             * Format: date-time
+             * @description when downloadUrl stops working
+             * @default null
+             */
+            downloadUrlExpiresAt?: string | null;
+            /**
+             * Expiresat
+             * Format: date-time
+             * @description until when it can be downloaded (7 days after it was built); then it is deleted
+             * @default null
+             */
+            expiresAt?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Readyat
+             * Format: date-time
+             * @description when it was built
+             * @default null
+             */
+            readyAt?: string | null;
+            /**
+             * Requestedat
+             * Format: date-time
+             * @description when it was asked for (UTC)
+             */
+            requestedAt: string;
+            /**
+             * Sizebytes
+             * @description the file's size in bytes (JSON, UTF-8)
+             * @default null
+             */
+            sizeBytes?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "expired" | "failed";
+        };
+        /**
+         * DataProcessingConsentOut
+         * @description ComplianceTracking.dataProcessingConsent: the three consents, and the latest answer's date and version.
+         * @example {
+         *       "analytics": true,
+         *       "consentDate": "2026-11-28T17:30:00Z",
+         *       "consentVersion": "consentVersion",
+         *       "marketing": true,
+         *       "thirdParty": true
+         *     }
+         */
+        DataProcessingConsentOut: {
+            /** Analytics */
+            analytics: boolean;
+            /**
+             * Consentdate
+             * @default null
+             */
+            consentDate?: string | null;
+            /**
+             * Consentversion
+             * @default null
+             */
+            consentVersion?: string | null;
+            /** Marketing */
+            marketing: boolean;
+            /** Thirdparty */
+            thirdParty: boolean;
+        };
+        /**
          * DayFiguresOut
          * @description One UTC day of the period (every day is listed, zeros included).
          * @example {
@@ -6034,6 +7327,28 @@ export interface components {
             readings: number;
             /** Reviews */
             reviews: number;
+        };
+        /**
+         * DecideIn
+         * @description A moderator's decision: approve (public), reject (hidden from every public read) or
+         *     escalate (for a senior look).
+         * @example {
+         *       "decision": "reject",
+         *       "notes": "A phone number in the bio."
+         *     }
+         */
+        DecideIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject" | "escalate";
+            /**
+             * Notes
+             * @description for the audit log and other moderators
+             * @default null
+             */
+            notes?: string | null;
         };
         /**
          * DeclineIn
@@ -6210,11 +7525,11 @@ export interface components {
          * @description A ledger line that moved the reader's earnings.
          * @example {
          *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "credits": 60,
          *       "description": "A live voice call with your reader.",
-         *       "earnings": 1,
          *       "entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
-         *       "fee": 1,
          *       "kind": "hold",
+         *       "platformFee": 1,
          *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
          *     }
          */
@@ -6225,51 +7540,59 @@ export interface components {
              */
             createdAt: string;
             /**
-             * Description
-             * @default null
+             * Credits
+             * @description the signed change to the earnings account
              */
-            description?: string | null;
+            credits: number;
             /**
-             * Earnings
-             * @description signed change to the earnings account
+             * Description
+             * @description the entry's memo; null without one
              */
-            earnings: number;
+            description: string | null;
             /** Entryid */
             entryId: string;
-            /**
-             * Fee
-             * @description what the platform kept in the same entry (negative: a fee share refunded)
-             */
-            fee: number;
             /**
              * Kind
              * @description payout (a completed reading) or refund (taken back after a dispute)
              */
             kind: string;
             /**
-             * Readingid
-             * @default null
+             * Platformfee
+             * @description what the platform kept in the same entry (negative: a fee share refunded)
              */
-            readingId?: string | null;
+            platformFee: number;
+            /**
+             * Readingid
+             * @description the reading paid or refunded; null when the entry names none
+             */
+            readingId: string | null;
         };
         /**
          * EarningsOut
-         * @description The reader's earnings: totals in their timezone (weeks start on Monday), pending vs
-         *     paid, the platform fee, and a page of the ledger lines behind them, newest first.
-         *     "Paid" means credited to the reader's earnings account; transfers from it to a bank
-         *     account (payouts) are issue 18 and not part of this page yet.
+         * @description The reader's earnings: this week, this month (in the reader's timezone, weeks start
+         *     on Monday) and all time, each with the same fields; the earnings balance; and a page of
+         *     the ledger lines behind them, newest first. Transfers from the earnings account to a bank
+         *     account are issue 18 and not part of this page yet.
          * @example {
          *       "allTime": {
-         *         "net": 316
+         *         "credits": 376,
+         *         "paidOut": 316,
+         *         "pending": 60,
+         *         "pendingReadings": 1,
+         *         "platformFee": 94,
+         *         "readings": 7,
+         *         "refunded": 0,
+         *         "since": null
          *       },
+         *       "balance": 316,
          *       "data": [
          *         {
          *           "createdAt": "2026-11-30T10:31:00.000Z",
+         *           "credits": 48,
          *           "description": "Reading completed",
-         *           "earnings": 48,
          *           "entryId": "payout:rdg_1",
-         *           "fee": 12,
          *           "kind": "payout",
+         *           "platformFee": 12,
          *           "readingId": "rdg_1"
          *         }
          *       ],
@@ -6282,36 +7605,41 @@ export interface components {
          *         "hasNext": false,
          *         "hasPrev": false,
          *         "limit": 20,
+         *         "nextCursor": null,
          *         "page": 1,
          *         "totalPages": 1
          *       },
-         *       "pending": {
-         *         "credits": 75,
-         *         "expectedFee": 15,
-         *         "expectedNet": 60,
-         *         "readings": 1
-         *       },
          *       "thisMonth": {
-         *         "fees": 24,
-         *         "net": 96,
-         *         "paid": 96,
+         *         "credits": 156,
+         *         "paidOut": 96,
+         *         "pending": 60,
+         *         "pendingReadings": 1,
+         *         "platformFee": 39,
          *         "readings": 2,
-         *         "since": "2026-11-01T00:00:00.000Z",
-         *         "takenBack": 0
+         *         "refunded": 0,
+         *         "since": "2026-11-01T00:00:00.000Z"
          *       },
          *       "thisWeek": {
-         *         "fees": 12,
-         *         "net": 48,
-         *         "paid": 48,
+         *         "credits": 108,
+         *         "paidOut": 48,
+         *         "pending": 60,
+         *         "pendingReadings": 1,
+         *         "platformFee": 27,
          *         "readings": 1,
-         *         "since": "2026-11-30T00:00:00.000Z",
-         *         "takenBack": 0
+         *         "refunded": 0,
+         *         "since": "2026-11-30T00:00:00.000Z"
          *       },
          *       "timezone": "Europe/Lisbon"
          *     }
          */
         EarningsOut: {
-            allTime: components["schemas"]["AllTimeOut"];
+            /** @description since the reader started. Its paid-out part (paidOut, refunded, readings, the fee kept) is counted from the readings' events and follows a payout within seconds; pending is read now */
+            allTime: components["schemas"]["EarningsTotalsOut"];
+            /**
+             * Balance
+             * @description the earnings account's balance now: credits paid out and not transferred to a bank (exact, as GET /credits shows it)
+             */
+            balance: number;
             /**
              * Data
              * @description ledger lines that moved earnings, newest first
@@ -6324,9 +7652,8 @@ export interface components {
             feePercent: number;
             meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
-            pending: components["schemas"]["PendingOut"];
-            thisMonth: components["schemas"]["PeriodOut"];
-            thisWeek: components["schemas"]["PeriodOut"];
+            thisMonth: components["schemas"]["EarningsTotalsOut"];
+            thisWeek: components["schemas"]["EarningsTotalsOut"];
             /**
              * Timezone
              * @description the IANA timezone the periods are computed in (the reader's profile; UTC when it has none)
@@ -6339,35 +7666,96 @@ export interface components {
          * @example {
          *       "pending": {
          *         "credits": 60,
-         *         "expectedFee": 1,
-         *         "expectedNet": 1,
+         *         "platformFee": 1,
          *         "readings": 1
          *       },
          *       "thisMonth": {
-         *         "fees": 1,
-         *         "net": 1,
-         *         "paid": 1,
+         *         "credits": 60,
+         *         "paidOut": 1,
+         *         "pending": 1,
+         *         "pendingReadings": 1,
+         *         "platformFee": 1,
          *         "readings": 1,
-         *         "since": "since",
-         *         "takenBack": 1
+         *         "refunded": 1,
+         *         "since": "since"
          *       },
          *       "thisWeek": {
-         *         "fees": 1,
-         *         "net": 1,
-         *         "paid": 1,
+         *         "credits": 60,
+         *         "paidOut": 1,
+         *         "pending": 1,
+         *         "pendingReadings": 1,
+         *         "platformFee": 1,
          *         "readings": 1,
-         *         "since": "since",
-         *         "takenBack": 1
+         *         "refunded": 1,
+         *         "since": "since"
          *       },
          *       "timezone": "America/Chicago"
          *     }
          */
         EarningsOverview: {
             pending: components["schemas"]["PendingOut"];
-            thisMonth: components["schemas"]["PeriodOut"];
-            thisWeek: components["schemas"]["PeriodOut"];
+            thisMonth: components["schemas"]["EarningsTotalsOut"];
+            thisWeek: components["schemas"]["EarningsTotalsOut"];
             /** Timezone */
             timezone: string;
+        };
+        /**
+         * EarningsTotalsOut
+         * @description The reader's earnings over a period (this week, this month or all time): credits =
+         *     paidOut + pending; credits + platformFee = what the clients paid for those readings.
+         * @example {
+         *       "credits": 60,
+         *       "paidOut": 1,
+         *       "pending": 1,
+         *       "pendingReadings": 1,
+         *       "platformFee": 1,
+         *       "readings": 1,
+         *       "refunded": 1,
+         *       "since": "since"
+         *     }
+         */
+        EarningsTotalsOut: {
+            /**
+             * Credits
+             * @description credits earned: paidOut + pending (the reader's share, after the platform fee)
+             */
+            credits: number;
+            /**
+             * Paidout
+             * @description credits credited to the earnings account by readings completed in the period, less what refunds took back (negative when a refund outweighs the period's payouts)
+             */
+            paidOut: number;
+            /**
+             * Pending
+             * @description credits that readings accepted in the period and not completed yet will credit at completion (after the fee at today's rate)
+             */
+            pending: number;
+            /**
+             * Pendingreadings
+             * @description readings accepted in the period and not completed yet
+             */
+            pendingReadings: number;
+            /**
+             * Platformfee
+             * @description the platform's share of the same readings: kept from the paid-out ones (less fee shares refunded) plus what the pending ones will pay at today's rate
+             */
+            platformFee: number;
+            /**
+             * Readings
+             * @description readings completed and paid out in the period
+             */
+            readings: number;
+            /**
+             * Refunded
+             * @description credits refunds after payout (resolved disputes) took back from earnings in the period; already subtracted from paidOut
+             */
+            refunded: number;
+            /**
+             * Since
+             * Format: date-time
+             * @description the period's start (UTC): Monday 00:00 or the 1st at 00:00 in the reader's timezone; null for all time
+             */
+            since: string | null;
         };
         /**
          * ErrorDetail
@@ -6439,7 +7827,10 @@ export interface components {
          *     }
          */
         EventsIn: {
-            /** Events */
+            /**
+             * Events
+             * @description 1 to 50 events, each checked against the schema of its type; an error's path is events.<index>.<field>
+             */
             events: (components["schemas"]["ViewPage"] | components["schemas"]["ViewReader"] | components["schemas"]["Search"] | components["schemas"]["ViewStatus"] | components["schemas"]["Favorite"] | components["schemas"]["Unfavorite"] | components["schemas"]["StartBooking"] | components["schemas"]["AbandonBooking"] | components["schemas"]["Book"] | components["schemas"]["StartCheckout"])[];
             /**
              * Sessionid
@@ -7660,6 +9051,52 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * FindingOut
+         * @description Why the automatic screen queued a field: a rule, or contact details it found.
+         * @example {
+         *       "action": "flag",
+         *       "field": "bio",
+         *       "kind": "phone",
+         *       "match": "match",
+         *       "ruleId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "source": "rule"
+         *     }
+         */
+        FindingOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "flag" | "escalate";
+            /**
+             * Field
+             * @description the field (wire name) the finding is about
+             */
+            field: string;
+            /**
+             * Kind
+             * @description contact details only
+             * @default null
+             */
+            kind?: ("phone" | "email" | "messaging" | "link") | null;
+            /**
+             * Match
+             * @description the text that matched (contact details only)
+             * @default null
+             */
+            match?: string | null;
+            /**
+             * Ruleid
+             * @default null
+             */
+            ruleId?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "rule" | "contact_details";
+        };
+        /**
          * HealthOut
          * @description What anyone may know: whether the service can serve, nothing about what it runs on.
          * @example {
@@ -7803,6 +9240,196 @@ export interface components {
              * @default null
              */
             reference?: string | null;
+        };
+        /**
+         * LegalDocumentCreate
+         * @description A new version: a draft (edit it, then publish it) or, with ``publish``, in force at once.
+         * @example {
+         *       "changeSummary": "Clearer refund rules.",
+         *       "content": "# Terms of Service\n\nReadings are for entertainment...",
+         *       "effectiveDate": "2026-12-01",
+         *       "title": "Terms of Service",
+         *       "type": "terms_of_service",
+         *       "version": "2026-12-01"
+         *     }
+         */
+        LegalDocumentCreate: {
+            /**
+             * Changesummary
+             * @default null
+             */
+            changeSummary?: string | null;
+            /**
+             * Content
+             * @description markdown
+             */
+            content: string;
+            /**
+             * Effectivedate
+             * @description YYYY-MM-DD (default: the day it is published)
+             * @default null
+             */
+            effectiveDate?: string | null;
+            /**
+             * Publish
+             * @description true: publish at once (it replaces the version in force)
+             * @default false
+             */
+            publish?: boolean;
+            /**
+             * Requiresreacceptance
+             * @description terms and privacy policy: true (the default) when the change is material and every user must accept it before booking again; false for a minor fix. Always false for the other types
+             * @default null
+             */
+            requiresReacceptance?: boolean | null;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @description terms_of_service, privacy_policy, cookie_policy or community_guidelines (the short names terms, privacy, cookies and guidelines work too)
+             * @enum {string}
+             */
+            type: "terms_of_service" | "privacy_policy" | "cookie_policy" | "community_guidelines";
+            /**
+             * Version
+             * @description the version label, such as 2026-12-01 or 3 (letters, digits, '.', '_', '-')
+             */
+            version: string;
+        };
+        /**
+         * LegalDocumentOut
+         * @description A published legal document: the version in force, or an earlier one asked for by version.
+         * @example {
+         *       "changeSummary": "changeSummary",
+         *       "content": "content",
+         *       "effectiveDate": "2026-11-28T17:30:00Z",
+         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "isActive": true,
+         *       "previousVersionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "publishedAt": "2026-11-28T17:30:00Z",
+         *       "requiresReacceptance": true,
+         *       "title": "title",
+         *       "type": "terms_of_service",
+         *       "version": "version"
+         *     }
+         */
+        LegalDocumentOut: {
+            /**
+             * Changesummary
+             * @description what changed from the previous version
+             * @default null
+             */
+            changeSummary?: string | null;
+            /**
+             * Content
+             * @description markdown
+             */
+            content: string;
+            /**
+             * Effectivedate
+             * @description the date the text takes effect (YYYY-MM-DD)
+             */
+            effectiveDate: string;
+            /**
+             * Id
+             * @description <type>-<version>
+             */
+            id: string;
+            /**
+             * Isactive
+             * @description true for the version in force; earlier versions stay readable
+             */
+            isActive: boolean;
+            /**
+             * Previousversionid
+             * @default null
+             */
+            previousVersionId?: string | null;
+            /** Publishedat */
+            publishedAt: string;
+            /**
+             * Requiresreacceptance
+             * @description true when this version asked every user to accept it again (terms and privacy policy only)
+             */
+            requiresReacceptance: boolean;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "terms_of_service" | "privacy_policy" | "cookie_policy" | "community_guidelines";
+            /** Version */
+            version: string;
+        };
+        /**
+         * LegalDocumentPatch
+         * @description Change a draft (a published version never changes: publish a new one). Only the fields
+         *     sent change; ``null`` is refused.
+         * @example {
+         *       "changeSummary": "Clearer refund rules.",
+         *       "title": "Terms of Service"
+         *     }
+         */
+        LegalDocumentPatch: {
+            /**
+             * Changesummary
+             * @default null
+             */
+            changeSummary?: string | null;
+            /**
+             * Content
+             * @default null
+             */
+            content?: string | null;
+            /**
+             * Effectivedate
+             * @default null
+             */
+            effectiveDate?: string | null;
+            /**
+             * Requiresreacceptance
+             * @default null
+             */
+            requiresReacceptance?: boolean | null;
+            /**
+             * Title
+             * @default null
+             */
+            title?: string | null;
+        };
+        /** LengthIn */
+        LengthIn: {
+            /**
+             * Max
+             * @default null
+             */
+            max?: number | null;
+            /**
+             * Min
+             * @default null
+             */
+            min?: number | null;
+        };
+        /**
+         * LengthOut
+         * @description A length condition: the text's length within [min, max] (each optional).
+         * @example {
+         *       "max": 1,
+         *       "min": 1
+         *     }
+         */
+        LengthOut: {
+            /**
+             * Max
+             * @default null
+             */
+            max?: number | null;
+            /**
+             * Min
+             * @default null
+             */
+            min?: number | null;
         };
         /**
          * ListedPriceOut
@@ -8079,6 +9706,7 @@ export interface components {
             role: "client" | "reader" | "admin";
             /**
              * Status
+             * @description active, suspended (every route but GET /me answers 403 account_suspended) or deleted; a suspension past its end is active
              * @enum {string}
              */
             status: "active" | "suspended" | "deleted";
@@ -8088,6 +9716,11 @@ export interface components {
              * @default null
              */
             subscriptionId?: string | null;
+            /**
+             * @description present while suspended
+             * @default null
+             */
+            suspension?: components["schemas"]["AccountSuspension"] | null;
         };
         /**
          * MePatch
@@ -8186,6 +9819,228 @@ export interface components {
              */
             period: "day" | "week" | "month";
             previous: components["schemas"]["PeriodFiguresOut"];
+        };
+        /**
+         * ModerationItemOut
+         * @description A queue item (the product's ContentModerationQueue): what was flagged, by whom, why, how
+         *     urgent, and what a moderator decided; with the text as it was when flagged.
+         * @example {
+         *       "authorId": "user_demo_reader1",
+         *       "autoModerationScore": 0.9,
+         *       "contentId": "user_demo_reader1",
+         *       "contentType": "profile",
+         *       "createdAt": "2026-11-28T17:42:10.512Z",
+         *       "excerpts": {
+         *         "bio": "Text me on 555 123 4567 for a cheaper reading."
+         *       },
+         *       "fields": [
+         *         "bio"
+         *       ],
+         *       "findings": [
+         *         {
+         *           "action": "flag",
+         *           "field": "bio",
+         *           "kind": "phone",
+         *           "match": "555 123 4567",
+         *           "source": "contact_details"
+         *         }
+         *       ],
+         *       "flaggedBy": "auto",
+         *       "flaggedReason": "spam",
+         *       "held": true,
+         *       "id": "mod_01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *       "priority": "high",
+         *       "reportCount": 0,
+         *       "reports": [],
+         *       "status": "pending",
+         *       "updatedAt": "2026-11-28T17:42:10.512Z"
+         *     }
+         */
+        ModerationItemOut: {
+            /** Authorid */
+            authorId: string;
+            /**
+             * Automoderationscore
+             * @description how sure the automatic screen is (0-1)
+             * @default null
+             */
+            autoModerationScore?: number | null;
+            /** Contentid */
+            contentId: string;
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "review" | "profile" | "status" | "suggestion";
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Excerpts
+             * @description each field's text when it was flagged
+             */
+            excerpts?: {
+                [key: string]: string;
+            };
+            /**
+             * Fields
+             * @description the fields concerned (wire names)
+             */
+            fields?: string[];
+            /** Findings */
+            findings?: components["schemas"]["FindingOut"][];
+            /**
+             * Flaggedby
+             * @enum {string}
+             */
+            flaggedBy: "auto" | "user" | "admin";
+            /**
+             * Flaggedbyid
+             * @description the first reporter, for a user report
+             * @default null
+             */
+            flaggedById?: string | null;
+            /**
+             * Flaggedreason
+             * @enum {string}
+             */
+            flaggedReason: "inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other";
+            /**
+             * Held
+             * @description the content is kept from the public until a decision
+             */
+            held: boolean;
+            /** Id */
+            id: string;
+            /**
+             * Moderatorid
+             * @default null
+             */
+            moderatorId?: string | null;
+            /**
+             * Moderatornotes
+             * @default null
+             */
+            moderatorNotes?: string | null;
+            /**
+             * Parentid
+             * @description a suggestion's status; a review's reader
+             * @default null
+             */
+            parentId?: string | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "medium" | "high" | "urgent";
+            /**
+             * Reportcount
+             * @description how many users reported it
+             * @default 0
+             */
+            reportCount?: number;
+            /**
+             * Reports
+             * @description the newest reports (up to 20)
+             */
+            reports?: components["schemas"]["ReportSummaryOut"][];
+            /**
+             * Revieweddate
+             * Format: date-time
+             * @default null
+             */
+            reviewedDate?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "escalated";
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /**
+         * ModerationPage
+         * @description A page of the moderation queue: urgent first, then oldest first within a priority.
+         * @example {
+         *       "data": [
+         *         {
+         *           "authorId": "user_demo_reader1",
+         *           "autoModerationScore": 0.9,
+         *           "contentId": "user_demo_reader1",
+         *           "contentType": "profile",
+         *           "createdAt": "2026-11-28T17:42:10.512Z",
+         *           "excerpts": {
+         *             "bio": "Text me on 555 123 4567 for a cheaper reading."
+         *           },
+         *           "fields": [
+         *             "bio"
+         *           ],
+         *           "findings": [
+         *             {
+         *               "action": "flag",
+         *               "field": "bio",
+         *               "kind": "phone",
+         *               "match": "555 123 4567",
+         *               "source": "contact_details"
+         *             }
+         *           ],
+         *           "flaggedBy": "auto",
+         *           "flaggedReason": "spam",
+         *           "held": true,
+         *           "id": "mod_01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *           "priority": "high",
+         *           "reportCount": 0,
+         *           "reports": [],
+         *           "status": "pending",
+         *           "updatedAt": "2026-11-28T17:42:10.512Z"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        ModerationPage: {
+            /** Data */
+            data: components["schemas"]["ModerationItemOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * ModerationStateOut
+         * @description What moderation does with the author's own text: ``held`` (only the author sees it until a
+         *     moderator looks) or ``hidden`` (a moderator rejected it; only the author sees it). Absent:
+         *     the text is public.
+         * @example {
+         *       "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *       "state": "held"
+         *     }
+         */
+        ModerationStateOut: {
+            /**
+             * Message
+             * @description a sentence for the author
+             */
+            message: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "held" | "hidden";
         };
         /**
          * NotificationChannels
@@ -8426,7 +10281,7 @@ export interface components {
          * @example reading_request
          * @enum {string}
          */
-        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning";
+        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning" | "data_export_ready" | "content_moderated";
         /**
          * NotificationsPage
          * @description A page of the caller's notifications, newest first, and how many are unread in all.
@@ -8521,6 +10376,11 @@ export interface components {
             currentStep?: string | null;
             /** Iscomplete */
             isComplete: boolean;
+            /**
+             * Pendingacceptance
+             * @description the terms of service and privacy policy versions to accept (POST /me/terms-acceptance) before booking: prompt for them first
+             */
+            pendingAcceptance?: components["schemas"]["PendingDocumentOut"][];
             /** Profilechecklist */
             profileChecklist: components["schemas"]["ProfileCheck"][];
             /** Profilecompletionpercentage */
@@ -8798,37 +10658,73 @@ export interface components {
             id: string;
         };
         /**
+         * PendingDocumentOut
+         * @description A document to accept before booking: read it at ``path`` (``?version=`` for this very
+         *     version), then POST /me/terms-acceptance with its type and version.
+         * @example {
+         *       "acceptedVersion": "acceptedVersion",
+         *       "effectiveDate": "2026-11-28T17:30:00Z",
+         *       "path": "path",
+         *       "title": "title",
+         *       "type": "terms_of_service",
+         *       "version": "version"
+         *     }
+         */
+        PendingDocumentOut: {
+            /**
+             * Acceptedversion
+             * @description the version accepted before, if any
+             * @default null
+             */
+            acceptedVersion?: string | null;
+            /** Effectivedate */
+            effectiveDate: string;
+            /**
+             * Path
+             * @description GET it to read the document, e.g. /legal/terms_of_service
+             */
+            path: string;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "terms_of_service" | "privacy_policy" | "cookie_policy" | "community_guidelines";
+            /**
+             * Version
+             * @description the version in force: the one to accept
+             */
+            version: string;
+        };
+        /**
          * PendingOut
-         * @description Readings accepted and not completed yet: paid to the reader, minus the fee, when they complete.
+         * @description Every reading accepted and not completed yet, whenever accepted: what completing them
+         *     will credit to earnings.
          * @example {
          *       "credits": 60,
-         *       "expectedFee": 1,
-         *       "expectedNet": 1,
+         *       "platformFee": 1,
          *       "readings": 1
          *     }
          */
         PendingOut: {
             /**
              * Credits
-             * @description what the clients paid for them (captured at acceptance)
+             * @description the reader's share, after the platform fee at today's rate
              */
             credits: number;
             /**
-             * Expectedfee
-             * @description the platform fee at today's rate
+             * Platformfee
+             * @description the platform's share at today's rate
              */
-            expectedFee: number;
-            /**
-             * Expectednet
-             * @description what completing them all would credit to earnings
-             */
-            expectedNet: number;
+            platformFee: number;
             /** Readings */
             readings: number;
         };
         /**
          * PeriodFiguresOut
-         * @description A period's figures. Rates are null where their denominator is zero.
+         * @description A period's figures. Rates are null where their denominator is zero: present and null,
+         *     never left out (as in ``GET /reader/metrics``).
          * @example {
          *       "activeUsers": 1,
          *       "buyers": 1,
@@ -8974,9 +10870,9 @@ export interface components {
             acceptedBookings: number;
             /**
              * Attribute
-             * @default null
+             * @description the attribute `readings` counts; null: all readings
              */
-            attribute?: string | null;
+            attribute: string | null;
             /**
              * Averagerating
              * @description null without reviews
@@ -8984,7 +10880,7 @@ export interface components {
             averageRating: number | null;
             /**
              * Averageresponsetime
-             * @description minutes from request to accept or decline
+             * @description minutes from request to accept or decline; null without answered requests
              */
             averageResponseTime: number | null;
             /**
@@ -9030,7 +10926,7 @@ export interface components {
             repeatClientCount: number;
             /**
              * Repeatclientrate
-             * @description total: the share of the reader's clients who came back; a period: the share of its completed readings that were with a returning client (0..1)
+             * @description total: the share of the reader's clients who came back; a period: the share of its completed readings that were with a returning client (0..1); null without clients (total) or without completed readings (a period)
              */
             repeatClientRate: number | null;
             /** Reviews */
@@ -9040,51 +10936,6 @@ export interface components {
              * @description last local date (YYYY-MM-DD), today for the current periods
              */
             to: string;
-        };
-        /**
-         * PeriodOut
-         * @description Movements on the reader's earnings account from ``since`` to now.
-         * @example {
-         *       "fees": 1,
-         *       "net": 1,
-         *       "paid": 1,
-         *       "readings": 1,
-         *       "since": "since",
-         *       "takenBack": 1
-         *     }
-         */
-        PeriodOut: {
-            /**
-             * Fees
-             * @description credits the platform kept from those readings (less fee shares refunded)
-             */
-            fees: number;
-            /**
-             * Net
-             * @description paid minus takenBack
-             */
-            net: number;
-            /**
-             * Paid
-             * @description credits credited to earnings by readings completed in the period (net of the platform fee)
-             */
-            paid: number;
-            /**
-             * Readings
-             * @description readings paid in the period
-             */
-            readings: number;
-            /**
-             * Since
-             * Format: date-time
-             * @description the period's start (UTC): Monday 00:00 or the 1st at 00:00 in the reader's timezone
-             */
-            since: string;
-            /**
-             * Takenback
-             * @description credits taken back from earnings by refunds after payout (resolved disputes)
-             */
-            takenBack: number;
         };
         /**
          * PlanCreate
@@ -9558,6 +11409,13 @@ export interface components {
          *         "threshold": 4.8,
          *         "value": 4.8
          *       },
+         *       "lateStartRate": {
+         *         "atRiskAbove": 4.8,
+         *         "minimumSample": 1,
+         *         "sample": 1,
+         *         "threshold": 4.8,
+         *         "value": 4.8
+         *       },
          *       "noShowRate": {
          *         "atRiskAbove": 4.8,
          *         "minimumSample": 1,
@@ -9571,7 +11429,6 @@ export interface components {
          *         ],
          *         "value": 4.8
          *       },
-         *       "punctuality": 4.8,
          *       "responseTime": {
          *         "atRiskAbove": 4.8,
          *         "minimumSample": 1,
@@ -9597,14 +11454,11 @@ export interface components {
             completedReadings: number;
             /** @description disputes filed / readings completed */
             disputeRate: components["schemas"]["Rate"];
+            /** @description punctuality: scheduled calls and live videos the reader started more than 5 minutes after their time / those they started (immediate readings are not counted) */
+            lateStartRate: components["schemas"]["Rate"];
             /** @description readings the reader missed (refunded) / readings they accepted */
             noShowRate: components["schemas"]["Rate"];
             profileCompleteness: components["schemas"]["Completeness"];
-            /**
-             * Punctuality
-             * @description not measured yet: no counter records how late a live reading started; always null
-             */
-            punctuality: number | null;
             /** @description average minutes from a request to the reader's answer */
             responseTime: components["schemas"]["Rate"];
             window: components["schemas"]["Window"];
@@ -9634,6 +11488,13 @@ export interface components {
          *           "threshold": 4.8,
          *           "value": 4.8
          *         },
+         *         "lateStartRate": {
+         *           "atRiskAbove": 4.8,
+         *           "minimumSample": 1,
+         *           "sample": 1,
+         *           "threshold": 4.8,
+         *           "value": 4.8
+         *         },
          *         "noShowRate": {
          *           "atRiskAbove": 4.8,
          *           "minimumSample": 1,
@@ -9647,7 +11508,6 @@ export interface components {
          *           ],
          *           "value": 4.8
          *         },
-         *         "punctuality": 4.8,
          *         "responseTime": {
          *           "atRiskAbove": 4.8,
          *           "minimumSample": 1,
@@ -10208,25 +12068,28 @@ export interface components {
          *       "earnings": {
          *         "pending": {
          *           "credits": 60,
-         *           "expectedFee": 1,
-         *           "expectedNet": 1,
+         *           "platformFee": 1,
          *           "readings": 1
          *         },
          *         "thisMonth": {
-         *           "fees": 1,
-         *           "net": 1,
-         *           "paid": 1,
+         *           "credits": 60,
+         *           "paidOut": 1,
+         *           "pending": 1,
+         *           "pendingReadings": 1,
+         *           "platformFee": 1,
          *           "readings": 1,
-         *           "since": "since",
-         *           "takenBack": 1
+         *           "refunded": 1,
+         *           "since": "since"
          *         },
          *         "thisWeek": {
-         *           "fees": 1,
-         *           "net": 1,
-         *           "paid": 1,
+         *           "credits": 60,
+         *           "paidOut": 1,
+         *           "pending": 1,
+         *           "pendingReadings": 1,
+         *           "platformFee": 1,
          *           "readings": 1,
-         *           "since": "since",
-         *           "takenBack": 1
+         *           "refunded": 1,
+         *           "since": "since"
          *         },
          *         "timezone": "America/Chicago"
          *       },
@@ -10368,12 +12231,13 @@ export interface components {
             pendingRequests: components["schemas"]["ReadingQueue"];
             /**
              * Qualitystatus
-             * @description the status of the quality job's last evaluation (GET /reader/quality computes it live); null before the first
+             * @description the status of the quality job's last evaluation (GET /reader/quality computes it live); not_evaluated until the job has evaluated the reader, within 15 minutes of their first reading event (a reader with no reading yet is not evaluated)
+             * @enum {string}
              */
-            qualityStatus: ("excellent" | "good" | "needs_improvement" | "at_risk") | null;
+            qualityStatus: "excellent" | "good" | "needs_improvement" | "at_risk" | "not_evaluated";
             /**
              * Qualitystatussince
-             * @description since when the status holds
+             * @description since when the status holds; absent while not_evaluated
              * @default null
              */
             qualityStatusSince?: string | null;
@@ -10404,9 +12268,9 @@ export interface components {
         ReaderMetricsOut: {
             /**
              * Attribute
-             * @default null
+             * @description the attribute asked for; null: all readings
              */
-            attribute?: string | null;
+            attribute: string | null;
             /**
              * Attributes
              * @description the reader's current tools, abilities and style
@@ -10577,7 +12441,8 @@ export interface components {
          *       "tagline": "Tarot that tells it straight",
          *       "totalReadings": 7,
          *       "updatedAt": "2026-11-28T17:30:00Z",
-         *       "userId": "user_demo_reader1"
+         *       "userId": "user_demo_reader1",
+         *       "version": 3
          *     }
          */
         ReaderProfileOut: {
@@ -10664,6 +12529,14 @@ export interface components {
              */
             location?: string | null;
             /**
+             * Moderation
+             * @description the text fields (displayName, tagline, bio, location) moderation holds or hides: your public card leaves them out (and is not shown at all while it is the name)
+             * @default null
+             */
+            moderation?: {
+                [key: string]: components["schemas"]["ModerationStateOut"];
+            } | null;
+            /**
              * Profileimage
              * @description an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set
              * @default null
@@ -10694,7 +12567,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "pending" | "approved" | "declined" | "suspended";
+            status: "draft" | "pending" | "approved" | "declined" | "suspended" | "deleted";
             /**
              * Tagline
              * @default null
@@ -10706,6 +12579,11 @@ export interface components {
             updatedAt: string;
             /** Userid */
             userId: string;
+            /**
+             * Version
+             * @description raised by each PATCH /reader/profile (not by reading options, availability or online status); also its ETag: send it as If-Match to PATCH only that version (a stale one is a 409 version_mismatch)
+             */
+            version: number;
         };
         /**
          * ReaderProfilePatch
@@ -11893,6 +13771,125 @@ export interface components {
             personalized: boolean;
         };
         /**
+         * ReinstateIn
+         * @description Lift the suspension.
+         */
+        ReinstateIn: {
+            /**
+             * Note
+             * @description why, for the audit log
+             * @default null
+             */
+            note?: string | null;
+        };
+        /**
+         * ReportIn
+         * @description Flag a piece of content for a moderator. A suggestion is named with its status.
+         * @example {
+         *       "contentId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "contentType": "review",
+         *       "note": "The review insults the reader by name.",
+         *       "reason": "harassment"
+         *     }
+         */
+        ReportIn: {
+            /**
+             * Contentid
+             * @description the reading id of a review, the reader id of a profile, the status or suggestion id
+             */
+            contentId: string;
+            /**
+             * Contenttype
+             * @description review (its id is the reading's), profile (a reader's id), status, or suggestion (with statusId)
+             * @enum {string}
+             */
+            contentType: "review" | "profile" | "status" | "suggestion";
+            /**
+             * Note
+             * @description what the moderator should know
+             * @default null
+             */
+            note?: string | null;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other";
+            /**
+             * Statusid
+             * @description the status a suggestion belongs to (suggestions only)
+             * @default null
+             */
+            statusId?: string | null;
+        };
+        /**
+         * ReportOut
+         * @description A report as its reporter sees it: received, for a moderator to look at.
+         * @example {
+         *       "contentId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "contentType": "review",
+         *       "createdAt": "2026-11-28T17:42:10.512Z",
+         *       "id": "rpt_01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *       "note": "The review insults the reader by name.",
+         *       "reason": "harassment"
+         *     }
+         */
+        ReportOut: {
+            /** Contentid */
+            contentId: string;
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "review" | "profile" | "status" | "suggestion";
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Id */
+            id: string;
+            /**
+             * Note
+             * @default null
+             */
+            note?: string | null;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other";
+        };
+        /**
+         * ReportSummaryOut
+         * @description One user's report of the item's content.
+         * @example {
+         *       "at": "at",
+         *       "note": "Half the credits returned.",
+         *       "reason": "inappropriate",
+         *       "reporterId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *     }
+         */
+        ReportSummaryOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Note
+             * @default null
+             */
+            note?: string | null;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other";
+            /** Reporterid */
+            reporterId: string;
+        };
+        /**
          * ResolveIn
          * @example {
          *       "amount": 10,
@@ -11980,6 +13977,11 @@ export interface components {
              * @default false
              */
             isDisputed?: boolean;
+            /**
+             * @description the reviewer's (and admins') view only: held or hidden by moderation, so it is not on the reader's profile; the reader sees the rating without the comment
+             * @default null
+             */
+            moderation?: components["schemas"]["ModerationStateOut"] | null;
             /** Rating */
             rating: number;
             /**
@@ -12021,6 +14023,202 @@ export interface components {
             id: string;
             /** Rating */
             rating: number;
+        };
+        /**
+         * RuleIn
+         * @description A new moderation rule (the product's ModerationRule).
+         * @example {
+         *       "action": "flag",
+         *       "conditions": {
+         *         "keywords": [
+         *           "guaranteed results",
+         *           "100% accurate"
+         *         ]
+         *       },
+         *       "contentType": "any",
+         *       "description": "Readers may not promise results.",
+         *       "flaggedReason": "false_claims",
+         *       "isActive": true,
+         *       "name": "Guaranteed outcomes"
+         *     }
+         */
+        RuleIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "flag" | "auto_approve" | "auto_reject" | "escalate";
+            conditions: components["schemas"]["ConditionsIn"];
+            /**
+             * Contenttype
+             * @description the content it applies to; any: all of them
+             * @enum {string}
+             */
+            contentType: "any" | "review" | "profile" | "status" | "suggestion";
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Flaggedreason
+             * @description what a queue item it opens says
+             * @default other
+             * @enum {string}
+             */
+            flaggedReason?: "inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other";
+            /**
+             * Isactive
+             * @default true
+             */
+            isActive?: boolean;
+            /** Name */
+            name: string;
+        };
+        /**
+         * RuleOut
+         * @description A moderation rule (the product's ModerationRule), with its version and dates.
+         * @example {
+         *       "action": "flag",
+         *       "conditions": {
+         *         "keywords": [
+         *           "guaranteed results",
+         *           "100% accurate"
+         *         ]
+         *       },
+         *       "contentType": "any",
+         *       "createdAt": "2026-11-28T17:42:10.512Z",
+         *       "description": "Readers may not promise results.",
+         *       "flaggedReason": "false_claims",
+         *       "id": "mrl_01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *       "isActive": true,
+         *       "name": "Guaranteed outcomes",
+         *       "updatedAt": "2026-11-28T17:42:10.512Z",
+         *       "version": 1
+         *     }
+         */
+        RuleOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "flag" | "auto_approve" | "auto_reject" | "escalate";
+            conditions: components["schemas"]["ConditionsOut"];
+            /**
+             * Contenttype
+             * @enum {string}
+             */
+            contentType: "any" | "review" | "profile" | "status" | "suggestion";
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Description */
+            description: string;
+            /**
+             * Flaggedreason
+             * @enum {string}
+             */
+            flaggedReason: "inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other";
+            /** Id */
+            id: string;
+            /** Isactive */
+            isActive: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * RulePage
+         * @description A page of moderation rules, in creation order.
+         * @example {
+         *       "data": [
+         *         {
+         *           "action": "flag",
+         *           "conditions": {
+         *             "keywords": [
+         *               "guaranteed results",
+         *               "100% accurate"
+         *             ]
+         *           },
+         *           "contentType": "any",
+         *           "createdAt": "2026-11-28T17:42:10.512Z",
+         *           "description": "Readers may not promise results.",
+         *           "flaggedReason": "false_claims",
+         *           "id": "mrl_01JDQ9A2B3C4D5E6F7G8H9J0KM",
+         *           "isActive": true,
+         *           "name": "Guaranteed outcomes",
+         *           "updatedAt": "2026-11-28T17:42:10.512Z",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        RulePage: {
+            /** Data */
+            data: components["schemas"]["RuleOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * RulePatch
+         * @description Change some fields of a rule; ``conditions`` is replaced whole.
+         * @example {
+         *       "isActive": false
+         *     }
+         */
+        RulePatch: {
+            /**
+             * Action
+             * @default null
+             */
+            action?: ("flag" | "auto_approve" | "auto_reject" | "escalate") | null;
+            /** @default null */
+            conditions?: components["schemas"]["ConditionsIn"] | null;
+            /**
+             * Contenttype
+             * @default null
+             */
+            contentType?: ("any" | "review" | "profile" | "status" | "suggestion") | null;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Flaggedreason
+             * @default null
+             */
+            flaggedReason?: ("inappropriate" | "spam" | "harassment" | "false_claims" | "copyright" | "other") | null;
+            /**
+             * Isactive
+             * @default null
+             */
+            isActive?: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
         };
         /**
          * ScheduleOut
@@ -12252,9 +14450,14 @@ export interface components {
          *       "closedAt": "2026-11-28T17:30:00Z",
          *       "content": "content",
          *       "createdAt": "2026-11-28T17:30:00Z",
+         *       "deletedAt": "2026-11-28T17:30:00Z",
          *       "expiresAt": "2026-11-28T17:30:00Z",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "isActive": true,
+         *       "moderation": {
+         *         "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *         "state": "held"
+         *       },
          *       "mood": "mood",
          *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "state": "active",
@@ -12269,6 +14472,10 @@ export interface components {
          *           "isDiscount": true,
          *           "listedPrice": 1,
          *           "message": "The reading was not found.",
+         *           "moderation": {
+         *             "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *             "state": "held"
+         *           },
          *           "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *           "readerId": "user_demo_reader1",
@@ -12286,7 +14493,8 @@ export interface components {
          *       ],
          *       "suggestionCount": 1,
          *       "updatedAt": "2026-11-28T17:30:00Z",
-         *       "userId": "user_demo_reader1"
+         *       "userId": "user_demo_reader1",
+         *       "version": 3
          *     }
          */
         StatusOut: {
@@ -12321,6 +14529,13 @@ export interface components {
              */
             createdAt: string;
             /**
+             * Deletedat
+             * Format: date-time
+             * @description only in the answer to DELETE: a deleted status (state deleted) is gone from every list and its GET is a 404
+             * @default null
+             */
+            deletedAt?: string | null;
+            /**
              * Expiresat
              * Format: date-time
              * @description when an active status closes by itself
@@ -12334,6 +14549,11 @@ export interface components {
              * @description true while it takes suggestions
              */
             isActive: boolean;
+            /**
+             * @description its client's (and admins') view only: held or hidden by moderation, so no reader sees it
+             * @default null
+             */
+            moderation?: components["schemas"]["ModerationStateOut"] | null;
             /**
              * Mood
              * @default null
@@ -12349,7 +14569,7 @@ export interface components {
              * State
              * @enum {string}
              */
-            state: "active" | "accepted" | "closed" | "expired";
+            state: "active" | "accepted" | "closed" | "expired" | "deleted";
             /**
              * Suggestedbyyou
              * @description readers' view: you have an active suggestion on it
@@ -12374,6 +14594,11 @@ export interface components {
              * @default null
              */
             userId?: string | null;
+            /**
+             * Version
+             * @description raised by every change of the status or its suggestions; also its ETag: send it as If-Match to PATCH, close or DELETE it (a stale one is a 409 version_mismatch)
+             */
+            version: number;
         };
         /**
          * StatusPage
@@ -12392,9 +14617,14 @@ export interface components {
          *           "closedAt": "2026-11-28T17:30:00Z",
          *           "content": "content",
          *           "createdAt": "2026-11-28T17:30:00Z",
+         *           "deletedAt": "2026-11-28T17:30:00Z",
          *           "expiresAt": "2026-11-28T17:30:00Z",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "isActive": true,
+         *           "moderation": {
+         *             "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *             "state": "held"
+         *           },
          *           "mood": "mood",
          *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "state": "active",
@@ -12409,6 +14639,10 @@ export interface components {
          *               "isDiscount": true,
          *               "listedPrice": 1,
          *               "message": "The reading was not found.",
+         *               "moderation": {
+         *                 "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *                 "state": "held"
+         *               },
          *               "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *               "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *               "readerId": "user_demo_reader1",
@@ -12426,7 +14660,8 @@ export interface components {
          *           ],
          *           "suggestionCount": 1,
          *           "updatedAt": "2026-11-28T17:30:00Z",
-         *           "userId": "user_demo_reader1"
+         *           "userId": "user_demo_reader1",
+         *           "version": 3
          *         }
          *       ],
          *       "meta": {
@@ -12740,6 +14975,10 @@ export interface components {
          *       "isDiscount": true,
          *       "listedPrice": 1,
          *       "message": "The reading was not found.",
+         *       "moderation": {
+         *         "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
+         *         "state": "held"
+         *       },
          *       "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *       "readerId": "user_demo_reader1",
@@ -12788,6 +15027,11 @@ export interface components {
              * @default null
              */
             message?: string | null;
+            /**
+             * @description its reader's (and admins') view only: held or hidden by moderation, so its client does not see it
+             * @default null
+             */
+            moderation?: components["schemas"]["ModerationStateOut"] | null;
             /**
              * Optionid
              * @default null
@@ -12902,6 +15146,45 @@ export interface components {
             suggestedType: "phone_call" | "video_message" | "live_video";
             /** Title */
             title: string;
+        };
+        /**
+         * SuspendIn
+         * @description Suspend the account: the user is locked out (but GET /me) from their next request.
+         */
+        SuspendIn: {
+            /**
+             * Reason
+             * @description why; shown to the user on GET /me
+             */
+            reason: string;
+            /**
+             * Until
+             * @description when the suspension ends by itself (future, with a time zone); leave it out to suspend until reinstated
+             * @default null
+             */
+            until?: string | null;
+        };
+        /**
+         * TermsAcceptanceIn
+         * @description Accept the version in force of the terms of service or the privacy policy (as
+         *     ``GET /legal/{type}`` shows it, or as a booking's 422 ``terms_not_accepted`` names it).
+         * @example {
+         *       "documentType": "terms_of_service",
+         *       "version": "2026-12-01"
+         *     }
+         */
+        TermsAcceptanceIn: {
+            /**
+             * Documenttype
+             * @description terms_of_service or privacy_policy (terms and privacy work too)
+             * @enum {string}
+             */
+            documentType: "terms_of_service" | "privacy_policy";
+            /**
+             * Version
+             * @description exactly the version in force
+             */
+            version: string;
         };
         /** TimeSlot */
         TimeSlot: {
@@ -13244,7 +15527,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "response_time" | "cancellation_rate" | "dispute_rate" | "no_show_rate";
+            kind: "response_time" | "cancellation_rate" | "dispute_rate" | "no_show_rate" | "late_start_rate";
             /**
              * Message
              * @description what is wrong and what to do, for the reader
@@ -13769,6 +16052,84 @@ export interface operations {
             };
             /** @description Business rule violated */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_audit_log: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description the kind of entity (reading, user, reader_application, attribute, category, badge, time_span, credit_package, plan...); with entityId */
+                entityType?: string | null;
+                /** @description the entity's id; with entityType */
+                entityId?: string | null;
+                /** @description the user who acted */
+                actorId?: string | null;
+                /** @description a UTC day (YYYY-MM-DD), or `today` (also an empty value) for today's */
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15247,12 +17608,459 @@ export interface operations {
             };
         };
     };
+    list_admin_legal_documents: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description only this type: terms_of_service, privacy_policy, cookie_policy or community_guidelines (the short names terms, privacy, cookies and guidelines work too) */
+                type?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLegalDocumentPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_admin_legal_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalDocumentCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLegalDocument"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_admin_legal_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLegalDocument"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_admin_legal_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_admin_legal_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalDocumentPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLegalDocument"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    publish_admin_legal_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminLegalDocument"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_platform_metrics: {
         parameters: {
             query?: {
                 /** @description UTC day, ISO week (starting Monday) or calendar month */
                 period?: "day" | "week" | "month";
-                /** @description a date in the period wanted (UTC); default today */
+                /** @description a date in the period wanted (UTC); default today. From 2000-01-01 to today (a date ahead of today's in every timezone is a 400) */
                 date?: string | null;
             };
             header?: never;
@@ -15299,6 +18107,549 @@ export interface operations {
             };
             /** @description Request URI too long (query values percent-encode to more than the server accepts) */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_moderation_queue: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description the items in this state */
+                status?: "pending" | "approved" | "rejected" | "escalated";
+                /** @description only this priority (else urgent first) */
+                priority?: ("low" | "medium" | "high" | "urgent") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_moderation_rules: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_moderation_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_moderation_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_moderation_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    update_moderation_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulePatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    decide_moderation_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationItemOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16444,6 +19795,189 @@ export interface operations {
             };
         };
     };
+    list_users: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description the beginning of the email or display name (at least 3 characters; neither case nor repeated spaces matter) */
+                q?: string | null;
+                /** @description which field q begins: default email when q holds an @, else name */
+                by?: ("email" | "name") | null;
+                role?: ("client" | "reader" | "admin") | null;
+                status?: ("active" | "suspended" | "deleted") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patch_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUserPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_catalog: {
         parameters: {
             query?: never;
@@ -16468,6 +20002,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description Bug; the body carries the request id */
             500: {
@@ -16620,6 +20165,17 @@ export interface operations {
             /** @description Request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16820,6 +20376,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -16869,6 +20436,74 @@ export interface operations {
             };
             /** @description A dependency is unreachable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_legal_document: {
+        parameters: {
+            query?: {
+                /** @description a published version (default: the one in force) */
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                documentType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalDocumentOut"];
+                };
+            };
+            /** @description Not modified (ETag matched If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17225,6 +20860,71 @@ export interface operations {
             };
         };
     };
+    delete_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDeletionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     patch_me: {
         parameters: {
             query?: never;
@@ -17372,6 +21072,254 @@ export interface operations {
             };
             /** @description Business rule violated */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_compliance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    record_consents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ConsentsIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    request_data_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataExportOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_data_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataExportOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18044,6 +21992,111 @@ export interface operations {
             };
         };
     };
+    accept_terms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsAcceptanceIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     create_upload: {
         parameters: {
             query?: never;
@@ -18105,6 +22158,17 @@ export interface operations {
             /** @description Request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18803,7 +22867,7 @@ export interface operations {
     get_reader_metrics: {
         parameters: {
             query?: {
-                /** @description an attribute id (tool, ability or style): `readings` counts that attribute's completed readings; absent: all readings */
+                /** @description an attribute id (tool, ability or style): `readings` counts that attribute's completed readings; absent: all readings. One of the reader's attributes or an attribute of GET /catalog (a dropped attribute keeps its history); any other id is a 400 */
                 attribute?: string | null;
                 /** @description the period of the daily series; weeks start on Monday, in the reader's timezone */
                 period?: "this_week" | "last_week" | "this_month" | "last_month" | "last_3_months" | "last_6_months" | "total";
@@ -19073,6 +23137,15 @@ export interface operations {
             };
             /** @description Not found (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19406,6 +23479,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -19456,6 +23540,17 @@ export interface operations {
             /** @description Not found (or not yours) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19519,6 +23614,17 @@ export interface operations {
             /** @description Request URI too long (query values percent-encode to more than the server accepts) */
             414: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19698,6 +23804,17 @@ export interface operations {
             /** @description Business rule violated */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20827,6 +24944,122 @@ export interface operations {
             };
         };
     };
+    create_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     status_feed: {
         parameters: {
             query?: {
@@ -20973,6 +25206,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Bug; the body carries the request id */
             500: {
                 headers: {
@@ -21112,7 +25356,7 @@ export interface operations {
             };
         };
     };
-    close_status: {
+    delete_status: {
         parameters: {
             query?: never;
             header?: never;
@@ -21130,6 +25374,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Missing, invalid or expired bearer token */
@@ -21152,6 +25405,15 @@ export interface operations {
             };
             /** @description Not found (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21250,6 +25512,93 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    close_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statusId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21358,6 +25707,17 @@ export interface operations {
             /** @description Business rule violated */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21630,6 +25990,17 @@ export interface operations {
             /** @description Request body is not JSON */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests of this route's class from this caller (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's next window opens (at least 1); the body's `details.retryAfterSeconds` says the same. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
