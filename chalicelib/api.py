@@ -229,7 +229,8 @@ def _prepare(request: Any, request_id: str, spec: RouteSpec, path_kwargs: dict[s
         auth.authorize(principal, spec.access)
     ctx = RequestContext(request=request, request_id=request_id, principal=principal)
     if spec.rate_limit is not None:
-        rate_limiting.count_request(spec.rate_limit, principal, ctx.source_ip)
+        rate_limiting.count_request(spec.rate_limit, principal, ctx.source_ip,
+                                    request.headers.get("idempotency-key"))
     _check_path_params(path_kwargs)
     if spec.query is not None:
         ctx.query = validate(spec.query, _query_dict(request))

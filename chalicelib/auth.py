@@ -135,7 +135,11 @@ def authorize(principal: Principal, access: Access) -> None:
     if principal.status == "deleted":
         raise Unauthorized("This account has been deleted.", code="account_deleted")
     if principal.status == "suspended" and not access.allow_suspended:
-        raise Forbidden("This account is suspended.", code="account_suspended")
+        # Why and until when (None: until an admin reinstates), so the client explains the lockout
+        # without calling GET /me; the record is the user item authentication read.
+        raise Forbidden("This account is suspended.", code="account_suspended",
+                        details={"reason": getattr(principal.record, "suspension_reason", None),
+                                 "until": getattr(principal.record, "suspended_until", None)})
     if access.kind == "roles" and principal.role not in access.roles:
         raise Forbidden("Your role may not call this route.", code="forbidden_role",
                         details={"required": sorted(access.roles), "role": principal.role})

@@ -21,9 +21,12 @@ def set_rate_limiter(limiter: RateLimiter | None) -> None:
     _rate_limiter = limiter
 
 
-def count_request(route_class: str, principal: auth.Principal | None, source_ip: str | None) -> None:
+def count_request(route_class: str, principal: auth.Principal | None, source_ip: str | None,
+                  idempotency_key: str | None = None) -> None:
     """Count against the signed-in caller, else (public routes) the client's address as API
-    Gateway saw it (``identity.sourceIp``: never a header the client could set)."""
+    Gateway saw it (``identity.sourceIp``: never a header the client could set). A refused
+    retry with the ``Idempotency-Key`` of a request that succeeded is let through (replayed)."""
     if _rate_limiter is None:
         raise RuntimeError("no rate limiter configured")
-    _rate_limiter(route_class, user_id=principal.user_id if principal is not None else None, source_ip=source_ip)
+    _rate_limiter(route_class, user_id=principal.user_id if principal is not None else None, source_ip=source_ip,
+                  idempotency_key=idempotency_key)

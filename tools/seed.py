@@ -241,12 +241,16 @@ def _become_reader(reader: dict[str, Any], index: int, now: datetime, *, approve
             presence.set_online(reader_id, True, now=now)
 
 
-def promotion(client_id: str, credits: int, *, entry_id: str, memo: str) -> None:
-    """Credits granted through the ledger, once per entry id however often the seed runs."""
+def promotion(client_id: str, credits: int, *, entry_id: str, memo: str, moment: datetime | None = None) -> None:
+    """Credits granted through the ledger, once per entry id however often the seed runs;
+    dated at ``moment`` (before the backdated readings they pay for), default now."""
+    from chalicelib.models.base import iso
     from chalicelib.services import ledger
 
+    dated = iso(moment) if moment is not None else None
     ledger.apply(lambda tx: ledger.grant(tx, ledger.read_user(client_id), credits, source="promotion",
-                                         entry_id=entry_id, memo=memo), retry_on=ledger.balance_moved(client_id))
+                                         entry_id=entry_id, memo=memo, now=dated),
+                 retry_on=ledger.balance_moved(client_id))
 
 
 def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[str, dict[str, str]]:
@@ -264,12 +268,14 @@ def seed_demo(issuer: LocalIssuer, *, token_ttl_s: int = 7 * 24 * 3600) -> dict[
         _become_reader(reader, index, now, approve=True)
     _become_reader(APPLICANT, len(READERS), now, approve=False)
     seed_pictures(READERS, user_id)  # through the real upload pipeline (tools/seed_images.py)
+    granted = now - timedelta(hours=2 * (len(DEMO_READINGS) + 1))  # before the first demo reading
     for handle, _name, role in STAFF_AND_CLIENTS:
         if role == "client":
             client_id = user_id(handle)
-            promotion(client_id, DEMO_CREDITS, entry_id=f"demo-credits:{client_id}", memo="Welcome credits (demo)")
+            promotion(client_id, DEMO_CREDITS, entry_id=f"demo-credits:{client_id}", memo="Welcome credits (demo)",
+                      moment=granted)
             promotion(client_id, reading_credits(client_id), entry_id=f"demo-reading-credits:{client_id}",
-                       memo="Credits for the demo readings")
+                      memo="Credits for the demo readings", moment=granted)
     seed_readings(now)
     from tools.seed_statuses import seed_statuses  # it reads this module's demo readers
 
@@ -318,9 +324,11 @@ def reading_credits(client_id: str) -> int:
 
 
 def at(moment: datetime, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``action`` (a service call) as of ``moment``: it gets it as ``now``, and the event it
-    emits is dated at it (``outbox.dated``), so the consumers count it on its own day and a
-    response time is the minutes the story says, not the time the seed took to get there."""
+    """``action`` (a service call) as of ``moment``: it gets it as ``now`` (its state change
+    and its ledger movement are dated at it), and the event it emits is dated at it
+    (``outbox.dated``), so the consumers count it on its own day, a response time is the
+    minutes the story says, not the time the seed took to get there, and the reader's
+    earnings periods (ledger lines) agree with the reader metrics (events)."""
     from chalicelib.services import outbox
 
     with outbox.dated(moment):

@@ -189,11 +189,13 @@ def seed_history(now: datetime, specs: list[dict[str, Any]], *, stop: threading.
             provision(handle, name, "client", now - timedelta(days=60))
     for reader, readings_of in plans.items():
         for client_id, credits in _credits(readings_of).items():
+            first = min(reading["booked"] for reading in readings_of if reading["client"] == client_id)
             promotion(
                 client_id,
                 credits,
                 entry_id=f"demo-history-credits:{client_id}:{reader}",
                 memo="Credits for the demo history's readings",
+                moment=first - timedelta(hours=1),  # the ledger dated before the readings it pays for
             )
     clients = {client_id: User.get(client_id) for client_id in {reading["client"] for reading in planned}}
     created = 0

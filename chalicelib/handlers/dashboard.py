@@ -70,6 +70,7 @@ def _admin(ctx: RequestContext, found: dashboard.AdminDashboard) -> dict[str, An
         "openDisputes": {"data": _readings(ctx, found.disputes.items, found.dispute_parties),
                          "count": found.disputes.count, "moreThan": found.disputes.more_than},
         "moderationQueue": found.moderation_queue,
+        "moderationQueueMoreThan": found.moderation_queue_more_than,
         "platform": {"today": period_figures(report.current), "yesterday": period_figures(report.previous)},
     }
 

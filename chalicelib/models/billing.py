@@ -3,6 +3,8 @@ user's subscriptions."""
 
 from __future__ import annotations
 
+import hashlib
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
@@ -64,6 +66,22 @@ class CheckoutOrder(Model):
     def find(cls, session_id: str) -> CheckoutOrder | None:
         try:
             return cls.get(cls.key_of(session_id), consistent_read=True)
+        except cls.DoesNotExist:
+            return None
+
+    # A checkout request sent with an Idempotency-Key is also recorded under
+    # ``checkout-request:<user id>:<digest of the key>`` (same attributes, its session): a
+    # retry finds it, past the rate limit, and a key reused for another item is refused.
+    REQUEST_PREFIX = "checkout-request:"
+
+    @classmethod
+    def request_key_of(cls, user_id: str, client_key: str) -> str:
+        return f"{cls.REQUEST_PREFIX}{user_id}:{hashlib.sha256(client_key.encode()).hexdigest()[:32]}"
+
+    @classmethod
+    def find_request(cls, user_id: str, client_key: str) -> CheckoutOrder | None:
+        try:
+            return cls.get(cls.request_key_of(user_id, client_key), consistent_read=True)
         except cls.DoesNotExist:
             return None
 

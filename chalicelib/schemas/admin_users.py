@@ -20,7 +20,7 @@ class AdminUsersQuery(PageQuery):
         max_length=200,
         description=(
             f"the beginning of the email or display name (at least {SEARCH_PREFIX_LENGTH} characters; neither case "
-            "nor repeated spaces matter)"
+            "nor repeated spaces matter); empty or only spaces: no search, as if q were absent"
         ),
     )
     by: Literal["email", "name"] | None = Field(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 from pydantic.alias_generators import to_camel
 
 from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -65,16 +73,34 @@ class PageInfo(ApiModel):
     page: int = Field(ge=1, description="this page's number: 1 without a cursor, then 2, 3... along the "
                                         "nextCursor chain")
     limit: int
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last page")
     has_next: bool
     has_prev: bool = Field(description="true past page 1 (a cursor only goes forward: go back by keeping the "
                                        "cursors of earlier pages)")
     total: int | None = Field(default=None, description="the exact number of items in the whole list, where it "
                                                        "is kept beside them (a reader's reviews); absent where only "
                                                        "reading every item could count them (readings)")
-    total_pages: int | None = Field(default=None, ge=1, description=(
+    total_pages: int | None = Field(ge=1, description=(
         "how many pages of this limit the list has: from total where it is kept (an empty list is 1 page); "
-        "elsewhere known on the last page (equal to page) and null (or absent) before it"))
+        "elsewhere known on the last page (equal to page) and null before it"))
+
+    # No return annotation on purpose: one would replace the fields' schema in the
+    # serialization-mode JSON schema (the OpenAPI document's) with its own.
+    @model_serializer(mode="wrap")
+    def _always_present(  # type: ignore[no-untyped-def]
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ):
+        """nextCursor and totalPages are always sent, null when there is none or it is unknown
+        (responses otherwise drop null fields); ``total`` stays absent where it is not kept."""
+        out: dict[str, Any] = handler(self)
+        ordered: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            key = to_camel(name) if info.by_alias else name
+            if key in out:
+                ordered[key] = out[key]
+            elif name in ("next_cursor", "total_pages"):
+                ordered[key] = None
+        return ordered
 
 
 class PageMeta(ApiModel):

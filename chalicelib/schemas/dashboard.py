@@ -116,8 +116,11 @@ class AdminDashboard(ApiModel):
     """An admin's home: the work waiting and today's figures."""
     pending_applications: ApplicationQueue
     open_disputes: ReadingQueue = Field(description="oldest first (GET /admin/disputes)")
-    moderation_queue: int | None = Field(description="content waiting for moderation: always null until "
-                                                     "moderation is built (issue 16); null means unknown, not 0")
+    moderation_queue: int = Field(ge=0, description="content waiting for a moderator's decision: the pending "
+                                                   "and escalated items of GET /admin/moderation, counted up to "
+                                                   "1,000 per state")
+    moderation_queue_more_than: bool = Field(description="true when counting stopped at 1,000 in a state: show "
+                                                         "the count with a plus (1000+)")
     platform: PlatformToday
 
 
@@ -130,11 +133,8 @@ class DashboardOut(ApiModel):
     admin: AdminDashboard | None = Field(default=None, description="present for admins")
 
     def wire(self) -> dict[str, Any]:
-        """Absent fields left out, except the nulls that are answers (an unknown moderation
-        queue, a warning's empty dates)."""
+        """Absent fields left out, except the nulls that are answers (a warning's empty dates)."""
         body = self.dump()
-        if self.admin is not None:
-            body["admin"]["moderationQueue"] = self.admin.moderation_queue
         if self.reader is not None:
             body["reader"]["warnings"] = [warning.model_dump(mode="json", by_alias=True)
                                           for warning in self.reader.warnings]

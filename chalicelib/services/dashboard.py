@@ -20,10 +20,11 @@ tests/api/test_dashboard.py asserts them exactly for a small setup, ``make bench
   (1 Query, and 0-1 count Query when more wait than are shown); today's schedule (1 Query of
   the accepted tab, up to ``SCHEDULE_PAGE`` readings); the parties of both lists (0-2
   BatchGetItems); the open warnings (1 Query); the last quality evaluation (1 GetItem).
-- **admin**: at most 11 while each queue's count fits one 1 MB page: the oldest pending
+- **admin**: at most 13 while each queue's count fits one 1 MB page: the oldest pending
   applications and open disputes (1 Query each, and 0-1 count Query each when more wait than
-  are shown); the disputes' parties (0-2 BatchGetItems); today's platform figures (4 Queries,
-  one per shard, through the metrics store's client).
+  are shown); the disputes' parties (0-2 BatchGetItems); the moderation queue's count (1
+  ``Select=COUNT`` Query per open state of the ``byQueue`` index: pending, escalated); today's
+  platform figures (4 Queries, one per shard, through the metrics store's client).
 
 Counts (``Queue``): a page of the oldest few that is not full is the whole queue, so its
 length is the count. Otherwise a ``Select=COUNT`` Query on the queue's index with
@@ -46,7 +47,9 @@ from typing import Any
 from pynamodb.constants import COUNT
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.domain.moderation import OPEN_STATUSES
 from chalicelib.models.base import plain, utcnow
+from chalicelib.models.moderation import ModerationItem
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading
 from chalicelib.models.statuses import Status
@@ -112,7 +115,8 @@ class AdminDashboard:
     applications: Queue
     disputes: Queue
     dispute_parties: readings.Parties
-    moderation_queue: int | None  # moderation is issue 16: unknown until it exists
+    moderation_queue: int  # items waiting for a decision (pending or escalated), up to the cap per state
+    moderation_queue_more_than: bool  # counting stopped at the cap: there are more
     platform: platform.Report
 
 
@@ -226,6 +230,9 @@ def admin_dashboard(*, now: datetime | None = None) -> AdminDashboard:
                      lambda: count_at_most(ReaderProfile, "pending", "byStatus"))
     disputes = _queue(readings.list_disputes(limit=SHOWN, cursor=None),
                       lambda: count_at_most(Reading, "open", "openDisputes"))
+    moderation = [count_at_most(ModerationItem, status, "byQueue") for status in OPEN_STATUSES]
     return AdminDashboard(applications=pending, disputes=disputes,
-                          dispute_parties=readings.party_summaries(disputes.items), moderation_queue=None,
+                          dispute_parties=readings.party_summaries(disputes.items),
+                          moderation_queue=sum(count for count, _ in moderation),
+                          moderation_queue_more_than=any(more for _, more in moderation),
                           platform=platform.report("day", now=moment))

@@ -214,12 +214,14 @@ def read_user(user_id: str) -> User:
 
 
 # --- operations: each adds one movement to the caller's transaction ----------------------
+# ``now`` (ISO time) dates the movement: the time of the step it belongs to (a reading's
+# acceptance, completion...), so a period's lines are the steps taken in it; default: now.
 
 GRANT_SOURCES = {"purchase": "external:stripe", "subscription": "external:stripe", "promotion": "external:promotions"}
 
 
 def grant(tx: Transaction, user: User, credits: int, *, source: str, entry_id: str, ref: str | None = None,
-          memo: str | None = None, expire: int = 0) -> None:
+          memo: str | None = None, expire: int = 0, now: str | None = None) -> None:
     """Credits in (a paid purchase, a subscription invoice, a promotion). A receivable is
     paid down first, computed from ``user`` as read in this attempt (``read_user``); run
     it with ``retry_on=balance_moved(user_id)``. ``expire`` moves that many unused
@@ -234,35 +236,36 @@ def grant(tx: Transaction, user: User, credits: int, *, source: str, entry_id: s
         postings.append((user_account(user_id, "receivable"), pay_down))
     if expire:
         postings += [(user_account(user_id, "available"), -expire), ("platform:expired", expire)]
-    post(tx, Movement(entry_id=entry_id, kind=f"grant.{source}", postings=tuple(postings), ref=ref, memo=memo))
+    post(tx, Movement(entry_id=entry_id, kind=f"grant.{source}", postings=tuple(postings), ref=ref, memo=memo),
+         now=now)
 
 
 def hold(tx: Transaction, user_id: str, amount: int, *, entry_id: str, ref: str | None = None,
-         memo: str | None = None) -> None:
+         memo: str | None = None, now: str | None = None) -> None:
     """Reserve credits for a requested reading (available -> held). No read."""
     _positive(amount)
     post(tx, Movement(entry_id=entry_id, kind="hold", ref=ref, memo=memo, postings=(
-        (user_account(user_id, "available"), -amount), (user_account(user_id, "held"), amount))))
+        (user_account(user_id, "available"), -amount), (user_account(user_id, "held"), amount))), now=now)
 
 
 def release(tx: Transaction, user_id: str, amount: int, *, entry_id: str, ref: str | None = None,
-            memo: str | None = None) -> None:
+            memo: str | None = None, now: str | None = None) -> None:
     """Give held credits back (declined, cancelled, expired)."""
     _positive(amount)
     post(tx, Movement(entry_id=entry_id, kind="release", ref=ref, memo=memo, postings=(
-        (user_account(user_id, "held"), -amount), (user_account(user_id, "available"), amount))))
+        (user_account(user_id, "held"), -amount), (user_account(user_id, "available"), amount))), now=now)
 
 
 def capture(tx: Transaction, user_id: str, amount: int, *, entry_id: str, ref: str | None = None,
-            memo: str | None = None) -> None:
+            memo: str | None = None, now: str | None = None) -> None:
     """Held credits become the platform's (the reader accepted)."""
     _positive(amount)
     post(tx, Movement(entry_id=entry_id, kind="capture", ref=ref, memo=memo, postings=(
-        (user_account(user_id, "held"), -amount), ("platform:revenue", amount))))
+        (user_account(user_id, "held"), -amount), ("platform:revenue", amount))), now=now)
 
 
 def pay_reader(tx: Transaction, reader_id: str, amount: int, *, entry_id: str, ref: str | None = None,
-               memo: str | None = None, fee: int | None = None) -> None:
+               memo: str | None = None, fee: int | None = None, now: str | None = None) -> None:
     """Captured credits go to the reader, minus the platform fee (the reading completed)."""
     _positive(amount)
     fee = platform_fee(amount) if fee is None else fee
@@ -273,11 +276,12 @@ def pay_reader(tx: Transaction, reader_id: str, amount: int, *, entry_id: str, r
         postings.append((user_account(reader_id, "earnings"), amount - fee))
     if fee:
         postings.append(("platform:fees", fee))
-    post(tx, Movement(entry_id=entry_id, kind="payout", ref=ref, memo=memo, postings=tuple(postings)))
+    post(tx, Movement(entry_id=entry_id, kind="payout", ref=ref, memo=memo, postings=tuple(postings)), now=now)
 
 
 def refund(tx: Transaction, client_id: str, amount: int, *, entry_id: str, ref: str | None = None,
-           memo: str | None = None, reader_id: str | None = None, reader_share: int = 0, fee_share: int = 0) -> None:
+           memo: str | None = None, reader_id: str | None = None, reader_share: int = 0, fee_share: int = 0,
+           now: str | None = None) -> None:
     """Credits back to the client for a captured reading: from platform revenue before the
     reader was paid, or (``reader_id``) from the reader's earnings and the platform fee."""
     _positive(amount)
@@ -291,11 +295,12 @@ def refund(tx: Transaction, client_id: str, amount: int, *, entry_id: str, ref: 
             postings.append((user_account(reader_id, "earnings"), -reader_share))
         if fee_share:
             postings.append(("platform:fees", -fee_share))
-    post(tx, Movement(entry_id=entry_id, kind="refund", ref=ref, memo=memo, postings=tuple(postings)))
+    post(tx, Movement(entry_id=entry_id, kind="refund", ref=ref, memo=memo, postings=tuple(postings)), now=now)
 
 
 def reverse(tx: Transaction, user: User, credits: int, *, entry_id: str, ref: str | None = None,
-            memo: str | None = None, counter: str = "external:stripe", kind: str = "reversal") -> None:
+            memo: str | None = None, counter: str = "external:stripe", kind: str = "reversal",
+            now: str | None = None) -> None:
     """Take purchased credits back (refund, chargeback). What the user already spent cannot
     be taken: the balance stops at zero and the rest is recorded as a receivable. Computed
     from ``user`` as read in this attempt: run it with ``retry_on=balance_moved(user_id)``."""
@@ -307,7 +312,7 @@ def reverse(tx: Transaction, user: User, credits: int, *, entry_id: str, ref: st
         postings.append((user_account(user.user_id, "available"), -take))
     if owe:
         postings.append((user_account(user.user_id, "receivable"), -owe))
-    post(tx, Movement(entry_id=entry_id, kind=kind, ref=ref, memo=memo, postings=tuple(postings)))
+    post(tx, Movement(entry_id=entry_id, kind=kind, ref=ref, memo=memo, postings=tuple(postings)), now=now)
 
 
 def _positive(amount: int) -> None:

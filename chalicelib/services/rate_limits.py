@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from pynamodb.exceptions import UpdateError
 
@@ -29,13 +30,25 @@ from chalicelib.errors import RateLimited
 from chalicelib.logs import logger
 from chalicelib.models.base import utcnow
 from chalicelib.models.rate_limits import RateLimitCounter
+from chalicelib.services.payments import checkout
+from chalicelib.services.readings import booking
 
 _IP_LABEL = b"auralumic/rate-limits/ip/hmac-sha256"
 
 
-def admit(route_class: str, *, user_id: str | None, source_ip: str | None) -> None:
+# Route classes whose requests are idempotent per ``Idempotency-Key``: (user id, key) -> whether
+# that request already succeeded. Its retry replays the stored result, so it is never refused.
+_REPLAYS: dict[str, Callable[[str, str], bool]] = {
+    "checkout": checkout.has_request,
+    "reading_requests": booking.has_request,
+}
+
+
+def admit(route_class: str, *, user_id: str | None, source_ip: str | None, idempotency_key: str | None = None) -> None:
     """Count this request against ``route_class`` for its caller; raises ``RateLimited``
-    when the caller has used the window's allowance."""
+    when the caller has used the window's allowance, unless the request is a signed-in
+    caller's retry (the same ``Idempotency-Key``) of one that succeeded: that costs one read,
+    only on the refused path, and the handler replays the first answer."""
     limit = get_settings().rate_limit(route_class)
     if limit is None:  # the stage turned this class off: no counter
         return
@@ -56,6 +69,9 @@ def admit(route_class: str, *, user_id: str | None, source_ip: str | None) -> No
                 "rate limiter unavailable; request admitted",
                 extra={"route_class": route_class, "error": exc.cause_response_code or str(exc)},
             )
+            return
+        replayed = _REPLAYS.get(route_class)
+        if user_id and idempotency_key and replayed is not None and replayed(user_id, idempotency_key):
             return
         retry_after = limits.retry_after_s(now_s, limit)
         raise RateLimited(

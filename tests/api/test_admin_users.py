@@ -118,6 +118,17 @@ def test_a_search_shorter_than_three_characters_is_a_400_that_says_so(people):
     ]
 
 
+def test_an_empty_or_blank_search_lists_users_as_if_there_were_none(people):
+    everyone = _ids(people.get("/admin/users", as_user=ADMIN))
+
+    assert everyone  # the fixture's users
+    assert _ids(people.get("/admin/users?q=", as_user=ADMIN)) == everyone
+    assert _ids(people.get("/admin/users?q=%20%20", as_user=ADMIN)) == everyone
+    assert _ids(people.get("/admin/users?q=&role=admin", as_user=ADMIN)) == [ADMIN, "u_erin"]
+    cursor = people.get("/admin/users?limit=1", as_user=ADMIN).json["pagination"]["nextCursor"]
+    assert _ids(people.get(f"/admin/users?limit=1&q=&cursor={cursor}", as_user=ADMIN)) == everyone[1:2]
+
+
 def test_role_and_status_filter_alone_together_and_with_a_search(people):
     def ids(query: str) -> list[str]:
         return _ids(people.get(f"/admin/users?{query}", as_user=ADMIN))
@@ -210,6 +221,11 @@ def test_a_suspended_user_is_locked_out_from_the_next_request_but_sees_why(admin
     assert response.json["suspendedBy"] == ADMIN
     locked = admin.get("/credits", as_user="cli")
     assert _error(locked) == (403, "account_suspended")
+    # why and until when, without a second call
+    assert locked.json["error"]["details"] == {
+        "reason": "Abusive messages.",
+        "until": _iso(until).replace("Z", ".000Z"),
+    }
     assert _error(admin.patch("/me", as_user="cli", json_body={"displayName": "X"})) == (403, "account_suspended")
     me = admin.get("/me", as_user="cli")
     assert me.status_code == 200
@@ -236,6 +252,61 @@ def test_a_suspended_user_is_locked_out_from_the_next_request_but_sees_why(admin
         },
     )
     assert actions[1][3] == {"status": "active", "note": "Appeal accepted."}
+
+
+def test_suspending_a_suspended_user_again_extends_the_suspension_and_audits_the_change(admin):
+    make_client("cli", credits=30)
+    week, month = (datetime.now(UTC) + timedelta(days=days) for days in (7, 30))
+    first = _patch(admin, "cli", {"suspend": {"reason": "Abusive messages.", "until": _iso(week)}})
+
+    again = _patch(admin, "cli", {"suspend": {"reason": "Abusive messages, again.", "until": _iso(month)}})
+
+    assert again.status_code == 200, again.body
+    assert again.json["suspension"] == {
+        "reason": "Abusive messages, again.",
+        "since": first.json["suspension"]["since"],
+        "until": _iso(month).replace("Z", ".000Z"),
+    }
+    assert admin.get("/me", as_user="cli").json["suspension"]["until"] == _iso(month).replace("Z", ".000Z")
+    assert _error(admin.get("/credits", as_user="cli"))[1] == "account_suspended"
+    second = _audit("cli")[1]
+    assert second[:2] == ("user.suspend", ADMIN)
+    assert second[2:] == (
+        {
+            "status": "suspended",
+            "suspensionReason": "Abusive messages.",
+            "suspendedUntil": _iso(week).replace("Z", ".000Z"),
+        },
+        {
+            "status": "suspended",
+            "suspensionReason": "Abusive messages, again.",
+            "suspendedUntil": _iso(month).replace("Z", ".000Z"),
+        },
+    )
+
+    open_ended = _patch(admin, "cli", {"suspend": {"reason": "Until we talk."}})
+
+    assert open_ended.status_code == 200 and "until" not in open_ended.json["suspension"]
+    assert _audit("cli")[2][3] == {"status": "suspended", "suspensionReason": "Until we talk."}
+
+
+def test_suspending_again_after_a_suspension_ended_starts_a_new_one(admin, monkeypatch):
+    from chalicelib.services import users
+    from chalicelib.services.accounts import changes
+
+    make_client("cli")
+    until = datetime.now(UTC) + timedelta(hours=1)
+    first = _patch(admin, "cli", {"suspend": {"reason": "Cool down.", "until": _iso(until)}})
+    later = until + timedelta(minutes=1)  # over, before the expiry job wrote it back
+    monkeypatch.setattr(users, "utcnow", lambda: later)
+    monkeypatch.setattr(changes, "utcnow", lambda: later)
+
+    again = _patch(admin, "cli", {"suspend": {"reason": "Spam."}})
+
+    assert again.status_code == 200, again.body
+    assert again.json["suspension"]["since"] != first.json["suspension"]["since"]
+    assert again.json["suspension"]["since"].startswith(_iso(later)[:16])
+    assert _audit("cli")[1][2:] == ({"status": "active"}, {"status": "suspended", "suspensionReason": "Spam."})
 
 
 def test_every_change_is_audited_with_the_request_id(admin):
@@ -444,7 +515,9 @@ def test_a_suspended_reader_cannot_accept_is_not_bookable_and_leaves_explore(adm
 
     assert _patch(admin, "rdr", {"suspend": {"reason": "Fake reviews."}}).status_code == 200
 
-    assert _error(admin.post(f"/readings/{reading.reading_id}/accept", as_user="rdr")) == (403, "account_suspended")
+    locked = admin.post(f"/readings/{reading.reading_id}/accept", as_user="rdr")
+    assert _error(locked) == (403, "account_suspended")
+    assert locked.json["error"]["details"] == {"reason": "Fake reviews.", "until": None}  # open-ended
     assert status_of(reading.reading_id) == "requested"
     assert admin.get("/readers/rdr").status_code == 404  # the one-reader path: at once
     assert (

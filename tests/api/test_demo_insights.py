@@ -90,6 +90,20 @@ def test_demo_readers_earn_badges_and_a_warning_from_the_jobs_with_answers_in_mi
         r for r in api.get("/reader/metrics?period=total", as_user=sage).json["periods"] if r["period"] == "this_week"
     )
     assert this_week["completedReadings"] < 50
+    # Earnings (ledger lines) and metrics (events) agree period by period: the seed dates a
+    # step's ledger movement at the step, as it dates its event.
+    for reader_id in (luna, sage, user_id("reader5")):
+        earned = api.get("/reader/earnings", as_user=reader_id).json
+        rows = {
+            row["period"]: row for row in api.get("/reader/metrics?period=total", as_user=reader_id).json["periods"]
+        }
+        for period, row in (("thisWeek", "this_week"), ("thisMonth", "this_month"), ("allTime", "total")):
+            assert (earned[period]["readings"], earned[period]["paidOut"]) == (
+                rows[row]["completedReadings"],
+                rows[row]["creditsEarned"],
+            ), (reader_id, period)
+    sage_earned = api.get("/reader/earnings", as_user=sage).json
+    assert sage_earned["thisWeek"]["readings"] < sage_earned["allTime"]["readings"] == 50
 
     # A second run (the tests seed again) creates nothing and awards nothing more.
     assert seed_history(utcnow(), AT_START) == 0

@@ -265,3 +265,51 @@ def test_the_backfill_lists_lines_written_before_the_earnings_index_once(reader_
     assert [line["readingId"] for line in listed] == ["r1", "r0"]
     assert given == 2 and seen > given  # the platform's and the client's lines are read, not given one
     assert ledger_earner()[1] == 0
+
+
+def _completed_at(moment: datetime, reader: str = "rdr") -> Any:
+    """A call requested at ``moment`` and completed 40 minutes later, each step (and its event)
+    dated at its own time, as the demo seed drives its history."""
+    from datetime import timedelta
+
+    from chalicelib.services import outbox, readings
+    from chalicelib.services.readings import common
+
+    with outbox.dated(moment):
+        reading = book("cli", reader, now=moment)
+    steps = ((readings.accept, 3), (readings.start, 5), (readings.complete, 40))
+    for step, minutes in steps:
+        with outbox.dated(moment + timedelta(minutes=minutes)):
+            step(reading.reading_id, reader, "reader", now=moment + timedelta(minutes=minutes))
+    return common.get(reading.reading_id)
+
+
+def test_a_reading_driven_at_past_times_is_paid_in_its_own_period_as_the_metrics_count_it(reader_world, drain):
+    from datetime import timedelta
+
+    from chalicelib.models.base import utcnow
+
+    now = utcnow()
+    last_week = _completed_at(now - timedelta(days=9))  # before this week's Monday, whatever today is
+    this_week = _completed_at(now - timedelta(hours=2))
+    drain()  # the reading events reach the metrics
+
+    earnings = reader_world.get("/reader/earnings", as_user="rdr").json
+    metrics = reader_world.get("/reader/metrics", as_user="rdr").json
+    rows = {row["period"]: row for row in metrics["periods"]}
+
+    # Every movement carries the time of its step: the payout is dated at the completion.
+    assert {line["readingId"]: line["createdAt"] for line in earnings["data"]} == {
+        last_week.reading_id: last_week.completed_at,
+        this_week.reading_id: this_week.completed_at,
+    }
+    assert (earnings["thisWeek"]["readings"], earnings["thisWeek"]["paidOut"]) == (1, int(this_week.paid_out))
+    assert (earnings["allTime"]["readings"], earnings["allTime"]["paidOut"]) == (
+        2,
+        int(last_week.paid_out) + int(this_week.paid_out),
+    )
+    for period, row in (("thisWeek", "this_week"), ("thisMonth", "this_month"), ("allTime", "total")):
+        assert (earnings[period]["readings"], earnings[period]["paidOut"]) == (
+            rows[row]["completedReadings"],
+            rows[row]["creditsEarned"],
+        ), period

@@ -99,7 +99,8 @@ def test_a_phone_number_in_a_reader_bio_waits_for_a_moderator_before_the_public_
     assert api.get(f"/readers/{READER}").json_body["bio"] == bio
     assert "moderation" not in api.get("/reader/profile", as_user=READER).json_body
     assert _queue(api) == []
-    assert [e["outcome"] for e in outbox_events("moderation.decided")] == ["published"]  # the reader is told
+    # the reader is told, about their bio
+    assert [(e["outcome"], e["fields"]) for e in outbox_events("moderation.decided")] == [("published", ["bio"])]
 
 
 def test_a_held_display_name_withholds_the_whole_card_and_a_clean_edit_brings_it_back(api, people):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.errors import BadRequest
+from tests.api import test_authorization_matrix as matrix
+
+world = matrix.world  # the matrix's callers and objects (a fixture)
 
 
 @pytest.fixture()
@@ -166,3 +169,58 @@ def test_a_reviews_cursor_with_an_altered_page_number_is_refused(api):
 
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_cursor"
+
+
+# --- every paginated route: the same keys on every page ------------------------------------------
+
+def _paginated_routes():
+    from chalicelib.api import REGISTRY
+
+    return sorted((spec for spec in REGISTRY if spec.method == "GET" and spec.response is not None
+                   and "pagination" in spec.response.model_fields), key=lambda spec: spec.path)
+
+
+def _caller_for(spec) -> str | None:
+    """A caller the route serves: the admin for admin routes, a reader for reader routes,
+    else the client who owns the matrix's objects (None: anonymous)."""
+    access = spec.access
+    if access.kind == "roles":
+        return "admin" if "admin" in access.roles else "reader" if "reader" in access.roles else "client_a"
+    return None if access.kind == "public" else "client_a"
+
+
+PAGINATED = _paginated_routes()
+# Lists that need a selector in the query.
+QUERIES = {"/admin/audit-log": "day=today&"}
+
+
+def test_the_paginated_routes_are_found():
+    paths = {spec.path for spec in PAGINATED}
+    assert {"/admin/moderation", "/admin/moderation-rules", "/admin/legal-documents", "/notifications",
+            "/statuses", "/statuses/mine", "/me/favorites", "/admin/users", "/credits", "/readings"} <= paths
+
+
+@pytest.mark.parametrize("spec", PAGINATED, ids=lambda spec: f"GET {spec.path}")
+def test_every_page_of_every_list_sends_next_cursor_has_next_and_total_pages(api, world, spec):
+    """The report: nextCursor was absent (not null) on the last page of some lists, and
+    /notifications left out totalPages on a page with a next page. Every page carries
+    nextCursor (null on the last), hasNext and totalPages (null until it is known)."""
+    path, _ = matrix._path_for(spec, world)
+    caller = _caller_for(spec)
+    as_user = world[caller] if caller else None
+    cursor, pages = None, []
+    for _ in range(20):  # a page of one (most lists go on), then the rest in pages of 100
+        response = api.get(f"{path}?{QUERIES.get(spec.path, '')}limit={100 if cursor else 1}"
+                           + (f"&cursor={cursor}" if cursor else ""),
+                           as_user=as_user)
+        assert response.status_code == 200, response.body
+        info = response.json["pagination"]
+        pages.append(info)
+        assert {"page", "limit", "nextCursor", "hasNext", "hasPrev", "totalPages"} <= set(info), info
+        assert info["hasNext"] is (info["nextCursor"] is not None)
+        cursor = info["nextCursor"]
+        if cursor is None:
+            break
+    last = pages[-1]
+    assert last["nextCursor"] is None and last["hasNext"] is False
+    assert last["totalPages"] is not None and last["totalPages"] >= last["page"]

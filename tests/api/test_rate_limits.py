@@ -69,7 +69,8 @@ def checkout(api, user: str):
 def orders_of(user_id: str) -> int:
     from chalicelib.models.billing import CheckoutOrder
 
-    return sum(1 for order in CheckoutOrder.scan() if order.user_id == user_id)
+    return sum(1 for order in CheckoutOrder.scan()
+               if order.user_id == user_id and order.order_key.startswith(CheckoutOrder.KEY_PREFIX))
 
 
 # --- the burst -------------------------------------------------------------------------------------
@@ -348,3 +349,44 @@ def test_a_malformed_override_fails_at_start_with_a_sentence(text, rate_limits_o
         rate_limits_of(text)
     with pytest.raises(ConfigError, match="RATE_LIMITS"):
         get_settings()  # every time, until the setting is fixed
+
+
+# --- retries with the same Idempotency-Key ---------------------------------------------------------
+
+
+def keyed_checkout(api, user: str, key: str, package_id: str = "seeker"):
+    return api.post("/credits/checkout", as_user=user, json_body={"packageId": package_id},
+                    headers={"Idempotency-Key": key})
+
+
+def test_a_retry_with_the_same_idempotency_key_is_replayed_not_refused(api, make_user, rate_limits_of, clock,
+                                                                       default_catalog):
+    """The report: the same Idempotency-Key answered the same session ten times, then 429."""
+    rate_limits_of("checkout=2/600")
+    make_user("retrier")
+
+    first, second, third = (keyed_checkout(api, "retrier", key) for key in ("key-1", "key-2", "key-3"))
+
+    assert [first.status_code, second.status_code, third.status_code] == [201, 201, 429]
+    replay = keyed_checkout(api, "retrier", "key-1")
+    assert replay.status_code == 201
+    assert replay.json["sessionId"] == first.json["sessionId"]
+    assert replay.json["checkoutUrl"] == first.json["checkoutUrl"]
+    assert orders_of("retrier") == 2  # no new Checkout Session
+    # A key that never succeeded, or one reused for another package, is no way past the limit.
+    assert keyed_checkout(api, "retrier", "key-3").status_code == 429
+    reused = keyed_checkout(api, "retrier", "key-1", package_id="mystic")
+    assert reused.status_code == 409
+    assert reused.json["error"]["code"] == "idempotency_key_reused"
+    assert orders_of("retrier") == 2
+
+
+def test_another_callers_idempotency_key_is_no_way_past_the_limit(api, make_user, rate_limits_of, clock,
+                                                                  default_catalog):
+    rate_limits_of("checkout=1/600")
+    make_user("owner")
+    make_user("borrower")
+    assert keyed_checkout(api, "owner", "shared-key").status_code == 201
+    assert keyed_checkout(api, "borrower", "own-key").status_code == 201
+
+    assert keyed_checkout(api, "borrower", "shared-key").status_code == 429

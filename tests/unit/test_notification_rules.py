@@ -148,6 +148,28 @@ def test_a_review_tells_the_reader_who_rated_what():
     assert target.note.action_url == f"/readings/{READING}"
 
 
+@pytest.mark.parametrize(("fields", "outcome", "title", "message"), [
+    (["bio"], "hidden", "Your bio was hidden",
+     "Your bio was hidden by a moderator for breaking the community guidelines. Only you can see it now; "
+     "change it to publish new text."),
+    (["bio", "tagline"], "hidden", "Your tagline and bio were hidden",
+     "Your tagline and bio were hidden by a moderator for breaking the community guidelines. Only you can "
+     "see them now; change them to publish new text."),
+    (["displayName"], "published", "Your display name is public",
+     "A moderator looked at your display name: everyone can see it now."),
+    (["location"], "published", "Your location is public",
+     "A moderator looked at your location: everyone can see it now."),
+    ([], "hidden", "Your profile was hidden",
+     "Your profile was hidden by a moderator for breaking the community guidelines. Only you can see it now; "
+     "change it to publish new text."),
+])
+def test_a_profile_decision_names_the_fields_it_was_about(fields, outcome, title, message):
+    [target] = rules.targets(_event("moderation.decided", itemId="mod_1", contentType="profile", contentId=READER,
+                                    authorId=READER, outcome=outcome, fields=fields), Names())
+
+    assert (target.note.type, target.note.title, target.note.message) == ("content_moderated", title, message)
+
+
 @pytest.mark.parametrize(("outcome", "refunded", "client_says", "reader_says"), [
     ("full_refund", 40, "The reading was refunded in full: 40 credits were added back to your balance.",
      "The reading was refunded in full: 40 credits went back to the client."),

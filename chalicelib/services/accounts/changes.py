@@ -10,12 +10,13 @@
   application, and a reader's role is not changed here: their profile, readings and
   earnings hang on it. Suspend a reader instead (both 422).
 * **Suspend**: a reason (the user sees it on ``GET /me``) and an optional end in the future;
-  suspending a suspended user replaces both. From the user's next request every route but
-  ``GET /me`` answers 403 ``account_suspended`` (the caller's item is read consistently). A
-  reader's approved profile becomes ``suspended`` in the same transaction: offline, not
-  bookable (booking needs an approved profile), and out of explore: ``GET /readers/{id}``
-  at once, ``GET /readers`` at the next snapshot build (``reader.card_changed``, within
-  the minute).
+  suspending a suspended user updates the suspension (the new reason and end replace the old
+  ones, audited before/after; "since" stays), or starts a new one when the old one has ended.
+  From the user's next request every route but ``GET /me`` answers 403 ``account_suspended``
+  (the caller's item is read consistently). A reader's approved profile becomes ``suspended``
+  in the same transaction: offline, not bookable (booking needs an approved profile), and out
+  of explore: ``GET /readers/{id}`` at once, ``GET /readers`` at the next snapshot build
+  (``reader.card_changed``, within the minute).
 * **Reinstate**: the user is active again, a suspended reader profile approved again.
 * **An end needs nobody**: past ``suspendedUntil`` the suspension no longer counts
   (``domain.accounts.effective_status``, per request); ``end_due`` (the
@@ -34,7 +35,7 @@ from typing import Any
 
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain.accounts import ACTIVE, DELETED, SUSPENDED
+from chalicelib.domain.accounts import ACTIVE, DELETED, SUSPENDED, effective_status
 from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.logs import logger
 from chalicelib.models.base import iso, utcnow
@@ -122,7 +123,7 @@ def change(
             )
             outbox.emit(tx, "user.role_changed", userId=user_id, before=target.role, after=new_role, changedBy=actor_id)
         if suspend is not None:
-            actions += _suspend(tx, target, profile, suspend, actor_id=actor_id, stamp=stamp, request_id=request_id)
+            actions += _suspend(tx, target, profile, suspend, actor_id=actor_id, now=moment, request_id=request_id)
         if reinstate:
             actions += _reinstate(tx, target, profile, actor_id=actor_id, stamp=stamp, note=note, request_id=request_id)
         tx.update(User(user_id=user_id), actions=actions, condition=_as_read(target), label="user")
@@ -185,14 +186,18 @@ def _suspend(
     suspension: Suspension,
     *,
     actor_id: str,
-    stamp: str,
+    now: datetime,
     request_id: str | None,
 ) -> list[Action]:
+    stamp = iso(now)
     until = iso(suspension.until) if suspension.until is not None else None
-    # Suspending again replaces the reason and the end; "since" stays the first moment.
-    since = target.suspended_at if target.status == SUSPENDED and target.suspended_at else stamp
+    # Suspending again updates the suspension: the new reason and end replace the old ones (the
+    # audit record shows both), "since" stays the first moment. A suspension past its end no
+    # longer counts (the expiry job may not have written it back yet): a new one starts now.
+    ongoing = effective_status(target.status, target.suspended_until, now) == SUSPENDED
+    since = target.suspended_at if ongoing and target.suspended_at else stamp
     after: dict[str, Any] = {"status": SUSPENDED, "suspensionReason": suspension.reason, "suspendedUntil": until}
-    before = _suspension_document(target)
+    before = _suspension_document(target) if ongoing else {"status": ACTIVE}
     if profile is not None and profile.status == APPROVED:
         _set_profile(tx, profile, SUSPENDED, stamp)
         before["readerProfileStatus"], after["readerProfileStatus"] = APPROVED, SUSPENDED

@@ -2,7 +2,7 @@
 
 Which index answers (never a Scan):
 
-* ``q`` (at least ``SEARCH_PREFIX_LENGTH`` characters): byEmail or byName, the partition of
+* ``q`` (at least ``SEARCH_PREFIX_LENGTH`` characters; empty or blank is no search): byEmail or byName, the partition of
   its first characters, ``begins_with`` the whole text, alphabetical; a role or status is a
   filter on that small partition.
 * role and status: byRole filtered on the status when it is active (most of a role is
@@ -39,7 +39,10 @@ def search(
     *, q: str | None, by: str | None, role: str | None, status: str | None, limit: int, cursor: str | None
 ) -> PageResult[User]:
     """One page of users; ``by`` (email | name) says which field ``q`` begins (None: the email
-    when ``q`` holds an @, else the name)."""
+    when ``q`` holds an @, else the name). An empty or blank ``q`` is no search (what a cleared
+    search box sends)."""
+    if q is not None and not q.strip():
+        q = None
     scope = f"{SCOPE}?q={q or ''}&by={by or ''}&role={role or ''}&status={status or ''}"
     if q is not None:
         page = _by_prefix(_search_text(q), by or (EMAIL if "@" in q else NAME), role, status, limit, cursor, scope)

@@ -124,6 +124,7 @@ def decide(
                 parentId=item.parent_id,
                 authorId=item.author_id,
                 outcome=outcome,
+                fields=sorted(item.fields or ()),
             )
 
     def changed_meanwhile(failed: ConditionsFailed) -> bool:

@@ -450,14 +450,30 @@ def _moderated_url(e: Event) -> str:
     return "/reader/profile" if kind_ == "profile" else "/"
 
 
+_PROFILE_FIELDS = {"displayName": "display name", "tagline": "tagline", "bio": "bio", "location": "location"}
+
+
+def _what_moderated(e: Event) -> tuple[str, bool]:
+    """("Your bio", False), ("Your tagline and bio", True), ("Your status", False): the content or,
+    for a profile, the fields the decision was about; and whether that is plural."""
+    kind_ = str(e.data.get("contentType"))
+    fields = [_PROFILE_FIELDS[f] for f in _PROFILE_FIELDS if f in (e.data.get("fields") or ())]
+    if kind_ != "profile" or not fields or len(fields) == len(_PROFILE_FIELDS):
+        return _YOUR.get(kind_, "Your post"), False
+    named = fields[0] if len(fields) == 1 else ", ".join(fields[:-1]) + " and " + fields[-1]
+    return f"Your {named}", len(fields) > 1
+
+
 @rule("moderation.decided")
 def _moderated(e: Event, n: Names) -> list[Target]:
-    what = _YOUR.get(str(e.data.get("contentType")), "Your post")
+    what, plural = _what_moderated(e)
+    was, it, is_ = ("were", "them", "are") if plural else ("was", "it", "is")
     if e.data.get("outcome") == "hidden":
-        title, message = (f"{what} was hidden", f"{what} was hidden by a moderator for breaking the community "
-                          "guidelines. Only you can see it now; change it to publish new text.")
+        title, message = (f"{what} {was} hidden", f"{what} {was} hidden by a moderator for breaking the community "
+                          f"guidelines. Only you can see {it} now; change {it} to publish new text.")
     else:
-        title, message = (f"{what} is public", f"A moderator looked at {what.lower()}: everyone can see it now.")
+        title, message = (f"{what} {is_} public",
+                          f"A moderator looked at {what[0].lower() + what[1:]}: everyone can see {it} now.")
     return [_to(Note(T.CONTENT_MODERATED, title, message, e.data.get("itemId"), _moderated_url(e),
                      {"contentType": e.data.get("contentType"), "outcome": e.data.get("outcome")}),
                 e.data.get("authorId"))]

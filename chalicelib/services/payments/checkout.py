@@ -48,10 +48,36 @@ def _idempotency_key(kind: str, user_id: str, item_id: str, client_key: str | No
     return f"auralumic:{kind}:{user_id}:{item_id}:{client_key or request_id}"
 
 
+def has_request(user_id: str, client_key: str) -> bool:
+    """Whether this caller's checkout request with this Idempotency-Key already opened a
+    session (one read): its retry is a replay, let through past the rate limit."""
+    return _IDEMPOTENCY_KEY.match(client_key) is not None and \
+        CheckoutOrder.find_request(user_id, client_key) is not None
+
+
+def _check_request(user_id: str, client_key: str | None, kind: str, item_id: str) -> None:
+    """409 when the caller's Idempotency-Key already opened a session for something else."""
+    if client_key is None or not _IDEMPOTENCY_KEY.match(client_key):
+        return
+    first = CheckoutOrder.find_request(user_id, client_key)
+    if first is not None and (first.kind, first.item_id) != (kind, item_id):
+        raise Conflict("This Idempotency-Key was used for a different request.", code="idempotency_key_reused")
+
+
+def _record_request(user_id: str, client_key: str | None, kind: str, item_id: str, session_id: str,
+                    credits: int, amount: int, currency: str) -> None:
+    if client_key is None:
+        return
+    CheckoutOrder(order_key=CheckoutOrder.request_key_of(user_id, client_key), session_id=session_id,
+                  user_id=user_id, kind=kind, item_id=item_id, credits=credits, amount=amount, currency=currency,
+                  created_at=iso(utcnow())).save()
+
+
 def start_checkout(user: User, package_id: str, *, client_key: str | None, request_id: str) -> CheckoutStarted:
     package = catalog.get_active("credit_package", package_id)
     if package is None:
         raise NotFound("credit package", details={"packageId": package_id})
+    _check_request(user.user_id, client_key, "credits", package_id)
     credits, price = int(package["credits"]), int(package["price"])
     currency = str(package.get("currency", "usd")).lower()
     metadata = {"userId": user.user_id, "kind": "credits", "packageId": package_id, "credits": str(credits)}
@@ -72,6 +98,7 @@ def start_checkout(user: User, package_id: str, *, client_key: str | None, reque
                   created_at=iso(utcnow())).save(
         condition=CheckoutOrder.order_key.does_not_exist()
         | ((CheckoutOrder.user_id == user.user_id) & (CheckoutOrder.item_id == package_id)))
+    _record_request(user.user_id, client_key, "credits", package_id, session_id, credits, price, currency)
     return CheckoutStarted(session_id=session_id, checkout_url=str(session["url"]), package_id=package_id,
                            credits=credits, amount=price, currency=currency)
 
@@ -80,6 +107,7 @@ def start_subscription(user: User, plan_id: str, *, client_key: str | None, requ
     plan = catalog.get_active("plan", plan_id)
     if plan is None:
         raise NotFound("plan", details={"planId": plan_id})
+    _check_request(user.user_id, client_key, "subscription", plan_id)
     current = current_subscription(user.user_id)
     if current is not None:
         raise Conflict("You already have a subscription; cancel it before choosing another plan.",
@@ -96,6 +124,8 @@ def start_subscription(user: User, plan_id: str, *, client_key: str | None, requ
         idempotency_key=_idempotency_key("subscribe", user.user_id, plan_id, client_key, request_id),
         trial_days=int(plan.get("trialDays") or 0),
     )
+    _record_request(user.user_id, client_key, "subscription", plan_id, str(session["id"]), 0, int(plan["price"]),
+                    str(plan.get("currency", "usd")))
     return CheckoutStarted(session_id=str(session["id"]), checkout_url=str(session["url"]), plan_id=plan_id,
                            amount=int(plan["price"]), currency=str(plan.get("currency", "usd")))
 

@@ -180,6 +180,17 @@ def _fingerprint(payload: dict[str, Any]) -> str:
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
+def _reading_id_for(user_id: str, idempotency_key: str) -> str:
+    return "rdg_" + hashlib.sha256(f"{user_id}:{idempotency_key}".encode()).hexdigest()[:26]
+
+
+def has_request(user_id: str, idempotency_key: str) -> bool:
+    """Whether this caller's request with this Idempotency-Key already created its reading
+    (one read): its retry is a replay, let through past the rate limit."""
+    return _IDEMPOTENCY_KEY.match(idempotency_key) is not None and \
+        common.existing(_reading_id_for(user_id, idempotency_key)) is not None
+
+
 def request(client: User, *, reader_id: str, option_type: str, option_id: str | None, duration: int,
             scheduled_at: datetime | None, topic_id: str, question: str | None, idempotency_key: str | None,
             now: datetime | None = None) -> tuple[Reading, bool]:
@@ -191,8 +202,7 @@ def request(client: User, *, reader_id: str, option_type: str, option_id: str | 
     start = scheduled_start(scheduled_at)
     payload = {"readerId": reader_id, "optionType": option_type, "optionId": option_id, "duration": duration,
                "scheduledAt": iso(start) if start else None, "topicId": topic_id, "question": question}
-    reading_id = ("rdg_" + hashlib.sha256(f"{client.user_id}:{idempotency_key}".encode()).hexdigest()[:26]
-                  if idempotency_key else f"rdg_{new_id()}")
+    reading_id = _reading_id_for(client.user_id, idempotency_key) if idempotency_key else f"rdg_{new_id()}"
     try:
         booking = _validated_booking(client, reader_id, option_type, option_id, duration, start, topic_id,
                                      question, moment)
@@ -243,7 +253,8 @@ def commit(client: User, booking: Booking, reading: Reading, *,
             tx.save(ReadingSlot(slot_key=key, reading_id=reading_id, expires_at=expires),
                     condition=ReadingSlot.slot_key.does_not_exist(), label="slot")
         ledger.hold(tx, client.user_id, booking.price.total, entry_id=f"hold:{reading_id}", ref=reading_id,
-                    memo=f"{booking.option.get('name') or booking.option['type']} with {booking.reader.display_name}")
+                    memo=f"{booking.option.get('name') or booking.option['type']} with {booking.reader.display_name}",
+                    now=reading.created_at)  # dated at the request, like the reading
         outbox.emit(tx, "reading.requested", readingId=reading_id, clientId=client.user_id, readerId=reader_id,
                     type=reading.reading_option["type"], schedule=booking.schedule,
                     scheduledStart=reading.scheduled_start, credits=booking.price.total)

@@ -98,7 +98,7 @@ def execute(reading: Reading, action: str, actor: str, *, now: datetime, outcome
 
     def work(tx: Transaction) -> None:
         tx.update(reading, actions=writes, condition=guard, label="reading")
-        _move_money(tx, step, reading, amount, fee, taken_back)
+        _move_money(tx, step, reading, amount, fee, taken_back, at)
         if step.target in SLOTS_FREED:
             common.free_slots(tx, reading)
         if also is not None:
@@ -113,19 +113,21 @@ def execute(reading: Reading, action: str, actor: str, *, now: datetime, outcome
 
 
 def _move_money(tx: Transaction, step: Step, reading: Reading, amount: int, fee: int,
-                taken_back: tuple[int, int] | None) -> None:
+                taken_back: tuple[int, int] | None, at: str) -> None:
+    """The step's movement, dated at the step (``at``), like its event and state change."""
     rid, memo = reading.reading_id, step.memo
     if step.money == "capture":
-        ledger.capture(tx, reading.client_id, amount, entry_id=f"capture:{rid}", ref=rid, memo=memo)
+        ledger.capture(tx, reading.client_id, amount, entry_id=f"capture:{rid}", ref=rid, memo=memo, now=at)
     elif step.money == "release":
-        ledger.release(tx, reading.client_id, amount, entry_id=f"release:{rid}", ref=rid, memo=memo)
+        ledger.release(tx, reading.client_id, amount, entry_id=f"release:{rid}", ref=rid, memo=memo, now=at)
     elif step.money == "pay_reader":
-        ledger.pay_reader(tx, reading.reader_id, amount, fee=fee, entry_id=f"payout:{rid}", ref=rid, memo=memo)
+        ledger.pay_reader(tx, reading.reader_id, amount, fee=fee, entry_id=f"payout:{rid}", ref=rid, memo=memo,
+                          now=at)
     elif step.money == "refund" and taken_back is not None:
         ledger.refund(tx, reading.client_id, amount, entry_id=f"refund:{rid}", ref=rid, memo=memo,
-                      reader_id=reading.reader_id, reader_share=taken_back[0], fee_share=taken_back[1])
+                      reader_id=reading.reader_id, reader_share=taken_back[0], fee_share=taken_back[1], now=at)
     elif step.money == "refund":
-        ledger.refund(tx, reading.client_id, amount, entry_id=f"refund:{rid}", ref=rid, memo=memo)
+        ledger.refund(tx, reading.client_id, amount, entry_id=f"refund:{rid}", ref=rid, memo=memo, now=at)
 
 
 def refusal(failed: ConditionsFailed, reading: Reading) -> DomainError:

@@ -2898,6 +2898,7 @@ export interface components {
          * @description An admin's home: the work waiting and today's figures.
          * @example {
          *       "moderationQueue": 1,
+         *       "moderationQueueMoreThan": true,
          *       "openDisputes": {
          *         "count": 1,
          *         "data": [
@@ -3149,9 +3150,14 @@ export interface components {
         AdminDashboard: {
             /**
              * Moderationqueue
-             * @description content waiting for moderation: always null until moderation is built (issue 16); null means unknown, not 0
+             * @description content waiting for a moderator's decision: the pending and escalated items of GET /admin/moderation, counted up to 1,000 per state
              */
-            moderationQueue: number | null;
+            moderationQueue: number;
+            /**
+             * Moderationqueuemorethan
+             * @description true when counting stopped at 1,000 in a state: show the count with a plus (1000+)
+             */
+            moderationQueueMoreThan: boolean;
             /** @description oldest first (GET /admin/disputes) */
             openDisputes: components["schemas"]["ReadingQueue"];
             pendingApplications: components["schemas"]["ApplicationQueue"];
@@ -6393,6 +6399,7 @@ export interface components {
          * @example {
          *       "admin": {
          *         "moderationQueue": 1,
+         *         "moderationQueueMoreThan": true,
          *         "openDisputes": {
          *           "count": 1,
          *           "data": [
@@ -10583,9 +10590,9 @@ export interface components {
             limit: number;
             /**
              * Nextcursor
-             * @default null
+             * @description the cursor of the next page; null on the last page
              */
-            nextCursor?: string | null;
+            nextCursor: string | null;
             /**
              * Page
              * @description this page's number: 1 without a cursor, then 2, 3... along the nextCursor chain
@@ -10599,10 +10606,9 @@ export interface components {
             total?: number | null;
             /**
              * Totalpages
-             * @description how many pages of this limit the list has: from total where it is kept (an empty list is 1 page); elsewhere known on the last page (equal to page) and null (or absent) before it
-             * @default null
+             * @description how many pages of this limit the list has: from total where it is kept (an empty list is 1 page); elsewhere known on the last page (equal to page) and null before it
              */
-            totalPages?: number | null;
+            totalPages: number | null;
         };
         /**
          * PageMeta
@@ -19802,7 +19808,7 @@ export interface operations {
                 limit?: number;
                 /** @description opaque cursor from pagination.nextCursor */
                 cursor?: string | null;
-                /** @description the beginning of the email or display name (at least 3 characters; neither case nor repeated spaces matter) */
+                /** @description the beginning of the email or display name (at least 3 characters; neither case nor repeated spaces matter); empty or only spaces: no search, as if q were absent */
                 q?: string | null;
                 /** @description which field q begins: default email when q holds an @, else name */
                 by?: ("email" | "name") | null;
