@@ -133,9 +133,9 @@ class CompleteApplication(BaseModel):
         return value
 
 
-def completion_rate(accepted: int, completed: int) -> float:
-    """Completed readings as a percentage of accepted ones, 0..100 with one decimal; 0 when
-    none was accepted (a new reader shows 0, not a made-up 100)."""
-    if accepted <= 0:
-        return 0.0
+def completion_rate(accepted: int, completed: int) -> float | None:
+    """Completed readings as a percentage of accepted ones, 0..100 with one decimal; None
+    (no data) until a reading was completed (a new reader shows neither 0 nor a made-up 100)."""
+    if accepted <= 0 or completed <= 0:
+        return None
     return round(min(100.0, 100.0 * completed / accepted), 1)

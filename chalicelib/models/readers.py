@@ -79,11 +79,19 @@ class ReaderProfile(Model):
     # one read; the full list is GET /readers/{readerId}/reviews.
     recent_reviews: ListAttribute[Any] = ListAttribute(null=True, attr_name="recentReviews")
     # Moderation of the public text fields (services/moderation): "held:<itemId>" or
-    # "hidden:<itemId>"; the public card masks such a field (and is withheld when it is the name).
+    # "hidden:<itemId>"; the public card masks such a field (and is withheld when it is the name),
+    # unless a pending text below is what the mark is about.
     display_name_moderation = UnicodeAttribute(null=True, attr_name="displayNameModeration")
     tagline_moderation = UnicodeAttribute(null=True, attr_name="taglineModeration")
     bio_moderation = UnicodeAttribute(null=True, attr_name="bioModeration")
     location_moderation = UnicodeAttribute(null=True, attr_name="locationModeration")
+    # An approved profile's edit moderation holds waits here while the public keeps the last
+    # approved text in the field itself; approving moves it there. While one is present, the
+    # field's ``*Moderation`` describes it (held, or hidden once rejected), not the public text.
+    pending_display_name = UnicodeAttribute(null=True, attr_name="pendingDisplayName")
+    pending_tagline = UnicodeAttribute(null=True, attr_name="pendingTagline")
+    pending_bio = UnicodeAttribute(null=True, attr_name="pendingBio")
+    pending_location = UnicodeAttribute(null=True, attr_name="pendingLocation")
     # Application-only fields.
     experience = UnicodeAttribute(null=True)  # beginner | intermediate | expert
     application_step = NumberAttribute(null=True, attr_name="applicationStep")  # the form step reached
@@ -106,6 +114,9 @@ class ReaderProfile(Model):
 # The moderation attribute of each public text field (wire name -> model attribute name).
 MODERATED_FIELDS = {"displayName": "display_name_moderation", "tagline": "tagline_moderation",
                     "bio": "bio_moderation", "location": "location_moderation"}
+# The pending text of each public text field (wire name -> model attribute name).
+PENDING_FIELDS = {"displayName": "pending_display_name", "tagline": "pending_tagline",
+                  "bio": "pending_bio", "location": "pending_location"}
 
 
 class ReaderCounters(Model):

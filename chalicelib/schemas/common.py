@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,23 @@ class ApiModel(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class SendsNulls(ApiModel):
+    """A response whose ``SENT_AS_NULL`` fields are always sent, null when there is no data
+    (responses otherwise drop null fields): a frontend shows "no rating yet", not 0."""
+
+    SENT_AS_NULL: ClassVar[tuple[str, ...]] = ()
+
+    # No return annotation on purpose (as PageInfo): it would replace the fields' schema.
+    @model_serializer(mode="wrap")
+    def _nulls_sent(  # type: ignore[no-untyped-def]
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ):
+        out: dict[str, Any] = handler(self)
+        for name in self.SENT_AS_NULL:
+            out.setdefault(to_camel(name) if info.by_alias else name, None)
+        return out
 
 
 class InputModel(ApiModel):

@@ -8,12 +8,12 @@ them with the same components.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, JsonValue
 
 from chalicelib.schemas.admin_metrics import PeriodFiguresOut
-from chalicelib.schemas.common import ApiModel
+from chalicelib.schemas.common import ApiModel, SendsNulls
 from chalicelib.schemas.credits import BalanceOut
 from chalicelib.schemas.earnings import EarningsTotalsOut, PendingOut
 from chalicelib.schemas.favorites import RecommendationOut
@@ -63,9 +63,11 @@ class ClientDashboard(ApiModel):
     recommendations_personalized: bool = Field(description="false for a cold start: no history yet")
 
 
-class RatingOut(ApiModel):
+class RatingOut(SendsNulls):
     """The reader's rating as their public card shows it."""
-    average: float | None = Field(description="average stars of their reviews (null before the first)")
+    SENT_AS_NULL: ClassVar[tuple[str, ...]] = ("average",)
+    average: float | None = Field(description="average stars of their reviews; null (no data, not 0) before "
+                                              "the first")
     count: int = Field(description="reviews received")
 
 

@@ -3,11 +3,11 @@ card. The request shapes and the limits they enforce are in schemas/readers.py."
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from chalicelib.schemas.common import ApiModel, PageInfo, PageMeta
+from chalicelib.schemas.common import ApiModel, PageInfo, PageMeta, SendsNulls
 from chalicelib.schemas.moderation import ModerationStateOut
 from chalicelib.schemas.readers import ApplicationStatus, Experience, ReadingType
 
@@ -16,6 +16,7 @@ from chalicelib.schemas.readers import ApplicationStatus, Experience, ReadingTyp
 ImageUrl = Annotated[str, Field(json_schema_extra={"format": "uri"})]
 _IMAGE = "an absolute URL that loads: a processed WebP variant on the media CDN, or the https URL that was set"
 _VARIANTS = "processed WebP variants: {size in px: absolute URL on the media CDN}"
+_AVERAGE = "the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)"
 
 
 class AttributesOut(ApiModel):
@@ -123,12 +124,13 @@ class ApplicationPage(ApiModel):
     meta: PageMeta
 
 
-class ReaderProfileOut(_ProfileFields):
+class ReaderProfileOut(_ProfileFields, SendsNulls):
     """The reader's own profile, with their status and statistics."""
+    SENT_AS_NULL: ClassVar[tuple[str, ...]] = ("rating_average",)
     experience: Experience | None = None
     is_online: bool
     last_seen_at: str | None = None
-    rating_average: float
+    rating_average: float | None = Field(description=_AVERAGE)
     rating_count: int
     total_readings: int
     badges: list[str]
@@ -140,8 +142,9 @@ class ReaderProfileOut(_ProfileFields):
     reviews: list[ReviewSummary] = Field(default_factory=list, description="the most recent reviews (full "
                                                                              "list: /readers/{id}/reviews)")
     moderation: dict[str, ModerationStateOut] | None = Field(default=None, description=(
-        "the text fields (displayName, tagline, bio, location) moderation holds or hides: your public card "
-        "leaves them out (and is not shown at all while it is the name)"))
+        "the text fields (displayName, tagline, bio, location) whose newest text, shown in the field here, "
+        "moderation holds or hides: your public card keeps the field's last approved text until the new one is "
+        "approved, or leaves the field out when none was (and is not shown at all while that is the name)"))
     version: int = Field(ge=1, description=(
         "raised by each PATCH /reader/profile (not by reading options, availability or online status); also its "
         "ETag: send it as If-Match to PATCH only that version (a stale one is a 409 version_mismatch)"))
@@ -159,13 +162,15 @@ class OnlineOut(ApiModel):
     changed: bool = Field(description="false for a heartbeat that kept the same status")
 
 
-class CardStats(ApiModel):
+class CardStats(SendsNulls):
     """A reader's public statistics (counters kept as readings are accepted and completed)."""
+    SENT_AS_NULL: ClassVar[tuple[str, ...]] = ("average_rating", "completion_rate")
     total_readings: int = Field(description="readings completed")
-    average_rating: float
-    completion_rate: float = Field(default=0.0, ge=0, le=100,
-                                   description="readings completed as a percentage of readings accepted, one "
-                                               "decimal (0 while none was accepted)")
+    average_rating: float | None = Field(description=_AVERAGE)
+    completion_rate: float | None = Field(ge=0, le=100,
+                                          description="readings completed as a percentage of readings accepted, "
+                                                      "one decimal; null (no data, not 0) until a reading was "
+                                                      "completed")
 
 
 class OwnStats(CardStats):
@@ -184,10 +189,11 @@ class ReviewSummary(ApiModel):
     created_at: str
 
 
-class ReaderCard(ApiModel):
+class ReaderCard(SendsNulls):
     """``GET /readers/{readerId}``: what the frontend shows on a reader's public profile.
     ``isOnline`` and ``lastActive`` respect the reader's privacy.showOnlineStatus (hidden:
     isOnline false, no lastActive)."""
+    SENT_AS_NULL: ClassVar[tuple[str, ...]] = ("rating_average",)
 
     id: str
     user_id: str
@@ -209,7 +215,7 @@ class ReaderCard(ApiModel):
     is_online: bool
     last_active: str | None = None
     is_approved: bool = True
-    rating_average: float
+    rating_average: float | None = Field(description=_AVERAGE)
     rating_count: int
     total_readings: int
     stats: CardStats

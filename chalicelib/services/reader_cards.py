@@ -12,7 +12,7 @@ from chalicelib.errors import NotFound
 from chalicelib.models.base import plain
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
-from chalicelib.services.readers import APPROVED, card_stats, listed_options, moderated_fields, profile_document
+from chalicelib.services.readers import APPROVED, card_stats, listed_options, masked_fields, profile_document
 
 _READER_ID_MAX = 128
 
@@ -54,7 +54,8 @@ def card_document(profile: ReaderProfile, user: User | None) -> dict[str, Any] |
     """The public card of ``profile``, or None where no card may be shown: the profile is
     not approved, the user is missing, not an active reader (suspended, deleted), set
     their profile private, or moderation holds or hides its display name (its other held or
-    hidden text fields are left out: null). No I/O: the explore snapshot builds every card with it from
+    hidden text fields are left out: null; a field whose edit is held or was rejected shows its
+    last approved text, as stored). No I/O: the explore snapshot builds every card with it from
     Query pages. ``user`` needs ``CARD_USER_FIELDS`` only."""
     if profile.status != APPROVED or user is None or user.status != "active" or user.role != "reader":
         return None
@@ -63,10 +64,10 @@ def card_document(profile: ReaderProfile, user: User | None) -> dict[str, Any] |
     if visibility not in VISIBLE_TO:
         return None  # private (or a value we do not know: shown to nobody rather than to all)
     show_online = privacy.get("showOnlineStatus", True) is not False
-    moderated = moderated_fields(profile)  # held or hidden by moderation: not public
-    if "displayName" in moderated:
+    masked = masked_fields(profile)  # held or hidden by moderation, no approved text to show: not public
+    if "displayName" in masked:
         return None  # a card without its reader's name is no card
-    document = {**profile_document(profile), **dict.fromkeys(moderated)}
+    document = {**profile_document(profile), **dict.fromkeys(masked)}
     stats = card_stats(profile)
     return {
         **{k: v for k, v in document.items() if k not in ("status", "updatedAt")},

@@ -31,7 +31,7 @@ from chalicelib.errors import field_errors as envelope_fields
 from chalicelib.ids import new_id
 from chalicelib.media_urls import public_url, public_variants, variant_key_parts
 from chalicelib.models.base import iso, plain, utcnow
-from chalicelib.models.readers import MODERATED_FIELDS, ReaderProfile
+from chalicelib.models.readers import MODERATED_FIELDS, PENDING_FIELDS, ReaderProfile
 from chalicelib.models.users import User
 from chalicelib.services import catalog, catalog_defaults, media, moderation, outbox, pricing, versions
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
@@ -242,20 +242,34 @@ def listed_options(options: list[dict[str, Any]], *, public: bool) -> list[dict[
     return listed
 
 
+def rating_average(profile: ReaderProfile) -> float | None:
+    """The average shown: None (no data, not 0) before the first counted review. The stored
+    ``ratingAverage`` counter stays 0 until then."""
+    if not int(profile.rating_count or 0) or profile.rating_average is None:
+        return None
+    return float(profile.rating_average)
+
+
 def card_stats(profile: ReaderProfile) -> dict[str, Any]:
-    """The public statistics: the live counters the reader_stats consumers keep."""
-    return {"totalReadings": int(profile.total_readings or 0), "averageRating": float(profile.rating_average or 0),
+    """The public statistics: the live counters the reader_stats consumers keep; averageRating
+    and completionRate are None without data (no review / no completed reading)."""
+    return {"totalReadings": int(profile.total_readings or 0), "averageRating": rating_average(profile),
             "completionRate": completion_rate(int(profile.accepted_count or 0), int(profile.completed_count or 0))}
 
 
 def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
+    """The reader's own view: a text field moderation holds (or rejected) shows the reader's
+    pending text, with its state in ``moderation``; the public still sees the approved one."""
     document = profile_document(profile)
+    pending = {name: text for name, attribute in PENDING_FIELDS.items()
+               if (text := getattr(profile, attribute)) is not None}
     return {
         **document,
+        **pending,
         "readingOptions": listed_options(document["readingOptions"], public=False),
         "isOnline": bool(profile.is_online),
         "lastSeenAt": profile.last_seen_at,
-        "ratingAverage": float(profile.rating_average or 0),
+        "ratingAverage": rating_average(profile),
         "ratingCount": int(profile.rating_count or 0),
         "totalReadings": int(profile.total_readings or 0),
         "badges": list(plain(profile.badges) or []),
@@ -270,9 +284,17 @@ def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
 
 
 def moderated_fields(profile: ReaderProfile) -> dict[str, dict[str, str]]:
-    """{wire field: its moderation state document} of the text fields held or hidden."""
+    """{wire field: its moderation state document} of the text fields whose newest text (the
+    pending one, if any) is held or hidden: the author's own view."""
     found = {name: state_document(getattr(profile, attribute)) for name, attribute in MODERATED_FIELDS.items()}
     return {name: document for name, document in found.items() if document is not None}
+
+
+def masked_fields(profile: ReaderProfile) -> set[str]:
+    """The wire names of the text fields the public card leaves out: held or hidden, with no
+    pending text (a pending text's state is its own; the field shows the last approved text)."""
+    return {name for name, attribute in MODERATED_FIELDS.items()
+            if state_of(getattr(profile, attribute)) is not None and getattr(profile, PENDING_FIELDS[name]) is None}
 
 
 def _earnings(reader_id: str) -> int:
@@ -295,11 +317,12 @@ def get_profile(reader_id: str) -> ReaderProfile:
 
 
 def _update_approved(reader_id: str, actions: list[Any], *, reason: str, verdict: moderation.Verdict | None = None,
+                     texts: dict[str, str | None] | None = None, current: ReaderProfile | None = None,
                      version: int | None = None, marks_read: dict[str, str | None] | None = None) -> ReaderProfile:
     """One transaction: the update of an approved profile, its ``reader.card_changed`` event
-    (``reason``: what changed) and, for new text, the moderation screen's verdict (the queue
-    item; each new text field's state: held until a moderator approves it, else public, which
-    replaces what a moderator held or hid of the old text); returns the profile as stored.
+    (``reason``: what changed) and, for new text (``texts``: {wire name: text}, screened into
+    ``verdict``; ``current``: the profile they were worked out from), the queue item and each
+    field's text (``text_actions``); returns the profile as stored.
     ``version``: only a profile at that ``profileVersion`` is changed (else 409). ``marks_read``:
     the moderation attributes (name -> value) the change was worked out from; a moderator's
     decision since (it does not raise the version) is a 409 ``moderation_changed``."""
@@ -311,7 +334,7 @@ def _update_approved(reader_id: str, actions: list[Any], *, reason: str, verdict
         condition &= column.does_not_exist() if value is None else column == value
 
     def work(tx: Transaction) -> None:
-        marks = moderation_marks(tx, verdict, reader_id)
+        marks = text_actions(tx, verdict, reader_id, texts or {}, current)
         tx.update(blind(reader_id), actions=[*actions, *marks], condition=condition,
                   add_version_condition=False, label="profile")
         outbox.emit(tx, CARD_CHANGED, readerId=reader_id, reason=reason)
@@ -351,6 +374,33 @@ def moderation_marks(tx: Transaction, verdict: moderation.Verdict | None, reader
     return marks
 
 
+def text_actions(tx: Transaction, verdict: moderation.Verdict | None, reader_id: str,
+                 texts: dict[str, str | None], current: ReaderProfile | None) -> list[Any]:
+    """Queue what ``verdict`` flagged (in ``tx``) and return the update actions of the text
+    fields of an approved profile. A held text waits in the field's pending attribute (held until
+    a moderator approves it) and the public keeps the last approved text; if the field's stored
+    text was itself held or hidden, nobody had approved it: it goes. A cleared text replaces the
+    field's text at once, dropping a pending one and its mark. A field in ``texts`` that was not
+    screened (the hidden text sent again) is left as it is."""
+    if verdict is None:
+        return []
+    item_id = verdict.record(tx, reader_id)
+    actions: list[Any] = []
+    for name in verdict.fields:
+        column = getattr(ReaderProfile, _ATTRIBUTE_OF[name])
+        pending = getattr(ReaderProfile, PENDING_FIELDS[name])
+        mark = getattr(ReaderProfile, MODERATED_FIELDS[name])
+        text = texts.get(name)
+        if name in verdict.held_fields:
+            actions += [pending.set(text), mark.set(marked(HELD, str(item_id)))]
+            if (current is not None and state_of(getattr(current, MODERATED_FIELDS[name])) is not None
+                    and getattr(current, PENDING_FIELDS[name]) is None):
+                actions.append(column.remove())
+        else:
+            actions += [column.remove() if text is None else column.set(text), pending.remove(), mark.remove()]
+    return actions
+
+
 def _not_active(reader_id: str, version: int | None = None) -> Exception:
     """Why a write conditioned on an approved profile (at ``version``) did not apply."""
     try:
@@ -378,7 +428,7 @@ def update_profile(reader_id: str, changes: dict[str, Any], *, expected_version:
                              if attr in changes})
     actions: list[Any] = [ReaderProfile.updated_at.set(iso(now or utcnow())),
                           versions.bump(ReaderProfile.profile_version)]
-    for attr in ("display_name", "tagline", "bio", "location", "languages", "profile_image", "background_image"):
+    for attr in ("languages", "profile_image", "background_image"):  # the text fields: text_actions
         if attr in changes:
             value = changes[attr]
             column = getattr(ReaderProfile, attr)
@@ -390,15 +440,22 @@ def update_profile(reader_id: str, changes: dict[str, Any], *, expected_version:
                     ReaderProfile.attribute_names.set(names)]
     texts = {name: changes[attr] for attr, name in _TEXT_FIELDS.items() if attr in changes}
     marks_read: dict[str, str | None] = {}
-    if texts:  # the same text a moderator hid, sent again, stays hidden
+    current: ReaderProfile | None = None
+    if texts:  # the same text a moderator hid (the pending one, if any), sent again, stays hidden
         current = get_profile(reader_id)
         marks_read = {MODERATED_FIELDS[name]: getattr(current, MODERATED_FIELDS[name]) for name in texts}
         texts = {name: text for name, text in texts.items()
                  if not (state_of(getattr(current, MODERATED_FIELDS[name])) == HIDDEN
-                         and text == getattr(current, _ATTRIBUTE_OF[name]))}
+                         and text == _newest_text(current, name))}
     verdict = moderation.screen("profile", texts, author_id=reader_id, role="reader") if texts else None
-    return _update_approved(reader_id, actions, reason="profile", verdict=verdict, version=expected_version,
-                            marks_read=marks_read)
+    return _update_approved(reader_id, actions, reason="profile", verdict=verdict, texts=texts, current=current,
+                            version=expected_version, marks_read=marks_read)
+
+
+def _newest_text(profile: ReaderProfile, name: str) -> str | None:
+    """The field's newest text: the pending one, else the stored one."""
+    pending = getattr(profile, PENDING_FIELDS[name])
+    return pending if pending is not None else getattr(profile, _ATTRIBUTE_OF[name])
 
 
 def replace_reading_options(reader_id: str, options: list[ReadingOption], *,

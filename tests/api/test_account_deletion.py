@@ -40,6 +40,7 @@ QUILL = {
     "message": "Lanternsong offer, just for you",
     "option": "Mothwing candle call",
     "closed_message": "Duskwhistle offer for a status since closed",
+    "pending_bio": "Gorsebramble readings, ring 555 246 8101",  # a held edit: pendingBio
 }
 FORBIDDEN = [
     ANN["email"],
@@ -62,6 +63,8 @@ FORBIDDEN = [
     "Thornbury",
     "Lanternsong",
     "Duskwhistle",
+    "Gorsebramble",
+    "555 246 8101",
 ]
 # Bob's, and the reader's who stays: they must all still be there.
 BOB = {
@@ -227,6 +230,8 @@ def world(api: Any, drain: Any, make_user: Any) -> dict[str, Any]:
     ReaderProfile(reader_id="quill", version=0).update(
         actions=[ReaderProfile.profile_image.set(_put_media("quill"))], add_version_condition=False
     )
+    held = api.patch("/reader/profile", as_user="quill", json_body={"bio": QUILL["pending_bio"]})
+    assert held.status_code == 200 and ReaderProfile.get("quill").pending_bio == QUILL["pending_bio"], held.body
     drain()
     return {
         "ann_requests_quill": ann_requests_quill,

@@ -363,4 +363,4 @@ def test_a_reader_without_reviews_shows_no_average_rather_than_zero_stars(api, d
     make_reader("fresh")
 
     rating = api.get("/dashboard", as_user="fresh").json["reader"]["rating"]
-    assert rating == {"count": 0}  # no "0.0 stars" for a reader nobody has rated yet
+    assert rating == {"average": None, "count": 0}  # no "0.0 stars" for a reader nobody has rated yet

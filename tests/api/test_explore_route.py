@@ -284,3 +284,19 @@ def test_languages_must_be_distinct_two_letter_codes(explore, languages):
     response = explore.patch("/reader/profile", as_user="rdr", json_body={"languages": languages})
     assert response.status_code == 400, response.body
     assert response.json["error"]["details"]["fields"][0]["path"].startswith("languages")
+
+
+def test_an_unrated_reader_shows_null_rating_and_completion_sorts_last_and_fails_min_rating(explore):
+    reader("ada", rating_count=2, rating_average=4.5, total_readings=2, accepted_count=2, completed_count=2)
+    reader("bea")  # nobody has rated bea, nor has she completed a reading: no data, not "0.0★ · 0%"
+    make_client("cli")
+    assert explore.put("/me/favorites/bea", as_user="cli").status_code == 200
+
+    cards = {card["id"]: card for card in explore.get("/readers?sort=rating").json["data"]}
+    assert list(cards) == ["ada", "bea"]  # null is the lowest rating
+    assert (cards["bea"]["ratingAverage"], cards["bea"]["ratingCount"]) == (None, 0)
+    assert cards["bea"]["stats"] == {"totalReadings": 0, "averageRating": None, "completionRate": None}
+    assert cards["ada"]["stats"] == {"totalReadings": 2, "averageRating": 4.5, "completionRate": 100.0}
+    assert _ids(explore.get("/readers?minRating=1")) == ["ada"]  # null matches no minimum
+    [favorite] = explore.get("/me/favorites", as_user="cli").json["data"]
+    assert (favorite["ratingAverage"], favorite["stats"]["completionRate"]) == (None, None)

@@ -103,15 +103,103 @@ def test_a_phone_number_in_a_reader_bio_waits_for_a_moderator_before_the_public_
     assert [(e["outcome"], e["fields"]) for e in outbox_events("moderation.decided")] == [("published", ["bio"])]
 
 
-def test_a_held_display_name_withholds_the_whole_card_and_a_clean_edit_brings_it_back(api, people):
+def test_a_held_display_name_keeps_the_approved_one_public_and_a_clean_edit_replaces_both(api, people):
     held = api.patch("/reader/profile", as_user=READER, json_body={"displayName": "Luna luna.star@gmail.com"})
     assert held.status_code == 200, held.body
+    assert held.json_body["displayName"] == "Luna luna.star@gmail.com"
 
-    assert api.get(f"/readers/{READER}").status_code == 404
+    card = api.get(f"/readers/{READER}")
+    assert card.status_code == 200 and card.json_body["displayName"] == "Rdr Reader"
 
     api.patch("/reader/profile", as_user=READER, json_body={"displayName": "Luna Star"})
     card = api.get(f"/readers/{READER}")
     assert card.status_code == 200 and card.json_body["displayName"] == "Luna Star"
+    assert "moderation" not in api.get("/reader/profile", as_user=READER).json_body
+
+
+OLD_BIO = "Tarot and tea leaves, read plainly and kindly."
+NEW_BIO = "Tarot and tea leaves. Call me on 555 123 4567 for a private reading."
+
+
+def _held_bio_edit(api: Any) -> str:
+    """The reader's approved bio, then an edit moderation holds; returns the item's id."""
+    from chalicelib.services.explore import store
+
+    assert api.patch("/reader/profile", as_user=READER, json_body={"bio": OLD_BIO}).status_code == 200
+    edited = api.patch("/reader/profile", as_user=READER, json_body={"bio": NEW_BIO})
+    assert edited.status_code == 200, edited.body
+    assert edited.json_body["bio"] == NEW_BIO and edited.json_body["moderation"]["bio"]["state"] == "held"
+    assert api.get(f"/readers/{READER}").json_body["bio"] == OLD_BIO
+    store.rebuild()
+    assert _explore_card(api)["bio"] == OLD_BIO
+    [item] = _queue(api)
+    return str(item["id"])
+
+
+def _explore_card(api: Any) -> dict[str, Any]:
+    from chalicelib.services.explore import store
+
+    store.rebuild()
+    return next(card for card in api.get("/readers?limit=50").json_body["data"] if card["id"] == READER)
+
+
+def test_a_held_bio_edit_keeps_the_approved_bio_public_until_approved(api, people):
+    item_id = _held_bio_edit(api)
+    own = api.get("/reader/profile", as_user=READER).json_body
+    assert own["bio"] == NEW_BIO and own["moderation"]["bio"]["state"] == "held"
+
+    assert _decide(api, item_id, "approve").status_code == 200
+
+    assert api.get(f"/readers/{READER}").json_body["bio"] == NEW_BIO
+    assert _explore_card(api)["bio"] == NEW_BIO
+    own = api.get("/reader/profile", as_user=READER).json_body
+    assert own["bio"] == NEW_BIO and "moderation" not in own
+
+
+def test_a_rejected_bio_edit_leaves_the_approved_bio_public_and_the_reader_sees_theirs_hidden(api, people):
+    item_id = _held_bio_edit(api)
+
+    assert _decide(api, item_id, "reject").status_code == 200
+
+    assert api.get(f"/readers/{READER}").json_body["bio"] == OLD_BIO
+    assert _explore_card(api)["bio"] == OLD_BIO
+    own = api.get("/reader/profile", as_user=READER).json_body
+    assert own["bio"] == NEW_BIO and own["moderation"]["bio"]["state"] == "hidden"
+    # the rejected text sent again stays hidden; a new clean text replaces both
+    again = api.patch("/reader/profile", as_user=READER, json_body={"bio": NEW_BIO})
+    assert again.json_body["moderation"]["bio"]["state"] == "hidden"
+    assert api.get(f"/readers/{READER}").json_body["bio"] == OLD_BIO
+    fresh = "Tarot, tea leaves and a quiet hour."
+    assert "moderation" not in api.patch("/reader/profile", as_user=READER, json_body={"bio": fresh}).json_body
+    assert api.get(f"/readers/{READER}").json_body["bio"] == fresh
+    # a decision taken back: the rejected item approved publishes nothing now (its text is gone)
+    assert _decide(api, item_id, "approve").status_code == 200
+    assert api.get(f"/readers/{READER}").json_body["bio"] == fresh
+
+
+def test_a_rejected_edit_approved_after_all_becomes_public(api, people):
+    item_id = _held_bio_edit(api)
+    assert _decide(api, item_id, "reject").status_code == 200
+
+    assert _decide(api, item_id, "approve").status_code == 200
+
+    assert api.get(f"/readers/{READER}").json_body["bio"] == NEW_BIO
+    assert "moderation" not in api.get("/reader/profile", as_user=READER).json_body
+
+
+def test_a_held_edit_of_a_hidden_bio_does_not_bring_the_hidden_text_back(api, people):
+    assert api.patch("/reader/profile", as_user=READER, json_body={"bio": OLD_BIO}).status_code == 200
+    assert _report(api, CLIENT, "profile", READER, reason="false_claims").status_code == 201
+    [report] = _queue(api)
+    assert _decide(api, report["id"], "reject").status_code == 200
+    assert api.get(f"/readers/{READER}").status_code == 404  # the display name was reported too
+
+    api.patch("/reader/profile", as_user=READER, json_body={"displayName": "Rdr Reader Two", "bio": NEW_BIO})
+
+    card = api.get(f"/readers/{READER}").json_body
+    assert card["displayName"] == "Rdr Reader Two" and card.get("bio") is None
+    own = api.get("/reader/profile", as_user=READER).json_body
+    assert own["bio"] == NEW_BIO and own["moderation"]["bio"]["state"] == "held"
 
 
 def test_a_status_with_contact_details_stays_out_of_the_feed_until_approved(api, people):
@@ -246,7 +334,7 @@ def test_a_rejected_review_leaves_the_readers_reviews_and_rating_and_comes_back(
     assert api.get(f"/readers/{READER}/reviews").json_body["data"] == []
     assert api.get(f"/readers/{READER}/reviews").json_body["pagination"]["total"] == 0
     card = api.get(f"/readers/{READER}").json_body
-    assert (card["ratingCount"], card["ratingAverage"], card["reviews"]) == (0, 0, [])
+    assert (card["ratingCount"], card["ratingAverage"], card["reviews"]) == (0, None, [])
     as_reader = api.get(f"/readings/{rid}", as_user=READER).json_body["review"]
     assert as_reader["rating"] == 1 and as_reader["comment"] == "" and "moderation" not in as_reader
     as_client = api.get(f"/readings/{rid}", as_user=CLIENT).json_body["review"]

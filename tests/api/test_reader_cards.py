@@ -37,7 +37,7 @@ def test_completing_readings_moves_the_cards_counters_and_completion_rate(api, d
         == 200
 
     before = api.get("/readers/rdr").json_body
-    assert (before["totalReadings"], before["stats"]["completionRate"]) == (0, 0)  # counted by consumers
+    assert (before["totalReadings"], before["stats"]["completionRate"]) == (0, None)  # counted by consumers
     drain()
 
     card = api.get("/readers/rdr").json_body
@@ -45,6 +45,31 @@ def test_completing_readings_moves_the_cards_counters_and_completion_rate(api, d
     assert card["stats"]["completionRate"] == 66.7  # 2 completed of 3 accepted
     own = api.get("/reader/profile", as_user="rdr").json_body
     assert (own["totalReadings"], own["stats"]["completionRate"]) == (2, 66.7)
+
+
+def test_an_unrated_reader_shows_null_until_the_first_review_and_completion_then_numbers(api, drain):
+    make_client("cli", 500)
+    make_reader("rdr")
+    rid = _call(api, key="a")
+    assert api.post(f"/readings/{rid}/accept", as_user="rdr").status_code == 200
+    drain()
+
+    card = api.get("/readers/rdr").json_body  # accepted, nothing finished, nobody rated: no data, not 0
+    assert (card["ratingAverage"], card["ratingCount"]) == (None, 0)
+    assert card["stats"] == {"totalReadings": 0, "averageRating": None, "completionRate": None}
+    own = api.get("/reader/profile", as_user="rdr").json_body
+    assert (own["ratingAverage"], own["stats"]["averageRating"], own["stats"]["completionRate"]) == (None, None, None)
+
+    for step in ("start", "complete"):
+        assert api.post(f"/readings/{rid}/{step}", as_user="rdr").status_code == 200
+    assert api.post(f"/readings/{rid}/review", as_user="cli", json_body={"rating": 4}).status_code == 201
+    drain()
+
+    card = api.get("/readers/rdr").json_body
+    assert (card["ratingAverage"], card["ratingCount"]) == (4, 1)
+    assert card["stats"] == {"totalReadings": 1, "averageRating": 4, "completionRate": 100}
+    own = api.get("/reader/profile", as_user="rdr").json_body
+    assert (own["ratingAverage"], own["stats"]["averageRating"], own["stats"]["completionRate"]) == (4, 4, 100)
 
 
 def test_a_redelivered_event_changes_no_counter_and_no_profile_version(api, drain):

@@ -310,8 +310,9 @@ def test_the_public_card_shows_what_the_frontend_needs(reader):
     assert card["availability"]["timezone"] == "America/Chicago" and card["availability"]["instantBooking"] is True
     assert card["availability"]["schedule"]["mon"] == [{"start": "09:00", "end": "17:00"}]
     assert card["isOnline"] is True and card["lastActive"].endswith("Z")
-    assert (card["ratingAverage"], card["ratingCount"], card["totalReadings"]) == (0, 0, 0)
-    assert card["stats"] == {"totalReadings": 0, "averageRating": 0, "completionRate": 0}
+    # no data is null, not 0: a frontend shows "no rating yet", not "0.0★ · 0% completion"
+    assert (card["ratingAverage"], card["ratingCount"], card["totalReadings"]) == (None, 0, 0)
+    assert card["stats"] == {"totalReadings": 0, "averageRating": None, "completionRate": None}
     assert card["visibility"] == "public"
     assert card["badges"] == [] and card["reviews"] == [] and card["isApproved"] is True
     assert card["createdAt"] == card["createdDate"]

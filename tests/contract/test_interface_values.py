@@ -110,7 +110,7 @@ def test_the_readers_own_profile_has_the_psychic_reader_fields_and_earnings_stay
     assert own["isApproved"] is True and own["createdDate"] == own["createdAt"]
     assert own["lastActive"] == own["lastSeenAt"]
     assert own["stats"] == {"totalReadings": own["totalReadings"], "averageRating": own["ratingAverage"],
-                            "completionRate": 0, "totalEarnings": 123}
+                            "completionRate": None, "totalEarnings": 123}
     assert isinstance(own["reviews"], list)
     card = api.get("/readers/rdr").json
     assert "totalEarnings" not in card["stats"]

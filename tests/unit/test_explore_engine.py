@@ -17,7 +17,7 @@ BUILT = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)  # a Wednesday
 def card(reader_id: str, **fields) -> dict:
     document = {"id": reader_id, "displayName": reader_id.title(), "tagline": "", "location": None,
                 "attributes": {"tools": [], "abilities": [], "style": None}, "attributeNames": {},
-                "readingOptions": [], "ratingAverage": 0.0, "ratingCount": 0, "totalReadings": 0, "stats": {},
+                "readingOptions": [], "ratingAverage": None, "ratingCount": 0, "totalReadings": 0, "stats": {},
                 "badges": [], "availability": {"timezone": "UTC", "instantBooking": False, "schedule": {}},
                 "createdDate": "2025-01-01T00:00:00Z", "visibility": "public"}
     document.update(fields)
@@ -138,6 +138,18 @@ def test_the_quality_score_is_a_bayesian_rating_times_completion_and_boosts():
     assert quality_score(rated, BUILT) == pytest.approx((4.0 * 5 + 5.0 * 10) / 15 * 0.8)
     busy = {**rated, "lastActive": (BUILT - timedelta(days=2)).isoformat(), "badges": ["a", "b", "c", "d"]}
     assert quality_score(busy, BUILT) == pytest.approx(quality_score(rated, BUILT) * 1.05 * 1.06)
+
+
+def test_a_null_rating_and_completion_are_no_data_the_lowest_rating_and_match_no_minimum():
+    unrated = card("unrated", stats={"totalReadings": 0, "averageRating": None, "completionRate": None})
+    low = card("low", ratingAverage=1.0, ratingCount=1, totalReadings=1,
+               stats={"totalReadings": 1, "averageRating": 1.0, "completionRate": 100.0})
+    index = Index.build([unrated, low], built_at=BUILT)
+
+    assert quality_score(unrated, BUILT) == pytest.approx(4.0 * 0.9)  # the prior, the default completion
+    assert search(index, sort="rating").reader_ids == ["low", "unrated"]
+    assert search(index, min_rating=1.0).reader_ids == ["low"]
+    assert [f for f in search(index).facets["ratings"] if f["rating"] == 1] == [{"rating": 1, "count": 1}]
 
 
 def test_recommended_ties_are_broken_by_reader_id():

@@ -11,6 +11,9 @@ of it for a decision. Every public read filters on the states written here:
 * a profile: ``<field>Moderation`` = ``<state>:<itemId>`` per text field; the public card
   masks such a field and is withheld when the display name is; ``reader.card_changed`` marks
   the explore snapshot stale in the same transaction (the next per-minute build drops the text).
+  An approved profile's held edit waits in ``pending<Field>`` (the mark is then the pending
+  text's: the public keeps the last approved text); approving moves it into the field, a
+  reject leaves it pending and hidden (the reader still sees it, a later approve publishes it).
 
 ``apply(tx, item, state)`` writes the state (None: public again) conditional on what it read
 (label ``content``: the caller retries).
@@ -28,7 +31,7 @@ from chalicelib.domain.readers import may_see
 from chalicelib.errors import BusinessRuleViolation, NotFound
 from chalicelib.models.base import plain
 from chalicelib.models.moderation import ModerationItem
-from chalicelib.models.readers import MODERATED_FIELDS, ReaderProfile
+from chalicelib.models.readers import MODERATED_FIELDS, PENDING_FIELDS, ReaderProfile
 from chalicelib.models.readings import Reading, Review, hidden_reviews_key
 from chalicelib.models.statuses import Status, feed_key
 from chalicelib.models.users import User
@@ -127,7 +130,7 @@ def _profile(content_id: str, parent_id: str | None, viewer_id: str, role: str) 
         or not may_see(privacy.get("profileVisibility") or "public", role)
     ):
         return None
-    if state_of(profile.display_name_moderation) is not None:
+    if state_of(profile.display_name_moderation) is not None and profile.pending_display_name is None:
         return None  # its card is withheld
     texts = {name: str(getattr(profile, _TEXT[name]) or "") for name in PUBLIC_FIELDS["profile"]}
     return Located("profile", content_id, content_id, texts)
@@ -298,6 +301,11 @@ def _apply_profile(tx: Transaction, item: ModerationItem, state: str | None) -> 
         value = getattr(profile, MODERATED_FIELDS[name])
         if state is None and item_of(value) == item.item_id:
             actions.append(column.remove())  # only what this item held or hid
+            pending_column = getattr(ReaderProfile, PENDING_FIELDS[name])
+            pending = getattr(profile, PENDING_FIELDS[name])
+            if pending is not None:  # the held edit becomes the field's public text
+                actions += [getattr(ReaderProfile, _TEXT[name]).set(pending), pending_column.remove()]
+                condition &= pending_column == pending  # a held edit joining this item meanwhile: again
         elif (
             state is not None and (state == HIDDEN or state_of(value) is None) and value != marked(state, item.item_id)
         ):

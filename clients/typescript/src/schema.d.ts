@@ -5166,18 +5166,21 @@ export interface components {
          * @description A reader's public statistics (counters kept as readings are accepted and completed).
          * @example {
          *       "averageRating": 4.8,
+         *       "completionRate": 87.5,
          *       "totalReadings": 7
          *     }
          */
         CardStats: {
-            /** Averagerating */
-            averageRating: number;
+            /**
+             * Averagerating
+             * @description the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)
+             */
+            averageRating: number | null;
             /**
              * Completionrate
-             * @description readings completed as a percentage of readings accepted, one decimal (0 while none was accepted)
-             * @default 0
+             * @description readings completed as a percentage of readings accepted, one decimal; null (no data, not 0) until a reading was completed
              */
-            completionRate?: number;
+            completionRate: number | null;
             /**
              * Totalreadings
              * @description readings completed
@@ -5829,6 +5832,7 @@ export interface components {
          *             ],
          *             "stats": {
          *               "averageRating": 4.8,
+         *               "completionRate": 87.5,
          *               "totalReadings": 7
          *             },
          *             "tagline": "Tarot that tells it straight",
@@ -6903,6 +6907,7 @@ export interface components {
          *               ],
          *               "stats": {
          *                 "averageRating": 4.8,
+         *                 "completionRate": 87.5,
          *                 "totalReadings": 7
          *               },
          *               "tagline": "Tarot that tells it straight",
@@ -8005,6 +8010,7 @@ export interface components {
          *       ],
          *       "stats": {
          *         "averageRating": 4.8,
+         *         "completionRate": 87.5,
          *         "totalReadings": 7
          *       },
          *       "tagline": "Tarot that tells it straight",
@@ -8103,8 +8109,11 @@ export interface components {
             profileImageVariants?: {
                 [key: string]: string;
             } | null;
-            /** Ratingaverage */
-            ratingAverage: number;
+            /**
+             * Ratingaverage
+             * @description the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)
+             */
+            ratingAverage: number | null;
             /** Ratingcount */
             ratingCount: number;
             /**
@@ -8350,6 +8359,7 @@ export interface components {
          *           ],
          *           "stats": {
          *             "averageRating": 4.8,
+         *             "completionRate": 87.5,
          *             "totalReadings": 7
          *           },
          *           "tagline": "Tarot that tells it straight",
@@ -8607,6 +8617,7 @@ export interface components {
          *       ],
          *       "stats": {
          *         "averageRating": 4.8,
+         *         "completionRate": 87.5,
          *         "totalReadings": 7
          *       },
          *       "tagline": "Tarot that tells it straight",
@@ -8711,8 +8722,11 @@ export interface components {
             profileImageVariants?: {
                 [key: string]: string;
             } | null;
-            /** Ratingaverage */
-            ratingAverage: number;
+            /**
+             * Ratingaverage
+             * @description the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)
+             */
+            ratingAverage: number | null;
             /** Ratingcount */
             ratingCount: number;
             /**
@@ -8917,6 +8931,7 @@ export interface components {
          *           ],
          *           "stats": {
          *             "averageRating": 4.8,
+         *             "completionRate": 87.5,
          *             "totalReadings": 7
          *           },
          *           "tagline": "Tarot that tells it straight",
@@ -10542,19 +10557,22 @@ export interface components {
          * @description The reader's own stats: the public ones and what only the reader sees.
          * @example {
          *       "averageRating": 4.8,
+         *       "completionRate": 87.5,
          *       "totalEarnings": 412,
          *       "totalReadings": 7
          *     }
          */
         OwnStats: {
-            /** Averagerating */
-            averageRating: number;
+            /**
+             * Averagerating
+             * @description the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)
+             */
+            averageRating: number | null;
             /**
              * Completionrate
-             * @description readings completed as a percentage of readings accepted, one decimal (0 while none was accepted)
-             * @default 0
+             * @description readings completed as a percentage of readings accepted, one decimal; null (no data, not 0) until a reading was completed
              */
-            completionRate?: number;
+            completionRate: number | null;
             /**
              * Totalearnings
              * @description credits earned so far, net of the platform fee (the earnings balance: payouts are not built yet)
@@ -11775,7 +11793,7 @@ export interface components {
         RatingOut: {
             /**
              * Average
-             * @description average stars of their reviews (null before the first)
+             * @description average stars of their reviews; null (no data, not 0) before the first
              */
             average: number | null;
             /**
@@ -11941,6 +11959,7 @@ export interface components {
          *       ],
          *       "stats": {
          *         "averageRating": 4.8,
+         *         "completionRate": 87.5,
          *         "totalReadings": 7
          *       },
          *       "tagline": "Tarot that tells it straight",
@@ -12032,8 +12051,11 @@ export interface components {
             profileImageVariants?: {
                 [key: string]: string;
             } | null;
-            /** Ratingaverage */
-            ratingAverage: number;
+            /**
+             * Ratingaverage
+             * @description the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)
+             */
+            ratingAverage: number | null;
             /** Ratingcount */
             ratingCount: number;
             /**
@@ -12440,6 +12462,7 @@ export interface components {
          *       ],
          *       "stats": {
          *         "averageRating": 4.8,
+         *         "completionRate": 87.5,
          *         "totalEarnings": 412,
          *         "totalReadings": 7
          *       },
@@ -12536,7 +12559,7 @@ export interface components {
             location?: string | null;
             /**
              * Moderation
-             * @description the text fields (displayName, tagline, bio, location) moderation holds or hides: your public card leaves them out (and is not shown at all while it is the name)
+             * @description the text fields (displayName, tagline, bio, location) whose newest text, shown in the field here, moderation holds or hides: your public card keeps the field's last approved text until the new one is approved, or leaves the field out when none was (and is not shown at all while that is the name)
              * @default null
              */
             moderation?: {
@@ -12556,8 +12579,11 @@ export interface components {
             profileImageVariants?: {
                 [key: string]: string;
             } | null;
-            /** Ratingaverage */
-            ratingAverage: number;
+            /**
+             * Ratingaverage
+             * @description the average review rating, 1..5; null (no data, not 0) before the first review (ratingCount 0)
+             */
+            ratingAverage: number | null;
             /** Ratingcount */
             ratingCount: number;
             /** Readingoptions */
@@ -13573,6 +13599,7 @@ export interface components {
          *         ],
          *         "stats": {
          *           "averageRating": 4.8,
+         *           "completionRate": 87.5,
          *           "totalReadings": 7
          *         },
          *         "tagline": "Tarot that tells it straight",
@@ -13744,6 +13771,7 @@ export interface components {
          *             ],
          *             "stats": {
          *               "averageRating": 4.8,
+         *               "completionRate": 87.5,
          *               "totalReadings": 7
          *             },
          *             "tagline": "Tarot that tells it straight",
