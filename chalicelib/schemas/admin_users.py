@@ -82,7 +82,7 @@ class AdminUserPatch(InputModel):
         **InputModel.model_config,
         json_schema_extra={
             "examples": [
-                {"suspend": {"reason": "Repeated abusive messages to readers.", "until": "2027-01-15T00:00:00Z"}},
+                {"suspend": {"reason": "Repeated abusive messages to readers.", "until": "2030-01-15T00:00:00Z"}},
                 {"role": "admin"},
                 {"reinstate": {"note": "Appeal accepted."}},
             ]

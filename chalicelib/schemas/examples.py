@@ -19,6 +19,9 @@ _CLIENT = "user_demo_client1"
 _READING = "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
 _COMMENT = "Luna was direct and kind; the cards made sense of a hard month."
 _UPLOAD_KEY = "media/user_demo_reader1/profile_image/01JDQ8V6M4Z2X7N3K5R9T1W0AF.jpg"
+_ADMIN = "user_demo_admin"
+_LEGAL_VERSION = "2025-11-01"
+_STATUS = "I keep meeting the same kind of partner and it never lasts. What am I missing?"
 
 PRICE = {"rate": 2.8667, "minutes": 30, "multiplier": 0.95, "total": 82}
 OPTION = {"id": "opt_reader1_phone_call_30", "type": "phone_call", "name": "30-minute phone reading",
@@ -193,6 +196,33 @@ _STRINGS: dict[str, str] = {
     "reason": "The call dropped after ten minutes.", "timeframe": "last_6_months", "error": "connection refused",
     "description": "A live voice call with your reader.", "note": "Half the credits returned.",
     "declineReason": "Please add a bio that tells clients how you read.", "question": "What should I focus on?",
+    "bio": str(READER_PROFILE_COMMON["bio"]), "readerName": "Luna Marquez", "topicName": "Career & Work",
+    "title": "A 30-minute tarot reading on where love keeps going wrong", "content": _STATUS,
+    "mood": "hopeful", "category": "love", "categoryName": "Love", "range": "25-50",
+    "subject": "Your reading with Luna Marquez is confirmed", "changeSummary": "Clearer refund rules.",
+    "version": _LEGAL_VERSION, "acceptedVersion": _LEGAL_VERSION, "consentVersion": _LEGAL_VERSION,
+    "path": "/legal/terms_of_service", "ipAddress": "203.0.113.7", "match": "call me at 512-555-0142",
+    "createdBy": _ADMIN, "publishedBy": _ADMIN, "suspendedBy": _ADMIN,
+    "date": "2026-11-28", "from": "2026-11-01", "to": "2026-11-28", "lastCompletedOn": "2026-11-27",
+    "auth": "local-app-key:8f2d6c1e0b9a47d3c5e1f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1",
+    "channel_data": '{"user_id":"user_demo_client1","user_info":{"name":"Clara Nguyen","role":"client"}}',
+}
+_LEGAL = {"id": f"terms_of_service-{_LEGAL_VERSION}", "type": "terms_of_service", "title": "Terms of Service",
+          "content": "# Terms of Service\n\nWelcome to Auralumic. By creating an account or booking a reading you "
+                     "agree to these terms.",
+          "effectiveDate": _LEGAL_VERSION, "previousVersionId": None, "publishedAt": "2025-11-01T00:00:00Z",
+          "createdAt": "2025-10-28T09:00:00Z", "updatedAt": "2025-11-01T00:00:00Z"}
+# Values of a field that differ by component (the same name means another thing there).
+_FIELDS: dict[str, dict[str, Any]] = {
+    "LegalDocumentOut": _LEGAL,
+    "AdminLegalDocument": {**_LEGAL, "status": "published"},
+    "PendingDocumentOut": {"type": "terms_of_service", "version": "2026-12-01", "title": "Terms of Service",
+                           "effectiveDate": "2026-12-01"},
+    "AcceptanceOut": {"type": "terms_of_service", "acceptedDate": "2025-11-03T14:20:00Z"},
+    "AccountSuspension": {"reason": "Asked clients to pay outside the platform.", "since": "2026-11-30T10:15:00Z",
+                          "until": "2026-12-14T10:15:00Z"},
+    "AdminUserOut": {"id": _CLIENT},
+    "LocalMailItem": {"to": "client1@demo.auralumic.example", "userId": _CLIENT},
 }
 _INTEGERS = {"rating": 5, "duration": 30, "minutes": 30, "price": 1799, "amount": 1799, "credits": 60,
              "limit": 20, "version": 3, "position": 0, "maxBytes": 10_485_760, "minimumAge": 18, "step": 2,
@@ -221,7 +251,8 @@ def complete_examples(schemas: dict[str, dict[str, Any]], names: set[str]) -> No
         for key, prop in schema["properties"].items():
             if key in example or (given is not None and key not in required):
                 continue
-            generated = value(prop, key)
+            fixed = _FIELDS.get(name, {})
+            generated = fixed[key] if key in fixed else value(prop, key)
             if generated is not None or key in required:
                 example[key] = generated
         return example
@@ -265,7 +296,8 @@ def complete_examples(schemas: dict[str, dict[str, Any]], names: set[str]) -> No
 def _string(key: str) -> str:
     if key in _STRINGS:
         return _STRINGS[key]
-    if key.endswith(("At", "Date", "Start", "End")) or key in {"respondBy", "lastActive", "lastLogin"}:
+    if key.endswith(("At", "Date", "Start", "End", "Since")) or key in {
+            "respondBy", "lastActive", "lastLogin", "since", "until", "at"}:
         return _AT
     if key in {"readerId", "userId"}:
         return _READER

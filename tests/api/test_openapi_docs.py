@@ -108,3 +108,29 @@ def test_the_walk_fails_on_a_schema_without_description_or_example(doc):
     schemas["PriceOut"].pop("examples")
     with pytest.raises(AssertionError, match="PriceOut"):
         test_every_response_schema_has_a_description_and_an_example(doc)
+
+
+# Fields whose real value can be their own name (an enum member spelt like the field).
+NAMED_LIKE_THEIR_VALUE: set[str] = set()
+
+
+def _placeholders(node: Any, path: str) -> list[str]:
+    """Paths in ``node`` whose string value is the name of its own property (a placeholder
+    such as ``"version": "version"`` rather than a value a client would see)."""
+    if isinstance(node, list):
+        return [p for i, item in enumerate(node) for p in _placeholders(item, f"{path}[{i}]")]
+    if isinstance(node, dict):
+        found = [f"{path}.{key}" for key, value in node.items()
+                 if key == value and key not in NAMED_LIKE_THEIR_VALUE]
+        return found + [p for key, value in node.items() for p in _placeholders(value, f"{path}.{key}")]
+    return []
+
+
+def test_no_example_is_a_placeholder_repeating_its_field_name(doc):
+    placeholders = []
+    for name, schema in sorted(doc["components"]["schemas"].items()):
+        placeholders += _placeholders(schema.get("examples", []), f"{name}.examples")
+        placeholders += _placeholders(schema.get("example"), f"{name}.example")
+        for key, prop in schema.get("properties", {}).items():
+            placeholders += [f"{name}.{key}" for value in prop.get("examples", []) if value == key]
+    assert placeholders == []

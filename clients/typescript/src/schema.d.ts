@@ -2348,10 +2348,10 @@ export interface components {
          *           "displayName": "Clara Nguyen",
          *           "userId": "user_demo_reader1"
          *         },
-         *         "category": "category",
-         *         "categoryName": "categoryName",
+         *         "category": "love",
+         *         "categoryName": "Love",
          *         "closedAt": "2026-11-28T17:30:00Z",
-         *         "content": "content",
+         *         "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *         "createdAt": "2026-11-28T17:30:00Z",
          *         "deletedAt": "2026-11-28T17:30:00Z",
          *         "expiresAt": "2026-11-28T17:30:00Z",
@@ -2361,7 +2361,7 @@ export interface components {
          *           "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
          *           "state": "held"
          *         },
-         *         "mood": "mood",
+         *         "mood": "hopeful",
          *         "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *         "state": "active",
          *         "suggestedByYou": true,
@@ -2382,15 +2382,15 @@ export interface components {
          *             "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *             "readerId": "user_demo_reader1",
-         *             "readerName": "readerName",
+         *             "readerName": "Luna Marquez",
          *             "scheduledAt": "2026-11-28T17:30:00Z",
          *             "state": "active",
          *             "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "suggestedPrice": 1,
          *             "suggestedType": "phone_call",
-         *             "title": "title",
+         *             "title": "A 30-minute tarot reading on where love keeps going wrong",
          *             "topicId": "career-work",
-         *             "topicName": "topicName",
+         *             "topicName": "Career & Work",
          *             "updatedAt": "2026-11-28T17:30:00Z"
          *           }
          *         ],
@@ -2409,10 +2409,10 @@ export interface components {
          * AcceptanceOut
          * @description An accepted version of the terms of service or the privacy policy.
          * @example {
-         *       "acceptedDate": "2026-11-28T17:30:00Z",
-         *       "ipAddress": "ipAddress",
+         *       "acceptedDate": "2025-11-03T14:20:00Z",
+         *       "ipAddress": "203.0.113.7",
          *       "type": "terms_of_service",
-         *       "version": "version"
+         *       "version": "2025-11-01"
          *     }
          */
         AcceptanceOut: {
@@ -2502,9 +2502,9 @@ export interface components {
          * AccountSuspension
          * @description Why an account is suspended, since when and until when (no ``until``: until an admin reinstates it).
          * @example {
-         *       "reason": "The call dropped after ten minutes.",
-         *       "since": "since",
-         *       "until": "until"
+         *       "reason": "Asked clients to pay outside the platform.",
+         *       "since": "2026-11-30T10:15:00Z",
+         *       "until": "2026-12-14T10:15:00Z"
          *     }
          */
         AccountSuspension: {
@@ -2531,7 +2531,7 @@ export interface components {
          * @description When the reader last completed a reading and was last seen online.
          * @example {
          *       "daysInactive": 1,
-         *       "lastCompletedOn": "lastCompletedOn",
+         *       "lastCompletedOn": "2026-11-27",
          *       "lastSeenAt": "2026-11-28T17:30:00Z"
          *     }
          */
@@ -3089,7 +3089,7 @@ export interface components {
          *             {
          *               "activeUsers": 1,
          *               "creditsPurchased": 1,
-         *               "date": "date",
+         *               "date": "2026-11-28",
          *               "disputes": 1,
          *               "moneyIn": {},
          *               "platformFees": 1,
@@ -3121,7 +3121,7 @@ export interface components {
          *             {
          *               "activeUsers": 1,
          *               "creditsPurchased": 1,
-         *               "date": "date",
+         *               "date": "2026-11-28",
          *               "disputes": 1,
          *               "moneyIn": {},
          *               "platformFees": 1,
@@ -3167,24 +3167,23 @@ export interface components {
          * AdminLegalDocument
          * @description One version of a legal document, draft or published, as admins manage it.
          * @example {
-         *       "changeSummary": "changeSummary",
-         *       "content": "content",
-         *       "createdAt": "2026-11-28T17:30:00Z",
-         *       "createdBy": "createdBy",
-         *       "effectiveDate": "2026-11-28T17:30:00Z",
-         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "changeSummary": "Clearer refund rules.",
+         *       "content": "# Terms of Service\n\nWelcome to Auralumic. By creating an account or booking a reading you agree to these terms.",
+         *       "createdAt": "2025-10-28T09:00:00Z",
+         *       "createdBy": "user_demo_admin",
+         *       "effectiveDate": "2025-11-01",
+         *       "id": "terms_of_service-2025-11-01",
          *       "isActive": true,
-         *       "previousVersionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
-         *       "publishedAt": "2026-11-28T17:30:00Z",
-         *       "publishedBy": "publishedBy",
+         *       "publishedAt": "2025-11-01T00:00:00Z",
+         *       "publishedBy": "user_demo_admin",
          *       "requiresReacceptance": true,
          *       "revision": 1,
          *       "sequence": 1,
-         *       "status": "draft",
-         *       "title": "title",
+         *       "status": "published",
+         *       "title": "Terms of Service",
          *       "type": "terms_of_service",
-         *       "updatedAt": "2026-11-28T17:30:00Z",
-         *       "version": "version"
+         *       "updatedAt": "2025-11-01T00:00:00Z",
+         *       "version": "2025-11-01"
          *     }
          */
         AdminLegalDocument: {
@@ -3267,24 +3266,23 @@ export interface components {
          * @example {
          *       "data": [
          *         {
-         *           "changeSummary": "changeSummary",
-         *           "content": "content",
-         *           "createdAt": "2026-11-28T17:30:00Z",
-         *           "createdBy": "createdBy",
-         *           "effectiveDate": "2026-11-28T17:30:00Z",
-         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "changeSummary": "Clearer refund rules.",
+         *           "content": "# Terms of Service\n\nWelcome to Auralumic. By creating an account or booking a reading you agree to these terms.",
+         *           "createdAt": "2025-10-28T09:00:00Z",
+         *           "createdBy": "user_demo_admin",
+         *           "effectiveDate": "2025-11-01",
+         *           "id": "terms_of_service-2025-11-01",
          *           "isActive": true,
-         *           "previousVersionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
-         *           "publishedAt": "2026-11-28T17:30:00Z",
-         *           "publishedBy": "publishedBy",
+         *           "publishedAt": "2025-11-01T00:00:00Z",
+         *           "publishedBy": "user_demo_admin",
          *           "requiresReacceptance": true,
          *           "revision": 1,
          *           "sequence": 1,
-         *           "status": "draft",
-         *           "title": "title",
+         *           "status": "published",
+         *           "title": "Terms of Service",
          *           "type": "terms_of_service",
-         *           "updatedAt": "2026-11-28T17:30:00Z",
-         *           "version": "version"
+         *           "updatedAt": "2025-11-01T00:00:00Z",
+         *           "version": "2025-11-01"
          *         }
          *       ],
          *       "meta": {
@@ -3501,16 +3499,16 @@ export interface components {
          *       "credits": 60,
          *       "displayName": "Clara Nguyen",
          *       "email": "client1@demo.auralumic.example",
-         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "id": "user_demo_client1",
          *       "imageUrl": "https://media.auralumic.example/imageUrl",
          *       "lastLoginAt": "2026-11-28T17:30:00Z",
          *       "role": "client",
          *       "status": "active",
-         *       "suspendedBy": "suspendedBy",
+         *       "suspendedBy": "user_demo_admin",
          *       "suspension": {
-         *         "reason": "The call dropped after ten minutes.",
-         *         "since": "since",
-         *         "until": "until"
+         *         "reason": "Asked clients to pay outside the platform.",
+         *         "since": "2026-11-30T10:15:00Z",
+         *         "until": "2026-12-14T10:15:00Z"
          *       },
          *       "updatedAt": "2026-11-28T17:30:00Z"
          *     }
@@ -3583,16 +3581,16 @@ export interface components {
          *           "credits": 60,
          *           "displayName": "Clara Nguyen",
          *           "email": "client1@demo.auralumic.example",
-         *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "id": "user_demo_client1",
          *           "imageUrl": "https://media.auralumic.example/imageUrl",
          *           "lastLoginAt": "2026-11-28T17:30:00Z",
          *           "role": "client",
          *           "status": "active",
-         *           "suspendedBy": "suspendedBy",
+         *           "suspendedBy": "user_demo_admin",
          *           "suspension": {
-         *             "reason": "The call dropped after ten minutes.",
-         *             "since": "since",
-         *             "until": "until"
+         *             "reason": "Asked clients to pay outside the platform.",
+         *             "since": "2026-11-30T10:15:00Z",
+         *             "until": "2026-12-14T10:15:00Z"
          *           },
          *           "updatedAt": "2026-11-28T17:30:00Z"
          *         }
@@ -3624,7 +3622,7 @@ export interface components {
          * @example {
          *       "suspend": {
          *         "reason": "Repeated abusive messages to readers.",
-         *         "until": "2027-01-15T00:00:00Z"
+         *         "until": "2030-01-15T00:00:00Z"
          *       }
          *     }
          * @example {
@@ -4324,7 +4322,7 @@ export interface components {
          *           "metrics": {
          *             "activity": {
          *               "daysInactive": 1,
-         *               "lastCompletedOn": "lastCompletedOn",
+         *               "lastCompletedOn": "2026-11-27",
          *               "lastSeenAt": "2026-11-28T17:30:00Z"
          *             },
          *             "cancellationRate": {
@@ -4371,12 +4369,12 @@ export interface components {
          *             },
          *             "window": {
          *               "days": 1,
-         *               "from": "from",
-         *               "to": "to"
+         *               "from": "2026-11-01",
+         *               "to": "2026-11-28"
          *             }
          *           },
          *           "readerId": "user_demo_reader1",
-         *           "since": "since",
+         *           "since": "2026-11-28T17:30:00Z",
          *           "status": "excellent",
          *           "warnings": [
          *             "response_time"
@@ -4412,7 +4410,7 @@ export interface components {
          *       "metrics": {
          *         "activity": {
          *           "daysInactive": 1,
-         *           "lastCompletedOn": "lastCompletedOn",
+         *           "lastCompletedOn": "2026-11-27",
          *           "lastSeenAt": "2026-11-28T17:30:00Z"
          *         },
          *         "cancellationRate": {
@@ -4459,12 +4457,12 @@ export interface components {
          *         },
          *         "window": {
          *           "days": 1,
-         *           "from": "from",
-         *           "to": "to"
+         *           "from": "2026-11-01",
+         *           "to": "2026-11-28"
          *         }
          *       },
          *       "readerId": "user_demo_reader1",
-         *       "since": "since",
+         *       "since": "2026-11-28T17:30:00Z",
          *       "status": "excellent",
          *       "warnings": [
          *         "response_time"
@@ -5455,8 +5453,8 @@ export interface components {
          * ChannelAuthOut
          * @description Pusher's authorization answer, passed to pusher-js as it is.
          * @example {
-         *       "auth": "auth",
-         *       "channel_data": "channel_data"
+         *       "auth": "local-app-key:8f2d6c1e0b9a47d3c5e1f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1",
+         *       "channel_data": "{\"user_id\":\"user_demo_client1\",\"user_info\":{\"name\":\"Clara Nguyen\",\"role\":\"client\"}}"
          *     }
          */
         ChannelAuthOut: {
@@ -5585,10 +5583,10 @@ export interface components {
          *             "displayName": "Clara Nguyen",
          *             "userId": "user_demo_reader1"
          *           },
-         *           "category": "category",
-         *           "categoryName": "categoryName",
+         *           "category": "love",
+         *           "categoryName": "Love",
          *           "closedAt": "2026-11-28T17:30:00Z",
-         *           "content": "content",
+         *           "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "deletedAt": "2026-11-28T17:30:00Z",
          *           "expiresAt": "2026-11-28T17:30:00Z",
@@ -5598,7 +5596,7 @@ export interface components {
          *             "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
          *             "state": "held"
          *           },
-         *           "mood": "mood",
+         *           "mood": "hopeful",
          *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "state": "active",
          *           "suggestedByYou": true,
@@ -5619,15 +5617,15 @@ export interface components {
          *               "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *               "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *               "readerId": "user_demo_reader1",
-         *               "readerName": "readerName",
+         *               "readerName": "Luna Marquez",
          *               "scheduledAt": "2026-11-28T17:30:00Z",
          *               "state": "active",
          *               "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *               "suggestedPrice": 1,
          *               "suggestedType": "phone_call",
-         *               "title": "title",
+         *               "title": "A 30-minute tarot reading on where love keeps going wrong",
          *               "topicId": "career-work",
-         *               "topicName": "topicName",
+         *               "topicName": "Career & Work",
          *               "updatedAt": "2026-11-28T17:30:00Z"
          *             }
          *           ],
@@ -5753,7 +5751,7 @@ export interface components {
          *             "badges": [
          *               "badges"
          *             ],
-         *             "bio": "bio",
+         *             "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *             "createdAt": "2026-11-28T17:30:00Z",
          *             "createdDate": "2026-11-28T17:30:00Z",
          *             "displayName": "Clara Nguyen",
@@ -6014,38 +6012,38 @@ export interface components {
          *         {
          *           "consent": "marketing",
          *           "consentDate": "2026-11-28T17:30:00Z",
-         *           "consentVersion": "consentVersion",
+         *           "consentVersion": "2025-11-01",
          *           "granted": true
          *         }
          *       ],
          *       "dataProcessingConsent": {
          *         "analytics": true,
          *         "consentDate": "2026-11-28T17:30:00Z",
-         *         "consentVersion": "consentVersion",
+         *         "consentVersion": "2025-11-01",
          *         "marketing": true,
          *         "thirdParty": true
          *       },
          *       "pendingAcceptance": [
          *         {
-         *           "acceptedVersion": "acceptedVersion",
-         *           "effectiveDate": "2026-11-28T17:30:00Z",
-         *           "path": "path",
-         *           "title": "title",
+         *           "acceptedVersion": "2025-11-01",
+         *           "effectiveDate": "2026-12-01",
+         *           "path": "/legal/terms_of_service",
+         *           "title": "Terms of Service",
          *           "type": "terms_of_service",
-         *           "version": "version"
+         *           "version": "2026-12-01"
          *         }
          *       ],
          *       "privacyPolicyAccepted": {
-         *         "acceptedDate": "2026-11-28T17:30:00Z",
-         *         "ipAddress": "ipAddress",
+         *         "acceptedDate": "2025-11-03T14:20:00Z",
+         *         "ipAddress": "203.0.113.7",
          *         "type": "terms_of_service",
-         *         "version": "version"
+         *         "version": "2025-11-01"
          *       },
          *       "termsAccepted": {
-         *         "acceptedDate": "2026-11-28T17:30:00Z",
-         *         "ipAddress": "ipAddress",
+         *         "acceptedDate": "2025-11-03T14:20:00Z",
+         *         "ipAddress": "203.0.113.7",
          *         "type": "terms_of_service",
-         *         "version": "version"
+         *         "version": "2025-11-01"
          *       },
          *       "userId": "user_demo_reader1"
          *     }
@@ -6123,7 +6121,7 @@ export interface components {
          * @example {
          *       "consent": "marketing",
          *       "consentDate": "2026-11-28T17:30:00Z",
-         *       "consentVersion": "consentVersion",
+         *       "consentVersion": "2025-11-01",
          *       "granted": true
          *     }
          */
@@ -6594,7 +6592,7 @@ export interface components {
          *               {
          *                 "activeUsers": 1,
          *                 "creditsPurchased": 1,
-         *                 "date": "date",
+         *                 "date": "2026-11-28",
          *                 "disputes": 1,
          *                 "moneyIn": {},
          *                 "platformFees": 1,
@@ -6626,7 +6624,7 @@ export interface components {
          *               {
          *                 "activeUsers": 1,
          *                 "creditsPurchased": 1,
-         *                 "date": "date",
+         *                 "date": "2026-11-28",
          *                 "disputes": 1,
          *                 "moneyIn": {},
          *                 "platformFees": 1,
@@ -6660,10 +6658,10 @@ export interface components {
          *               "displayName": "Clara Nguyen",
          *               "userId": "user_demo_reader1"
          *             },
-         *             "category": "category",
-         *             "categoryName": "categoryName",
+         *             "category": "love",
+         *             "categoryName": "Love",
          *             "closedAt": "2026-11-28T17:30:00Z",
-         *             "content": "content",
+         *             "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *             "createdAt": "2026-11-28T17:30:00Z",
          *             "deletedAt": "2026-11-28T17:30:00Z",
          *             "expiresAt": "2026-11-28T17:30:00Z",
@@ -6673,7 +6671,7 @@ export interface components {
          *               "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
          *               "state": "held"
          *             },
-         *             "mood": "mood",
+         *             "mood": "hopeful",
          *             "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *             "state": "active",
          *             "suggestedByYou": true,
@@ -6694,15 +6692,15 @@ export interface components {
          *                 "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *                 "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *                 "readerId": "user_demo_reader1",
-         *                 "readerName": "readerName",
+         *                 "readerName": "Luna Marquez",
          *                 "scheduledAt": "2026-11-28T17:30:00Z",
          *                 "state": "active",
          *                 "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *                 "suggestedPrice": 1,
          *                 "suggestedType": "phone_call",
-         *                 "title": "title",
+         *                 "title": "A 30-minute tarot reading on where love keeps going wrong",
          *                 "topicId": "career-work",
-         *                 "topicName": "topicName",
+         *                 "topicName": "Career & Work",
          *                 "updatedAt": "2026-11-28T17:30:00Z"
          *               }
          *             ],
@@ -6828,7 +6826,7 @@ export interface components {
          *               "badges": [
          *                 "badges"
          *               ],
-         *               "bio": "bio",
+         *               "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *               "createdAt": "2026-11-28T17:30:00Z",
          *               "createdDate": "2026-11-28T17:30:00Z",
          *               "displayName": "Clara Nguyen",
@@ -6995,7 +6993,7 @@ export interface components {
          *             "platformFee": 1,
          *             "readings": 1,
          *             "refunded": 1,
-         *             "since": "since"
+         *             "since": "2026-11-28T17:30:00Z"
          *           },
          *           "thisWeek": {
          *             "credits": 60,
@@ -7005,7 +7003,7 @@ export interface components {
          *             "platformFee": 1,
          *             "readings": 1,
          *             "refunded": 1,
-         *             "since": "since"
+         *             "since": "2026-11-28T17:30:00Z"
          *           },
          *           "timezone": "America/Chicago"
          *         },
@@ -7062,7 +7060,7 @@ export interface components {
          *           "moreThan": true
          *         },
          *         "qualityStatus": "excellent",
-         *         "qualityStatusSince": "qualityStatusSince",
+         *         "qualityStatusSince": "2026-11-28T17:30:00Z",
          *         "rating": {
          *           "average": 4.8,
          *           "count": 1
@@ -7117,7 +7115,7 @@ export interface components {
          *               "updatedAt": "2026-11-28T18:02:00Z"
          *             }
          *           ],
-         *           "date": "date",
+         *           "date": "2026-11-28",
          *           "timezone": "America/Chicago"
          *         },
          *         "warnings": [
@@ -7236,7 +7234,7 @@ export interface components {
          * @example {
          *       "analytics": true,
          *       "consentDate": "2026-11-28T17:30:00Z",
-         *       "consentVersion": "consentVersion",
+         *       "consentVersion": "2025-11-01",
          *       "marketing": true,
          *       "thirdParty": true
          *     }
@@ -7265,7 +7263,7 @@ export interface components {
          * @example {
          *       "activeUsers": 1,
          *       "creditsPurchased": 1,
-         *       "date": "date",
+         *       "date": "2026-11-28",
          *       "disputes": 1,
          *       "moneyIn": {},
          *       "platformFees": 1,
@@ -7316,7 +7314,7 @@ export interface components {
          *       "bookingRequests": 1,
          *       "completedReadings": 1,
          *       "creditsEarned": 1,
-         *       "date": "date",
+         *       "date": "2026-11-28",
          *       "profileViews": 1,
          *       "readings": 1,
          *       "reviews": 1
@@ -7689,7 +7687,7 @@ export interface components {
          *         "platformFee": 1,
          *         "readings": 1,
          *         "refunded": 1,
-         *         "since": "since"
+         *         "since": "2026-11-28T17:30:00Z"
          *       },
          *       "thisWeek": {
          *         "credits": 60,
@@ -7699,7 +7697,7 @@ export interface components {
          *         "platformFee": 1,
          *         "readings": 1,
          *         "refunded": 1,
-         *         "since": "since"
+         *         "since": "2026-11-28T17:30:00Z"
          *       },
          *       "timezone": "America/Chicago"
          *     }
@@ -7723,7 +7721,7 @@ export interface components {
          *       "platformFee": 1,
          *       "readings": 1,
          *       "refunded": 1,
-         *       "since": "since"
+         *       "since": "2026-11-28T17:30:00Z"
          *     }
          */
         EarningsTotalsOut: {
@@ -7931,7 +7929,7 @@ export interface components {
          *       "badges": [
          *         "badges"
          *       ],
-         *       "bio": "bio",
+         *       "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "createdDate": "2026-11-28T17:30:00Z",
          *       "displayName": "Clara Nguyen",
@@ -8160,7 +8158,7 @@ export interface components {
          *           "count": 1,
          *           "max": 1,
          *           "min": 1,
-         *           "range": "range"
+         *           "range": "25-50"
          *         }
          *       ],
          *       "ratings": [
@@ -8280,7 +8278,7 @@ export interface components {
          *           "badges": [
          *             "badges"
          *           ],
-         *           "bio": "bio",
+         *           "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "createdDate": "2026-11-28T17:30:00Z",
          *           "displayName": "Clara Nguyen",
@@ -8381,7 +8379,7 @@ export interface components {
          *             "count": 1,
          *             "max": 1,
          *             "min": 1,
-         *             "range": "range"
+         *             "range": "25-50"
          *           }
          *         ],
          *         "ratings": [
@@ -8537,7 +8535,7 @@ export interface components {
          *       "badges": [
          *         "badges"
          *       ],
-         *       "bio": "bio",
+         *       "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "createdDate": "2026-11-28T17:30:00Z",
          *       "displayName": "Clara Nguyen",
@@ -8851,7 +8849,7 @@ export interface components {
          *           "badges": [
          *             "badges"
          *           ],
-         *           "bio": "bio",
+         *           "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "createdDate": "2026-11-28T17:30:00Z",
          *           "displayName": "Clara Nguyen",
@@ -8969,14 +8967,14 @@ export interface components {
          *         "displayName": "Clara Nguyen",
          *         "userId": "user_demo_reader1"
          *       },
-         *       "category": "category",
-         *       "categoryName": "categoryName",
-         *       "content": "content",
+         *       "category": "love",
+         *       "categoryName": "Love",
+         *       "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "expiresAt": "2026-11-28T17:30:00Z",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "matchesSpecialties": true,
-         *       "mood": "mood",
+         *       "mood": "hopeful",
          *       "suggestedByYou": true,
          *       "suggestionCount": 1,
          *       "userId": "user_demo_reader1"
@@ -9039,14 +9037,14 @@ export interface components {
          *             "displayName": "Clara Nguyen",
          *             "userId": "user_demo_reader1"
          *           },
-         *           "category": "category",
-         *           "categoryName": "categoryName",
-         *           "content": "content",
+         *           "category": "love",
+         *           "categoryName": "Love",
+         *           "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "expiresAt": "2026-11-28T17:30:00Z",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "matchesSpecialties": true,
-         *           "mood": "mood",
+         *           "mood": "hopeful",
          *           "suggestedByYou": true,
          *           "suggestionCount": 1,
          *           "userId": "user_demo_reader1"
@@ -9079,7 +9077,7 @@ export interface components {
          *       "action": "flag",
          *       "field": "bio",
          *       "kind": "phone",
-         *       "match": "match",
+         *       "match": "call me at 512-555-0142",
          *       "ruleId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "source": "rule"
          *     }
@@ -9322,17 +9320,16 @@ export interface components {
          * LegalDocumentOut
          * @description A published legal document: the version in force, or an earlier one asked for by version.
          * @example {
-         *       "changeSummary": "changeSummary",
-         *       "content": "content",
-         *       "effectiveDate": "2026-11-28T17:30:00Z",
-         *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "changeSummary": "Clearer refund rules.",
+         *       "content": "# Terms of Service\n\nWelcome to Auralumic. By creating an account or booking a reading you agree to these terms.",
+         *       "effectiveDate": "2025-11-01",
+         *       "id": "terms_of_service-2025-11-01",
          *       "isActive": true,
-         *       "previousVersionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
-         *       "publishedAt": "2026-11-28T17:30:00Z",
+         *       "publishedAt": "2025-11-01T00:00:00Z",
          *       "requiresReacceptance": true,
-         *       "title": "title",
+         *       "title": "Terms of Service",
          *       "type": "terms_of_service",
-         *       "version": "version"
+         *       "version": "2025-11-01"
          *     }
          */
         LegalDocumentOut: {
@@ -9542,11 +9539,11 @@ export interface components {
          *       "htmlUrl": "https://media.auralumic.example/htmlUrl",
          *       "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "sentAt": "2026-11-28T17:30:00Z",
-         *       "subject": "subject",
+         *       "subject": "Your reading with Luna Marquez is confirmed",
          *       "textUrl": "https://media.auralumic.example/textUrl",
-         *       "to": "to",
+         *       "to": "client1@demo.auralumic.example",
          *       "type": "checkout.session.completed",
-         *       "userId": "user_demo_reader1"
+         *       "userId": "user_demo_client1"
          *     }
          */
         LocalMailItem: {
@@ -9602,11 +9599,11 @@ export interface components {
          *           "htmlUrl": "https://media.auralumic.example/htmlUrl",
          *           "id": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "sentAt": "2026-11-28T17:30:00Z",
-         *           "subject": "subject",
+         *           "subject": "Your reading with Luna Marquez is confirmed",
          *           "textUrl": "https://media.auralumic.example/textUrl",
-         *           "to": "to",
+         *           "to": "client1@demo.auralumic.example",
          *           "type": "checkout.session.completed",
-         *           "userId": "user_demo_reader1"
+         *           "userId": "user_demo_client1"
          *         }
          *       ]
          *     }
@@ -9769,7 +9766,7 @@ export interface components {
          *           {
          *             "activeUsers": 1,
          *             "creditsPurchased": 1,
-         *             "date": "date",
+         *             "date": "2026-11-28",
          *             "disputes": 1,
          *             "moneyIn": {},
          *             "platformFees": 1,
@@ -9792,7 +9789,7 @@ export interface components {
          *         "signUps": 1,
          *         "start": "09:00"
          *       },
-         *       "date": "date",
+         *       "date": "2026-11-28",
          *       "period": "day",
          *       "previous": {
          *         "activeUsers": 1,
@@ -9803,7 +9800,7 @@ export interface components {
          *           {
          *             "activeUsers": 1,
          *             "creditsPurchased": 1,
-         *             "date": "date",
+         *             "date": "2026-11-28",
          *             "disputes": 1,
          *             "moneyIn": {},
          *             "platformFees": 1,
@@ -10686,12 +10683,12 @@ export interface components {
          * @description A document to accept before booking: read it at ``path`` (``?version=`` for this very
          *     version), then POST /me/terms-acceptance with its type and version.
          * @example {
-         *       "acceptedVersion": "acceptedVersion",
-         *       "effectiveDate": "2026-11-28T17:30:00Z",
-         *       "path": "path",
-         *       "title": "title",
+         *       "acceptedVersion": "2025-11-01",
+         *       "effectiveDate": "2026-12-01",
+         *       "path": "/legal/terms_of_service",
+         *       "title": "Terms of Service",
          *       "type": "terms_of_service",
-         *       "version": "version"
+         *       "version": "2026-12-01"
          *     }
          */
         PendingDocumentOut: {
@@ -10758,7 +10755,7 @@ export interface components {
          *         {
          *           "activeUsers": 1,
          *           "creditsPurchased": 1,
-         *           "date": "date",
+         *           "date": "2026-11-28",
          *           "disputes": 1,
          *           "moneyIn": {},
          *           "platformFees": 1,
@@ -10879,14 +10876,14 @@ export interface components {
          *       "completedReadings": 1,
          *       "completionRate": 4.8,
          *       "creditsEarned": 1,
-         *       "from": "from",
+         *       "from": "2026-11-01",
          *       "period": "this_week",
          *       "profileViews": 1,
          *       "readings": 1,
          *       "repeatClientCount": 1,
          *       "repeatClientRate": 4.8,
          *       "reviews": 1,
-         *       "to": "to"
+         *       "to": "2026-11-28"
          *     }
          */
         PeriodMetrics: {
@@ -11100,7 +11097,7 @@ export interface components {
          *           {
          *             "activeUsers": 1,
          *             "creditsPurchased": 1,
-         *             "date": "date",
+         *             "date": "2026-11-28",
          *             "disputes": 1,
          *             "moneyIn": {},
          *             "platformFees": 1,
@@ -11132,7 +11129,7 @@ export interface components {
          *           {
          *             "activeUsers": 1,
          *             "creditsPurchased": 1,
-         *             "date": "date",
+         *             "date": "2026-11-28",
          *             "disputes": 1,
          *             "moneyIn": {},
          *             "platformFees": 1,
@@ -11346,7 +11343,7 @@ export interface components {
          *       "count": 1,
          *       "max": 1,
          *       "min": 1,
-         *       "range": "range"
+         *       "range": "25-50"
          *     }
          */
         PriceRangeFacet: {
@@ -11415,7 +11412,7 @@ export interface components {
          * @example {
          *       "activity": {
          *         "daysInactive": 1,
-         *         "lastCompletedOn": "lastCompletedOn",
+         *         "lastCompletedOn": "2026-11-27",
          *         "lastSeenAt": "2026-11-28T17:30:00Z"
          *       },
          *       "cancellationRate": {
@@ -11462,8 +11459,8 @@ export interface components {
          *       },
          *       "window": {
          *         "days": 1,
-         *         "from": "from",
-         *         "to": "to"
+         *         "from": "2026-11-01",
+         *         "to": "2026-11-28"
          *       }
          *     }
          */
@@ -11494,7 +11491,7 @@ export interface components {
          *       "metrics": {
          *         "activity": {
          *           "daysInactive": 1,
-         *           "lastCompletedOn": "lastCompletedOn",
+         *           "lastCompletedOn": "2026-11-27",
          *           "lastSeenAt": "2026-11-28T17:30:00Z"
          *         },
          *         "cancellationRate": {
@@ -11541,8 +11538,8 @@ export interface components {
          *         },
          *         "window": {
          *           "days": 1,
-         *           "from": "from",
-         *           "to": "to"
+         *           "from": "2026-11-01",
+         *           "to": "2026-11-28"
          *         }
          *       },
          *       "openWarnings": [
@@ -11575,7 +11572,7 @@ export interface components {
          *         }
          *       ],
          *       "status": "excellent",
-         *       "statusSince": "statusSince"
+         *       "statusSince": "2026-11-28T17:30:00Z"
          *     }
          */
         QualityOut: {
@@ -12107,7 +12104,7 @@ export interface components {
          *           "platformFee": 1,
          *           "readings": 1,
          *           "refunded": 1,
-         *           "since": "since"
+         *           "since": "2026-11-28T17:30:00Z"
          *         },
          *         "thisWeek": {
          *           "credits": 60,
@@ -12117,7 +12114,7 @@ export interface components {
          *           "platformFee": 1,
          *           "readings": 1,
          *           "refunded": 1,
-         *           "since": "since"
+         *           "since": "2026-11-28T17:30:00Z"
          *         },
          *         "timezone": "America/Chicago"
          *       },
@@ -12174,7 +12171,7 @@ export interface components {
          *         "moreThan": true
          *       },
          *       "qualityStatus": "excellent",
-         *       "qualityStatusSince": "qualityStatusSince",
+         *       "qualityStatusSince": "2026-11-28T17:30:00Z",
          *       "rating": {
          *         "average": 4.8,
          *         "count": 1
@@ -12229,7 +12226,7 @@ export interface components {
          *             "updatedAt": "2026-11-28T18:02:00Z"
          *           }
          *         ],
-         *         "date": "date",
+         *         "date": "2026-11-28",
          *         "timezone": "America/Chicago"
          *       },
          *       "warnings": [
@@ -13520,7 +13517,7 @@ export interface components {
          *         "badges": [
          *           "badges"
          *         ],
-         *         "bio": "bio",
+         *         "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *         "createdAt": "2026-11-28T17:30:00Z",
          *         "createdDate": "2026-11-28T17:30:00Z",
          *         "displayName": "Clara Nguyen",
@@ -13692,7 +13689,7 @@ export interface components {
          *             "badges": [
          *               "badges"
          *             ],
-         *             "bio": "bio",
+         *             "bio": "Luna Marquez reads from Austin, TX. Tarot that tells it straight. Works with tarot, oracle-cards; gifts: clairvoyant, empath; a straightforward reader.",
          *             "createdAt": "2026-11-28T17:30:00Z",
          *             "createdDate": "2026-11-28T17:30:00Z",
          *             "displayName": "Clara Nguyen",
@@ -13898,7 +13895,7 @@ export interface components {
          * ReportSummaryOut
          * @description One user's report of the item's content.
          * @example {
-         *       "at": "at",
+         *       "at": "2026-11-28T17:30:00Z",
          *       "note": "Half the credits returned.",
          *       "reason": "inappropriate",
          *       "reporterId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
@@ -14307,7 +14304,7 @@ export interface components {
          *           "updatedAt": "2026-11-28T18:02:00Z"
          *         }
          *       ],
-         *       "date": "date",
+         *       "date": "2026-11-28",
          *       "timezone": "America/Chicago"
          *     }
          */
@@ -14479,10 +14476,10 @@ export interface components {
          *         "displayName": "Clara Nguyen",
          *         "userId": "user_demo_reader1"
          *       },
-         *       "category": "category",
-         *       "categoryName": "categoryName",
+         *       "category": "love",
+         *       "categoryName": "Love",
          *       "closedAt": "2026-11-28T17:30:00Z",
-         *       "content": "content",
+         *       "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "deletedAt": "2026-11-28T17:30:00Z",
          *       "expiresAt": "2026-11-28T17:30:00Z",
@@ -14492,7 +14489,7 @@ export interface components {
          *         "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
          *         "state": "held"
          *       },
-         *       "mood": "mood",
+         *       "mood": "hopeful",
          *       "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "state": "active",
          *       "suggestedByYou": true,
@@ -14513,15 +14510,15 @@ export interface components {
          *           "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *           "readerId": "user_demo_reader1",
-         *           "readerName": "readerName",
+         *           "readerName": "Luna Marquez",
          *           "scheduledAt": "2026-11-28T17:30:00Z",
          *           "state": "active",
          *           "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "suggestedPrice": 1,
          *           "suggestedType": "phone_call",
-         *           "title": "title",
+         *           "title": "A 30-minute tarot reading on where love keeps going wrong",
          *           "topicId": "career-work",
-         *           "topicName": "topicName",
+         *           "topicName": "Career & Work",
          *           "updatedAt": "2026-11-28T17:30:00Z"
          *         }
          *       ],
@@ -14646,10 +14643,10 @@ export interface components {
          *             "displayName": "Clara Nguyen",
          *             "userId": "user_demo_reader1"
          *           },
-         *           "category": "category",
-         *           "categoryName": "categoryName",
+         *           "category": "love",
+         *           "categoryName": "Love",
          *           "closedAt": "2026-11-28T17:30:00Z",
-         *           "content": "content",
+         *           "content": "I keep meeting the same kind of partner and it never lasts. What am I missing?",
          *           "createdAt": "2026-11-28T17:30:00Z",
          *           "deletedAt": "2026-11-28T17:30:00Z",
          *           "expiresAt": "2026-11-28T17:30:00Z",
@@ -14659,7 +14656,7 @@ export interface components {
          *             "message": "Only you can see this for now: a moderator will look at it before others can, because it seems to contain contact details or words that need a second look. Keep contact on the platform.",
          *             "state": "held"
          *           },
-         *           "mood": "mood",
+         *           "mood": "hopeful",
          *           "readingId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *           "state": "active",
          *           "suggestedByYou": true,
@@ -14680,15 +14677,15 @@ export interface components {
          *               "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *               "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *               "readerId": "user_demo_reader1",
-         *               "readerName": "readerName",
+         *               "readerName": "Luna Marquez",
          *               "scheduledAt": "2026-11-28T17:30:00Z",
          *               "state": "active",
          *               "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *               "suggestedPrice": 1,
          *               "suggestedType": "phone_call",
-         *               "title": "title",
+         *               "title": "A 30-minute tarot reading on where love keeps going wrong",
          *               "topicId": "career-work",
-         *               "topicName": "topicName",
+         *               "topicName": "Career & Work",
          *               "updatedAt": "2026-11-28T17:30:00Z"
          *             }
          *           ],
@@ -15016,15 +15013,15 @@ export interface components {
          *       "optionId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "readerAvatarUrl": "https://media.auralumic.example/readerAvatarUrl",
          *       "readerId": "user_demo_reader1",
-         *       "readerName": "readerName",
+         *       "readerName": "Luna Marquez",
          *       "scheduledAt": "2026-11-28T17:30:00Z",
          *       "state": "active",
          *       "statusId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "suggestedPrice": 1,
          *       "suggestedType": "phone_call",
-         *       "title": "title",
+         *       "title": "A 30-minute tarot reading on where love keeps going wrong",
          *       "topicId": "career-work",
-         *       "topicName": "topicName",
+         *       "topicName": "Career & Work",
          *       "updatedAt": "2026-11-28T17:30:00Z"
          *     }
          */
@@ -15668,8 +15665,8 @@ export interface components {
          * @description The window the rates are computed over: the last days, in the reader's timezone.
          * @example {
          *       "days": 1,
-         *       "from": "from",
-         *       "to": "to"
+         *       "from": "2026-11-01",
+         *       "to": "2026-11-28"
          *     }
          */
         Window: {
