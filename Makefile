@@ -9,7 +9,7 @@ AWS_PORT ?= 5000
 # The local Pusher server's websocket port (what pusher-js connects to); empty: 6001, or a free one.
 PUSHER_WS_PORT ?=
 
-.PHONY: run test lint typecheck package bench token ledger-check dlq seed-catalog client client-check fuzz check clean
+.PHONY: run test lint typecheck package iam-snapshot deploy bench token ledger-check dlq job seed-catalog client client-check fuzz check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -31,8 +31,14 @@ lint: $(STAMP) ## ruff, then the import contract of pyproject.toml (handlers -> 
 typecheck: $(STAMP)
 	@$(PY) -m mypy
 
-package: $(STAMP) ## chalice package merged with infra/, then cfn-lint
-	@bash tools/package.sh
+package: $(STAMP) ## chalice package merged with infra/, then cfn-lint and the bundle budget; STAGE=prod: that stage only
+	@bash tools/package.sh $(STAGE)
+
+iam-snapshot: $(STAMP) ## run the suite (e2e aside) and rewrite infra/iam/recorded.json: the AWS permissions each function used
+	@$(PY) -m tools.iam snapshot
+
+deploy: $(STAMP) ## make deploy STAGE=dev|prod [ARGS="--dry-run | --no-execute-changeset | --parameter-overrides K=V ..."]
+	@$(PY) -m tools.deploy --stage "$(STAGE)" $(ARGS)
 
 bench: $(STAMP) ## figures: DynamoDB calls per request, latency percentiles, import time
 	@$(PY) -m bench.run
@@ -46,10 +52,15 @@ ledger-check: $(STAMP) ## verify every ledger balance against its entries and th
 dlq: $(STAMP) ## list every dead-letter queue's messages with their failure reason; ARGS="--redrive [--queue notifications]", ARGS="--stage dev"
 	@$(PY) -m tools.dlq --aws-port $(AWS_PORT) $(ARGS)
 
-client: $(STAMP) ## export the OpenAPI document and regenerate clients/typescript (commit the result)
+job: $(STAMP) ## run one scheduled job now: make job NAME=reading_timers [ARGS="--stage prod"]; no NAME: list them
+	@$(PY) -m tools.run_job $(NAME) --aws-port $(AWS_PORT) $(ARGS)
+
+client: $(STAMP) ## regenerate chalicelib/route_table.py, the OpenAPI document and clients/typescript (commit them)
+	@$(PY) -m tools.route_table
 	@PY=$(PY) bash clients/typescript/generate.sh
 
 client-check: $(STAMP) ## fail if clients/typescript is stale ("run make client"), then type-check it
+	@$(PY) -m tools.route_table --check
 	@PY=$(PY) bash clients/typescript/check.sh
 
 fuzz: $(STAMP) ## schemathesis against a local stack: FUZZ_EXAMPLES per operation (default 1000), FUZZ_SEED

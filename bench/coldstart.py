@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.environment import ROOT
 
@@ -20,6 +21,14 @@ _TIMED_IMPORT = (
     "import sys, time\n"
     "started = time.perf_counter()\n"
     "__import__(sys.argv[1])\n"
+    "print((time.perf_counter() - started) * 1000.0)\n"
+)
+
+_TIMED_GROUP = (
+    "import importlib, sys, time\n"
+    "started = time.perf_counter()\n"
+    "for name in sys.argv[1].split(','):\n"
+    "    importlib.import_module(name)\n"
     "print((time.perf_counter() - started) * 1000.0)\n"
 )
 
@@ -54,6 +63,70 @@ def measure(env: dict[str, str], runs: int, modules: tuple[str, ...] = ("boto3",
         for module in modules:
             timings[module].append(import_ms(module, env))
     return ColdStart(timings)
+
+
+# --- per function group -------------------------------------------------------------------------
+
+def lazy_imports(module: str) -> list[str]:
+    """The first-party modules imported inside ``module``'s top-level functions: what its first
+    invocation loads on top of the module itself (a job module imports its services when it
+    runs; app.py's ``_before_first_request`` the users and rate-limit services)."""
+    import ast
+
+    path = _source(module)
+    if path is None:
+        raise RuntimeError(f"no module {module}")
+    tree = ast.parse(path.read_text())
+    found: list[str] = []
+    for function in (node for node in tree.body if isinstance(node, ast.FunctionDef)):
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in FIRST_PARTY):
+                continue
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}"
+                target = name if _source(name) is not None else node.module
+                if target not in found:
+                    found.append(target)
+    return found
+
+
+def _source(module: str) -> Path | None:
+    """A first-party module's file, found without importing anything."""
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def function_groups() -> list[tuple[str, list[str]]]:
+    """(label, modules) per Lambda: what its cold start imports, in order. The API function
+    imports ``app``; its first request adds the injected services and the handler module
+    that serves it (GET /readers/{readerId} here: one of the heavier ones). Each job's
+    function imports its own module (its handler string), then what the job imports as it runs."""
+    import pkgutil
+
+    import chalicelib.jobs as jobs
+
+    api_first = ["app", *lazy_imports("app"), "chalicelib.handlers.readers"]
+    groups = [("API: `import app` (init)", ["app"]), ("API: init + first GET /readers/{readerId}", api_first)]
+    for info in sorted(pkgutil.iter_modules(jobs.__path__), key=lambda i: i.name):
+        module = f"chalicelib.jobs.{info.name}"
+        groups.append((f"job `{module}` + its first run", [module, *lazy_imports(module)]))
+    return groups
+
+
+def measure_groups(env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Median-ready timings (ms) of each group of ``function_groups`` in fresh interpreters."""
+    groups = function_groups()
+    for _label, modules in groups:  # untimed: bytecode caches
+        _python(["-c", _TIMED_GROUP, ",".join(modules)], env)
+    timings: dict[str, list[float]] = {label: [] for label, _ in groups}
+    for _ in range(runs):
+        for label, modules in groups:
+            out = _python(["-c", _TIMED_GROUP, ",".join(modules)], env).stdout
+            timings[label].append(float(out.strip().splitlines()[-1]))
+    return timings
 
 
 # --- -X importtime ---------------------------------------------------------------------------

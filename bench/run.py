@@ -28,6 +28,7 @@ from bench import dashboard as dashboard_bench  # noqa: F401 - adds the GET /das
 from bench import explore as explore_bench
 from bench import metrics as metrics_bench
 from bench import notifications as notifications_bench
+from bench import payouts as payouts_bench
 from bench import platform_metrics as platform_metrics_bench  # noqa: F401 - adds the GET /admin/metrics scenarios
 from bench import rate_limits as rate_limits_bench
 from bench import statuses as statuses_bench
@@ -215,6 +216,7 @@ class ColdStartFigures:
     packages: list[coldstart.PackageCost]
     importtime_total_ms: float
     first_party_ms: float
+    groups: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _load_average() -> str:
@@ -261,6 +263,23 @@ def cold_start_lines(cold: ColdStartFigures) -> list[str]:
          ["Ratio app / boto3", f"{ratio:.2f}x", "", f"<= {APP_TO_BOTO3_TARGET}x: {verdict}"]],
         "lrll",
     )
+    if cold.groups:
+        lines += [
+            "",
+            "### Import time per function group",
+            "",
+            "What each Lambda's cold start imports: the API function imports `app` (routes from a table, no "
+            "handler: chalicelib/routing.py) and its first request adds the injected services and the handler "
+            "module that serves it; a job's function imports its own module, then what the job imports as it runs "
+            "(bench/coldstart.py `function_groups`). Median of fresh interpreters, against `import boto3`.",
+            "",
+        ]
+        lines += _table(
+            ["Function group", "Median", "x boto3"],
+            [[label, f"{statistics.median(values):.0f} ms", f"{statistics.median(values) / boto3_ms:.2f}x"]
+             for label, values in cold.groups.items()],
+            "lrr",
+        )
     lines += [
         "",
         f"### Heaviest packages imported by `app` (top {TOP_PACKAGES}, `-X importtime`, median of "
@@ -349,6 +368,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate-limit-runs", type=int, default=200, metavar="N",
                         help="requests per route and mode in the rate limiter figures (default 200, at most --runs; "
                              "0 skips them; --scenario rate-limits runs them alone)")
+    parser.add_argument("--payout-readers", type=int, default=100, metavar="N",
+                        help="readers with payouts enabled in the payout figures (default 100; 0 skips them; "
+                             "--scenario payouts runs them alone)")
     parser.add_argument("--output", type=Path, default=environment.ROOT / "bench" / "results.md",
                         help="where to write the Markdown (default bench/results.md)")
     args = parser.parse_args(argv)
@@ -370,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cold start: {args.cold_runs} runs each of `import boto3` and `import app`...", file=sys.stderr)
         env = environment.subprocess_env(keys)
         timed = coldstart.measure(env, args.cold_runs)
-        cold = ColdStartFigures(timed, *coldstart.heaviest_packages(env, runs=IMPORTTIME_RUNS))
+        cold = ColdStartFigures(timed, *coldstart.heaviest_packages(env, runs=IMPORTTIME_RUNS),
+                                groups=coldstart.measure_groups(env, args.cold_runs))
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
     selected = [s for s in SCENARIOS if not args.scenario or any(f in s.name for f in args.scenario)]
@@ -396,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.rate_limit_runs > 0 and (not args.scenario or any(f in rate_limits_bench.NAME for f in args.scenario)):
         limiter = rate_limits_bench.section(min(args.runs, args.rate_limit_runs), issuer)
         statuses = [*statuses, "", *limiter] if statuses else limiter
+    if args.payout_readers > 0 and (not args.scenario or any(f in payouts_bench.NAME for f in args.scenario)):
+        paid = payouts_bench.section(args.payout_readers, min(args.runs, 50), issuer)
+        statuses = [*statuses, "", *paid] if statuses else paid
 
     text = render(cold, results, args.runs, args.max_seconds, time.perf_counter() - started, load_at_start, explore,
                   notifications, statuses)

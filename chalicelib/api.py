@@ -29,7 +29,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import auth, rate_limiting
+from chalicelib import auth, rate_limiting, routing, telemetry
 from chalicelib.config import get_settings
 from chalicelib.domain import limits
 from chalicelib.errors import (
@@ -44,6 +44,8 @@ from chalicelib.errors import (
 from chalicelib.errors import (
     field_errors as envelope_fields,
 )
+from chalicelib.http_headers import NO_FRAMING, NOSNIFF, harden  # noqa: F401 - re-exported
+from chalicelib.http_headers import set_header as _set_header
 from chalicelib.logs import logger
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -78,6 +80,9 @@ class RouteSpec:
     rate_limit: str | None = None
 
     handler_name: str = ""
+    module: str = ""  # the handler's module: what chalicelib.routing imports on first use
+    # The wrapped view (declaration enforced); chalicelib.routing dispatches to it.
+    view: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def body_optional(self) -> bool:
@@ -170,14 +175,15 @@ def route(
             query=query, response=response, status=status, errors=errors, cache_seconds=cache_seconds,
             description=description or (inspect.getdoc(handler) or ""), content_type=content_type,
             path_params=path_params, handler_name=handler.__name__, accepts_form=accepts_form,
-            rate_limit=rate_limit,
+            rate_limit=rate_limit, module=handler.__module__,
         )
         REGISTRY.append(spec)
 
         @functools.wraps(handler)
         def view(**path_kwargs: str) -> Response:
-            request = bp.current_request
+            request = routing.current_request(bp)
             request_id = _request_id(request)
+            telemetry.request_started(request_id)  # the correlation id of its log lines and events
             try:
                 ctx = _prepare(request, request_id, spec, path_kwargs)
                 result = handler(ctx, **path_kwargs)
@@ -200,9 +206,11 @@ def route(
                 _set_header(response, "Vary", "Authorization")
                 if _sends_token(request):
                     _set_header(response, "Cache-Control", "private, no-store")
+            telemetry.request_done(spec.tags, spec.path, response.status_code)  # EMF: no network call
             return response
 
         view.__route_spec__ = spec  # type: ignore[attr-defined]
+        spec.view = view
         # Chalice's own content-type check answers outside our envelope; we check in _prepare.
         bp.route(path, methods=[method], content_types=["*/*"])(view)
         return view
@@ -421,38 +429,3 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
         status_code=status,
         headers=dict[str, Any]({**JSON_HEADERS, "Cache-Control": "no-store", **(headers or {})}),
     )
-
-
-# Every response: browsers must not second-guess the declared Content-Type.
-NOSNIFF = {"X-Content-Type-Options": "nosniff"}
-# HTML pages: never inside someone else's frame (clickjacking).
-NO_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
-
-
-def harden(response: Response) -> Response:
-    """Security headers for any response the app sends, whatever produced it (a declared
-    route, an error, Chalice's own 405); app.py applies it to every request."""
-    for name, value in NOSNIFF.items():
-        _set_header(response, name, value)
-    if (_get_header(response, "Content-Type") or "").split(";")[0].strip().lower() == "text/html":
-        _set_header(response, "X-Frame-Options", NO_FRAMING["X-Frame-Options"])
-        policy = _get_header(response, "Content-Security-Policy")
-        if not policy:
-            _set_header(response, "Content-Security-Policy", NO_FRAMING["Content-Security-Policy"])
-        elif "frame-ancestors" not in policy:
-            _set_header(response, "Content-Security-Policy", f"{policy}; {NO_FRAMING['Content-Security-Policy']}")
-    return response
-
-
-def _get_header(response: Response, name: str) -> str | None:
-    for key, value in response.headers.items():
-        if key.lower() == name.lower():
-            return str(value)
-    return None
-
-
-def _set_header(response: Response, name: str, value: str) -> None:
-    """Set ``name`` replacing any spelling of it already present (headers are case-blind)."""
-    for key in [key for key in response.headers if key.lower() == name.lower()]:
-        del response.headers[key]
-    response.headers[name] = value

@@ -54,6 +54,10 @@ LOCAL_ONLY_PREFIX = "/local/"
 
 def documented_routes() -> list[RouteSpec]:
     """The routes this deployment serves: the local-only ones only where payments are local."""
+    from chalicelib import routing
+    from chalicelib.route_table import ROUTES
+
+    routing.load_all(ROUTES)  # the handler modules are imported on first use; the document needs all
     local = get_settings().payments_are_local
     return [spec for spec in REGISTRY if local or not spec.path.startswith(LOCAL_ONLY_PREFIX)]
 

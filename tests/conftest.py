@@ -63,7 +63,14 @@ os.environ.update({
     "RATE_LIMITS": "*=1000000/86400",
 })
 
+from tests.support import iam_recording  # noqa: E402
+
+# Which AWS operations each function makes (checked against infra/iam/groups.json at the end
+# of a full run): installed before the first botocore session is created.
+iam_recording.install(PREFIX, os.environ.get("APP_SECRET_ID") or "auralumic/test/app", os.environ["EMAIL_SENDER"])
+
 from tests.support import moto_sqs  # noqa: E402
+from tests.support import pusher as _pusher_support  # noqa: E402,F401 - reads the real Pusher termination first
 from tests.support.aws import MotoAccount  # noqa: E402
 from tools import strict_moto  # noqa: E402
 from tools.local_issuer import LocalIssuer  # noqa: E402
@@ -72,6 +79,19 @@ from tools.local_issuer import LocalIssuer  # noqa: E402
 # as in the server `make run` starts.
 strict_moto.install()
 moto_sqs.install()  # moto's SQS without its O(messages) clock readings per message sent or received
+
+# The API imports a handler module on the first request it serves (chalicelib/routing.py);
+# tests walk the whole route registry (chalicelib.api.REGISTRY), so every one is loaded now.
+import app as _app  # noqa: E402,F401
+from chalicelib import routing as _routing  # noqa: E402
+from chalicelib.route_table import ROUTES as _ROUTES  # noqa: E402
+
+_routing.load_all(_ROUTES)
+# Every event consumer registered, as the domain_events function does on its first batch
+# (tests/unit/test_lazy_wiring.py checks that list is complete).
+from chalicelib.jobs.events import consumers as _consumers  # noqa: E402
+
+_consumers()
 
 ISSUER_KEYS = LocalIssuer(_KEYS, ISSUER, AZP)
 ISSUER_KEYS.write_jwks()
@@ -137,6 +157,15 @@ class Api:
         return self.request("DELETE", path, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def pusher_terminations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The users whose Pusher connections the app terminated: recorded, not sent (no Pusher
+    listens at the tests' address; tests/support/pusher.py's ``point_pusher_at`` sends them)."""
+    from tests.support.pusher import record_terminations
+
+    return record_terminations(monkeypatch)
+
+
 @pytest.fixture()
 def chalice_app() -> Any:
     from app import app
@@ -181,7 +210,10 @@ def drain(aws: None) -> Any:
     """Run the outbox as the workers would: relay every pending event and hand it to its
     consumers (the domain_events job's dispatch), until nothing is pending. Returns the
     messages delivered."""
-    from chalicelib.services import events, outbox
+    from chalicelib.jobs.events import consumers
+    from chalicelib.services import outbox
+
+    events = consumers()  # every consumer registered, as in the domain_events function
 
     def _drain(rounds: int = 10) -> list[dict[str, Any]]:
         delivered: list[dict[str, Any]] = []
@@ -200,6 +232,11 @@ def drain(aws: None) -> Any:
 
 
 _E2E = str(ROOT / "tests" / "e2e")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The IAM check of a full run (tests/support/iam_recording.py)."""
+    config.pluginmanager.register(iam_recording.Plugin(config), "auralumic-iam")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -4,7 +4,7 @@ moto's server (local AWS, made as strict as DynamoDB by tools/strict_moto.py) on
 every table/queue/bucket of infra/resources.json, demo data, the API behind a server that
 answers like API Gateway (tools/local/server.py), and the background work the cloud runs
 as Lambda triggers, discovered from the Chalice app (tools/local/discovery.py): SQS
-consumers, ``rate(...)`` schedules, and DynamoDB stream consumers (the outbox relay).
+consumers, ``rate(...)`` and ``cron(...)`` schedules, and DynamoDB stream consumers (the outbox relay).
 
 Ctrl-C or SIGTERM stops everything within ``STOP_BUDGET_S`` seconds and exits 0. The signal
 handler takes no lock (an ``Event.set`` there can deadlock against the ``Event.wait`` it
@@ -273,6 +273,9 @@ def _start(args: argparse.Namespace, stack: _Stack, signals: _Signals) -> tuple[
     env.tokens_path.write_text(json.dumps(tokens, indent=2) + "\n")
     env.tokens_path.chmod(0o600)
     seed_history(utcnow(), AT_START)  # the part of the demo history that fits in a few seconds
+    from tools.seed_payouts import seed_payouts
+
+    seed_payouts(utcnow())  # readers' earnings in every state: pending, available, paid out, reversed, owed
     count_reader_metrics()  # the seed's events, for the insights job below (the workers find them counted)
     signals.check()
 

@@ -15,9 +15,12 @@ The order, per field:
 5. a ``flag`` rule queues it ``medium``; the text stays visible meanwhile.
 
 A rule's conditions all have to hold (those it has): one of its keywords (whole words or
-phrases, case and accents ignored), a length within ``[min, max]``, the author's role among
+phrases, case and accents ignored), the text's ``sentiment`` label (``domain.sentiment``:
+negative, positive or neutral), a length within ``[min, max]``, the author's role among
 ``userRole``. A rule with no condition matches nothing: ``auto_approve`` of everything is not a
-rule anybody means to write. No I/O.
+rule anybody means to write. A finding of a rule with a sentiment condition carries the text's
+label and score, and weighs in the item's ``autoModerationScore`` with the label's confidence
+(alone, it is that confidence). No I/O.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from chalicelib.domain import contact_details
+from chalicelib.domain import contact_details, sentiment
 
 # --- vocabulary (the product's names) ----------------------------------------------------------
 
@@ -41,6 +44,7 @@ OPEN_STATUSES = ("pending", "escalated")  # still waiting for a decision
 ACTIONS = ("flag", "auto_approve", "auto_reject", "escalate")
 DECISIONS = ("approve", "reject", "escalate")
 ROLES = ("client", "reader", "admin")
+SENTIMENTS = sentiment.LABELS  # negative | positive | neutral
 
 # What the public sees of a piece of content while it is queued or after a decision.
 HELD, HIDDEN = "held", "hidden"  # held: until a moderator decides; hidden: a moderator rejected it
@@ -84,11 +88,16 @@ class Rule:
     action: str
     flagged_reason: str  # what a queue item it makes says (ours: the product's rule has none)
     active: bool
+    sentiment: str | None = None  # one of SENTIMENTS: the text's label must be this one
 
     @property
     def has_conditions(self) -> bool:
         return (
-            bool(self.keywords) or self.length_min is not None or self.length_max is not None or bool(self.user_roles)
+            bool(self.keywords)
+            or self.sentiment is not None
+            or self.length_min is not None
+            or self.length_max is not None
+            or bool(self.user_roles)
         )
 
     def applies_to(self, content_type: str) -> bool:
@@ -123,6 +132,8 @@ def matches(rule: Rule, text: str, role: str) -> bool:
         return False
     if rule.keywords and not matched_keywords(rule, text):
         return False
+    if rule.sentiment is not None and sentiment.analyse(text).label != rule.sentiment:
+        return False
     if (rule.length_min is not None or rule.length_max is not None) and not _length_ok(rule, text):
         return False
     return not rule.user_roles or role in rule.user_roles
@@ -134,6 +145,8 @@ def rejection_sentence(rule: Rule, text: str) -> str:
     if words:
         quoted = ", ".join(f"\u201c{word}\u201d" for word in words[:3])
         return f"This text contains {quoted}, which cannot be published here; rephrase it."
+    if rule.sentiment is not None:
+        return f"This text reads as {rule.sentiment}, which cannot be published here as it is; rephrase it."
     size = len(text.strip())
     if rule.length_min is not None and size < rule.length_min:
         return f"This text is too short to publish: write at least {rule.length_min} characters."
@@ -155,8 +168,10 @@ class Finding:
     rule_id: str | None = None
     kind: str | None = None
     match: str | None = None
+    sentiment: str | None = None  # a rule with a sentiment condition: the text's label ...
+    sentiment_score: float | None = None  # ... and its score, -1..1
 
-    def dump(self) -> dict[str, str]:
+    def dump(self) -> dict[str, str | float]:
         found = {
             "field": self.field,
             "source": self.source,
@@ -164,8 +179,17 @@ class Finding:
             "ruleId": self.rule_id,
             "kind": self.kind,
             "match": self.match,
+            "sentiment": self.sentiment,
+            "sentimentScore": self.sentiment_score,
         }
         return {k: v for k, v in found.items() if v is not None}
+
+    @property
+    def weight(self) -> float:
+        """How sure this finding is that the text breaks a rule (see ``score``)."""
+        if self.sentiment is not None and self.sentiment_score is not None:
+            return sentiment.confidence(self.sentiment, self.sentiment_score)
+        return _WEIGHTS.get(self.kind or self.action, 0.5)
 
 
 @dataclass(frozen=True)
@@ -188,7 +212,7 @@ class Assessment:
 
 
 # How sure each finding is that the text breaks a rule: the item's ``autoModerationScore`` is
-# 1 - the product of (1 - weight) over its findings.
+# 1 - the product of (1 - weight) over its findings (a sentiment rule's finding: its confidence).
 _WEIGHTS = {
     "escalate": 0.95,
     "flag": 0.8,
@@ -204,8 +228,15 @@ def score(findings: tuple[Finding, ...]) -> float | None:
         return None
     remaining = 1.0
     for finding in findings:
-        remaining *= 1 - _WEIGHTS.get(finding.kind or finding.action, 0.5)
+        remaining *= 1 - finding.weight
     return round(1 - remaining, 3)
+
+
+def _rule_finding(name: str, rule: Rule, action: str, text: str) -> Finding:
+    if rule.sentiment is None:
+        return Finding(name, "rule", action, rule_id=rule.id)
+    found = sentiment.analyse(text)
+    return Finding(name, "rule", action, rule_id=rule.id, sentiment=found.label, sentiment_score=found.score)
 
 
 def assess(fields: Mapping[str, str | None], rules: list[Rule], role: str) -> Assessment:
@@ -229,7 +260,7 @@ def assess(fields: Mapping[str, str | None], rules: list[Rule], role: str) -> As
             continue
         for rule in by_action["escalate"]:
             if matches(rule, text, role):
-                findings.append(Finding(name, "rule", "escalate", rule_id=rule.id))
+                findings.append(_rule_finding(name, rule, "escalate", text))
                 held.append(name)
                 priority, status = "urgent", "escalated"
                 reason = reason or rule.flagged_reason
@@ -240,7 +271,7 @@ def assess(fields: Mapping[str, str | None], rules: list[Rule], role: str) -> As
             reason = reason or "spam"
         for rule in by_action["flag"]:
             if matches(rule, text, role):
-                findings.append(Finding(name, "rule", "flag", rule_id=rule.id))
+                findings.append(_rule_finding(name, rule, "flag", text))
                 priority = higher(priority, "medium")
                 reason = reason or rule.flagged_reason
     if rejections:

@@ -42,6 +42,8 @@ class NotificationType(StrEnum):
     QUALITY_WARNING = "quality_warning"
     DATA_EXPORT_READY = "data_export_ready"
     CONTENT_MODERATED = "content_moderated"
+    PAYOUT_SENT = "payout_sent"
+    PAYOUT_FAILED = "payout_failed"
 
 
 NOTIFICATION_TYPES: tuple[str, ...] = tuple(t.value for t in NotificationType)

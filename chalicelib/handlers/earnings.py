@@ -12,6 +12,7 @@ from chalicelib.models.base import iso
 from chalicelib.pagination import paginate
 from chalicelib.schemas.earnings import EarningsOut, EarningsQuery
 from chalicelib.services import earnings, ledger
+from chalicelib.services.payouts import queries as payout_queries
 
 earnings_api = Blueprint(__name__)
 
@@ -20,9 +21,20 @@ def pending_document(pending: earnings.Pending) -> dict[str, Any]:
     return {"credits": pending.credits, "platformFee": pending.platform_fee, "readings": pending.readings}
 
 
+def payouts_document(states: payout_queries.EarningsStates) -> dict[str, Any]:
+    """``EarningsPayoutsOut``: pending, available, paid out and owed credits, with their money."""
+    return {"pending": states.pending, "pendingAmount": earnings.money(states.pending).amount,
+            "available": states.available, "availableAmount": earnings.money(states.available).amount,
+            "paidOut": states.paid_out, "paidOutAmount": earnings.money(states.paid_out).amount,
+            "owed": states.owed, "owedAmount": earnings.money(states.owed).amount, "minimum": states.minimum,
+            "onHold": states.on_hold, "payoutInProgress": states.in_progress}
+
+
 def totals_document(totals: earnings.Totals) -> dict[str, Any]:
     """One total (``EarningsTotalsOut``): this week, this month or all time."""
+    value = earnings.money(totals.credits)
     return {"since": iso(totals.since) if totals.since is not None else None, "credits": totals.credits,
+            "amount": value.amount, "currency": value.currency,
             "platformFee": totals.platform_fee, "paidOut": totals.paid_out, "pending": totals.pending.credits,
             "refunded": totals.refunded, "readings": totals.readings, "pendingReadings": totals.pending.readings}
 
@@ -36,18 +48,24 @@ def get_earnings(ctx: RequestContext) -> dict[str, Any]:
     fee, how much of the credits is paid out (credited to the earnings account by completed
     readings, less refunds) and how much is pending (accepted readings not completed yet);
     the earnings balance; and a page of the ledger lines that moved earnings, newest first
-    (``cursor`` for the next page). Transfers of earnings to a bank account are issue 18."""
+    (``cursor`` for the next page). ``payouts``: where the earned credits stand for payouts to
+    the reader's bank: pending inside the dispute window, available, paid out, owed."""
     query: EarningsQuery = ctx.query
     reader_id = ctx.user.user_id
     totals = earnings.summary(reader_id, all_time=True)
     assert totals.all_time is not None
+    balance = ledger.balance_of(ctx.user.record).earnings
+    credit = earnings.money(1)
     page = paginate(earnings.lines_query(reader_id), query, scope=f"GET /reader/earnings:{reader_id}")
     return {
         "timezone": totals.timezone, "feePercent": totals.fee_percent,
-        "balance": ledger.balance_of(ctx.user.record).earnings,
+        "balance": balance, "balanceAmount": earnings.money(balance).amount,
+        "currency": credit.currency, "minorPerCredit": credit.amount,
         "thisWeek": totals_document(totals.week), "thisMonth": totals_document(totals.month),
         "allTime": totals_document(totals.all_time),
+        "payouts": payouts_document(payout_queries.earnings_states(ctx.user.record)),
         **page.body([{"entryId": line.entry_id, "kind": line.kind, "createdAt": line.created_at,
-                      "credits": line.credits, "platformFee": line.platform_fee, "readingId": line.reading_id,
+                      "credits": line.credits, "amount": earnings.money(line.credits).amount,
+                      "currency": credit.currency, "platformFee": line.platform_fee, "readingId": line.reading_id,
                       "description": line.description} for line in earnings.lines(page.items)]),
     }

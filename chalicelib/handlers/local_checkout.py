@@ -17,6 +17,8 @@ from chalicelib.schemas.credits import DeliveredEvent, LocalCheckoutIn, LocalChe
 from chalicelib.services import payments
 
 local_checkout_api = Blueprint(__name__)
+# Served only where payments are the local stand-in (chalicelib/route_table.py carries the condition).
+ONLY_WHEN = "payments_are_local"
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Auralumic local checkout</title>

@@ -18,6 +18,8 @@ from chalicelib.schemas.email import LocalMailItem, LocalMailList, LocalMailQuer
 from chalicelib.services.notifications import mailbox
 
 local_mail_api = Blueprint(__name__)
+# Served only where the local mail viewer is on (chalicelib/route_table.py carries the condition).
+ONLY_WHEN = "mail_viewer"
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Auralumic local mail</title>

@@ -81,9 +81,9 @@ def put_preferences(ctx: RequestContext) -> PreferencesOut:
     ``version_conflict`` and nothing changed."""
     preferences: Preferences = ctx.body
     # The marketing consent is this switch: its record (date, privacy policy version) follows it in the same write.
-    consent = compliance.marketing_sync_actions(ctx.user.record, preferences.notifications.marketing_emails)
+    consent = compliance.marketing_sync(ctx.user.record, preferences.notifications.marketing_emails)
     stored = users.put_preferences(ctx.user.user_id, preferences.model_dump(mode="json", by_alias=True,
                                                                             exclude={"version"}),
                                    expected_version=preferences.version, reader=ctx.user.role == "reader",
-                                   also=consent)
+                                   also=consent.actions, also_save=consent.history)
     return _preferences_out(ctx.user.record, stored)

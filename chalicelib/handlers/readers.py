@@ -10,7 +10,7 @@ from chalicelib.http_conditions import etag, if_match
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.schemas.reader_views import AvailabilityOut, OnlineOut, ReaderCard, ReaderProfileOut, ReadingOptionsOut
 from chalicelib.schemas.readers import AvailabilityPut, OnlineIn, ReaderProfilePatch, ReadingOptionsPut
-from chalicelib.services import presence, reader_cards, readers
+from chalicelib.services import presence, reader_cards, reader_options, readers
 from chalicelib.services.recommend import interactions
 
 readers_api = Blueprint(__name__)
@@ -62,14 +62,19 @@ def patch_profile(ctx: RequestContext) -> Reply:
 
 
 @route(readers_api, "/reader/reading-options", "PUT", access=READER, body=ReadingOptionsPut,
-       response=ReadingOptionsOut, errors=(404,), tags=["reader profile"],
+       response=ReadingOptionsOut, errors=(404, 409, 422), tags=["reader profile"],
        summary="Replace the caller's reading options")
 def put_reading_options(ctx: RequestContext) -> ReadingOptionsOut:
     """At most 12 options, one per type and duration; duration 5..180 minutes; price
-    1..10000 credits. An option without an id gets a new one."""
+    1..10000 credits. An option without an id gets a new one. Each option's name and
+    description pass the moderation screen like the profile's text: refused text is a 422
+    ``content_rejected`` (``readingOptions.<index>.<name|description>``); held text (contact
+    details, say) is shown here with ``moderation`` while the public card keeps the option's
+    last approved text (a new option whose name is held is not on the card and cannot be
+    booked) until a moderator approves it."""
     body: ReadingOptionsPut = ctx.body
-    profile = readers.replace_reading_options(ctx.user.user_id, [option.to_domain() for option in body.reading_options])
-    options = readers.listed_options(readers.profile_document(profile)["readingOptions"], public=False)
+    profile = reader_options.replace(ctx.user.user_id, [option.to_domain() for option in body.reading_options])
+    options = readers.listed_options(readers.own_reading_options(profile), public=False)
     return ReadingOptionsOut.model_validate({"readingOptions": options})
 
 

@@ -1,7 +1,8 @@
-"""Real time: authorizing Pusher channel subscriptions.
+"""Real time: authorizing Pusher channel subscriptions, and signing connections in.
 
 Who may call: any signed-in user, for their own private channel and the readers' presence
-channel only (services/realtime.py decides); every other channel is a 403.
+channel only (services/realtime.py decides); every other channel is a 403. Signing in binds
+the caller's connection to their user id, so suspending or deleting the account closes it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from chalice import Blueprint
 
 from chalicelib.api import RequestContext, route
 from chalicelib.auth import SIGNED_IN
-from chalicelib.schemas.realtime import ChannelAuthIn, ChannelAuthOut
+from chalicelib.schemas.realtime import ChannelAuthIn, ChannelAuthOut, UserAuthIn, UserAuthOut
 from chalicelib.services import realtime
 
 realtime_api = Blueprint(__name__)
@@ -27,3 +28,18 @@ def authorize_channel(ctx: RequestContext) -> ChannelAuthOut:
     body: ChannelAuthIn = ctx.body
     signed = realtime.authorize(ctx.user.user_id, body.socket_id, body.channel_name, user=ctx.user.record)
     return ChannelAuthOut(auth=signed.auth, channel_data=signed.channel_data)
+
+
+@route(realtime_api, "/realtime/user-auth", "POST", access=SIGNED_IN, body=UserAuthIn, response=UserAuthOut,
+       accepts_form=True, errors=(400,), tags=["realtime"],
+       summary="Sign a Pusher connection in as you (pusher-js userAuthentication endpoint, for signin())")
+def authenticate_user(ctx: RequestContext) -> UserAuthOut:
+    """Signs ``user_data`` ``{"id": "<your user id>"}`` for the connection ``socket_id``:
+    pusher-js sends it with ``pusher:signin`` when the frontend calls ``pusher.signin()``. A
+    signed-in connection is closed when your account is suspended or deleted (Pusher's
+    terminate connections, within seconds), so call ``signin()`` on every connection. The body
+    is a form (what pusher-js sends) or JSON; a ``socket_id`` not of the form
+    ``digits.digits`` is 400."""
+    body: UserAuthIn = ctx.body
+    signed = realtime.authenticate(ctx.user.user_id, body.socket_id)
+    return UserAuthOut(auth=signed.auth, user_data=signed.user_data)

@@ -20,7 +20,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 TOLERANCE = timedelta(minutes=5)
@@ -45,8 +45,11 @@ def sign(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str
     return "v1," + base64.b64encode(digest).decode()
 
 
-def verify(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetime) -> str:
-    """Return the delivery's ``svix-id`` when the signature holds, else raise ``InvalidSignature``."""
+def verify(body: bytes, headers: Mapping[str, str], secret: str | Sequence[str], *, now: datetime) -> str:
+    """Return the delivery's ``svix-id`` when the signature holds, else raise ``InvalidSignature``.
+
+    ``secret`` may be several (a rotation's window: the current and the previous one); a
+    signature made with any of them holds."""
     lowered = {str(key).lower(): str(value) for key, value in headers.items()}
     message_id = lowered.get("svix-id", "").strip()
     timestamp = lowered.get("svix-timestamp", "").strip()
@@ -60,7 +63,8 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetim
     if abs(now.timestamp() - int(timestamp)) > TOLERANCE.total_seconds():
         raise InvalidSignature("svix-timestamp outside the 5-minute tolerance")
     # Signed exactly as sent: the header's own digits, the body's own bytes.
-    expected = base64.b64decode(sign(secret, message_id, timestamp, body).split(",", 1)[1])
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    expected = [base64.b64decode(sign(key, message_id, timestamp, body).split(",", 1)[1]) for key in secrets]
     for candidate in signatures.split():
         version, _, encoded = candidate.partition(",")
         if version != "v1" or not encoded:
@@ -69,6 +73,6 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetim
             provided = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             continue
-        if hmac.compare_digest(expected, provided):
+        if any(hmac.compare_digest(each, provided) for each in expected):
             return message_id
     raise InvalidSignature("no matching signature")

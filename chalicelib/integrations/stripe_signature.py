@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 TOLERANCE_S = 300
@@ -34,8 +35,10 @@ def header(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={signature(secret, timestamp, body)}"
 
 
-def verify(body: bytes, header_value: str | None, secret: str, *, now: datetime) -> int:
-    """Return the signed timestamp when the header holds, else raise ``InvalidSignature``."""
+def verify(body: bytes, header_value: str | None, secret: str | Sequence[str], *, now: datetime) -> int:
+    """Return the signed timestamp when the header holds, else raise ``InvalidSignature``.
+
+    ``secret`` may be several (a rotation's window: the current and the previous one)."""
     if not header_value:
         raise InvalidSignature("The Stripe-Signature header is missing.")
     timestamps: list[str] = []
@@ -53,8 +56,9 @@ def verify(body: bytes, header_value: str | None, secret: str, *, now: datetime)
     timestamp = int(timestamps[0])
     if abs(now.timestamp() - timestamp) > TOLERANCE_S:
         raise InvalidSignature("The Stripe-Signature timestamp is outside the 300-second tolerance.")
-    expected = signature(secret, timestamps[0], body)
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    expected = [signature(key, timestamps[0], body) for key in secrets]
     for candidate in candidates:
-        if _HEX64.match(candidate) and hmac.compare_digest(expected, candidate):
+        if _HEX64.match(candidate) and any(hmac.compare_digest(each, candidate) for each in expected):
             return timestamp
     raise InvalidSignature("No v1 signature in the Stripe-Signature header matches.")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.jobs.blueprint import JobBlueprint
 
-from chalicelib.services import accounts
-
-account_jobs = Blueprint(__name__)
+account_jobs = JobBlueprint(__name__)
 
 
 @account_jobs.schedule("rate(5 minutes)", name="suspension_expiry")
 def suspension_expiry(event: Any) -> dict[str, int]:
+    from chalicelib.services import accounts
+
     return {"reinstated": len(accounts.end_due())}

@@ -13,17 +13,16 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-
+from chalicelib import logs
 from chalicelib.config import get_settings
+from chalicelib.jobs.blueprint import JobBlueprint
 from chalicelib.logs import logger
-from chalicelib.services.notifications import email
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-email_jobs = Blueprint(__name__)
+email_jobs = JobBlueprint(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +33,10 @@ def _processor() -> BatchProcessor:
     return BatchProcessor(event_type=EventType.SQS)
 
 
+@logs.per_sqs_record
 def _handle(record: SQSRecord) -> None:
+    from chalicelib.services.notifications import email
+
     try:
         body = json.loads(record.body)
         if not isinstance(body, dict):
@@ -42,9 +44,14 @@ def _handle(record: SQSRecord) -> None:
         outcome = email.send_queued(body)
     except (email.PoisonMessage, ValueError) as exc:
         # Retried up to the queue's maxReceiveCount, then dead-lettered: logged with the reason.
-        logger.error("email message cannot be sent", extra={
-            "messageId": record.message_id, "reason": str(exc),
-            "receiveCount": record.attributes.approximate_receive_count})
+        logger.error(
+            "email message cannot be sent",
+            extra={
+                "messageId": record.message_id,
+                "reason": str(exc),
+                "receiveCount": record.attributes.approximate_receive_count,
+            },
+        )
         raise
     logger.debug("email message handled", extra={"messageId": record.message_id, "outcome": outcome})
 
@@ -54,6 +61,7 @@ def email_delivery(event: Any) -> dict[str, Any]:
     """Partial batch response: only failed records return to the queue."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    response = process_partial_response(event=event.to_dict(), record_handler=_handle, processor=_processor(),
-                                        context=event.context)
+    response = process_partial_response(
+        event=event.to_dict(), record_handler=_handle, processor=_processor(), context=event.context
+    )
     return dict(response)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.jobs.blueprint import JobBlueprint
 
-from chalicelib.services.explore import freshness
-
-explore_jobs = Blueprint(__name__)
+explore_jobs = JobBlueprint(__name__)
 
 
 @explore_jobs.schedule("rate(1 minute)", name="explore_refresh")
 def explore_refresh(event: Any) -> dict[str, Any]:
     """Rebuilds the snapshot when a card change marked it stale (the marker's claim makes
     overlapping runs build once)."""
+    from chalicelib.services.explore import freshness
+
     return freshness.rebuild_if_stale()
 
 
@@ -22,4 +22,6 @@ def explore_refresh(event: Any) -> dict[str, Any]:
 def explore_rebuild(event: Any) -> dict[str, Any]:
     """Rebuilds the snapshot whatever the marker says: anything a consumer missed is caught
     within the hour."""
+    from chalicelib.services.explore import freshness
+
     return freshness.rebuild()

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
-
+from chalicelib.jobs.blueprint import JobBlueprint
 from chalicelib.logs import logger
-from chalicelib.services.metrics import insights
 
-insights_jobs = Blueprint(__name__)
+insights_jobs = JobBlueprint(__name__)
 
 
 @insights_jobs.schedule("rate(15 minutes)", name="reader_insights")
 def reader_insights(event: Any) -> dict[str, int]:
+    from chalicelib.services.metrics import insights
+
     context = getattr(event, "context", None)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     figures = insights.run(time_left_ms=remaining if callable(remaining) else None)

@@ -21,17 +21,16 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint
-
+from chalicelib import logs
 from chalicelib.config import get_settings
+from chalicelib.jobs.blueprint import JobBlueprint
 from chalicelib.logs import logger
-from chalicelib.services import media
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-media_jobs = Blueprint(__name__)
+media_jobs = JobBlueprint(__name__)
 
 # The queue infra/resources.json defines (MediaUploadsQueue): "<prefix>-media-uploads".
 MEDIA_UPLOADS_QUEUE = f"{get_settings().resource_prefix}-media-uploads"
@@ -45,7 +44,10 @@ def _processor() -> BatchProcessor:
     return BatchProcessor(event_type=EventType.SQS)
 
 
+@logs.per_sqs_record
 def _handle(record: SQSRecord) -> None:
+    from chalicelib.services import media
+
     message = json.loads(record.body)
     for bucket, key in media.uploaded_objects(message):  # S3's TestEvent has none
         outcome = media.process_upload(bucket, key)
@@ -58,6 +60,7 @@ def media_uploads(event: Any) -> dict[str, Any]:
     """Partial batch response: only failed records return to the queue."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    response = process_partial_response(event=event.to_dict(), record_handler=_handle, processor=_processor(),
-                                        context=event.context)
+    response = process_partial_response(
+        event=event.to_dict(), record_handler=_handle, processor=_processor(), context=event.context
+    )
     return dict(response)

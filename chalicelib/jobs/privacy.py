@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
-
+from chalicelib.jobs.blueprint import JobBlueprint
 from chalicelib.logs import logger
-from chalicelib.services import privacy
 
-privacy_jobs = Blueprint(__name__)
+privacy_jobs = JobBlueprint(__name__)
 
 
 @privacy_jobs.schedule("rate(1 hour)", name="account_purge")
 def account_purge(event: Any) -> dict[str, int]:
+    from chalicelib.services import privacy
+
     context = getattr(event, "context", None)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     figures = privacy.purge_due(time_left_ms=remaining if callable(remaining) else None)

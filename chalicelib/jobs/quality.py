@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
-
+from chalicelib.jobs.blueprint import JobBlueprint
 from chalicelib.logs import logger
-from chalicelib.services.metrics import quality_views
 
-quality_jobs = Blueprint(__name__)
+quality_jobs = JobBlueprint(__name__)
 
 
 @quality_jobs.schedule("rate(1 day)", name="reader_quality_recheck")
 def reader_quality_recheck(event: Any) -> dict[str, int]:
+    from chalicelib.services.metrics import quality_views
+
     figures = quality_views.recheck_due()
     logger.info("reader quality recheck", extra=figures)
     return figures

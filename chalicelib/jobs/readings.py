@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.jobs.blueprint import JobBlueprint
 
-from chalicelib.services import readings
-
-readings_jobs = Blueprint(__name__)
+readings_jobs = JobBlueprint(__name__)
 
 
 @readings_jobs.schedule("rate(1 minute)", name="reading_timers")
 def reading_timers(event: Any) -> dict[str, int]:
+    from chalicelib.services import readings
+
     return readings.run_timers()

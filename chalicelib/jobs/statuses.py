@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.jobs.blueprint import JobBlueprint
 
-from chalicelib.services import statuses
-
-statuses_jobs = Blueprint(__name__)
+statuses_jobs = JobBlueprint(__name__)
 
 
 @statuses_jobs.schedule("rate(15 minutes)", name="status_expiry")
 def status_expiry(event: Any) -> dict[str, int]:
+    from chalicelib.services import statuses
+
     return {"expired": statuses.expire_due()}

@@ -36,5 +36,8 @@ class OutboxEvent(Model):
     pending = UnicodeAttribute(null=True)
     relayed_at = UnicodeAttribute(null=True, attr_name="relayedAt")
     expires_at = NumberAttribute(attr_name="expiresAt")  # DynamoDB TTL (epoch seconds)
+    # The story it belongs to (chalicelib/logs.py): the id of the API request, consumed message
+    # or scheduled run that emitted it; the relay carries it into the queue message.
+    correlation_id = UnicodeAttribute(null=True, attr_name="correlationId")
 
     pending_events = PendingEvents()

@@ -10,7 +10,9 @@
   deleted, when it is purged, and when it was. While the purge is due the item carries
   ``purgeDue`` (the sparse, keys-only ``purgeDue`` index, ranged by ``purgeAt``): the purge
   job Queries it for what is due instead of reading every user. The purge removes
-  ``purgeDue``; the item stays as the record that the erasure happened (ids and times only).
+  ``purgeDue`` once nothing is left to erase outside our tables either (``externalPending``:
+  the Clerk user, Stripe customers); the item stays as the record that the erasure happened
+  (ids and times only).
 
 * ``sk = suggested#<statusId>`` (``SuggestionTrace``): a reader suggested a reading for that
   status (written with the suggestion, services/statuses/suggestions.py). Suggestions live in
@@ -18,12 +20,18 @@
   these (one partition) to scrub every suggestion they made, on statuses active or not, and
   deletes them. Ids only.
 
+* ``sk = consent#<at>#<changeId>`` (``ConsentChange``): one change of one of the user's
+  consents (marketing, analytics, thirdParty), append-only: given or withdrawn, under which
+  privacy policy version, when, and where (``source``). Written in the transaction that
+  changes the consent (services/consent_history.py); a Query of the partition's ``consent#``
+  keys lists them; the purge deletes them.
+
 ``Erasure`` is the model the registry lists for the table (it declares the index).
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -34,6 +42,7 @@ EXPORT_LOCK_SK = "lock#export"
 ERASURE_SK = "erasure"
 PURGE_DUE = "due"
 SUGGESTED_PREFIX = "suggested#"
+CONSENT_PREFIX = "consent#"
 
 
 class DataExport(Model):
@@ -99,6 +108,10 @@ class Erasure(Model):
     # The account's display name at its deletion (Clerk's deletion removes it from the user item
     # at once): what the purge looks for in other users' text. The purge removes it.
     names = UnicodeSetAttribute(null=True)
+    # What the purge has still to erase outside our tables ("clerk", "stripe:<customerId>"; see
+    # services/privacy/external.py): while any is left the erasure keeps ``purgeDue``, so the job
+    # retries it (the tables are not purged again). Each leaves the set once done.
+    external_pending = UnicodeSetAttribute(null=True, attr_name="externalPending")
 
     purge_due_index = PurgeDueIndex()
 
@@ -120,3 +133,23 @@ class SuggestionTrace(Model):
     @property
     def status_id(self) -> str:
         return self.sk.removeprefix(SUGGESTED_PREFIX)
+
+
+class ConsentChange(Model):
+    """One change of a consent (see the module docstring): written once, never updated."""
+
+    class Meta:
+        table_name = table_name("privacy")
+        region = region()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    sk = UnicodeAttribute(range_key=True)  # consent#<at>#<changeId>: oldest first
+    consent = UnicodeAttribute()  # marketing | analytics | thirdParty
+    granted = BooleanAttribute()
+    consent_version = UnicodeAttribute(null=True, attr_name="consentVersion")  # the privacy policy in force
+    consent_date = UnicodeAttribute(attr_name="consentDate")
+    source = UnicodeAttribute()  # settings | signup | onboarding | preferences
+
+    @staticmethod
+    def key(at: str, change_id: str) -> str:
+        return f"{CONSENT_PREFIX}{at}#{change_id}"

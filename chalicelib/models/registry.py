@@ -14,6 +14,8 @@ from chalicelib.models.moderation import ModerationItem
 from chalicelib.models.notification_schedule import ScheduledNotification
 from chalicelib.models.notifications import Notification
 from chalicelib.models.outbox import OutboxEvent
+from chalicelib.models.payout_records import Maturity, Payout, PayoutReader
+from chalicelib.models.payouts import PayoutAccountItem
 from chalicelib.models.privacy import Erasure
 from chalicelib.models.rate_limits import RateLimitCounter
 from chalicelib.models.readers import ReaderProfile
@@ -27,4 +29,6 @@ ALL_MODELS: list[type[Model]] = [
     LedgerEntry, LedgerLine, SystemAccount, Purchase, Subscription, Reading, ReadingSlot, Review,
     Favorite, Interaction, Notification, ScheduledNotification, Status, MetricItem, AnalyticsEvent,
     RateLimitCounter, ModerationItem, Erasure,
+    PayoutAccountItem,
+    Payout, PayoutReader, Maturity,
 ]

@@ -92,6 +92,9 @@ class User(Model):
     credits_held = NumberAttribute(default=0, attr_name="creditsHeld")
     # A reader's earnings account (credits paid for completed readings, net of the fee).
     credits_earnings = NumberAttribute(default=0, attr_name="creditsEarnings")
+    # A reader's payable account: earnings whose reading's dispute window closed, available
+    # for a payout to their bank (issue 18: services/payouts/); earnings above stay pending.
+    credits_payable = NumberAttribute(default=0, attr_name="creditsPayable")
     # Receivable: never positive; negative when a refund or chargeback reversed credits the
     # user had already spent. While it is below zero the user cannot book readings, and the
     # next grant pays it down first.

@@ -8,8 +8,10 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.legal import VERSION_PATTERN, canonical_type
-from chalicelib.schemas.common import ApiModel, InputModel
+from chalicelib.schemas.common import ApiModel, InputModel, Page
 from chalicelib.schemas.legal import LegalType
+
+AnswerSource = Literal["settings", "signup", "onboarding"]
 
 
 class ConsentsIn(InputModel):
@@ -28,6 +30,9 @@ class ConsentsIn(InputModel):
     marketing: bool | None = Field(default=None, description="marketing emails (suggested readings)")
     analytics: bool | None = Field(default=None, description="product analytics beyond what the service needs")
     third_party: bool | None = Field(default=None, description="sharing data with third parties")
+    source: AnswerSource = Field(
+        default="settings", description="where the user answered, kept in the consent history (default settings)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -37,7 +42,7 @@ class ConsentsIn(InputModel):
         return data
 
     def answers(self) -> dict[str, bool]:
-        return self.model_dump(by_alias=True, exclude_none=True)
+        return self.model_dump(by_alias=True, exclude_none=True, exclude={"source"})
 
 
 class TermsAcceptanceIn(InputModel):
@@ -124,3 +129,36 @@ class ComplianceOut(ApiModel):
         description="documents to accept before the next booking (a booking answers 422 terms_not_accepted "
         "while any is pending)"
     )
+
+
+class ConsentChangeOut(ApiModel):
+    """One change of a consent, as it was recorded: given or withdrawn, when, under which
+    privacy policy version, and where the user answered."""
+
+    model_config = ConfigDict(
+        **ApiModel.model_config,
+        json_schema_extra={
+            "examples": [
+                {
+                    "consent": "marketing",
+                    "granted": True,
+                    "consentVersion": "2026-12-01",
+                    "consentDate": "2026-12-02T09:14:03.120Z",
+                    "source": "settings",
+                }
+            ]
+        },
+    )
+
+    consent: Literal["marketing", "analytics", "thirdParty"]
+    granted: bool
+    consent_version: str | None = Field(default=None, description="the privacy policy version in force then")
+    consent_date: str = Field(json_schema_extra={"format": "date-time"}, description="when it was given or withdrawn")
+    source: Literal["settings", "signup", "onboarding", "preferences"] = Field(
+        description="where: POST /me/consents (settings, signup or onboarding, as sent) or the marketing switch of "
+        "PUT /me/preferences (preferences)"
+    )
+
+
+class ConsentHistoryPage(Page[ConsentChangeOut]):
+    """Every change of the caller's consents, newest first."""

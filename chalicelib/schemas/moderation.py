@@ -19,6 +19,7 @@ Priority = Literal["low", "medium", "high", "urgent"]
 QueueStatus = Literal["pending", "approved", "rejected", "escalated"]
 Action = Literal["flag", "auto_approve", "auto_reject", "escalate"]
 Role = Literal["client", "reader", "admin"]
+Sentiment = Literal["negative", "positive", "neutral"]
 _ID = r"^[A-Za-z0-9_\-]{1,128}$"
 _AT = "2026-11-28T17:42:10.512Z"
 
@@ -133,6 +134,15 @@ class FindingOut(ApiModel):
         default=None, description="contact details only"
     )
     match: str | None = Field(default=None, description="the text that matched (contact details only)")
+    sentiment: Sentiment | None = Field(
+        default=None, description="a rule with a sentiment condition only: the label the text was given"
+    )
+    sentiment_score: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="a rule with a sentiment condition only: the text's score, -1 (very negative) to 1 (very positive)",
+    )
 
 
 class ReportSummaryOut(ApiModel):
@@ -224,13 +234,20 @@ class LengthIn(InputModel):
     max: int | None = Field(default=None, ge=0, le=100_000)
 
 
+_SENTIMENT = (
+    "the text's sentiment as the built-in English scorer labels it (a lexicon of positive and negative words, "
+    "with negation and intensifiers): negative, positive or neutral"
+)
+
+
 class ConditionsIn(InputModel):
-    """All the conditions given must hold: one of the keywords, a length within [min, max], the
-    author's role."""
+    """All the conditions given must hold: one of the keywords, the text's sentiment, a length
+    within [min, max], the author's role."""
 
     keywords: list[Line] | None = Field(
         default=None, max_length=KEYWORDS_MAX, description="whole words or phrases; case and accents are ignored"
     )
+    sentiment: Sentiment | None = Field(default=None, description=_SENTIMENT)
     length: LengthIn | None = None
     user_role: list[Role] | None = Field(default=None, max_length=3)
 
@@ -311,6 +328,7 @@ class ConditionsOut(ApiModel):
     """The conditions of a rule (all that are given must hold)."""
 
     keywords: list[str] | None = None
+    sentiment: Sentiment | None = Field(default=None, description=_SENTIMENT)
     length: LengthOut | None = None
     user_role: list[Role] | None = None
 

@@ -57,6 +57,11 @@ class ReadingOptionOut(ApiModel):
     prices: list[ListedPriceOut] | None = Field(default=None, description="the total the quote charges per "
                                                                           "duration a client can choose, shortest "
                                                                           "first (read-only)")
+    moderation: dict[Literal["name", "description"], ModerationStateOut] | None = Field(
+        default=None, description=(
+            "your own views only: the texts (name, description) whose newest version, shown here, moderation "
+            "holds or hides; the public card keeps the option's last approved text until the new one is approved "
+            "(a description without one shows empty, an option whose name has none is not on the card)"))
 
 
 class TimeSlotOut(ApiModel):

@@ -139,6 +139,7 @@ class ReadingOptionIn(InputModel):
     base_price: int | None = Field(default=None, exclude=True, description="read-only: ignored")
     price_duration: int | None = Field(default=None, exclude=True, description="read-only: ignored")
     prices: list[Any] | None = Field(default=None, exclude=True, description="read-only: ignored")
+    moderation: dict[str, Any] | None = Field(default=None, exclude=True, description="read-only: ignored")
 
     def to_domain(self) -> domain.ReadingOption:
         return domain.ReadingOption(id=self.id, type=self.type, name=self.name, description=self.description,

@@ -58,7 +58,7 @@ def receive(raw_body: bytes, headers: Mapping[str, str], *, now: datetime | None
     if len(raw_body) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"The request body exceeds {get_settings().max_body_bytes} bytes.")
     try:
-        message_id = clerk_webhooks.verify(raw_body, headers, get_settings().clerk_webhook_secret, now=now)
+        message_id = clerk_webhooks.verify(raw_body, headers, get_settings().clerk_webhook_secrets, now=now)
     except clerk_webhooks.InvalidSignature as exc:
         # The reason is logged, not returned: callers without the secret learn nothing.
         logger.warning("clerk webhook rejected", extra={"reason": str(exc)})

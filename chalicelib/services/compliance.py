@@ -11,8 +11,10 @@ read it with the GetItem they make anyway:
   record. **Marketing has one truth**: ``preferences.notifications.marketingEmails`` (what the
   notifications read, off by default). ``POST /me/consents`` writes it together with the
   consent record, in one conditional update on the preferences version (so a stale
-  ``PUT /me/preferences`` is a 409); ``PUT /me/preferences`` adds ``marketing_sync_actions``
-  to its own update. The two can never disagree.
+  ``PUT /me/preferences`` is a 409); ``PUT /me/preferences`` adds ``marketing_sync``
+  to its own write. The two can never disagree. Every change of a consent record also
+  appends an entry to the consent history (services/consent_history.py: consent, granted,
+  version, date, source) in the same transaction.
 * **Acceptance** of the terms and the privacy policy: exactly the version in force (409
   ``stale_version`` for an older one), conditional on it still being in force at the commit.
   The acceptance keeps the version's publication number, so a user who accepted a version
@@ -32,8 +34,9 @@ from chalicelib.domain.legal import ACCEPTED_TYPES, NAMES, PRIVACY, TERMS, publi
 from chalicelib.errors import BusinessRuleViolation, Conflict, NotFound, ValidationFailed
 from chalicelib.models.base import iso, plain, utcnow
 from chalicelib.models.legal import LEGAL_PARTITION, LegalActiveItem, active_sk
+from chalicelib.models.privacy import ConsentChange
 from chalicelib.models.users import User
-from chalicelib.services import legal
+from chalicelib.services import consent_history, legal
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
 CONSENT_NAMES = ("marketing", "analytics", "thirdParty")
@@ -44,6 +47,7 @@ _CONSENT_ATTRIBUTES = {
 }
 _ACCEPTANCE_ATTRIBUTES = {TERMS: "terms_accepted", PRIVACY: "privacy_policy_accepted"}
 _ATTEMPTS = 4
+HISTORY = "consent_history"
 
 
 @dataclass(frozen=True)
@@ -238,9 +242,10 @@ def state(user: User) -> Compliance:
 
 
 def export(user_id: str) -> dict[str, Any]:
-    """Everything recorded about the user's consents, age declaration and acceptances, as
-    JSON-ready camelCase (a data export's ``compliance`` section); NotFound for no user."""
-    return state(_read_user(user_id)).view()
+    """Everything recorded about the user's consents (their history too, oldest first), age
+    declaration and acceptances, as JSON-ready camelCase (a data export's ``compliance``
+    section); NotFound for no user."""
+    return {**state(_read_user(user_id)).view(), "consentHistory": consent_history.all_of(user_id)}
 
 
 def _read_user(user_id: str) -> User:
@@ -265,9 +270,12 @@ def _record(granted: bool, at: str, version: str | None) -> dict[str, Any]:
     return record
 
 
-def record_consents(user_id: str, answers: dict[str, bool], *, now: datetime | None = None) -> Compliance:
+def record_consents(
+    user_id: str, answers: dict[str, bool], *, source: str = "settings", now: datetime | None = None
+) -> Compliance:
     """Record the consents in ``answers`` (names of CONSENT_NAMES); an answer that repeats the
-    stored one under the same privacy policy keeps its original date."""
+    stored one under the same privacy policy keeps its original date. Each change is appended
+    to the history with ``source`` (where the user answered: consent_history.SOURCES)."""
     unknown = sorted(set(answers) - set(CONSENT_NAMES))
     if unknown:
         raise ValueError(f"unknown consents: {unknown}")
@@ -294,6 +302,8 @@ def record_consents(user_id: str, answers: dict[str, bool], *, now: datetime | N
             ):
                 continue
             actions.append(getattr(User, _CONSENT_ATTRIBUTES[name]).set(_record(granted, at, version)))
+            entry = consent_history.change(user_id, name, granted, at=at, version=version, source=source)
+            tx.save(entry, condition=ConsentChange.sk.does_not_exist(), label=HISTORY)
         if "marketing" in answers and marketing_preference(user) != answers["marketing"]:
             document = plain(user.preferences) if user.preferences is not None else {}
             notifications = {**(document.get("notifications") or {}), "marketingEmails": answers["marketing"]}
@@ -322,17 +332,29 @@ def record_consents(user_id: str, answers: dict[str, bool], *, now: datetime | N
     return state(_read_user(user_id))
 
 
-def marketing_sync_actions(user: User, marketing: bool, *, now: datetime | None = None) -> list[Action]:
-    """What ``PUT /me/preferences`` adds to its update so the marketing consent follows
+@dataclass(frozen=True)
+class MarketingSync:
+    """What ``PUT /me/preferences`` adds to its write: ``actions`` on the user item, and the
+    history entries to save in the same transaction (``history``; none when nothing changes)."""
+
+    actions: list[Action]
+    history: list[ConsentChange]
+
+
+def marketing_sync(user: User, marketing: bool, *, now: datetime | None = None) -> MarketingSync:
+    """What ``PUT /me/preferences`` adds to its write so the marketing consent follows
     ``notifications.marketingEmails`` (``user``: the record read for the request). Nothing
     while nothing was ever recorded and nothing changes."""
     stored = _stored(user, _CONSENT_ATTRIBUTES["marketing"])
     before = bool(stored.get("granted")) if stored else marketing_preference(user)
     if stored is None and marketing == before:
-        return []
+        return MarketingSync([], [])
     if stored is not None and before == marketing:
-        return [User.consent_marketing.set(stored)]  # unchanged, restated: the update keeps them together
-    return [User.consent_marketing.set(_record(marketing, iso(now or utcnow()), _privacy_version()))]
+        # unchanged, restated: the update keeps them together
+        return MarketingSync([User.consent_marketing.set(stored)], [])
+    at, version = iso(now or utcnow()), _privacy_version()
+    entry = consent_history.change(user.user_id, "marketing", marketing, at=at, version=version, source="preferences")
+    return MarketingSync([User.consent_marketing.set(_record(marketing, at, version))], [entry])
 
 
 # --------------------------------------------------------------------------- acceptance

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib import telemetry
+from chalicelib.config import get_settings
+from chalicelib.integrations import aws
 from chalicelib.logs import logger
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.webhooks import ProcessedWebhook
 
 KEEP = timedelta(days=15)
 MAX_REASON = 1000
+# Where failures land (``<prefix>-<name>``): each queue's dead-letter queue and the outbox
+# stream's on-failure destination, as infra/resources.json defines them (a test keeps the two
+# in step). The dead_letter_depths job measures them.
+FAILURE_QUEUES = ("notifications-dlq", "payments-dlq", "email-dlq", "media-uploads-dlq", "outbox-relay-failures")
 
 
 def _key(message_id: str) -> str:
@@ -41,4 +48,22 @@ def reasons(message_ids: list[str]) -> dict[str, str]:
     for start in range(0, len(unique), 100):
         for item in ProcessedWebhook.batch_get([_key(m) for m in unique[start:start + 100]]):
             found[item.event_key.removeprefix("failed#")] = item.state or ""
+    return found
+
+
+def depths() -> dict[str, int]:
+    """Messages waiting in each failure queue (visible + being looked at: ``make dlq`` hides
+    what it lists for a few seconds), one GetQueueAttributes each, as the
+    ``DeadLetterMessages`` metric (chalicelib/telemetry.py)."""
+    prefix = get_settings().resource_prefix
+    sqs = aws.client("sqs")
+    found: dict[str, int] = {}
+    for name in FAILURE_QUEUES:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=aws.queue_url(f"{prefix}-{name}"),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        ).get("Attributes", {})
+        found[name] = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+            attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+        telemetry.dead_letter_messages(name, found[name])
     return found

@@ -16,8 +16,14 @@ platform's share, so a reading's price is credits + fee.
 - **Credits** = paid out + pending; **platform fee** = the fee kept on the paid-out readings
   + the fee the pending ones will pay.
 
-Transfers from the earnings account to a bank are issue 18; until then the earnings balance
-is what the reader was paid out and not yet transferred.
+Transfers to a bank (issue 18, services/payouts/) move a reading's credits on from
+earnings: to payable when its dispute window closes, then out with a payout; those
+movements are not listed here (``GET /reader/payouts`` lists payouts), and a refund after
+maturation counts from whichever account it took the credits from.
+
+**Money** (``money``): what credits are worth to a reader, ``PAYOUT_MINOR_PER_CREDIT`` per
+credit in the smallest unit of ``PAYOUT_CURRENCY`` (per stage; 20 = $0.20), shown beside
+every count of credits at today's value (the value a payout made now would transfer).
 
 Where the figures come from:
 
@@ -59,9 +65,26 @@ from chalicelib.services.metrics import reader as reader_metrics
 from chalicelib.services.metrics import store
 
 EARNINGS = "earnings"
+# A reading's credits to the reader live in earnings, then payable (matured); a refund after
+# maturation takes them from payable and, past it, records them owed (the receivable).
+EARNED_ACCOUNTS = (EARNINGS, "payable", "receivable")
 FEES_ACCOUNT = "platform:fees"
 ACCEPTED_TAB = "accepted"  # domain.readings.TABS: accepted and in progress
 DEFAULT_TIMEZONE = "UTC"
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount of money in the smallest unit of ``currency`` (cents for "usd")."""
+
+    amount: int
+    currency: str  # ISO 4217, lower case, as Stripe spells it
+
+
+def money(credits: int) -> Money:
+    """What ``credits`` are worth to a reader: the stage's payout value per credit."""
+    settings = get_settings()
+    return Money(amount=credits * settings.payout_minor_per_credit, currency=settings.payout_currency)
 
 
 @dataclass(frozen=True)
@@ -155,8 +178,10 @@ def reader_timezone(reader_id: str) -> str | None:
 
 
 def _earnings_change(line: LedgerLine) -> int:
+    """What the line changed of the reader's earnings: the earnings account, or for a refund
+    after the reading's earnings matured, the payable account and what became owed."""
     changes = plain(line.changes) or {}
-    return int(changes.get(EARNINGS, 0))
+    return sum(int(changes.get(kind, 0)) for kind in EARNED_ACCOUNTS)
 
 
 def fees_of(entry_ids: Iterable[str]) -> dict[str, int]:

@@ -7,9 +7,10 @@ A movement is a journal entry with postings that sum to zero. Each operation (``
 - the entry, with a conditional put on its deterministic id (``hold:<reading>``,
   ``purchase:<checkout session>``...): a retry or a redelivered event cannot apply it twice;
 - one conditional update per account it touches: user accounts are attributes of the user
-  item (available, held and earnings never below zero, receivable never above zero);
-  platform accounts are sharded items that never go below zero; external accounts (Stripe
-  clearing, promotions) are the only ones allowed to go negative;
+  item (available, held, earnings and payable never below zero, receivable never above
+  zero); platform accounts are sharded items that never go below zero; external accounts
+  (Stripe clearing, promotions) are the only ones allowed to go negative, except
+  ``external:payouts``, which never goes below zero per shard either;
 - a history line per user it touches (``GET /credits``);
 - beside whatever the caller adds to the same transaction (the reading's state change, a
   purchase record, an outbox event): they all commit together or not at all.
@@ -17,13 +18,26 @@ A movement is a journal entry with postings that sum to zero. Each operation (``
 Accounts
   user:<id>:available   credits the user can spend
   user:<id>:held        credits held for requested readings
-  user:<id>:earnings    a reader's earnings (net of the platform fee)
-  user:<id>:receivable  what the user owes after a refund/chargeback of spent credits (<= 0)
+  user:<id>:earnings    a reader's earnings (net of the platform fee) inside their readings'
+                        dispute window: pending, not yet payable
+  user:<id>:payable     a reader's earnings whose dispute window closed (``mature``):
+                        available for a payout to their bank
+  user:<id>:receivable  what the user owes after a refund/chargeback of spent credits, or
+                        after a refund of a reading whose earnings were paid out (<= 0)
   platform:revenue      captured credits of accepted readings, until the reader is paid
   platform:fees         the platform's fee on completed readings
   platform:expired      subscription credits beyond the rollover cap
   external:stripe       money in through Stripe (negative: what Stripe paid us in credits)
   external:promotions   credits given away (negative)
+  external:payouts      credits paid out to readers' banks (positive; sharded by the payout
+                        id, so a returned payout meets its payout on the same shard)
+
+Readers' earnings (issue 18): ``pay_reader`` credits ``earnings`` at completion; ``mature``
+moves a reading's share to ``payable`` once its dispute window closed (paying a receivable
+down first); ``payout`` moves payable to ``external:payouts`` (the bank transfer) and
+``payout_return`` brings a failed or reversed one back, once; a refund after maturation
+(``refund_matured``) takes the reader's share from payable and records what was already
+paid out as the reader's receivable, which the next maturation pays down.
 
 The sum over all accounts is always zero; ``services.ledger_check`` verifies it and every
 balance against the journal.
@@ -48,10 +62,12 @@ USER_ACCOUNT_FIELDS = {
     "available": User.credits_available,
     "held": User.credits_held,
     "earnings": User.credits_earnings,
+    "payable": User.credits_payable,
     "receivable": User.credits_receivable,
 }
 SYSTEM_ACCOUNTS = (
     "platform:revenue", "platform:fees", "platform:expired", "external:stripe", "external:promotions",
+    "external:payouts",
 )
 # External accounts mirror money outside the platform and may go negative; nothing else may.
 UNBOUNDED = frozenset({"external:stripe", "external:promotions"})
@@ -90,6 +106,10 @@ class Movement:
     # belongs to, so a capture and the later payout or refund of one reading meet on the
     # same shard and each shard stays non-negative by itself.
     shard_key: str | None = None
+    # Whose ``GET /reader/earnings`` lists the line (the sparse byEarner index): None, the
+    # user whose earnings account it moved; "" nobody (a maturation only moves earnings to
+    # payable); a user id, that reader (a refund after maturation moves payable/receivable).
+    earner: str | None = None
 
     def __post_init__(self) -> None:
         if not self.entry_id or len(self.entry_id) > 250:
@@ -156,7 +176,7 @@ def post(tx: Transaction, movement: Movement, now: str | None = None) -> None:
         tx.update(User(user_id=user_id), actions=actions, condition=condition, label=user_label(user_id))
         tx.save(LedgerLine(owner=user_id, sk=f"{created_at}#{movement.entry_id}", entry_id=movement.entry_id,
                            kind=movement.kind, created_at=created_at, changes=changes, ref=movement.ref,
-                           memo=movement.memo, earner=user_id if "earnings" in changes else None),
+                           memo=movement.memo, earner=_earner(movement, user_id, changes)),
                 condition=LedgerLine.owner.does_not_exist(), label="ledger:line")
     for account, delta in movement.system_changes().items():
         floor: Any = None
@@ -164,6 +184,12 @@ def post(tx: Transaction, movement: Movement, now: str | None = None) -> None:
             floor = SystemAccount.balance >= -delta
         tx.update(SystemAccount(account=account, shard=movement.shard), actions=[SystemAccount.balance.add(delta)],
                   condition=floor, label=f"ledger:account:{account}")
+
+
+def _earner(movement: Movement, user_id: str, changes: dict[str, int]) -> str | None:
+    if movement.earner is None:
+        return user_id if "earnings" in changes else None
+    return user_id if movement.earner == user_id else None
 
 
 ENTRY_LABEL = "ledger:entry:"
@@ -315,6 +341,73 @@ def reverse(tx: Transaction, user: User, credits: int, *, entry_id: str, ref: st
     post(tx, Movement(entry_id=entry_id, kind=kind, ref=ref, memo=memo, postings=tuple(postings)), now=now)
 
 
+def refund_matured(tx: Transaction, client_id: str, amount: int, *, reader: User, reader_share: int,
+                   fee_share: int, entry_id: str, ref: str | None = None, memo: str | None = None,
+                   now: str | None = None) -> None:
+    """A refund of a reading whose earnings matured (and may be paid out): the reader's share
+    comes from their payable account, and what is no longer there (paid out) becomes their
+    receivable, which their next maturation pays down. Computed from ``reader`` as read in
+    this attempt: run it with ``retry_on=balance_moved(reader_id)``."""
+    _positive(amount)
+    if reader_share + fee_share != amount or reader_share < 0 or fee_share < 0:
+        raise ValueError("reader share and fee share must add up to the amount")
+    take = min(reader_share, int(reader.credits_payable or 0))
+    postings: list[tuple[str, int]] = [(user_account(client_id, "available"), amount)]
+    if take:
+        postings.append((user_account(reader.user_id, "payable"), -take))
+    if reader_share - take:
+        postings.append((user_account(reader.user_id, "receivable"), -(reader_share - take)))
+    if fee_share:
+        postings.append(("platform:fees", -fee_share))
+    post(tx, Movement(entry_id=entry_id, kind="refund", ref=ref, memo=memo, postings=tuple(postings),
+                      earner=reader.user_id), now=now)
+
+
+def mature(tx: Transaction, reader: User, credits: int, *, entry_id: str, ref: str | None = None,
+           memo: str | None = None, now: str | None = None) -> None:
+    """A reading's earnings leave the dispute window: earnings -> payable, a receivable paid
+    down first (like ``grant``). Computed from ``reader`` as read in this attempt: run it
+    with ``retry_on=balance_moved(reader_id)``."""
+    _positive(credits)
+    reader_id = reader.user_id
+    pay_down = min(credits, -int(reader.credits_receivable or 0))
+    postings: list[tuple[str, int]] = [(user_account(reader_id, "earnings"), -credits)]
+    if credits - pay_down:
+        postings.append((user_account(reader_id, "payable"), credits - pay_down))
+    if pay_down:
+        postings.append((user_account(reader_id, "receivable"), pay_down))
+    post(tx, Movement(entry_id=entry_id, kind="mature", ref=ref, memo=memo, postings=tuple(postings), earner=""),
+         now=now)
+
+
+def payout(tx: Transaction, reader_id: str, credits: int, *, payout_id: str, memo: str | None = None,
+           now: str | None = None) -> None:
+    """Payable credits leave for the reader's bank (``payout:<payout id>``): payable ->
+    external:payouts on the payout's shard. Refused (``ledger:user:<id>``) beyond payable."""
+    _positive(credits)
+    post(tx, Movement(entry_id=f"payout:{payout_id}", kind="bank_payout", ref=payout_id, memo=memo,
+                      shard_key=payout_id, earner="", postings=(
+                          (user_account(reader_id, "payable"), -credits), ("external:payouts", credits))), now=now)
+
+
+def payout_return(tx: Transaction, reader: User, credits: int, *, payout_id: str, memo: str | None = None,
+                  now: str | None = None) -> None:
+    """A failed or reversed payout's credits come back (``payout-return:<payout id>``, once
+    whichever event reports it first): external:payouts -> payable on the payout's shard, a
+    receivable paid down first. Computed from ``reader`` as read in this attempt: run it with
+    ``retry_on=balance_moved(reader_id)``."""
+    _positive(credits)
+    reader_id = reader.user_id
+    pay_down = min(credits, -int(reader.credits_receivable or 0))
+    postings: list[tuple[str, int]] = [("external:payouts", -credits)]
+    if credits - pay_down:
+        postings.append((user_account(reader_id, "payable"), credits - pay_down))
+    if pay_down:
+        postings.append((user_account(reader_id, "receivable"), pay_down))
+    post(tx, Movement(entry_id=f"payout-return:{payout_id}", kind="bank_payout_return", ref=payout_id, memo=memo,
+                      shard_key=payout_id, earner="", postings=tuple(postings)), now=now)
+
+
 def _positive(amount: int) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ValueError(f"amount must be a positive integer, got {amount!r}")
@@ -326,8 +419,9 @@ def _positive(amount: int) -> None:
 class Balance:
     available: int
     held: int
-    earnings: int
+    earnings: int  # pending: inside the dispute window
     owed: int
+    payable: int = 0  # a reader's earnings available for payout
 
     @property
     def restricted(self) -> bool:
@@ -337,7 +431,8 @@ class Balance:
 
 def balance_of(user: User) -> Balance:
     return Balance(available=int(user.credits_available or 0), held=int(user.credits_held or 0),
-                   earnings=int(user.credits_earnings or 0), owed=-int(user.credits_receivable or 0))
+                   earnings=int(user.credits_earnings or 0), owed=-int(user.credits_receivable or 0),
+                   payable=int(user.credits_payable or 0))
 
 
 def system_balance(account: str) -> int:

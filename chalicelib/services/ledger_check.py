@@ -71,7 +71,8 @@ def run() -> Report:
     for user in User.scan(consistent_read=True):
         accounts = balance_of(user)
         for kind, value in (("available", accounts.available), ("held", accounts.held),
-                            ("earnings", accounts.earnings), ("receivable", -accounts.owed)):
+                            ("earnings", accounts.earnings), ("payable", accounts.payable),
+                            ("receivable", -accounts.owed)):
             account = user_account(user.user_id, kind)
             if value or account in postings:
                 balances[account] = value

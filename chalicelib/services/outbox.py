@@ -25,6 +25,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib import logs
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.outbox import PENDING, OutboxEvent
@@ -58,18 +59,24 @@ def emit(tx: Transaction, event_type: str, **data: Any) -> str:
         created_at=iso(_DATED.get() or now),
         pending=PENDING,
         expires_at=int((now + RETENTION).timestamp()),
+        correlation_id=logs.correlation_id(),
     )
     tx.save(event, condition=OutboxEvent.event_id.does_not_exist(), label="outbox")
     return event.event_id
 
 
 def message_for(event: OutboxEvent) -> dict[str, Any]:
-    return {
+    """The queue message of an event; ``correlationId`` when it was emitted inside a story
+    (an API request, a consumed message, a scheduled run: chalicelib/logs.py)."""
+    message = {
         "eventId": event.event_id,
         "type": event.event_type,
         "occurredAt": event.created_at,
         "data": event.data.as_dict() if hasattr(event.data, "as_dict") else dict(event.data),
     }
+    if event.correlation_id:
+        message["correlationId"] = event.correlation_id
+    return message
 
 
 def relay(event_ids: list[str], send: Callable[[dict[str, Any]], None]) -> list[str]:
@@ -90,7 +97,8 @@ def relay_one(event_id: str, send: Callable[[dict[str, Any]], None]) -> bool:
         return False  # expired by TTL long ago: nothing to do
     if event.pending is None:
         return False  # already relayed
-    send(message_for(event))
+    with logs.correlated(event.correlation_id or event.event_id):
+        send(message_for(event))
     # A concurrent relay may have marked it first; consumers dedupe on eventId.
     with contextlib.suppress(UpdateError):
         event.update(

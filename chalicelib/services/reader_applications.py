@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain import option_moderation
 from chalicelib.domain.moderation import HELD, marked
 from chalicelib.domain.readers import Attributes, CompleteApplication
 from chalicelib.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
@@ -45,6 +46,7 @@ from chalicelib.services.readers import (
     check_reading_types,
     moderation_marks,
     options_document,
+    own_reading_options,
     plain,
     profile_document,
     reading_type_errors,
@@ -117,9 +119,22 @@ def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetim
     existing = _get(user_id)
     _refuse_if_not_editable(existing, role)
     values = _draft_actions(user_id, changes)
-    # The profile text becomes the public card on approval: screened like the card's edits.
-    texts = {name: values[attr] for attr, name in TEXT_FIELDS.items() if attr in values}
-    verdict = moderation.screen("profile", texts, author_id=user_id, role=role) if texts else None
+    # The profile text becomes the public card on approval: screened like the card's edits, and
+    # so are the options' names and descriptions that changed.
+    texts: dict[str, str | None] = {name: values[attr] for attr, name in TEXT_FIELDS.items() if attr in values}
+    options: list[dict[str, Any]] | None = values.get("reading_options")
+    before = {str(o.get("id")): o for o in plain(existing.reading_options) or []} if existing is not None else {}
+    if options:
+        texts.update(option_moderation.changed_texts(options, before))
+    verdict = (moderation.screen("profile", texts, author_id=user_id, role=role,
+                                 paths=option_moderation.request_paths(options or []))
+               if texts else None)
+
+    def stored_options(item_id: str | None) -> list[dict[str, Any]]:
+        return option_moderation.merged(options or [], before, screened=verdict.fields if verdict else (),
+                                        held=verdict.held_fields if verdict else (), item_id=item_id,
+                                        keep_approved=False)
+
     stamp = iso(now or utcnow())
     if existing is None:
         def create(tx: Transaction) -> ReaderProfile:
@@ -127,7 +142,10 @@ def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetim
                                     **{k: v for k, v in values.items() if v is not None})
             item_id = verdict.record(tx, user_id) if verdict is not None else None
             for name in verdict.held_fields if verdict is not None else ():
-                setattr(profile, MODERATED_FIELDS[name], marked(HELD, str(item_id)))
+                if name in MODERATED_FIELDS:
+                    setattr(profile, MODERATED_FIELDS[name], marked(HELD, str(item_id)))
+            if options:
+                profile.reading_options = stored_options(item_id)
             tx.save(profile, condition=ReaderProfile.reader_id.does_not_exist(), label="profile")
             return profile
 
@@ -138,11 +156,15 @@ def save_draft(user_id: str, role: str, changes: dict[str, Any], *, now: datetim
                            code="concurrent_change") from failed
     actions: list[Any] = [ReaderProfile.updated_at.set(stamp)]
     for attr, value in values.items():
+        if attr == "reading_options" and options:
+            continue  # with their moderation, once the queue item is known
         column = getattr(ReaderProfile, attr)
         actions.append(column.remove() if value is None else column.set(value))
 
     def edit(tx: Transaction) -> None:
-        marks = moderation_marks(tx, verdict, user_id)
+        item_id, marks = moderation_marks(tx, verdict, user_id)
+        if options:
+            marks.append(ReaderProfile.reading_options.set(stored_options(item_id)))
         tx.update(existing, actions=[*actions, *marks], condition=ReaderProfile.status.is_in(*EDITABLE),
                   label="profile")  # and on the version read (PynamoDB)
 
@@ -233,6 +255,7 @@ def submit(user_id: str, role: str, *, now: datetime | None = None) -> ReaderPro
 def application_document(profile: ReaderProfile) -> dict[str, Any]:
     return {
         **profile_document(profile),
+        "readingOptions": own_reading_options(profile),  # the applicant's text, held or not
         "experience": profile.experience,
         "step": int(profile.application_step) if profile.application_step is not None else None,
         "submittedAt": profile.submitted_at,

@@ -1,10 +1,10 @@
-"""Reader profiles: the reader's own profile, reading options and availability, and the
-documents every profile view shares (the public card, in ``reader_cards``, builds on them).
+"""Reader profiles: the reader's own profile and availability, and the documents every profile
+view shares (the public card, in ``reader_cards``, builds on them). Reading options are
+replaced in ``reader_options`` (their text is screened).
 
 Writes to an approved profile are conditional updates (``status == approved``) that
-replace whole values (attributes, the options list, availability), so they need no read
-first and never conflict with heartbeats; each commits with its ``reader.card_changed``
-event.
+replace whole values (attributes, availability), so they need no read first and never
+conflict with heartbeats; each commits with its ``reader.card_changed`` event.
 
 ``PATCH /reader/profile`` raises ``profileVersion`` (the profile's ETag, ``version`` on the
 wire; services/versions.py). With ``If-Match`` it applies to that version only (409
@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.domain import option_moderation
 from chalicelib.domain.moderation import HELD, HIDDEN, marked, state_document, state_of
 from chalicelib.domain.readers import WEEKDAYS, Attributes, Availability, ReadingOption, completion_rate
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -213,15 +214,25 @@ def profile_document(profile: ReaderProfile) -> dict[str, Any]:
         # Profiles written before names were copied (e.g. seeded ones) fall back to the slug.
         "attributeNames": {attribute_id: stored_names.get(attribute_id) or _fallback_name(attribute_id)
                            for attribute_id in ids},
-        "readingOptions": [{**option, "description": option.get("description", ""),
-                            "isActive": bool(option.get("isActive", True))}
-                           for option in plain(profile.reading_options) or []],
+        # Public: an option's text moderation holds or hid is left out (own views: own_reading_options).
+        "readingOptions": [_option_defaults(option) for stored in plain(profile.reading_options) or []
+                           if (option := option_moderation.public_option(stored)) is not None],
         "availability": {"timezone": availability.get("timezone"),
                          "instantBooking": bool(availability.get("instantBooking", False)),
                          "schedule": {day: list(schedule.get(day, [])) for day in WEEKDAYS}},
         "createdAt": profile.created_at,
         "updatedAt": profile.updated_at,
     }
+
+
+def _option_defaults(option: dict[str, Any]) -> dict[str, Any]:
+    return {**option, "description": option.get("description", ""), "isActive": bool(option.get("isActive", True))}
+
+
+def own_reading_options(profile: ReaderProfile) -> list[dict[str, Any]]:
+    """The reader's own view of their options: each text's newest version (a held edit, not the
+    approved text the public still sees), with ``moderation`` where it is held or hidden."""
+    return [_option_defaults(option_moderation.own_option(stored)) for stored in plain(profile.reading_options) or []]
 
 
 def listed_options(options: list[dict[str, Any]], *, public: bool) -> list[dict[str, Any]]:
@@ -266,7 +277,7 @@ def own_profile_document(profile: ReaderProfile) -> dict[str, Any]:
     return {
         **document,
         **pending,
-        "readingOptions": listed_options(document["readingOptions"], public=False),
+        "readingOptions": listed_options(own_reading_options(profile), public=False),
         "isOnline": bool(profile.is_online),
         "lastSeenAt": profile.last_seen_at,
         "ratingAverage": rating_average(profile),
@@ -348,7 +359,7 @@ def _update_approved(reader_id: str, actions: list[Any], *, reason: str, verdict
         if marks_read and _marks_moved(reader_id, marks_read):
             raise Conflict("A moderator reviewed your profile while you edited it: read it again before "
                            "changing it.", code="moderation_changed") from failed
-        raise _not_active(reader_id, version) from failed
+        raise not_active(reader_id, version) from failed
     return get_profile(reader_id)
 
 
@@ -360,18 +371,23 @@ def _marks_moved(reader_id: str, marks_read: dict[str, str | None]) -> bool:
     return current.status == APPROVED and any(getattr(current, k) != v for k, v in marks_read.items())
 
 
-def moderation_marks(tx: Transaction, verdict: moderation.Verdict | None, reader_id: str) -> list[Any]:
-    """Queue what ``verdict`` flagged (in ``tx``) and return the update actions of the screened
-    fields' moderation attributes: held until a moderator approves, else cleared (new text
-    replaces what a moderator held or hid of the old)."""
+def moderation_marks(
+    tx: Transaction, verdict: moderation.Verdict | None, reader_id: str
+) -> tuple[str | None, list[Any]]:
+    """Queue what ``verdict`` flagged (in ``tx``) and return the queue item's id (None: nothing
+    flagged) and the update actions of the screened text fields' moderation attributes: held
+    until a moderator approves, else cleared (new text replaces what a moderator held or hid of
+    the old). Reading options' fields are the caller's (``domain.option_moderation.merged``)."""
     if verdict is None:
-        return []
+        return None, []
     item_id = verdict.record(tx, reader_id)
     marks = []
     for name in verdict.fields:
+        if name not in MODERATED_FIELDS:
+            continue
         column = getattr(ReaderProfile, MODERATED_FIELDS[name])
         marks.append(column.set(marked(HELD, str(item_id))) if name in verdict.held_fields else column.remove())
-    return marks
+    return item_id, marks
 
 
 def text_actions(tx: Transaction, verdict: moderation.Verdict | None, reader_id: str,
@@ -401,7 +417,7 @@ def text_actions(tx: Transaction, verdict: moderation.Verdict | None, reader_id:
     return actions
 
 
-def _not_active(reader_id: str, version: int | None = None) -> Exception:
+def not_active(reader_id: str, version: int | None = None) -> Exception:
     """Why a write conditioned on an approved profile (at ``version``) did not apply."""
     try:
         current = ReaderProfile.get(reader_id, consistent_read=True)
@@ -456,14 +472,6 @@ def _newest_text(profile: ReaderProfile, name: str) -> str | None:
     """The field's newest text: the pending one, else the stored one."""
     pending = getattr(profile, PENDING_FIELDS[name])
     return pending if pending is not None else getattr(profile, _ATTRIBUTE_OF[name])
-
-
-def replace_reading_options(reader_id: str, options: list[ReadingOption], *,
-                            now: datetime | None = None) -> ReaderProfile:
-    if options:
-        check_reading_types(options, active_catalog())
-    return _update_approved(reader_id, [ReaderProfile.reading_options.set(options_document(options)),
-                                        ReaderProfile.updated_at.set(iso(now or utcnow()))], reason="reading_options")
 
 
 def replace_availability(reader_id: str, availability: Availability, *,

@@ -13,6 +13,14 @@ Channels:
 Publishing is best effort: the in-app notification is the record, a Pusher event only makes
 it arrive sooner. A refused or unreachable Pusher is logged and the caller carries on (an
 email is still queued); a client that reconnects reloads ``GET /notifications``.
+
+Signing in (``authenticate``, pusher-js ``signin()``): a connection signed in as its user is
+one Pusher can close. A suspended or deleted account (``user.suspended``, ``user.deleted``)
+has its open connections terminated within seconds, by a consumer of those events (never in
+the request's transaction); its ``/realtime/auth`` and ``/realtime/user-auth`` are refused
+already (403 ``account_suspended``, 401 ``account_deleted``), so it cannot subscribe or sign in
+again. Unlike publishing this is not best effort: a refused or unreachable Pusher fails the
+event, which the queue delivers again.
 """
 
 from __future__ import annotations
@@ -22,11 +30,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.accounts import ACTIVE, effective_status
 from chalicelib.domain.notifications import Delivery
 from chalicelib.errors import Forbidden
 from chalicelib.integrations import pusher
 from chalicelib.logs import logger
 from chalicelib.media_urls import public_url
+from chalicelib.models.base import utcnow
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.users import User
 from chalicelib.services import events, users
@@ -80,6 +90,43 @@ def authorize(user_id: str, socket_id: str, channel: str, *, user: User | None =
     raise Forbidden(f"You may subscribe only to your own channel {user_channel(user_id)} and to "
                     f"{PRESENCE_CHANNEL}; {channel} is not one of them.", code="channel_forbidden",
                     details={"channel": channel})
+
+
+@dataclass(frozen=True)
+class UserAuth:
+    """Pusher's user authentication answer: ``auth`` over ``user_data`` (JSON, the user's ``id``)."""
+
+    auth: str
+    user_data: str
+
+
+def authenticate(user_id: str, socket_id: str) -> UserAuth:
+    """Sign ``socket_id``'s ``pusher:signin`` as the caller ``user_id`` (``socket_id`` has
+    Pusher's ``<digits>.<digits>`` form: the request schema checks it). Only the id is signed:
+    the connection needs no more to be closed, and nobody else sees ``user_data``."""
+    user_data = json.dumps({"id": user_id}, separators=(",", ":"))
+    return UserAuth(auth=pusher.user_auth(socket_id, user_data), user_data=user_data)
+
+
+@events.consumer("user.suspended")
+@events.consumer("user.deleted")
+def disconnect_locked_out(message: dict[str, Any]) -> None:
+    """Close the open connections of a suspended or deleted account. The account is read now:
+    a suspension delivered again after its reinstatement (or past its end) closes nothing.
+    ``TerminateFailed`` fails the event, so the queue retries it."""
+    data = message.get("data") or {}
+    user_id = data.get("userId") or data.get("user_id")
+    if not user_id:
+        return
+    try:
+        user = User.get(user_id, consistent_read=True,
+                        attributes_to_get=["userId", "status", "suspendedUntil"])
+    except User.DoesNotExist:
+        user = None
+    if user is not None and effective_status(user.status, user.suspended_until, utcnow()) == ACTIVE:
+        return
+    pusher.terminate_user_connections(user_id)
+    logger.info("real-time connections terminated", extra={"userId": user_id, "event": message.get("type")})
 
 
 def notification_payload(delivery: Delivery) -> dict[str, Any]:

@@ -105,14 +105,16 @@ def preferences_of(user: User) -> StoredPreferences:
 
 
 def put_preferences(user_id: str, document: dict[str, Any], *, expected_version: int | None = None,
-                    reader: bool = False, also: list[Any] | None = None) -> StoredPreferences:
+                    reader: bool = False, also: list[Any] | None = None,
+                    also_save: list[Any] | None = None) -> StoredPreferences:
     """Replace the preferences with ``document`` (already validated, wire-shaped) and raise
     their version, in one conditional UpdateItem: with ``expected_version``, only while the
     stored version is still that one (else ``Conflict`` version_conflict, nothing written).
     A ``reader``'s preferences decide their public card (privacy: profileVisibility,
     showOnlineStatus), so for a reader the write is a transaction with ``reader.card_changed``.
     ``also``: more update actions of the same item (the marketing consent that follows
-    ``notifications.marketingEmails``: services.compliance.marketing_sync_actions)."""
+    ``notifications.marketingEmails``: services.compliance.marketing_sync); ``also_save``: items
+    to put in the same transaction, each new (its consent history entry)."""
     now = iso(utcnow())
     condition = User.user_id.exists()
     if expected_version is not None:
@@ -122,8 +124,8 @@ def put_preferences(user_id: str, document: dict[str, Any], *, expected_version:
     actions: list[Any] = [User.preferences.set({**document, "_updatedAt": now}),
                           User.preferences_version.add(1), User.updated_at.set(now), *(also or [])]
     try:
-        if reader:
-            _save_with_card_event(user, actions, condition)
+        if reader or also_save:
+            _save_with_card_event(user, actions, condition, card_event=reader, also_save=also_save or [])
         else:
             user.update(actions=actions, condition=condition)
     except (UpdateError, ConditionsFailed) as exc:
@@ -137,10 +139,14 @@ def put_preferences(user_id: str, document: dict[str, Any], *, expected_version:
     return StoredPreferences(document, now, int(user.preferences_version or 0))
 
 
-def _save_with_card_event(user: User, actions: list[Any], condition: Any) -> None:
+def _save_with_card_event(user: User, actions: list[Any], condition: Any, *, card_event: bool = True,
+                          also_save: list[Any] | None = None) -> None:
     def work(tx: Transaction) -> None:
         tx.update(user, actions=actions, condition=condition, label="user")
-        outbox.emit(tx, "reader.card_changed", readerId=user.user_id, reason="preferences")
+        for item in also_save or []:
+            tx.save(item, condition=type(item)._hash_key_attribute().does_not_exist(), label="also")
+        if card_event:
+            outbox.emit(tx, "reader.card_changed", readerId=user.user_id, reason="preferences")
 
     atomically(work)
     user.refresh(consistent_read=True)  # the version the transaction wrote

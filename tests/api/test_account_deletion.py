@@ -302,10 +302,11 @@ def _personal_values(at: datetime) -> dict[str, list[str]]:
 def test_after_the_deletion_and_the_purge_no_personal_value_remains_in_any_table(world, api, drain):
     from chalicelib.config import get_settings
     from chalicelib.integrations import aws
-    from chalicelib.services import ledger_check, privacy
+    from chalicelib.services import consent_history, ledger_check, privacy
 
     later = datetime.now(UTC) + timedelta(days=get_settings().account_retention_days, hours=1)
     before = _personal_values(later)
+    assert [entry["consent"] for entry in consent_history.all_of("ann")] == ["marketing"]
     # The world put them everywhere the purge must reach: their own items and others' copies.
     assert {
         "users",
@@ -328,6 +329,7 @@ def test_after_the_deletion_and_the_purge_no_personal_value_remains_in_any_table
 
     leftovers = _personal_values(later)
     assert not leftovers, "\n".join(f"{table}: {hit}" for table, hits in leftovers.items() for hit in hits)
+    assert consent_history.all_of("ann") == []  # the consents' history goes with the account
 
     bucket = get_settings().media_bucket_name
     for prefix in ("media/ann/", "media/quill/", "exports/ann/"):

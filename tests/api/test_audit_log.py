@@ -37,6 +37,8 @@ AUDITED_PATHS: dict[str, Callable[[dict[str, str]], str]] = {
     "planId": lambda world: "monthly-60",
     "disputeId": lambda world: world["dispute"],
     "userId": lambda world: CLIENT,
+    # Holding and releasing a reader's payouts (the walk holds first, then releases).
+    "readerId": lambda world: READER,
     # A queue item (a status with a phone number, held) and a rule, fresh for each route.
     "itemId": lambda world: flagged_status("user_audit_moderated")[1],
     "ruleId": lambda world: a_rule(ADMIN),

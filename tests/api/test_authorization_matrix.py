@@ -51,6 +51,8 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     "documentId": PathFixture(lambda world: "terms_of_service-2026-12-01"),
     # Local checkout sessions: public (the stand-in for Stripe's hosted page); unknown -> 404.
     "sessionId": PathFixture(lambda world: "cs_local_unknown"),
+    # The local Connect onboarding page: public (the stand-in for Stripe's); unknown -> 404.
+    "accountId": PathFixture(lambda world: "acct_local_unknown"),
     # The local mail viewer: public (local stage only); an unknown email -> 404.
     "mailId": PathFixture(lambda world: "9999999999999-" + "0" * 32),
     # A reading between client_a and the reader: both are parties; everyone else gets 404/403.
@@ -72,6 +74,8 @@ PATH_FIXTURES: dict[str, PathFixture] = {
     # Admin-only: a moderation queue item and a moderation rule (unknown ids: the role decides).
     "itemId": PathFixture(lambda world: "mod_matrix_unknown"),
     "ruleId": PathFixture(lambda world: "mrl_matrix_unknown"),
+    # Local transfers (payouts' stand-in): public on the local stack; an unknown transfer -> 404.
+    "transferId": PathFixture(lambda world: "tr_local_unknown"),
 }
 
 OPTIONS = [{"id": "opt_call", "type": "phone_call", "name": "Call", "description": "", "duration": 30, "price": 60,

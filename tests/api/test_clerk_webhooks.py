@@ -363,4 +363,4 @@ def test_a_missing_or_malformed_webhook_secret_fails_at_start(monkeypatch, value
 
     monkeypatch.setenv("CLERK_WEBHOOK_SECRET", value)
     with pytest.raises(config.ConfigError, match="CLERK_WEBHOOK_SECRET"):
-        config._webhook_secret("CLERK_WEBHOOK_SECRET")
+        config._env_secrets(pusher_host="127.0.0.1")

@@ -68,6 +68,7 @@ def world(api: Any, drain: Any) -> Any:
         _completed_reading_with_review(person["id"], person["question"], person["review"])
         assert api.put("/me/favorites/rdr", as_user=person["id"]).status_code in (200, 201, 204)
     compliance.record_consents(ANN["id"], {"marketing": True, "analytics": False})
+    compliance.record_consents(BOB["id"], {"thirdParty": True}, source="signup")  # not in Ann's history
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     sent = api.post(
         "/events",
@@ -139,6 +140,8 @@ def test_the_export_holds_the_callers_data_and_nothing_of_anyone_elses(world: An
     assert [f["readerId"] for f in document["favorites"]] == ["rdr"]
     assert document["consents"]["consents"][0]["consent"] == "marketing"
     assert {c["consent"]: c["granted"] for c in document["consents"]["consents"]}["marketing"] is True
+    history = sorted((c["consent"], c["granted"], c["source"]) for c in document["consents"]["consentHistory"])
+    assert history == [("analytics", False, "settings"), ("marketing", True, "settings")]
     assert [e["props"]["query"] for e in document["analyticsEvents"]] == [ANN["search"]]
     assert any(h["action"] == "user.data_export_request" and h["by"] == "you" for h in document["accountHistory"])
 
@@ -260,3 +263,82 @@ def test_the_buckets_lifecycle_deletes_exports_once_they_expire(aws: None) -> No
     assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in local["Rules"]] == [
         ("exports/", EXPORT_AVAILABLE_DAYS)
     ]
+
+
+@pytest.fixture()
+def paid_readers(world: Any, drain: Any) -> Any:
+    """The reader of Ann's and Bob's readings (``rdr``) and another one (``rdr2``, two of Bob's
+    readings), each with an enabled payout account, their earnings matured and a payout sent;
+    an admin holds rdr2's payouts."""
+    from chalicelib.integrations import payments
+    from chalicelib.jobs.events import consumers
+    from chalicelib.models.base import utcnow
+    from chalicelib.services import readings
+    from chalicelib.services.payouts import holds, maturity
+    from tests.support.payouts import enable_payouts
+
+    api = world
+    consumers()  # payout.requested's consumer makes the transfer
+    payments.gateway.cache_clear()
+    make_reader("rdr2")
+    for _ in range(2):
+        reading = book(BOB["id"], "rdr2", question=BOB["question"])
+        readings.accept(reading.reading_id, "rdr2", "reader")
+        readings.start(reading.reading_id, "rdr2", "reader")
+        readings.complete(reading.reading_id, "rdr2", "reader")
+    for reader in ("rdr", "rdr2"):
+        enable_payouts(reader)
+    maturity.mature_due(now=utcnow() + timedelta(days=15))
+    mine = api.post("/reader/payouts", as_user="rdr", json_body={"credits": 60})
+    theirs = api.post("/reader/payouts", as_user="rdr2", json_body={})
+    assert (mine.status_code, theirs.status_code) == (201, 201), (mine.body, theirs.body)
+    holds.hold("rdr2", admin_id="adm_export", reason="Quartzmoth chargebacks under review.")
+    drain()
+    yield api, mine.json_body["id"], theirs.json_body["id"]
+    payments.gateway.cache_clear()
+
+
+def test_a_readers_export_holds_their_payouts_and_nobody_elses(paid_readers: Any, drain: Any) -> None:
+    from chalicelib.models.users import User
+
+    api, mine, theirs = paid_readers
+    export_id = api.post("/me/data-export", as_user="rdr").json_body["id"]
+    drain()
+    document = _download(api.get(f"/me/data-export/{export_id}", as_user="rdr").json_body["downloadUrl"])
+    text = json.dumps(document, ensure_ascii=False)
+
+    stored = User.get("rdr", consistent_read=True)
+    assert document["balances"]["payable"] == int(stored.credits_payable) > 0
+    assert document["balances"]["earnings"] == 0 and document["balances"]["owed"] == 0
+    [payout] = document["payouts"]
+    assert (payout["payoutId"], payout["credits"], payout["status"]) == (mine, 60, "paid")
+    assert payout["destination"] == "acct_local_rdr" and payout["transferId"].startswith("tr_")
+    assert "readerId" not in payout
+    account = document["payoutAccount"]
+    assert (account["accountId"], account["status"], account["payoutsEnabled"]) == ("acct_local_rdr", "enabled", True)
+    # Stripe's state as reported, nothing of ours or Stripe's kept internal (no event ids, links, secrets).
+    assert set(account) <= {
+        "accountId",
+        "status",
+        "detailsSubmitted",
+        "payoutsEnabled",
+        "requirementsDue",
+        "disabledReason",
+        "createdAt",
+        "updatedAt",
+    }
+    assert document["payoutState"]["paidOutCredits"] == 60 and "held" not in document["payoutState"]
+    for value in (theirs, "acct_local_rdr2", "rdr2", "Quartzmoth", "adm_export", "whsec_", "client_secret"):
+        assert value not in text, f"{value!r} is in rdr's export"
+
+    # A client has no payout data; a held reader sees the hold's reason, never the admin's id.
+    export_id = api.post("/me/data-export", as_user="ann").json_body["id"]
+    drain()
+    ann = _download(api.get(f"/me/data-export/{export_id}", as_user="ann").json_body["downloadUrl"])
+    assert (ann["payouts"], ann["payoutAccount"], ann["payoutState"], ann["balances"]["payable"]) == ([], None, None, 0)
+    export_id = api.post("/me/data-export", as_user="rdr2").json_body["id"]
+    drain()
+    held = _download(api.get(f"/me/data-export/{export_id}", as_user="rdr2").json_body["downloadUrl"])
+    assert [p["payoutId"] for p in held["payouts"]] == [theirs]
+    assert held["payoutState"]["held"] is True and held["payoutState"]["holdReason"].startswith("Quartzmoth")
+    assert "adm_export" not in json.dumps(held) and mine not in json.dumps(held)

@@ -225,8 +225,9 @@ def test_a_page_of_lines_is_full_and_one_query_however_many_client_lines_are_new
     assert [line["readingId"] for line in first["data"]] == ["r2", "r1"]
     assert [line["readingId"] for line in second["data"]] == ["r0"] and second["pagination"]["hasNext"] is False
     # Query: the periods' lines, the accepted tab, the page. GetItem: the caller, the profile's
-    # timezone, the all-time counters. BatchGetItem: the page's fees (no line this month).
-    assert sorted(calls) == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "Query", "Query", "Query"]
+    # timezone, the all-time counters, the payout state (held, paid out). BatchGetItem: the page's
+    # fees (no line this month).
+    assert sorted(calls) == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "GetItem", "Query", "Query", "Query"]
 
 
 def test_clients_cannot_see_earnings(reader_world):

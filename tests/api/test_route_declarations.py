@@ -9,6 +9,7 @@ from chalice import Blueprint, Chalice
 from chalice.test import Client
 
 from chalicelib import api as api_module
+from chalicelib import routing
 from chalicelib.auth import ADMIN, CLIENT, PUBLIC, READER
 
 
@@ -17,7 +18,7 @@ def test_every_registered_route_has_an_access_declaration(chalice_app):
     declared = []
     for path, methods in chalice_app.routes.items():
         for method, entry in methods.items():
-            spec = getattr(entry.view_function, "__route_spec__", None)
+            spec = routing.declaration(entry.view_function)
             if spec is None:
                 undeclared.append(f"{method} {path}")
             else:

@@ -13,7 +13,8 @@ Checked through pusher-js: a private channel of one's own, the presence channel 
 ``member_added``, ``member_removed``), the public ``readers`` channel, a ``reader-status`` the
 product announces when a reader goes offline and online, a ``notification`` the product pushes
 after a paid checkout, and the 403 of ``/realtime/auth`` for another user's private channel
-as pusher-js's ``pusher:subscription_error``.
+as pusher-js's ``pusher:subscription_error``; ``signin()`` through ``/realtime/user-auth``, and
+the signed-in connection closed (4009, no reconnection) when an admin suspends the account.
 
 Needs node and npm (``npm ci`` into tests/e2e/pusher_js/node_modules, git-ignored) and
 Debian's ``chromium`` (``CHROMIUM`` overrides the binary). Without them the test is skipped
@@ -307,6 +308,8 @@ def _options(stack: LocalStack, token: str) -> tuple[str, dict[str, Any]]:
     )
     assert match, f"no pusher-js line in the banner:\n{banner}"
     assert match["endpoint"] == f"{stack.url}/realtime/auth", match["endpoint"]
+    signin = re.search(r"userAuthentication: \{ endpoint: '(?P<endpoint>[^']+)'", banner)
+    assert signin and signin["endpoint"] == f"{stack.url}/realtime/user-auth", banner
     return match["key"], {
         "cluster": match["cluster"],
         "wsHost": match["host"],
@@ -314,6 +317,7 @@ def _options(stack: LocalStack, token: str) -> tuple[str, dict[str, Any]]:
         "forceTLS": False,
         "enabledTransports": ["ws"],
         "channelAuthorization": {"endpoint": match["endpoint"], "headers": {"Authorization": f"Bearer {token}"}},
+        "userAuthentication": {"endpoint": signin["endpoint"], "headers": {"Authorization": f"Bearer {token}"}},
     }
 
 
@@ -372,3 +376,25 @@ def test_pusher_js_in_a_browser_receives_what_the_product_publishes(page: Page) 
     # The reader leaves: the client's presence channel says so.
     page.do("disconnect", client="reader")
     page.event("client", PRESENCE, "pusher:member_removed", lambda d: d["id"] == reader.user_id)
+
+
+def test_pusher_js_signed_in_is_disconnected_when_an_admin_suspends_the_account(page: Page) -> None:
+    local_stack = page.stack
+    client = new_client(local_stack, "signin")
+    admin = demo(local_stack, "admin")
+    own = f"private-user-{client.user_id}"
+
+    page.connect("client", *_options(local_stack, client.token))
+    page.subscribe("client", own)
+    page.event("client", own, "pusher:subscription_succeeded")
+    page.do("signin", client="client")
+    signed = page.event("client", None, "signin_success")
+    assert json.loads(signed["user_data"]) == {"id": client.user_id}, signed
+
+    suspended = admin.call("PATCH", f"/admin/users/{client.user_id}", {"suspend": {"reason": "Abusive messages."}})
+    assert suspended.status_code == 200, suspended.text
+
+    # Pusher's pusher:error 4009, then the close with 4009: pusher-js gives up (no reconnection).
+    error = page.event("client", None, "connection:error", lambda e: (e.get("data") or {}).get("code") == 4009)
+    assert error["type"] == "PusherError", error
+    page.event("client", None, "state", lambda state: state == "disconnected")

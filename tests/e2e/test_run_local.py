@@ -399,15 +399,15 @@ def test_schedule_expressions() -> None:
     assert parse_schedule("rate(5 minutes)").seconds == 300
     assert parse_schedule("rate(1 hour)").seconds == 3600
     assert parse_schedule("rate(1 day)").first_after(1000.0) == 1000.0 + 86400
-    # No schedule of the app is a cron expression: the runner refuses one instead of half-parsing it.
-    with pytest.raises(ValueError, match="rate"):
-        parse_schedule("cron(0 12 ? * MON-FRI *)")
+    # EventBridge's cron, in UTC (the full cases: tests/unit/test_local_schedules.py).
+    saturday, monday_noon = 2 * 86400, 4 * 86400 + 12 * 3600  # 3 and 5 January 1970
+    assert parse_schedule("cron(0 12 ? * MON-FRI *)").first_after(saturday) == monday_noon
     with pytest.raises(ValueError):
         parse_schedule("rate(0 minutes)")
 
 
 def test_every_schedule_of_the_app_runs_locally(chalice_app: Any) -> None:
-    """Guards the removal of the cron parser: a cron schedule added to the app fails here."""
+    """Every schedule of the app, rates and crons (reader_payouts), has a next run locally."""
     from chalice.app import ScheduledEventConfig
 
     from tools.local.schedules import parse_schedule
@@ -417,7 +417,7 @@ def test_every_schedule_of_the_app_runs_locally(chalice_app: Any) -> None:
     assert expressions
     for expression in expressions:
         text = expression.to_string() if hasattr(expression, "to_string") else str(expression)
-        assert parse_schedule(text).seconds > 0
+        assert parse_schedule(text).first_after(0.0) is not None
 
 
 def test_workers_are_discovered_from_the_app(chalice_app: Any, issuer: Any) -> None:

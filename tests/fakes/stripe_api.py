@@ -12,6 +12,11 @@ like Stripe's API for what the services call:
   updates the stored object, which is returned
 - ``GET  /v1/refunds?charge=...``     a list object over ``refunds[charge]``
 - ``GET  /v1/disputes/{id}``         from ``disputes`` (the most advanced state put), else 404
+- ``DELETE /v1/customers/{id}``       a customer put with ``put_customer``: deleted (answered as
+  Stripe's deleted object); unknown or already deleted: 404 ``resource_missing``
+- ``POST /v1/accounts``               a new Connect ``account`` (nothing submitted), kept in ``accounts``
+- ``GET  /v1/accounts/{id}``          from ``accounts``, else 404
+- ``POST /v1/account_links``          an ``account_link`` to a known account (else 404)
 
 ``fail_next(status)`` makes the next request(s) answer a Stripe error instead.
 
@@ -72,6 +77,8 @@ class StripeApi:
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by charge id
     disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)  # deleted ones: "deleted": True
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # Connect accounts, by id
     requests: list[Recorded] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -134,6 +141,10 @@ class StripeApi:
     def put_subscription(self, subscription: dict[str, Any]) -> None:
         with self._lock:
             self.subscriptions[subscription["id"]] = copy.deepcopy(subscription)
+
+    def put_customer(self, customer_id: str) -> None:
+        with self._lock:
+            self.customers[customer_id] = {"id": customer_id, "object": "customer"}
 
     def put_dispute(self, dispute: dict[str, Any]) -> None:
         """Record a dispute as Stripe holds it: its current state is the most advanced one
@@ -212,6 +223,14 @@ class StripeApi:
                 subscription.setdefault("metadata", {}).update(request.under("metadata"))
             if method in ("GET", "POST"):
                 return 200, copy.deepcopy(subscription)
+        found = re.fullmatch(r"/v1/customers/([A-Za-z0-9_]+)", path)
+        if found and method == "DELETE":
+            customer = self.customers.get(found.group(1))
+            if customer is None or customer.get("deleted"):
+                return 404, _error("invalid_request_error", f"No such customer: '{found.group(1)}'",
+                                   code="resource_missing")
+            customer["deleted"] = True
+            return 200, {"id": customer["id"], "object": "customer", "deleted": True}
         found = re.fullmatch(r"/v1/disputes/([A-Za-z0-9_]+)", path)
         if found and method == "GET":
             dispute = self.disputes.get(found.group(1))
@@ -219,6 +238,26 @@ class StripeApi:
                 return 404, _error("invalid_request_error", f"No such dispute: '{found.group(1)}'",
                                    code="resource_missing")
             return 200, copy.deepcopy(dispute)
+        if method == "POST" and path == "/v1/accounts":
+            account_id = f"acct_fake{next(self._ids):08d}"
+            self.accounts[account_id] = {
+                "id": account_id, "object": "account", "type": request.form.get("type"),
+                "email": request.form.get("email"), "metadata": request.under("metadata"),
+                "details_submitted": False, "payouts_enabled": False, "charges_enabled": False,
+                "requirements": {"currently_due": ["external_account"], "past_due": [], "disabled_reason": None}}
+            return 200, copy.deepcopy(self.accounts[account_id])
+        found = re.fullmatch(r"/v1/accounts/([A-Za-z0-9_]+)", path)
+        if found and method == "GET":
+            account = self.accounts.get(found.group(1))
+            if account is None:
+                return 404, _error("invalid_request_error", f"No such account: '{found.group(1)}'",
+                                   code="resource_missing")
+            return 200, copy.deepcopy(account)
+        if method == "POST" and path == "/v1/account_links":
+            if request.form.get("account") not in self.accounts:
+                return 404, _error("invalid_request_error", "No such account.", code="resource_missing")
+            return 200, {"object": "account_link", "created": 1796119000, "expires_at": 1796119300,
+                         "url": f"https://connect.stripe.com/setup/e/{request.form['account']}/fake{next(self._ids)}"}
         if method == "GET" and path == "/v1/refunds":
             charge = request.query.get("charge")
             listed = [copy.deepcopy(r) for r in self.refunds.get(charge or "", [])]

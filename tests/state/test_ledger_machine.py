@@ -1,5 +1,7 @@
 """Any sequence of grants, holds, releases, captures, payouts, refunds, reversals and retried
-movements across three clients and two readers: balances never go below their floor, all
+movements across three clients and two readers, and of the readers' earnings maturing,
+paid out to their banks, returned (a failed or reversed transfer) and clawed back (a refund
+after maturation, owed beyond what is payable): balances never go below their floor, all
 accounts always sum to zero, every balance equals the postings of its journal entries, a
 refused movement writes nothing, a retried one applies once, and the ledger agrees with a
 simple model after every step."""
@@ -21,7 +23,7 @@ from tests.support import ledger as moves
 CLIENTS = st.sampled_from(["c1", "c2", "c3"])
 READERS = st.sampled_from(["r1", "r2"])
 AMOUNTS = st.integers(1, 60)
-KINDS = ("available", "held", "earnings", "receivable")
+KINDS = ("available", "held", "earnings", "payable", "receivable")
 
 
 @dataclass
@@ -33,8 +35,20 @@ class Reading:
     reader: str | None = None
 
 
+@dataclass
+class BankPayout:
+    payout_id: str
+    reader: str
+    credits: int
+    returned: bool = False
+
+
 def _readings_in(state: str) -> Callable[[Ledger], bool]:
     return lambda self: any(reading.state == state for reading in self.readings)
+
+
+def _readers_with(kind: str) -> Callable[[Ledger], bool]:
+    return lambda self: any(self.users_model[reader][kind] > 0 for reader in ("r1", "r2"))
 
 
 class Ledger(ApiStateMachine):
@@ -47,6 +61,7 @@ class Ledger(ApiStateMachine):
         # shard: a payout or refund can only take what its reading's shard holds.
         self.system_model: dict[tuple[str, int], int] = defaultdict(int)
         self.readings: list[Reading] = []
+        self.bank_payouts: list[BankPayout] = []
         self.applied: list[tuple[str, Callable[[], bool]]] = []  # entry id, the call that applied it
         self.posted: dict[str, int] = defaultdict(int)  # postings of the entries written, per account
         self.counter = 0
@@ -69,6 +84,12 @@ class Ledger(ApiStateMachine):
         """A reference picks the shard of the system accounts a movement touches. It does not
         carry the namespace, so the same steps use the same shards in every run."""
         return f"{kind}:{self.counter}"
+
+    def kind_of(self, entry_id: str) -> str:
+        """For the statistics: "hold" of "<namespace>:hold:3", "bank payout-return" of
+        "payout-return:<namespace>-po-4" (a payout's entry ids are fixed by the ledger)."""
+        head, _, rest = entry_id.partition(":")
+        return rest.split(":")[0] if head == self.namespace else f"bank {head}"
 
     @staticmethod
     def shard(ref: str) -> int:
@@ -103,7 +124,7 @@ class Ledger(ApiStateMachine):
         from chalicelib.models.ledger import LedgerEntry
         from chalicelib.services.tx import ConditionsFailed
 
-        event(f"{entry_id.split(':')[1]} {'applied' if expect_ok else 'refused'}")
+        event(f"{self.kind_of(entry_id)} {'applied' if expect_ok else 'refused'}")
         if expect_ok:
             assert call() is True
             self.applied.append((entry_id, call))
@@ -133,6 +154,48 @@ class Ledger(ApiStateMachine):
             if reading and self.users_model[who]["available"]:
                 self.hold(who, reading, beyond=False)
                 self.settle(self.readings[-1], capture=True)
+
+    @initialize(earned=st.lists(st.integers(0, 120), min_size=2, max_size=2),
+                matured=st.lists(st.integers(0, 100), min_size=2, max_size=2),
+                paid_out=st.lists(st.booleans(), min_size=2, max_size=2))
+    def readers_start_with_earnings(self, earned, matured, paid_out):
+        """Most examples start with readers paid for a reading (c3 booked them), part of it
+        matured (matured percent) and perhaps paid out to their bank, so the payout, return and
+        clawback rules have credits to move."""
+        from chalicelib.services import ledger
+
+        for reader, amount, percent, pay in zip(("r1", "r2"), earned, matured, paid_out, strict=True):
+            if not amount:
+                continue
+            self.grant("c3", amount, "promotion")
+            self.hold("c3", amount, beyond=False)
+            reading = self.readings[-1]
+            self.settle(reading, capture=True)
+            fee = ledger.platform_fee(amount)
+            entry_id, reader_id = self.entry_id("payout"), self.users[reader]
+            # Bound now: a retry replays the call after the loop moved on.
+            self.attempt(entry_id, lambda r=reader_id, a=amount, e=entry_id, ref=reading.ref: moves.pay_reader(
+                r, a, entry_id=e, ref=ref), expect_ok=True)
+            shard = self.shard(reading.ref)
+            self.system_model[("platform:revenue", shard)] -= amount
+            self.system_model[("platform:fees", shard)] += fee
+            self.users_model[reader]["earnings"] += amount - fee
+            reading.state, reading.reader = "paid", reader
+            credits = (amount - fee) * percent // 100
+            if credits:
+                entry_id = self.entry_id("mature")
+                self.attempt(entry_id, lambda r=reader_id, c=credits, e=entry_id, ref=reading.ref: moves.mature(
+                    r, c, entry_id=e, ref=ref), expect_ok=True)
+                self.users_model[reader]["earnings"] -= credits
+                self.users_model[reader]["payable"] += credits
+            if credits and pay:
+                self.counter += 1
+                payout_id = f"{self.namespace}-po-{self.counter}"
+                self.attempt(f"payout:{payout_id}", lambda r=reader_id, c=credits, pid=payout_id: moves.payout(
+                    r, c, payout_id=pid), expect_ok=True)
+                self.users_model[reader]["payable"] -= credits
+                self.system_model[("external:payouts", self.shard(payout_id))] += credits
+                self.bank_payouts.append(BankPayout(payout_id, reader, credits))
 
     @rule(who=CLIENTS, credits=st.integers(1, 100), source=st.sampled_from(["purchase", "promotion"]))
     def grant(self, who, credits, source):
@@ -274,13 +337,92 @@ class Ledger(ApiStateMachine):
         account["receivable"] -= credits - take
         self.system_model[("external:stripe", self.shard(ref))] += credits
 
+    # --- readers' earnings: maturation, payouts to the bank, returns and clawbacks -----------
+
+    @precondition(_readers_with("earnings"))
+    @rule(data=st.data(), amount=AMOUNTS, beyond=st.booleans())
+    def mature(self, data, amount, beyond):
+        """A reading's dispute window closed: earnings -> payable, a debt paid down first."""
+        from chalicelib.services import ledger
+
+        reader = data.draw(st.sampled_from([r for r in ("r1", "r2") if self.users_model[r]["earnings"] > 0]))
+        account, reader_id = self.users_model[reader], self.users[reader]
+        amount, ok = self.within_or_beyond(amount, account["earnings"], account["earnings"], beyond)
+        entry_id, ref = self.entry_id("mature"), self.ref("rd")
+        if self.attempt(entry_id, lambda: moves.mature(reader_id, amount, entry_id=entry_id, ref=ref),
+                        expect_ok=ok, labels={ledger.user_label(reader_id)}):
+            pay_down = min(amount, -account["receivable"])
+            account["earnings"] -= amount
+            account["payable"] += amount - pay_down
+            account["receivable"] += pay_down
+
+    @precondition(_readers_with("payable"))
+    @rule(data=st.data(), amount=AMOUNTS, beyond=st.booleans())
+    def payout_to_the_bank(self, data, amount, beyond):
+        """Payable credits out to the reader's bank; refused beyond what is payable."""
+        from chalicelib.services import ledger
+
+        reader = data.draw(st.sampled_from([r for r in ("r1", "r2") if self.users_model[r]["payable"] > 0]))
+        account, reader_id = self.users_model[reader], self.users[reader]
+        amount, ok = self.within_or_beyond(amount, account["payable"], account["payable"], beyond)
+        self.counter += 1
+        payout_id = f"{self.namespace}-po-{self.counter}"
+        if self.attempt(f"payout:{payout_id}", lambda: moves.payout(reader_id, amount, payout_id=payout_id),
+                        expect_ok=ok, labels={ledger.user_label(reader_id)}):
+            account["payable"] -= amount
+            self.system_model[("external:payouts", self.shard(payout_id))] += amount
+            self.bank_payouts.append(BankPayout(payout_id, reader, amount))
+
+    @precondition(lambda self: any(not payout.returned for payout in self.bank_payouts))
+    @rule(data=st.data())
+    def return_a_payout(self, data):
+        """A failed or reversed transfer: the payout's credits back to payable (a debt paid
+        down first), on the payout's own shard of external:payouts."""
+        payout = data.draw(st.sampled_from([p for p in self.bank_payouts if not p.returned]), label="payout")
+        account, reader_id = self.users_model[payout.reader], self.users[payout.reader]
+        self.attempt(f"payout-return:{payout.payout_id}",
+                     lambda: moves.payout_return(reader_id, payout.credits, payout_id=payout.payout_id),
+                     expect_ok=True)
+        pay_down = min(payout.credits, -account["receivable"])
+        account["payable"] += payout.credits - pay_down
+        account["receivable"] += pay_down
+        self.system_model[("external:payouts", self.shard(payout.payout_id))] -= payout.credits
+        payout.returned = True
+
+    @precondition(_readings_in("paid"))
+    @rule(data=st.data(), reader_share=st.integers(0, 80), fee_share=st.integers(0, 15),
+          fees_beyond=st.booleans())
+    def clawback_after_maturation(self, data, reader_share, fee_share, fees_beyond):
+        """A refund of a reading whose earnings matured: the reader's share from payable, the
+        rest owed (never refused for the reader); refused beyond the platform fee's shard."""
+        reading = self.pick(data, "paid")
+        assert reading.reader is not None
+        shard = self.shard(reading.ref)
+        fee_share = fee_share + 1 + self.whole("platform:fees", shard) if fees_beyond else min(
+            fee_share, self.own("platform:fees", shard))
+        amount = reader_share + fee_share
+        if amount == 0:
+            return
+        entry_id = self.entry_id("clawback")
+        client_id, reader_id = self.users[reading.client], self.users[reading.reader]
+        if self.attempt(entry_id, lambda: moves.refund_matured(client_id, amount, reader_id=reader_id,
+                                                                reader_share=reader_share, fee_share=fee_share,
+                                                                entry_id=entry_id, ref=reading.ref),
+                        expect_ok=not fees_beyond, labels={"ledger:account:platform:fees"}):
+            account = self.users_model[reading.reader]
+            take = min(reader_share, account["payable"])
+            account["payable"] -= take
+            account["receivable"] -= reader_share - take
+            self.system_model[("platform:fees", shard)] -= fee_share
+            self.users_model[reading.client]["available"] += amount
+
     @precondition(lambda self: self.applied)
     @rule(data=st.data())
     def retry_an_applied_movement(self, data):
         """A redelivered event or a retried request: same entry id, nothing changes (the
         model does not move, the invariants check the ledger did not either)."""
         entry_id, call = data.draw(st.sampled_from(self.applied), label="retried")
-        event(f"{entry_id.split(':')[1]} retried")
+        event(f"{self.kind_of(entry_id)} retried")
         assert call() is False, entry_id
 
     # --- invariants -------------------------------------------------------------------
@@ -291,6 +433,7 @@ class Ledger(ApiStateMachine):
         handles = {user_id: handle for handle, user_id in self.users.items()}
         return {handles[user.user_id]: {"available": int(user.credits_available), "held": int(user.credits_held),
                                         "earnings": int(user.credits_earnings),
+                                        "payable": int(user.credits_payable),
                                         "receivable": int(user.credits_receivable)}
                 for user in User.batch_get(list(handles), consistent_read=True)}
 
@@ -312,7 +455,7 @@ class Ledger(ApiStateMachine):
         assert set(real) == set(self.users)
         for handle, accounts in real.items():
             assert accounts == self.users_model[handle], handle
-            assert min(accounts["available"], accounts["held"], accounts["earnings"]) >= 0, handle
+            assert min(accounts["available"], accounts["held"], accounts["earnings"], accounts["payable"]) >= 0, handle
             assert accounts["receivable"] <= 0, handle
 
         system_changes = self._real_system_changes()
@@ -344,8 +487,9 @@ class Ledger(ApiStateMachine):
             assert result.ok, result.lines()
         finally:
             with LedgerEntry.batch_write() as entries:  # with any that a failing example wrote unexpectedly
-                for entry in LedgerEntry.scan(LedgerEntry.entry_id.startswith(f"{self.namespace}:")):
-                    entries.delete(entry)
+                for prefix in (f"{self.namespace}:", f"payout:{self.namespace}-", f"payout-return:{self.namespace}-"):
+                    for entry in LedgerEntry.scan(LedgerEntry.entry_id.startswith(prefix)):
+                        entries.delete(entry)
             with LedgerLine.batch_write() as lines:
                 for user_id in self.users.values():
                     for line in LedgerLine.query(user_id):

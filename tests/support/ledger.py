@@ -64,3 +64,41 @@ def refund(client_id: str, amount: int, *, entry_id: str, ref: str | None = None
     return ledger.apply(lambda tx: ledger.refund(tx, client_id, amount, entry_id=entry_id, ref=ref, memo=memo,
                                                  reader_id=reader_id, reader_share=reader_share,
                                                  fee_share=fee_share))
+
+
+# --- readers' payouts (issue 18) ------------------------------------------------------------
+
+def mature(reader_id: str, credits: int, *, entry_id: str, ref: str | None = None) -> bool:
+    """A reading's earnings leave the dispute window (earnings -> payable, a debt paid down first)."""
+    from chalicelib.services import ledger
+
+    return ledger.apply(lambda tx: ledger.mature(tx, ledger.read_user(reader_id), credits, entry_id=entry_id,
+                                                 ref=ref),
+                        retry_on=ledger.balance_moved(reader_id))
+
+
+def payout(reader_id: str, credits: int, *, payout_id: str) -> bool:
+    """Payable credits out to the reader's bank (``payout:<payout_id>``)."""
+    from chalicelib.services import ledger
+
+    return ledger.apply(lambda tx: ledger.payout(tx, reader_id, credits, payout_id=payout_id))
+
+
+def payout_return(reader_id: str, credits: int, *, payout_id: str) -> bool:
+    """A failed or reversed payout's credits back (``payout-return:<payout_id>``), once."""
+    from chalicelib.services import ledger
+
+    return ledger.apply(lambda tx: ledger.payout_return(tx, ledger.read_user(reader_id), credits,
+                                                        payout_id=payout_id),
+                        retry_on=ledger.balance_moved(reader_id))
+
+
+def refund_matured(client_id: str, amount: int, *, reader_id: str, reader_share: int, fee_share: int,
+                   entry_id: str, ref: str | None = None) -> bool:
+    """A refund after the reading's earnings matured: from payable, the rest owed by the reader."""
+    from chalicelib.services import ledger
+
+    return ledger.apply(lambda tx: ledger.refund_matured(tx, client_id, amount, reader=ledger.read_user(reader_id),
+                                                         reader_share=reader_share, fee_share=fee_share,
+                                                         entry_id=entry_id, ref=ref),
+                        retry_on=ledger.balance_moved(reader_id))

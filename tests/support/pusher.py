@@ -8,6 +8,11 @@ speaks to it, and a fixture-friendly way to point the app's settings at a runnin
 ``next_event`` reads frames until the one wanted arrives; past the deadline the test fails
 with every frame seen, so a slow machine only waits longer. ``point_pusher_at`` aims the
 app's pusher integration at a server started in the test.
+
+Terminating a user's connections (``pusher.terminate_user_connections``) is recorded instead
+of sent in every test (``record_terminations``, the autouse ``pusher_terminations`` fixture
+of tests/conftest.py): the tests' Pusher address answers nothing, and a termination that
+fails fails its event. ``point_pusher_at`` restores the real call, aimed at the test's server.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+
+from chalicelib.integrations import pusher as _integration
+
+REAL_TERMINATE = _integration.terminate_user_connections  # read at import, before any test records it
 
 
 class PusherClient:
@@ -71,6 +80,27 @@ class PusherClient:
             if frame.get("event") == event and (channel is None or frame.get("channel") == channel):
                 return frame
 
+    def signed_in(self, auth: str, user_data: str) -> dict[str, Any]:
+        """``pusher:signin`` (as pusher-js sends it) and the server's ``pusher:signin_success``."""
+        self.send("pusher:signin", {"auth": auth, "user_data": user_data})
+        return self.next_event("pusher:signin_success")
+
+    def closed(self, *, timeout_s: float = 5.0) -> ConnectionClosed:
+        """Read until the server closes the connection; the close (``.rcvd.code``, ``.rcvd.reason``)."""
+        assert self.connection is not None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"the connection was not closed within {timeout_s:g} s; frames seen: {self.frames}")
+            try:
+                raw = self.connection.recv(timeout=remaining)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as exc:
+                return exc
+            self.frames.append(json.loads(raw))
+
     def subscribed(self, channel: str, auth: str | None = None, channel_data: str | None = None) -> dict[str, Any]:
         """Subscribe and wait for the server's confirmation."""
         self.subscribe(channel, auth, channel_data)
@@ -86,7 +116,15 @@ def point_pusher_at(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.config import get_settings
     from chalicelib.integrations import pusher
 
-    settings = replace(get_settings(), pusher_host=server.host, pusher_port=server.api_port, pusher_use_tls=False,
-                       pusher_cluster="", pusher_app_id=server.app_id, pusher_key=server.key,
-                       pusher_secret=server.secret)
+    settings = replace(get_settings(), pusher_host=server.host, pusher_port=server.api_port,
+                       pusher_use_tls=False).with_secrets(pusher_cluster="", pusher_app_id=server.app_id,
+                                                          pusher_key=server.key, pusher_secret=server.secret)
     monkeypatch.setattr(pusher, "get_settings", lambda: settings)
+    monkeypatch.setattr(pusher, "terminate_user_connections", REAL_TERMINATE)
+
+
+def record_terminations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``pusher.terminate_user_connections`` records the user ids instead of calling Pusher."""
+    terminated: list[str] = []
+    monkeypatch.setattr(_integration, "terminate_user_connections", terminated.append)
+    return terminated

@@ -13,6 +13,7 @@ import pytest
 from chalice.app import SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
+from tools.iam import group_of, load_groups
 from tools.resources import load_template, resolve, resources_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,16 +24,6 @@ PREFIX = os.environ["RESOURCE_PREFIX"]
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
 QUEUES = resources_of("AWS::SQS::Queue", TEMPLATE)
-TABLES = resources_of("AWS::DynamoDB::Table", TEMPLATE)
-BUCKETS = resources_of("AWS::S3::Bucket", TEMPLATE)
-POLICY = "AppAccessPolicy"
-ITEM_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-                "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}
-STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                  "dynamodb:ListStreams"}
-QUEUE_ACTIONS = {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                 "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"}
 
 
 def lambda_timeout(stage: str, function: str) -> int:
@@ -115,62 +106,12 @@ def test_every_queue_without_redrive_is_a_failure_destination() -> None:
             "MessageRetentionPeriod", 345600), f"{target} must retain messages longer than {source}"
 
 
-def _statements() -> list[dict[str, Any]]:
-    assert POLICY in RESOURCES, f"infra/resources.json has no {POLICY}"
-    assert RESOURCES[POLICY]["Type"] == "AWS::IAM::Policy"
-    return list(RESOURCES[POLICY]["Properties"]["PolicyDocument"]["Statement"])
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def allowed(action: str, resource: Any) -> bool:
-    return any(statement["Effect"] == "Allow" and action in _as_list(statement["Action"])
-               and resource in _as_list(statement["Resource"]) for statement in _statements())
-
-
-def test_policy_is_attached_to_the_role_chalice_generates() -> None:
-    # Chalice names its shared role DefaultRole; tools/package.sh fails if the packaged
-    # template has any role the policy does not list.
-    assert {"Ref": "DefaultRole"} in RESOURCES[POLICY]["Properties"]["Roles"]
-
-
-def test_policy_grants_no_wildcards() -> None:
-    for statement in _statements():
-        for action in _as_list(statement["Action"]):
-            assert "*" not in action, f"{statement.get('Sid')}: wildcard action {action}"
-        for resource in _as_list(statement["Resource"]):
-            assert resource != "*", f"{statement.get('Sid')}: Resource '*'"
-
-
-@pytest.mark.parametrize("table", sorted(TABLES))
-def test_policy_covers_every_table_and_its_indexes(table: str) -> None:
-    props = TABLES[table]["Properties"]
-    table_arn = {"Fn::GetAtt": [table, "Arn"]}
-    missing = sorted(action for action in ITEM_ACTIONS if not allowed(action, table_arn))
-    assert not missing, f"{POLICY} does not allow {missing} on {table}"
-    if props.get("GlobalSecondaryIndexes") or props.get("LocalSecondaryIndexes"):
-        indexes = {"Fn::Sub": f"${{{table}.Arn}}/index/*"}
-        assert allowed("dynamodb:Query", indexes), f"{POLICY} does not allow dynamodb:Query on {table}'s indexes"
-    if props.get("StreamSpecification"):
-        stream = {"Fn::Sub": f"${{{table}.Arn}}/stream/*"}
-        missing = sorted(action for action in STREAM_ACTIONS if not allowed(action, stream))
-        assert not missing, f"{POLICY} does not allow {missing} on {table}'s stream"
-
-
-@pytest.mark.parametrize("queue", sorted(QUEUES))
-def test_policy_covers_every_queue(queue: str) -> None:
-    missing = sorted(action for action in QUEUE_ACTIONS if not allowed(action, {"Fn::GetAtt": [queue, "Arn"]}))
-    assert not missing, f"{POLICY} does not allow {missing} on {queue}"
-
-
-@pytest.mark.parametrize("bucket", sorted(BUCKETS))
-def test_policy_covers_every_bucket(bucket: str) -> None:
-    assert allowed("s3:ListBucket", {"Fn::GetAtt": [bucket, "Arn"]}), f"HeadBucket needs s3:ListBucket on {bucket}"
-    objects = {"Fn::Sub": f"${{{bucket}.Arn}}/*"}
-    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
-        assert allowed(action, objects), f"{POLICY} does not allow {action} on {bucket} objects"
+# The functions' permissions: one role per function group, rendered from infra/iam/groups.json
+# into the packaged template (tools/iam; tests/unit/test_iam_policies.py checks them).
 
 
 def test_outbox_stream_mapping_retries_only_failed_records() -> None:
@@ -183,8 +124,9 @@ def test_outbox_stream_mapping_retries_only_failed_records() -> None:
     assert props["BisectBatchOnFunctionError"] is True
     assert 0 <= props["MaximumRetryAttempts"] <= 10
     assert _target(props["DestinationConfig"]["OnFailure"]["Destination"]) in QUEUES
-    # Lambda checks the role can read the stream when the mapping is created.
-    assert POLICY in _as_list(mapping["DependsOn"])
+    # Lambda checks the role can read the stream when the mapping is created: the role of the
+    # relay's group (tools/iam adds it to the packaged template).
+    assert group_of(load_groups())["outbox_relay"].role in _as_list(mapping["DependsOn"])
 
 
 def test_sqs_consumers_report_partial_batch_failures(chalice_app: Any) -> None:
@@ -222,7 +164,7 @@ def test_alarms_watch_the_failure_signals(alarm: str, namespace: str, metric: st
 def test_every_dead_letter_queue_is_alarmed() -> None:
     alarmed = {dimension["Value"]["Fn::GetAtt"][0]
                for alarm in resources_of("AWS::CloudWatch::Alarm", TEMPLATE).values()
-               if alarm["Properties"]["Namespace"] == "AWS/SQS"
+               if alarm["Properties"].get("Namespace") == "AWS/SQS"  # (metric-math alarms have none)
                for dimension in alarm["Properties"]["Dimensions"] if dimension["Name"] == "QueueName"}
     silent = sorted(q for q, queue in QUEUES.items() if "RedrivePolicy" not in queue["Properties"] and q not in alarmed)
     assert not silent, f"failure queues without an alarm: {silent}"

@@ -39,6 +39,8 @@ def test_only_the_distribution_gets_only_processed_image_variants() -> None:
 
 
 def test_every_function_gets_the_distribution_as_media_base_url() -> None:
+    # The distribution's own domain, or its alias when the MediaDomainName parameter is set.
+    expected = {"Fn::If": ["HasMediaDomain", {"Fn::Sub": "https://${MediaDomainName}"}, MEDIA_BASE_URL]}
     variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables["MEDIA_BASE_URL"] == MEDIA_BASE_URL
-    assert TEMPLATE["Outputs"]["MediaBaseUrl"]["Value"] == MEDIA_BASE_URL
+    assert variables["MEDIA_BASE_URL"] == expected
+    assert TEMPLATE["Outputs"]["MediaBaseUrl"]["Value"] == expected

@@ -100,6 +100,11 @@ CASES = [
             outcome="published"), [(READER, "content_moderated")]),
     (_event("data_export.ready", userId=BUYER, exportId="01JEXPORTIDXXXXXXXXXXXXXXX",
             availableUntil="2025-03-08T10:00:04.000Z"), [(BUYER, "data_export_ready")]),
+    (_event("payout.sent", payoutId="po_1", readerId=READER, credits=120, amountMinor=2400, currency="usd"),
+     [(READER, "payout_sent")]),
+    (_event("payout.failed", payoutId="po_1", readerId=READER, credits=120, amountMinor=2400, currency="usd",
+            status="reversed", reason="The transfer to your payout account was reversed."),
+     [(READER, "payout_failed")]),
 ]
 
 
@@ -159,6 +164,12 @@ def test_a_review_tells_the_reader_who_rated_what():
      "A moderator looked at your display name: everyone can see it now."),
     (["location"], "published", "Your location is public",
      "A moderator looked at your location: everyone can see it now."),
+    (["readingOptions.opt_1.description"], "published", "Your reading option is public",
+     "A moderator looked at your reading option: everyone can see it now."),
+    (["bio", "readingOptions.opt_1.name", "readingOptions.opt_1.description"], "hidden",
+     "Your bio and reading options were hidden",
+     "Your bio and reading options were hidden by a moderator for breaking the community guidelines. Only you can "
+     "see them now; change them to publish new text."),
     ([], "hidden", "Your profile was hidden",
      "Your profile was hidden by a moderator for breaking the community guidelines. Only you can see it now; "
      "change it to publish new text."),

@@ -179,3 +179,94 @@ def test_the_publishers_own_socket_can_be_excluded(server):
 
         assert b.next_event("e")["data"] == "first"
         assert a.next_event("e")["data"] == "second"  # "first" would have come before it
+
+
+# -- signing in, and terminating a user's connections ------------------------------------------
+
+
+def user_data(user_id: str) -> str:
+    return json.dumps({"id": user_id}, separators=(",", ":"))
+
+
+def signed_in(client: PusherClient, user_id: str) -> dict:
+    data = user_data(user_id)
+    return client.signed_in(sign(f"{client.socket_id}::user::{data}"), data)
+
+
+def terminate(server: PusherServer, user_id: str, secret: str = SECRET):
+    """``POST /apps/<id>/users/<userId>/terminate_connections``, signed by the pusher package's
+    own request signing (not the code under test)."""
+    import requests
+    from pusher.http import POST, Request
+
+    signed = Request(client_of(server, secret)._pusher_client, POST, f"/apps/{APP_ID}/users/{user_id}/"
+                     "terminate_connections", {})
+    return requests.post(signed.url, data=signed.body, headers=signed.headers, timeout=5)
+
+
+def test_a_signin_signed_by_the_app_binds_the_connection_to_its_user(server):
+    with PusherClient(server.ws_url) as client:
+        success = signed_in(client, "u1")
+
+        assert json.loads(success["data"]) == {"user_data": user_data("u1")}
+        # pusher-js then subscribes to the user's server-to-user channel: only this user may
+        client.subscribed("#server-to-user-u1")
+        client.subscribe("#server-to-user-u2")
+        refused = client.next_event("pusher:subscription_error", channel="#server-to-user-u2")
+        assert refused["data"]["status"] == 401
+
+
+def test_the_server_to_user_channel_needs_a_signed_in_connection(server):
+    with PusherClient(server.ws_url) as client:
+        client.subscribe("#server-to-user-u1")
+
+        assert client.next_event("pusher:subscription_error", channel="#server-to-user-u1")["data"]["status"] == 401
+
+
+@pytest.mark.parametrize("tamper", ["other_socket", "other_user", "other_secret"])
+def test_a_signin_not_signed_for_this_connection_and_user_is_refused_and_closed_with_4009(server, tamper):
+    with PusherClient(server.ws_url) as client, PusherClient(server.ws_url) as other:
+        data = user_data("u1")
+        text = {"other_socket": f"{other.socket_id}::user::{data}",
+                "other_user": f"{client.socket_id}::user::{user_data('admin')}",
+                "other_secret": f"{client.socket_id}::user::{data}"}[tamper]
+        auth = (f"{KEY}:{hmac.new(b'not-the-secret', text.encode(), hashlib.sha256).hexdigest()}"
+                if tamper == "other_secret" else sign(text))
+
+        client.send("pusher:signin", {"auth": auth, "user_data": data})
+
+        error = client.next_event("pusher:error")
+        assert error["data"]["code"] == 4009 and error["data"]["message"].startswith("Invalid signature")
+        assert client.closed().rcvd.code == 4009
+
+
+def test_terminating_a_user_closes_each_of_their_signed_in_connections_with_4009_and_no_other(server):
+    with (PusherClient(server.ws_url) as phone, PusherClient(server.ws_url) as laptop,
+          PusherClient(server.ws_url) as someone_else, PusherClient(server.ws_url) as anonymous):
+        signed_in(phone, "u1")
+        signed_in(laptop, "u1")
+        signed_in(someone_else, "u2")
+        anonymous.subscribed("readers")
+
+        answer = terminate(server, "u1")
+
+        assert (answer.status_code, answer.json()) == (200, {})
+        for client in (phone, laptop):
+            closed = client.closed()
+            assert (closed.rcvd.code, closed.rcvd.reason) == (4009, "You were disconnected by the app.")
+            assert client.frames[-1] == {"event": "pusher:error",
+                                         "data": {"code": 4009, "message": "You were disconnected by the app."}}
+        for client in (someone_else, anonymous):  # still connected, still answered
+            client.send("pusher:ping", {})
+            assert client.next_event("pusher:pong")
+
+
+def test_terminating_a_user_with_no_connection_is_200_and_an_unsigned_request_is_401(server):
+    with PusherClient(server.ws_url) as client:
+        signed_in(client, "u1")
+
+        assert terminate(server, "nobody").status_code == 200
+        forged = terminate(server, "u1", secret="not-the-secret")
+        assert forged.status_code == 401 and "Invalid signature" in forged.text
+        client.send("pusher:ping", {})
+        assert client.next_event("pusher:pong")

@@ -3,15 +3,20 @@
 Two listeners in one asyncio loop (its own thread):
 
 * the HTTP API that the ``pusher`` Python client publishes to: ``POST /apps/<id>/events``
-  and ``POST /apps/<id>/batch_events``, each request's signature verified as Pusher does
-  (``auth_key``, ``auth_timestamp`` within 600 s, ``auth_version`` 1.0, ``body_md5``,
-  ``auth_signature`` = HMAC-SHA256 of ``POST\\n<path>\\n<sorted query>``);
+  and ``POST /apps/<id>/batch_events``, and ``POST /apps/<id>/users/<userId>/terminate_connections``
+  (every connection signed in as that user gets ``pusher:error`` 4009 and is closed with
+  4009: pusher-js does not reconnect), each request's signature verified as Pusher does
+  (pusher_protocol.py);
 * the websocket endpoint ``/app/<key>?protocol=7`` that ``pusher-js`` subscribes through:
   ``pusher:connection_established``, ``pusher:subscribe`` (private- and presence- channels
   checked against the HMAC of ``socket_id:channel[:channel_data]``),
   ``pusher_internal:subscription_succeeded`` (with the members on presence channels),
   ``pusher_internal:member_added``/``member_removed``, ``pusher:ping``/``pusher:pong``, and
-  ``pusher:error`` (plus ``pusher:subscription_error`` on the channel) for a bad signature.
+  ``pusher:error`` (plus ``pusher:subscription_error`` on the channel) for a bad signature;
+  ``pusher:signin`` (pusher-js ``signin()``: the HMAC of ``socket_id::user::user_data``
+  checked, the connection bound to ``user_data``'s ``id``, ``pusher:signin_success``; a bad
+  one is ``pusher:error`` 4009 and the connection closed) and the signed-in user's
+  ``#server-to-user-<id>`` channel.
 
 The websocket library answers GET requests only, hence the second port for the API.
 ``python -m tools.local.pusher_server`` runs it alone; ``make run`` starts it with the stack.
@@ -22,8 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
-import hmac
+import functools
 import json
 import re
 import secrets
@@ -37,24 +41,25 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
+from tools.local.pusher_protocol import (
+    MAX_BATCH,
+    UNAUTHORIZED,
+    USER_ID,
+    ApiError,
+    check_event,
+    serve_http,
+    server_to_user_id,
+    signed,
+    valid_channel,
+    verify_request,
+)
+
 HOST = "127.0.0.1"
 PROTOCOL = 7
 ACTIVITY_TIMEOUT_S = 120
-TIMESTAMP_WINDOW_S = 600
-MAX_BATCH = 10
-MAX_BODY_BYTES = 1024 * 1024
-CHANNEL_NAME = re.compile(r"\A[-a-zA-Z0-9_=@,.;]{1,200}\Z")
-_API_PATH = re.compile(r"\A/apps/(?P<app_id>[^/]+)/(?P<action>events|batch_events)\Z")
-
-
-def _hmac(secret: str, text: str) -> str:
-    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+_API_PATH = re.compile(r"\A/apps/(?P<app_id>[^/]+)/(?:(?P<action>events|batch_events)"
+                       r"|users/(?P<user_id>[^/]+)/terminate_connections)\Z")
+TERMINATED = "You were disconnected by the app."
 
 
 @dataclass
@@ -62,6 +67,7 @@ class _Socket:
     socket_id: str
     connection: ServerConnection
     channels: dict[str, str | None] = field(default_factory=dict)  # channel -> presence user id
+    user_id: str | None = None  # signed in as (pusher:signin)
 
 
 class PusherServer:
@@ -75,6 +81,8 @@ class PusherServer:
         self._sockets: dict[str, _Socket] = {}
         self._channels: dict[str, set[str]] = {}  # channel -> socket ids
         self._members: dict[str, dict[str, tuple[Any, int]]] = {}  # presence channel -> user id -> (info, sockets)
+        self._users: dict[str, set[str]] = {}  # signed-in user id -> socket ids
+        self._closing: set[asyncio.Task[None]] = set()  # terminations under way (held: tasks are weak)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -93,10 +101,12 @@ class PusherServer:
 
     def frontend_config(self, api: str = "<API>") -> list[str]:
         """How pusher-js connects to this server (lines to print)."""
-        return [f"new Pusher('{self.key}', {{ cluster: 'local', wsHost: '{self.host}', wsPort: {self.ws_port}, "
-                "forceTLS: false, enabledTransports: ['ws'],",
+        return [f"const pusher = new Pusher('{self.key}', {{ cluster: 'local', wsHost: '{self.host}', "
+                f"wsPort: {self.ws_port}, forceTLS: false, enabledTransports: ['ws'],",
                 f"  channelAuthorization: {{ endpoint: '{api}/realtime/auth', "
-                "headers: { Authorization: 'Bearer <token>' } } })"]
+                "headers: { Authorization: 'Bearer <token>' } },",
+                f"  userAuthentication: {{ endpoint: '{api}/realtime/user-auth', "
+                "headers: { Authorization: 'Bearer <token>' } } }); pusher.signin()"]
 
     def start(self, timeout_s: float = 5.0) -> PusherServer:
         self._thread = threading.Thread(target=self._run, name="pusher-server", daemon=True)
@@ -126,7 +136,8 @@ class PusherServer:
         self._stopping = asyncio.Event()
         ws_server = await serve(self._websocket, self.host, self.ws_port, close_timeout=1, max_size=64 * 1024)
         try:
-            api_server = await asyncio.start_server(self._http, self.host, self.api_port)
+            api_server = await asyncio.start_server(functools.partial(serve_http, self._api), self.host,
+                                                    self.api_port)
         except OSError:
             ws_server.close()
             raise
@@ -168,8 +179,11 @@ class PusherServer:
             self._forget(socket)
 
     async def _refuse(self, connection: ServerConnection, code: int, message: str) -> None:
-        await connection.send(json.dumps({"event": "pusher:error", "data": {"code": code, "message": message}}))
-        await connection.close(code, message)
+        """``pusher:error`` with ``code``, then the close with ``code`` (a close frame's reason
+        holds 123 bytes: the error frame has the whole message)."""
+        with contextlib.suppress(ConnectionClosed):
+            await connection.send(json.dumps({"event": "pusher:error", "data": {"code": code, "message": message}}))
+            await connection.close(code, message.encode()[:123].decode(errors="ignore"))
 
     async def _send(self, socket: _Socket, event: str, data: Any, channel: str | None = None) -> None:
         frame: dict[str, Any] = {"event": event, "data": data}
@@ -201,14 +215,50 @@ class PusherServer:
             await self._subscribe(socket, data)
         elif event == "pusher:unsubscribe":
             self._unsubscribe(socket, str(data.get("channel") or ""))
+        elif event == "pusher:signin":
+            await self._signin(socket, data)
         elif isinstance(event, str) and event.startswith("client-"):
             await self._error(socket, "Client events are not enabled on this app.")
-        # Other pusher: events (pusher:signin...) are not supported locally; Pusher ignores unknown ones too.
+        # Other pusher: events are not supported locally; Pusher ignores unknown ones too.
+
+    async def _signin(self, socket: _Socket, data: dict[str, Any]) -> None:
+        """Bind the connection to the user ``user_data`` names, if the app signed it."""
+        user_data = data.get("user_data")
+        text = f"{socket.socket_id}::user::{user_data}"
+        if not isinstance(user_data, str) or not signed(self.key, self.secret, text, data.get("auth")):
+            signature = str(data.get("auth") or "").partition(":")[2]
+            await self._refuse(socket.connection, UNAUTHORIZED,
+                               f"Invalid signature: Expected HMAC SHA256 hex digest of {text}, but got {signature}")
+            return
+        try:
+            user_id = json.loads(user_data)["id"]
+        except (ValueError, TypeError, KeyError):
+            user_id = None
+        if not isinstance(user_id, str) or not USER_ID.match(user_id):
+            await self._refuse(socket.connection, UNAUTHORIZED, "user_data must be a JSON object with a valid id.")
+            return
+        self._sign_out(socket)
+        socket.user_id = user_id
+        self._users.setdefault(user_id, set()).add(socket.socket_id)
+        await self._send(socket, "pusher:signin_success", json.dumps({"user_data": user_data}))
+
+    def _sign_out(self, socket: _Socket) -> None:
+        if socket.user_id is not None:
+            signed_in = self._users.get(socket.user_id, set())
+            signed_in.discard(socket.socket_id)
+            if not signed_in:
+                self._users.pop(socket.user_id, None)
+            socket.user_id = None
 
     async def _subscribe(self, socket: _Socket, data: dict[str, Any]) -> None:
         channel = data.get("channel")
-        if not isinstance(channel, str) or not CHANNEL_NAME.match(channel):
+        if not isinstance(channel, str) or not valid_channel(channel):
             await self._error(socket, f"Invalid channel name {channel!r}.")
+            return
+        owner = server_to_user_id(channel)
+        if owner is not None and owner != socket.user_id:
+            await self._auth_failed(socket, channel, f"Only a connection signed in as {owner} may subscribe to "
+                                                     f"{channel}.")
             return
         presence = channel.startswith("presence-")
         channel_data = data.get("channel_data")
@@ -217,8 +267,8 @@ class PusherServer:
                 await self._auth_failed(socket, channel, "Presence subscriptions need channel_data.")
                 return
             text = f"{socket.socket_id}:{channel}" + (f":{channel_data}" if presence else "")
-            key, _, signature = str(data.get("auth") or "").partition(":")
-            if key != self.key or not hmac.compare_digest(signature, _hmac(self.secret, text)):
+            if not signed(self.key, self.secret, text, data.get("auth")):
+                signature = str(data.get("auth") or "").partition(":")[2]
                 await self._auth_failed(socket, channel, f"Invalid signature: Expected HMAC SHA256 hex digest of "
                                                          f"{text}, but got {signature}")
                 return
@@ -275,7 +325,17 @@ class PusherServer:
     def _forget(self, socket: _Socket) -> None:
         for channel in list(socket.channels):
             self._unsubscribe(socket, channel)
+        self._sign_out(socket)
         self._sockets.pop(socket.socket_id, None)
+
+    def _terminate(self, user_id: str) -> int:
+        """Close every connection signed in as ``user_id`` (in the background, on this loop)."""
+        sockets = [self._sockets[s] for s in self._users.get(user_id, set()) if s in self._sockets]
+        for socket in sockets:
+            task = asyncio.ensure_future(self._refuse(socket.connection, UNAUTHORIZED, TERMINATED))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return len(sockets)
 
     def _deliver(self, channel: str, event: str, data: str, *, exclude: str | None = None,
                  only: set[str] | None = None) -> int:
@@ -287,63 +347,29 @@ class PusherServer:
 
     # -- HTTP API side -------------------------------------------------------------------------
 
-    async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request_line = await reader.readline()
-                if not request_line.strip():
-                    break
-                method, target, _version = request_line.decode("latin-1").split(" ", 2)
-                headers: dict[str, str] = {}
-                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                length = int(headers.get("content-length") or 0)
-                if length > MAX_BODY_BYTES:
-                    await self._reply(writer, 413, "Request body too large.", close=True)
-                    break
-                body = await reader.readexactly(length)
-                try:
-                    status, answer = 200, self._api(method, target, body)
-                except ApiError as exc:
-                    status, answer = exc.status, str(exc)
-                close = headers.get("connection", "").lower() == "close"
-                await self._reply(writer, status, answer, close=close)
-                if close:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            pass
-        except asyncio.CancelledError:
-            pass  # the server is stopping with this keep-alive connection idle: end quietly
-        finally:
-            writer.close()
-
-    async def _reply(self, writer: asyncio.StreamWriter, status: int, answer: Any, *, close: bool) -> None:
-        is_json = not isinstance(answer, str)
-        body = (json.dumps(answer) if is_json else answer + "\n").encode()
-        head = (f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-                f"Content-Type: {'application/json' if is_json else 'text/plain; charset=utf-8'}\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: {'close' if close else 'keep-alive'}\r\n\r\n")
-        writer.write(head.encode() + body)
-        await writer.drain()
-
     def _api(self, method: str, target: str, body: bytes) -> dict[str, Any]:
         url = urlsplit(target)
         match = _API_PATH.match(url.path)
         if match is None:
-            raise ApiError(404, f"Not found: {url.path}. This server answers POST /apps/{self.app_id}/events "
-                                f"and /apps/{self.app_id}/batch_events.")
+            raise ApiError(404, f"Not found: {url.path}. This server answers POST /apps/{self.app_id}/events, "
+                                f"/apps/{self.app_id}/batch_events and "
+                                f"/apps/{self.app_id}/users/<userId>/terminate_connections.")
         if method != "POST":
             raise ApiError(405, f"{url.path} takes POST.")
         if match["app_id"] != self.app_id:
             raise ApiError(404, f"Unknown app id {match['app_id']}.")
-        self._verify(method, url.path, url.query, body)
+        verify_request(method, url.path, url.query, body, key=self.key, secret=self.secret, now=self._clock())
         try:
             payload = json.loads(body)
         except ValueError as exc:
             raise ApiError(400, "The body is not JSON.") from exc
         if not isinstance(payload, dict):
             raise ApiError(400, "The body must be a JSON object.")
+        if match["user_id"] is not None:
+            if not USER_ID.match(match["user_id"]):
+                raise ApiError(400, f"Invalid user id {match['user_id']!r}.")
+            self._terminate(match["user_id"])
+            return {}
         if match["action"] == "events":
             channels = payload.get("channels") or ([payload["channel"]] if payload.get("channel") else [])
             if not isinstance(channels, list) or not channels or len(channels) > 100:
@@ -354,48 +380,12 @@ class PusherServer:
             if not isinstance(events, list) or len(events) > MAX_BATCH:
                 raise ApiError(400, f"Give batch: a list of at most {MAX_BATCH} events.")
         for event in events:  # all valid, or none delivered
-            self._check(event)
+            check_event(event)
         for event in events:
             socket_id = event.get("socket_id")
             self._deliver(event["channel"], event["name"], event["data"],
                           exclude=socket_id if isinstance(socket_id, str) else None)
         return {} if match["action"] == "events" else {"batch": [{} for _ in events]}
-
-    def _verify(self, method: str, path: str, query: str, body: bytes) -> None:
-        params = {name: values[0] for name, values in parse_qs(query, keep_blank_values=True).items()}
-        missing = [name for name in ("auth_key", "auth_timestamp", "auth_version", "body_md5", "auth_signature")
-                   if name not in params]
-        if missing:
-            raise ApiError(401, f"Missing authentication parameters: {', '.join(missing)}.")
-        if params["auth_key"] != self.key:
-            raise ApiError(401, f"Unknown auth_key {params['auth_key']}.")
-        if params["auth_version"] != "1.0":
-            raise ApiError(401, "auth_version must be 1.0.")
-        try:
-            skew = abs(self._clock() - int(params["auth_timestamp"]))
-        except ValueError as exc:
-            raise ApiError(401, "auth_timestamp must be an integer.") from exc
-        if skew > TIMESTAMP_WINDOW_S:
-            raise ApiError(401, f"Timestamp expired: {skew:.0f} s from the server's time (at most "
-                                f"{TIMESTAMP_WINDOW_S} s).")
-        if params["body_md5"] != hashlib.md5(body, usedforsecurity=False).hexdigest():  # Pusher's protocol
-            raise ApiError(401, "body_md5 does not match the body.")
-        signed = "&".join(f"{name}={params[name]}" for name in sorted(params) if name != "auth_signature")
-        text = f"{method}\n{path}\n{signed}"
-        if not hmac.compare_digest(params["auth_signature"], _hmac(self.secret, text)):
-            raise ApiError(401, f"Invalid signature: you should have sent HmacSHA256Hex({text!r}, your_secret).")
-
-    @staticmethod
-    def _check(event: Any) -> None:
-        if not isinstance(event, dict):
-            raise ApiError(400, "Each event is an object with channel, name and data.")
-        channel, name, data = event.get("channel"), event.get("name"), event.get("data")
-        if not isinstance(channel, str) or not CHANNEL_NAME.match(channel):
-            raise ApiError(400, f"Invalid channel name {channel!r}.")
-        if not isinstance(name, str) or not 0 < len(name) <= 200:
-            raise ApiError(400, "The event name must be a string of 1 to 200 characters.")
-        if not isinstance(data, str):
-            raise ApiError(400, "The event data must be a string (JSON-encode objects).")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,9 @@ of it for a decision. Every public read filters on the states written here:
   An approved profile's held edit waits in ``pending<Field>`` (the mark is then the pending
   text's: the public keeps the last approved text); approving moves it into the field, a
   reject leaves it pending and hidden (the reader still sees it, a later approve publishes it).
+  A reading option's name and description (fields ``readingOptions.<optionId>.<text>``) work
+  the same on the option's map in ``readingOptions`` (``domain.option_moderation``), found by
+  the option's id (an option since removed is left alone).
 
 ``apply(tx, item, state)`` writes the state (None: public again) conditional on what it read
 (label ``content``: the caller retries).
@@ -26,6 +29,7 @@ from typing import Any
 
 from pynamodb.expressions.operand import Path
 
+from chalicelib.domain import option_moderation
 from chalicelib.domain.moderation import HIDDEN, PUBLIC_FIELDS, item_of, marked, state_of
 from chalicelib.domain.readers import may_see
 from chalicelib.errors import BusinessRuleViolation, NotFound
@@ -294,7 +298,13 @@ def _apply_profile(tx: Transaction, item: ModerationItem, state: str | None) -> 
         return False
     actions: list[Any] = []
     condition: Any = ReaderProfile.reader_id.exists()
+    options = plain(profile.reading_options) or []
     for name in sorted(item.fields or PUBLIC_FIELDS["profile"]):
+        change = _option_change(options, name, item, state)
+        if change is not None:
+            actions += change[0]
+            condition &= change[1]
+            continue
         column = getattr(ReaderProfile, MODERATED_FIELDS[name], None) if name in MODERATED_FIELDS else None
         if column is None:
             continue
@@ -326,6 +336,33 @@ def _apply_profile(tx: Transaction, item: ModerationItem, state: str | None) -> 
     )
     outbox.emit(tx, CARD_CHANGED, readerId=item.content_id, reason="moderation")
     return True
+
+
+def _option_change(options: list[dict[str, Any]], name: str, item: ModerationItem, state: str | None) -> Any:
+    """(actions, condition) of a decision on a reading option's text, as ``_apply_profile`` does
+    for a profile field; None for another field, an option since removed, or nothing to change."""
+    parsed = option_moderation.parse_field(name)
+    if parsed is None:
+        return None
+    option_id, text = parsed
+    index = next((i for i, option in enumerate(options) if option.get("id") == option_id), None)
+    if index is None:
+        return None
+    option = options[index]
+    entry = Path(ReaderProfile.reading_options)[index]
+    mark, pending_key = entry[option_moderation.MARK[text]], option_moderation.PENDING[text]
+    value = option.get(option_moderation.MARK[text])
+    condition = (entry["id"] == option_id) & (mark == value if value is not None else mark.does_not_exist())
+    if state is None and item_of(value) == item.item_id:
+        actions: list[Any] = [mark.remove()]  # only what this item held or hid
+        pending = option.get(pending_key)
+        if pending is not None:  # the held edit becomes the option's public text
+            actions += [entry[text].set(pending), entry[pending_key].remove()]
+            condition &= entry[pending_key] == pending
+        return actions, condition
+    if state is not None and (state == HIDDEN or state_of(value) is None) and value != marked(state, item.item_id):
+        return [mark.set(marked(state, item.item_id))], condition
+    return None
 
 
 _APPLIERS = {

@@ -1,8 +1,8 @@
 """Moderation rules: data an admin edits (``/admin/moderation-rules``), read by the screen.
 
 A rule is the product's ModerationRule: ``contentType`` (review, profile, status, suggestion
-or ``any``), ``conditions`` (``keywords``, ``length {min, max}``, ``userRole``; all that are
-given must hold), ``action`` (flag, auto_approve, auto_reject, escalate) and ``isActive``;
+or ``any``), ``conditions`` (``keywords``, ``sentiment``, ``length {min, max}``, ``userRole``;
+all that are given must hold), ``action`` (flag, auto_approve, auto_reject, escalate) and ``isActive``;
 ours: ``flaggedReason``, what the queue item of a ``flag`` or ``escalate`` says.
 
 All rules are one partition of the moderation table: the screen reads them with one Query,
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.moderation import Rule
+from chalicelib.domain.moderation import SENTIMENTS, Rule
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.ids import new_id
 from chalicelib.models.base import iso, plain, utcnow
@@ -75,11 +75,16 @@ class RuleView:
             action=self.action,
             flagged_reason=self.flagged_reason,
             active=self.is_active,
+            sentiment=_sentiment_or_none(self.conditions.get("sentiment")),
         )
 
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _sentiment_or_none(value: Any) -> str | None:
+    return str(value) if value in SENTIMENTS else None
 
 
 def _view(record: ModerationRuleRecord) -> RuleView:
@@ -124,19 +129,34 @@ def _check(conditions: dict[str, Any]) -> None:
     length = conditions.get("length") or {}
     if not (
         conditions.get("keywords")
+        or conditions.get("sentiment")
         or conditions.get("userRole")
         or length.get("min") is not None
         or length.get("max") is not None
     ):
         raise BadRequest(
-            "A rule needs at least one condition: keywords, a length or a user role.",
+            "A rule needs at least one condition: keywords, a sentiment, a length or a user role.",
             code="validation_error",
             details={
                 "fields": [
                     {
                         "path": "conditions",
-                        "message": "Give keywords, a length or a user role.",
+                        "message": "Give keywords, a sentiment, a length or a user role.",
                         "type": "missing_condition",
+                    }
+                ]
+            },
+        )
+    if conditions.get("sentiment") is not None and conditions["sentiment"] not in SENTIMENTS:
+        raise BadRequest(
+            "A rule's sentiment is negative, positive or neutral.",
+            code="validation_error",
+            details={
+                "fields": [
+                    {
+                        "path": "conditions.sentiment",
+                        "message": "The sentiment must be negative, positive or neutral.",
+                        "type": "literal_error",
                     }
                 ]
             },

@@ -76,8 +76,17 @@ class Verdict:
         return queue.enqueue(tx, flag, now=now)
 
 
-def screen(content_type: str, fields: Mapping[str, str | None], *, author_id: str, role: str) -> Verdict:
-    """Assess ``{field name (as on the wire): text}`` before it is published (see the module)."""
+def screen(
+    content_type: str,
+    fields: Mapping[str, str | None],
+    *,
+    author_id: str,
+    role: str,
+    paths: Mapping[str, str] | None = None,
+) -> Verdict:
+    """Assess ``{field name (as on the wire): text}`` before it is published (see the module).
+    ``paths``: where a field sits in the request, when its name says something else (a reading
+    option's text is named by the option's id, and refused at its index in the list)."""
     texts = {name: text for name, text in fields.items() if text}
     if not texts:
         return Verdict(content_type, author_id, tuple(fields))
@@ -88,7 +97,7 @@ def screen(content_type: str, fields: Mapping[str, str | None], *, author_id: st
             code="content_rejected",
             details={
                 "fields": [
-                    {"path": name, "message": sentence, "type": "content_rejected"}
+                    {"path": (paths or {}).get(name, name), "message": sentence, "type": "content_rejected"}
                     for name, sentence in found.rejections.items()
                 ]
             },

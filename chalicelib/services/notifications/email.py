@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pynamodb.exceptions import DeleteError, PutError
 
+from chalicelib import logs, telemetry
 from chalicelib.config import get_settings
 from chalicelib.domain.notifications import Delivery
 from chalicelib.errors import NotFound
@@ -81,11 +82,15 @@ def enqueue(deliveries: Sequence[Delivery], *, event_id: str | None = None, occu
                                  default=str))
     sqs = aws.client("sqs")
     url = aws.queue_url(get_settings().email_queue_name)
+    correlation = logs.correlation_id()  # the email job logs under the id of the story that queued it
+    attributes: dict[str, Any] = (
+        {"MessageAttributes": {"correlationId": {"DataType": "String", "StringValue": correlation}}} if correlation
+        else {})
     for start in range(0, len(bodies), BATCH):
         entries = {str(i): body for i, body in enumerate(bodies[start:start + BATCH])}
         for _ in range(SEND_ATTEMPTS):
             response = sqs.send_message_batch(QueueUrl=url, Entries=[
-                {"Id": entry_id, "MessageBody": body} for entry_id, body in entries.items()])
+                {"Id": entry_id, "MessageBody": body, **attributes} for entry_id, body in entries.items()])
             entries = {f["Id"]: entries[f["Id"]] for f in response.get("Failed", [])}
             if not entries:
                 break
@@ -94,9 +99,13 @@ def enqueue(deliveries: Sequence[Delivery], *, event_id: str | None = None, occu
 
 
 def message(delivery: Delivery, *, event_id: str, occurred_at: str) -> dict[str, Any]:
-    return {"v": MESSAGE_VERSION, "eventId": event_id, "occurredAt": occurred_at, "userId": delivery.user_id,
+    body = {"v": MESSAGE_VERSION, "eventId": event_id, "occurredAt": occurred_at, "userId": delivery.user_id,
             "type": str(delivery.type), "title": delivery.title, "message": delivery.message,
             "relatedId": delivery.related_id, "actionUrl": delivery.action_url, "data": dict(delivery.data)}
+    correlation = logs.correlation_id()
+    if correlation:
+        body["correlationId"] = correlation
+    return body
 
 
 def unsubscribe(token: str) -> tuple[str, str]:
@@ -170,6 +179,7 @@ def send_queued(body: Mapping[str, Any], *, now: datetime | None = None) -> Outc
         _release(key, now)
         raise
     ProcessedWebhook(event_key=key).update(actions=[ProcessedWebhook.state.set("sent")])
+    telemetry.notification_latency("email", queued.occurred_at, now)
     logger.info("email sent", extra={"userId": queued.user_id, "type": queued.type, "eventId": queued.event_id,
                                      "sesMessageId": message_id})
     if settings.mail_viewer:

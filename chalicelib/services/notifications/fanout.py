@@ -40,6 +40,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import logs, telemetry
 from chalicelib.config import get_settings
 from chalicelib.domain.notifications import CHANNEL_EMAIL, CHANNEL_IN_APP, CHANNEL_PUSH, Delivery
 from chalicelib.integrations import aws
@@ -157,6 +158,10 @@ def deliver_part(event_id: str, occurred_at: str, part: str, deliveries: list[De
         _mark(event_id, part, CHANNEL_EMAIL, now)
     # Quiet hours and digests: held push/email, stored with ids deterministic per event (a
     # redelivery overwrites the same items), sent by the held-notifications schedule.
+    if new:
+        telemetry.notification_latency(CHANNEL_IN_APP, when, now)
+    if push and CHANNEL_PUSH not in done:
+        telemetry.notification_latency(CHANNEL_PUSH, when, now)
     held_count = held.hold_many([(d, decisions[d.key]) for d in unique if decisions[d.key].held],
                                 key=event_id, occurred_at=when)
     logger.info("notifications delivered", extra={
@@ -240,9 +245,11 @@ def send_messages(messages: list[dict[str, Any]]) -> None:
         if batch and (len(batch) == SQS_BATCH or size + len(body) > SQS_BATCH_BYTES):
             _send_batch(batch)
             batch, size = [], 0
-        batch.append({"Id": str(len(batch)), "MessageBody": body, "MessageAttributes": {
-            "eventType": {"DataType": "String", "StringValue": message["type"]},
-            "eventId": {"DataType": "String", "StringValue": message["eventId"]}}})
+        attributes = {"eventType": {"DataType": "String", "StringValue": message["type"]},
+                      "eventId": {"DataType": "String", "StringValue": message["eventId"]}}
+        if logs.correlation_id():  # each chunk is handled in the story of its event (chalicelib/logs.py)
+            attributes["correlationId"] = {"DataType": "String", "StringValue": str(logs.correlation_id())}
+        batch.append({"Id": str(len(batch)), "MessageBody": body, "MessageAttributes": attributes})
         size += len(body)
     if batch:
         _send_batch(batch)

@@ -44,7 +44,8 @@ TRANSACTIONAL: frozenset[str] = frozenset({
     NotificationType.READING_COMPLETED, NotificationType.READING_CANCELLED, NotificationType.READING_REMINDER,
     NotificationType.CREDITS_PURCHASED, NotificationType.APPLICATION_APPROVED,
     NotificationType.APPLICATION_DECLINED, NotificationType.APPLICATION_SUBMITTED, NotificationType.DISPUTE_FILED,
-    NotificationType.DISPUTE_RESOLVED, NotificationType.DATA_EXPORT_READY,
+    NotificationType.DISPUTE_RESOLVED, NotificationType.DATA_EXPORT_READY, NotificationType.PAYOUT_SENT,
+    NotificationType.PAYOUT_FAILED,
 })
 MARKETING: frozenset[str] = frozenset({NotificationType.SUGGESTED_READING})
 

@@ -296,6 +296,38 @@ def _granted(e: Event, n: Names) -> list[Target]:
                 e.data.get("userId"))]
 
 
+# --- reader payouts -------------------------------------------------------------------------
+
+def _money(minor: Any, currency: Any) -> str:
+    """"$24.00" style for the common currencies, else "24.00 CHF"."""
+    code = str(currency or "").upper()
+    amount = f"{int(minor or 0) / 100:,.2f}"
+    symbol = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3", "CAD": "CA$", "AUD": "A$"}.get(code)
+    return f"{symbol}{amount}" if symbol else f"{amount} {code}".strip()
+
+
+@rule("payout.sent")
+def _payout_sent(e: Event, n: Names) -> list[Target]:
+    money = _money(e.data.get("amountMinor"), e.data.get("currency"))
+    return [_to(Note(T.PAYOUT_SENT, "Payout sent",
+                     f"We sent {money} ({credits(e.data.get('credits'))}) to your payout account. Banks usually "
+                     "show it within a few business days.", e.data.get("payoutId"), "/reader/payouts",
+                     {"credits": e.data.get("credits"), "amountMinor": e.data.get("amountMinor"),
+                      "currency": e.data.get("currency")}), e.data.get("readerId"))]
+
+
+@rule("payout.failed")
+def _payout_failed(e: Event, n: Names) -> list[Target]:
+    money = _money(e.data.get("amountMinor"), e.data.get("currency"))
+    reason = str(e.data.get("reason") or "").strip()
+    return [_to(Note(T.PAYOUT_FAILED, "Payout not completed",
+                     f"Your payout of {money} ({credits(e.data.get('credits'))}) could not be completed."
+                     + (f" {reason}" if reason else "") + " The credits are back in your earnings available for "
+                     "payout; check your payout account before the next payout.", e.data.get("payoutId"),
+                     "/reader/payouts", {"credits": e.data.get("credits"), "status": e.data.get("status")}),
+                e.data.get("readerId"))]
+
+
 # --- reader applications ------------------------------------------------------------------
 
 @rule("reader_application.submitted", clients=("user_id",))
@@ -458,10 +490,13 @@ def _what_moderated(e: Event) -> tuple[str, bool]:
     for a profile, the fields the decision was about; and whether that is plural."""
     kind_ = str(e.data.get("contentType"))
     fields = [_PROFILE_FIELDS[f] for f in _PROFILE_FIELDS if f in (e.data.get("fields") or ())]
-    if kind_ != "profile" or not fields or len(fields) == len(_PROFILE_FIELDS):
+    options = [f for f in e.data.get("fields") or () if str(f).startswith("readingOptions.")]  # an option's text
+    if kind_ != "profile" or not (fields or options) or (len(fields) == len(_PROFILE_FIELDS) and not options):
         return _YOUR.get(kind_, "Your post"), False
+    if options:
+        fields.append("reading option" if len(options) == 1 else "reading options")
     named = fields[0] if len(fields) == 1 else ", ".join(fields[:-1]) + " and " + fields[-1]
-    return f"Your {named}", len(fields) > 1
+    return f"Your {named}", len(fields) > 1 or len(options) > 1
 
 
 @rule("moderation.decided")
@@ -507,6 +542,7 @@ SILENT: dict[str, str] = {
     "user.age_verified": "the user did it themselves",
     "user.signed_up": "counted in the platform metrics; the welcome is onboarding's",
     "stripe.event_received": "an internal relay",
+    "payout.requested": "the transfer's trigger; the reader is told when it is sent (payout.sent) or fails",
     "quality.warning_resolved": "GET /reader/quality shows it resolved; the reader was told when it opened",
 }
 

@@ -158,6 +158,9 @@ SPECS: dict[str, _Spec] = {
     "status_posted": _simple("Suggest a reading", "new client statuses matching your specialties"),
     "quality_warning": _simple("See your quality page", "quality warnings about your readings"),
     "content_moderated": _simple("See it", "moderators' decisions about what you wrote"),
+    "payout_sent": _simple("See your payouts", "payouts sent to your bank"),
+    "payout_failed": _simple("See your payouts", "payouts that could not be completed",
+                             lead="The credits of this payout are back in your earnings available for payout."),
     "data_export_ready": _simple("Download your data", "your data exports",
                                  lead="For your security the file is not attached: sign in and download it "
                                       "from the page below before it expires."),

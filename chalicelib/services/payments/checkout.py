@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.integrations.payments import LineItem, gateway
@@ -186,5 +187,8 @@ def grant_paid_checkout(session: dict[str, Any]) -> bool:
         outbox.emit(tx, "credits.purchased", userId=user_id, credits=credits, packageId=package_id,
                     sessionId=session_id, amount=paid, currency=currency)
 
-    return grant_bought(user_id, credits, entry_id=entry_id, ref=session_id,
-                        memo=f"Purchased {credits} credits ({package_id})", records=records)
+    granted = grant_bought(user_id, credits, entry_id=entry_id, ref=session_id,
+                           memo=f"Purchased {credits} credits ({package_id})", records=records)
+    if granted:
+        telemetry.credits_granted(credits, "purchase")
+    return granted

@@ -25,6 +25,7 @@ from chalicelib.models.base import iso, utcnow
 from chalicelib.models.webhooks import ProcessedWebhook
 from chalicelib.services import events, outbox
 from chalicelib.services.payments import checkout, reversals, subscriptions
+from chalicelib.services.payouts import accounts as payout_accounts
 from chalicelib.services.tx import ConditionsFailed, Contention, Transaction, atomically
 
 _EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_]{1,200}$")
@@ -43,7 +44,42 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "charge.dispute.created": reversals.dispute_created,
     "charge.dispute.closed": reversals.dispute_closed,
 }
-HANDLED_EVENTS = frozenset(HANDLERS)
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """What an event says beside its object: handlers that order events or act for a
+    connected account take it (``EVENT_HANDLERS``)."""
+
+    event_id: str
+    created: int | None  # unix seconds
+    account: str | None  # a Connect event's connected account ("acct_..."); None for our own
+
+
+def _account_updated(account: dict[str, Any], info: EventInfo) -> None:
+    payout_accounts.account_updated(account, created=info.created, event_id=info.event_id)
+
+
+def _transfer_reversed(transfer: dict[str, Any], info: EventInfo) -> None:
+    from chalicelib.services.payouts import transfers
+
+    transfers.transfer_reversed(transfer)
+
+
+def _payout_failed(bank_payout: dict[str, Any], info: EventInfo) -> None:
+    """A connected account's payout to the reader's bank failed (``account`` names it)."""
+    from chalicelib.services.payouts import transfers
+
+    transfers.bank_payout_failed(bank_payout, info.account)
+
+
+# Handlers that take the event's ``EventInfo`` too (Stripe Connect: readers' payout accounts).
+EVENT_HANDLERS: dict[str, Callable[[dict[str, Any], EventInfo], Any]] = {
+    "account.updated": _account_updated,
+    "transfer.reversed": _transfer_reversed,
+    "payout.failed": _payout_failed,
+}
+HANDLED_EVENTS = frozenset(HANDLERS) | frozenset(EVENT_HANDLERS)
 
 
 @dataclass(frozen=True)
@@ -57,7 +93,10 @@ def receive_webhook(raw_body: bytes, signature_header: str | None, *, now: datet
     DependencyUnavailable (503, Stripe retries) if recording fails."""
     moment = now or utcnow()
     try:
-        stripe_signature.verify(raw_body, signature_header, get_settings().stripe_webhook_secret, now=moment)
+        settings = get_settings()
+        # Connect events (a connected account's) come from the Connect endpoint, with its own secret.
+        secrets = settings.stripe_webhook_secrets + tuple(filter(None, [settings.stripe_connect_webhook_secret]))
+        stripe_signature.verify(raw_body, signature_header, secrets, now=moment)
     except stripe_signature.InvalidSignature as exc:
         raise BadRequest(str(exc), code="invalid_signature") from exc
     try:
@@ -75,7 +114,7 @@ def receive_webhook(raw_body: bytes, signature_header: str | None, *, now: datet
                 condition=ProcessedWebhook.event_key.does_not_exist(), label="webhook")
         if handled:
             outbox.emit(tx, "stripe.event_received", eventId=event["id"], type=event["type"],
-                        created=event.get("created"), object=event["data"]["object"])
+                        created=event.get("created"), account=event.get("account"), object=event["data"]["object"])
 
     try:
         atomically(record)
@@ -95,13 +134,20 @@ def _not_recorded() -> DependencyUnavailable:
 @events.consumer("stripe.event_received")
 def _on_stripe_event(message: dict[str, Any]) -> None:
     data = message["data"]
-    process(data["type"], data["object"], event_id=data.get("eventId", ""))
+    process(data["type"], data["object"], event_id=data.get("eventId", ""), created=data.get("created"),
+            account=data.get("account"))
 
 
-def process(event_type: str, obj: dict[str, Any], *, event_id: str = "") -> None:
+def process(event_type: str, obj: dict[str, Any], *, event_id: str = "", created: int | None = None,
+            account: str | None = None) -> None:
     """Apply one Stripe event. Idempotent; safe in any order."""
     handler = HANDLERS.get(event_type)
-    if handler is None:
+    event_handler = EVENT_HANDLERS.get(event_type)
+    if handler is None and event_handler is None:
         return
     logger.info("stripe event", extra={"eventId": event_id, "type": event_type, "objectId": obj.get("id")})
-    handler(obj)
+    if event_handler is not None:
+        event_handler(obj, EventInfo(event_id=event_id, created=created, account=account))
+    else:
+        assert handler is not None
+        handler(obj)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from chalicelib import telemetry
 from chalicelib.errors import NotFound
 from chalicelib.integrations.payments import gateway
 from chalicelib.logs import logger
@@ -231,7 +232,8 @@ def invoice_paid(invoice: dict[str, Any]) -> None:
         ledger.grant(tx, user, included, source="subscription", entry_id=entry_id, ref=record.subscription_id,
                      expire=expire, memo=memo)
 
-    ledger.apply(work, retry_on=moved(user_id, "subscription"))
+    if ledger.apply(work, retry_on=moved(user_id, "subscription")):
+        telemetry.credits_granted(included, "subscription")
 
 
 def invoice_failed(invoice: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@
 - ``erasure``: ``DELETE /me`` (soft delete at once) and what ``user.deleted`` sets in motion
   (readings cancelled through the lifecycle, suggestions withdrawn, the subscription stopped).
 - ``purge``: after ``ACCOUNT_RETENTION_DAYS``, the personal data erased or anonymised in every
-  table and in the bucket (``scrub``: the rewrites of what stays).
+  table and in the bucket (``scrub``: the rewrites of what stays); then outside our tables
+  (``external``: the Clerk user, the Stripe customers; retried until done).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """What a data export holds: everything stored about one user, read key by key.
 
 Every part is a Query or a GetItem on the user's own keys (their item, their reader profile,
-their partitions of notifications, ledger lines, subscriptions, favorites, interactions and
-audit history; their readings through the client and reader tab indexes, their statuses
-through ``byClient``, their analytics events through ``byUser``); nothing is Scanned.
+their payout account and payout state, their partitions of notifications, ledger lines,
+subscriptions, favorites, interactions and audit history; their readings through the client
+and reader tab indexes, their statuses through ``byClient``, their payouts through
+``byReader``, their analytics events through ``byUser``); nothing is Scanned.
 
 Whose data is in it (the rule the export test checks): what the user wrote, chose and did,
 and what the platform recorded about them. Another user appears only as an id: the other
@@ -34,6 +35,8 @@ from chalicelib.models.ledger import LedgerLine
 from chalicelib.models.metrics import AnalyticsEvent
 from chalicelib.models.notification_schedule import NotificationSettings
 from chalicelib.models.notifications import COUNTER_SK, Notification
+from chalicelib.models.payout_records import Payout, PayoutReader
+from chalicelib.models.payouts import PayoutAccountItem
 from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading, Review
 from chalicelib.models.statuses import Status
@@ -113,6 +116,7 @@ def collect(user_id: str, *, now: datetime) -> dict[str, Any]:
             "available": int(user.credits_available or 0),
             "held": int(user.credits_held or 0),
             "earnings": int(user.credits_earnings or 0),
+            "payable": int(user.credits_payable or 0),
             "owed": -int(user.credits_receivable or 0),
         },
         "preferences": _preferences(user_id, user),
@@ -131,6 +135,12 @@ def collect(user_id: str, *, now: datetime) -> dict[str, Any]:
         "analyticsEvents": _analytics(user_id),
         "accountHistory": _history(user_id),
         "consents": consents(user_id),
+        "payoutAccount": _payout_account(user_id),
+        "payoutState": _payout_state(user_id),
+        "payouts": [
+            attributes(payout, leave_out=("reader_id",))
+            for payout in Payout.by_reader.query(user_id, scan_index_forward=False)
+        ],
     }
 
 
@@ -311,6 +321,26 @@ def _analytics(user_id: str) -> list[dict[str, Any]]:
                 events.append({k: v for k, v in event.items() if k not in ("pk", "expiresAt", "userId")})
             pending = response.get("UnprocessedKeys") or {}
     return sorted(events, key=lambda event: str(event.get("sk", "")))
+
+
+def _payout_account(user_id: str) -> dict[str, Any] | None:
+    """A reader's payout account as Stripe last reported it (``account.updated``): the account id,
+    onboarding and payouts state, requirements due. No Stripe secret or link is ever stored."""
+    try:
+        account = PayoutAccountItem.get(user_id, consistent_read=True)
+    except PayoutAccountItem.DoesNotExist:
+        return None
+    return attributes(account, leave_out=("reader_id", "event_created", "event_id"))
+
+
+def _payout_state(user_id: str) -> dict[str, Any] | None:
+    """A reader's payout state: an admin's hold and its reason (never the admin's id), the
+    credits paid out so far, the day the weekly run last paid them."""
+    try:
+        state = PayoutReader.get(user_id, consistent_read=True)
+    except PayoutReader.DoesNotExist:
+        return None
+    return attributes(state, leave_out=("reader_id", "held_by", "lock"))
 
 
 def _history(user_id: str) -> list[dict[str, Any]]:

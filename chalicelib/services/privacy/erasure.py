@@ -348,10 +348,11 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def postpone(user_id: str, now: datetime) -> None:
-    """A failed purge: one more attempt counted and ``purgeAt`` moved later (``retry_delay``),
-    so the oldest ``due`` are not the same failing ones every run. A failure here is logged."""
+    """A failed purge (or its erasure outside our tables, external.py): one more attempt counted
+    and ``purgeAt`` moved later (``retry_delay``), so the oldest ``due`` are not the same failing
+    ones every run. A failure here is logged."""
     current = record(user_id)
-    if current is None or current.purged_at is not None:
+    if current is None or current.purge_due is None:
         return
     attempts = int(current.attempts or 0) + 1
     try:
@@ -361,7 +362,7 @@ def postpone(user_id: str, now: datetime) -> None:
                 Erasure.last_failed_at.set(iso(now)),
                 Erasure.purge_at.set(iso(now + retry_delay(attempts))),
             ],
-            condition=Erasure.purged_at.does_not_exist() & (Erasure.purge_at == current.purge_at),
+            condition=Erasure.purge_due.exists() & (Erasure.purge_at == current.purge_at),
         )
     except UpdateError:
         logger.exception("account purge not postponed", extra={"userId": user_id})

@@ -30,7 +30,10 @@ What goes, table by table (scrub.py rewrites what stays):
 * ledger: amounts stay under the account id; memos lose the account's names.
 * audit: kept (ids, actions, before/after of admin decisions): the record of who did what.
 * Consents and legal acceptances (with the IP address an acceptance recorded) are attributes
-  of the user item: removed with it.
+  of the user item: removed with it; the consents' history (the privacy table's ``consent#``
+  items) is deleted.
+* Outside our tables (external.py): the account's Clerk user and its Stripe customers are
+  deleted right after the tables; what fails is retried by the next runs, alone.
 
 Items that expire by TTL well before the retention ends are left to it: domain events in
 the outbox (14 days), held notifications, rate-limit counters, webhook markers.
@@ -60,9 +63,9 @@ from chalicelib.models.readers import ReaderProfile
 from chalicelib.models.readings import Reading
 from chalicelib.models.statuses import Status, StatusCounter, counter_key
 from chalicelib.models.users import User
-from chalicelib.services import audit
+from chalicelib.services import audit, consent_history
 from chalicelib.services.notifications import audiences
-from chalicelib.services.privacy import erasure, export, scrub
+from chalicelib.services.privacy import erasure, export, external, scrub
 from chalicelib.services.statuses.posting import excerpt
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
 
@@ -83,6 +86,7 @@ USER_KEPT = frozenset(
         "credits_available",
         "credits_held",
         "credits_earnings",
+        "credits_payable",
         "credits_receivable",
         "subscription_id",
         "subscription_status",
@@ -110,11 +114,14 @@ def purge_due(*, now: datetime | None = None, time_left_ms: Callable[[], int] | 
 
 
 def purge(user_id: str, *, now: datetime | None = None) -> bool:
-    """Erase one deleted account (see the module docstring); False when there is nothing to do."""
+    """Erase one deleted account (see the module docstring); False when there is nothing to do.
+    An account whose tables are purged already only has its erasure outside them finished."""
     moment = now or utcnow()
     record = erasure.record(user_id)
-    if record is None or record.purged_at is not None:
+    if record is None:
         return False
+    if record.purged_at is not None:
+        return external.erase(user_id)
     try:
         user = User.get(user_id, consistent_read=True)
     except User.DoesNotExist:
@@ -151,6 +158,7 @@ def purge(user_id: str, *, now: datetime | None = None) -> bool:
     _delete_all(AnalyticsEvent, AnalyticsEvent.by_user.query(user_id))
     _delete_all(MetricItem, MetricItem.query(f"reader#{user_id}"))
     export.forget(user_id)
+    consent_history.forget(user_id)
     scrub.forget_suggestion_traces(user_id)
     s3.delete_prefix(get_settings().media_bucket_name, f"media/{user_id}/")
     if profile is not None:
@@ -164,8 +172,9 @@ def purge(user_id: str, *, now: datetime | None = None) -> bool:
             ],
             condition=NotificationSettings.user_id.exists(),
         )
-    _finish(user_id, user is not None, moment)
+    _finish(user_id, user is not None, moment, elsewhere=external.pending(user_id, record.source))
     logger.info("account purged", extra={"userId": user_id, "readings": len(as_client) + len(as_reader)})
+    external.erase(user_id)
     return True
 
 
@@ -269,9 +278,11 @@ def _tombstone_profile(user_id: str, moment: datetime) -> None:
     atomically(work, retry_on=lambda failed: "profile" in failed)
 
 
-def _finish(user_id: str, has_user: bool, moment: datetime) -> None:
-    """The user item stripped to its tombstone, the erasure marked purged, audited: together."""
+def _finish(user_id: str, has_user: bool, moment: datetime, *, elsewhere: set[str]) -> None:
+    """The user item stripped to its tombstone, the erasure marked purged, audited: together.
+    What is ``elsewhere`` to erase (external.py) keeps the erasure due until it is done."""
     stamp = iso(moment)
+    done: list[Any] = [Erasure.external_pending.set(elsewhere)] if elsewhere else [Erasure.purge_due.remove()]
 
     def work(tx: Transaction) -> None:
         if has_user:
@@ -282,7 +293,7 @@ def _finish(user_id: str, has_user: bool, moment: datetime) -> None:
             tx.update(User(user_id=user_id), actions=actions, condition=User.status == DELETED, label="user")
         tx.update(
             Erasure(user_id=user_id),
-            actions=[Erasure.purged_at.set(stamp), Erasure.purge_due.remove(), Erasure.names.remove()],
+            actions=[Erasure.purged_at.set(stamp), Erasure.names.remove(), *done],
             condition=Erasure.purged_at.does_not_exist(),
             label="erasure",
         )
@@ -292,7 +303,7 @@ def _finish(user_id: str, has_user: bool, moment: datetime) -> None:
             action="user.purge",
             entity_type="user",
             entity_id=user_id,
-            after={"purgedAt": stamp},
+            after={"purgedAt": stamp, **({"pendingElsewhere": sorted(elsewhere)} if elsewhere else {})},
         )
 
     try:

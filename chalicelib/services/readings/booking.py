@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import telemetry
+from chalicelib.domain import option_moderation
 from chalicelib.domain.readings import (
     QUESTION_MAX,
     RESPOND_IMMEDIATE,
@@ -79,7 +81,8 @@ def _choose_option(profile: ReaderProfile, option_type: str, option_id: str | No
     that type, or the only one of the requested duration. Several and none of them of that
     duration: 422 option_required (which option sets the rate is the client's choice)."""
     options = [plain(o) for o in (profile.reading_options or [])]
-    candidates = [o for o in options if o.get("type") == option_type and o.get("isActive", True)]
+    candidates = [o for o in options if o.get("type") == option_type and o.get("isActive", True)
+                  and option_moderation.bookable(o)]  # an option whose name moderation holds is not on offer
     if option_id is not None:
         candidates = [o for o in candidates if o.get("id") == option_id]
     if not candidates:
@@ -262,6 +265,7 @@ def commit(client: User, booking: Booking, reading: Reading, *,
             also(tx)
 
     atomically(work, busy="Your booking is busy right now; try again in a moment.")
+    telemetry.reading_transition("request", "requested")
     reading.version = 1
 
 

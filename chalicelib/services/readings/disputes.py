@@ -1,7 +1,9 @@
 """Disputes: a client disputes a completed reading once, within the dispute window; an
 admin resolves it with a full refund, a partial one, or a rejection (completed again).
 A refund after the reader was paid is taken back from the reader's earnings and the
-platform fee in proportion."""
+platform fee in proportion (from their payable earnings once matured, the rest owed:
+services/payouts/maturity.py); a reading whose dispute window closed while the dispute was
+open matures at its resolution."""
 
 from __future__ import annotations
 
@@ -82,6 +84,20 @@ def resolve_dispute(reading_id: str, admin_id: str, *, outcome: str, amount: int
                          after={"status": "refunded" if refund else "completed", "outcome": outcome,
                                 "refunded": dispute["refunded"], "note": note}, request_id=request_id)
 
-    return lifecycle.execute(reading, "resolve", "admin", now=moment, outcome=outcome, actions=tuple(actions),
-                             event={"outcome": outcome, "refunded": dispute["refunded"]}, refund=refund,
-                             taken_back=taken_back, also=audit)
+    resolved = lifecycle.execute(reading, "resolve", "admin", now=moment, outcome=outcome, actions=tuple(actions),
+                                 event={"outcome": outcome, "refunded": dispute["refunded"]}, refund=refund,
+                                 taken_back=taken_back, also=audit)
+    _mature_after_dispute(reading_id, moment)
+    return resolved
+
+
+def _mature_after_dispute(reading_id: str, moment: datetime) -> None:
+    """The dispute held the reader's share back; past the dispute window, what is left of it
+    matures now (the hourly job would take it within the hour: a failure here only waits)."""
+    from chalicelib.logs import logger
+    from chalicelib.services.payouts import maturity
+
+    try:
+        maturity.mature_reading(reading_id, now=moment)
+    except Exception:  # noqa: BLE001 - the resolution is committed; the maturation job retries
+        logger.exception("maturation after a dispute failed", extra={"readingId": reading_id})

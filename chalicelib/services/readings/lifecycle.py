@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.domain.readings import (
     DISPUTE_WINDOW,
     EARLY_START,
@@ -29,6 +30,7 @@ from chalicelib.errors import BusinessRuleViolation, Conflict, DomainError, Forb
 from chalicelib.models.base import iso
 from chalicelib.models.readings import Reading
 from chalicelib.services import ledger, outbox
+from chalicelib.services.payouts import maturity
 from chalicelib.services.readings import common, joining
 from chalicelib.services.readings.table import TRANSITIONS, Step
 from chalicelib.services.tx import ConditionsFailed, Transaction, atomically
@@ -106,9 +108,11 @@ def execute(reading: Reading, action: str, actor: str, *, now: datetime, outcome
         outbox.emit(tx, step.event, **common.event_data(reading, **data))
 
     try:
-        atomically(work, busy="This reading is busy right now; try again in a moment.")
+        atomically(work, retry_on=maturity.retry_on(reading.reader_id),
+                   busy="This reading is busy right now; try again in a moment.")
     except ConditionsFailed as failed:
         raise refusal(failed, reading) from failed
+    telemetry.reading_transition(action, step.target)
     return common.get(reading.reading_id)
 
 
@@ -123,9 +127,12 @@ def _move_money(tx: Transaction, step: Step, reading: Reading, amount: int, fee:
     elif step.money == "pay_reader":
         ledger.pay_reader(tx, reading.reader_id, amount, fee=fee, entry_id=f"payout:{rid}", ref=rid, memo=memo,
                           now=at)
+        # The reader's share is pending until the dispute window closes (services/payouts/maturity.py).
+        maturity.schedule(tx, rid, reading.reader_id, amount - fee, completed_at=at)
     elif step.money == "refund" and taken_back is not None:
-        ledger.refund(tx, reading.client_id, amount, entry_id=f"refund:{rid}", ref=rid, memo=memo,
-                      reader_id=reading.reader_id, reader_share=taken_back[0], fee_share=taken_back[1], now=at)
+        # From earnings before the reader's share matured; after, from payable, then owed.
+        maturity.refund_reader_share(tx, reading, amount, reader_share=taken_back[0], fee_share=taken_back[1],
+                                     entry_id=f"refund:{rid}", memo=memo, at=at)
     elif step.money == "refund":
         ledger.refund(tx, reading.client_id, amount, entry_id=f"refund:{rid}", ref=rid, memo=memo, now=at)
 

@@ -427,6 +427,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payouts by status, newest first
+         * @description ``status``: pending (default: the transfer is being created; one that stays pending
+         *     needs a look), paid, failed or reversed. One Query of an index per page.
+         */
+        get: operations["list_admin_payouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/plans": {
         parameters: {
             query?: never;
@@ -536,6 +557,49 @@ export interface paths {
         get: operations["list_readers_at_risk"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/readers/{readerId}/payouts/hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hold a reader's payouts, with a reason
+         * @description While held, neither the reader's requests (422 payouts_on_hold) nor the weekly run pay
+         *     them; a payout already on its way is not recalled. 404 for a user who is not a reader,
+         *     409 when already held. Audited.
+         */
+        post: operations["hold_reader_payouts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/readers/{readerId}/payouts/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release the hold on a reader's payouts
+         * @description The next payout run (or the reader's request) pays them again. 404 for a user who is
+         *     not a reader, 409 when not held. Audited.
+         */
+        post: operations["release_reader_payouts"];
         delete?: never;
         options?: never;
         head?: never;
@@ -848,6 +912,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/local/connect/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local stack only: the stand-in for Stripe's Connect onboarding page
+         * @description Only where payments are local (where onboarding is Stripe's own page, this route does
+         *     not exist); 404 for an unknown account.
+         */
+        get: operations["local_connect_page"];
+        put?: never;
+        /**
+         * Local stack only: finish a payout onboarding; delivers a signed account.updated
+         * @description The event goes through the real webhook path (signature, record, outbox); the local
+         *     workers then update the reader's payout account within a second or two. Submitting again
+         *     (e.g. the document that was due) sends a new event.
+         */
+        post: operations["local_connect_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/local/mail": {
         parameters: {
             query?: never;
@@ -910,6 +1001,48 @@ export interface paths {
         get: operations["local_mail_text"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/local/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local stack only: the transfers made for payouts, to reverse or fail one
+         * @description Only where payments are local (this route does not exist elsewhere).
+         */
+        get: operations["local_transfers_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/local/transfers/{transferId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Local stack only: reverse a transfer, or have the reader's bank refuse its payout
+         * @description Delivers the signed events through the real webhook path; the payment workers return
+         *     the payout's credits to the reader's available earnings, once. 404 for an unknown
+         *     transfer, 409 for one reversed already.
+         */
+        post: operations["local_transfer_action"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1004,9 +1137,32 @@ export interface paths {
          * @description Each consent sent is recorded with the date and the privacy policy version in force; one
          *     that repeats the stored answer keeps its original date. ``marketing`` is the preferences'
          *     ``notifications.marketingEmails`` switch: both change together (and the preferences'
-         *     version goes up).
+         *     version goes up). Every change is added to the consent history (GET /me/consents/history)
+         *     with ``source``.
          */
         post: operations["record_consents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/consents/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change of the caller's consents, newest first
+         * @description Append-only: each time a consent was given or withdrawn (or answered again under a new
+         *     privacy policy version), by POST /me/consents or the marketing switch of PUT
+         *     /me/preferences. One Query per page.
+         */
+        get: operations["list_consent_history"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1439,7 +1595,8 @@ export interface paths {
          *     fee, how much of the credits is paid out (credited to the earnings account by completed
          *     readings, less refunds) and how much is pending (accepted readings not completed yet);
          *     the earnings balance; and a page of the ledger lines that moved earnings, newest first
-         *     (``cursor`` for the next page). Transfers of earnings to a bank account are issue 18.
+         *     (``cursor`` for the next page). ``payouts``: where the earned credits stand for payouts to
+         *     the reader's bank: pending inside the dispute window, available, paid out, owed.
          */
         get: operations["get_earnings"];
         put?: never;
@@ -1492,6 +1649,68 @@ export interface paths {
          */
         put: operations["put_online"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/payout-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reader's payout account: details submitted, payouts enabled, requirements due
+         * @description As Stripe last reported it (signed ``account.updated`` webhooks keep it current);
+         *     ``status`` is ``not_started`` before the first POST. 403 unless the caller is an approved
+         *     reader.
+         */
+        get: operations["get_payout_account"];
+        put?: never;
+        /**
+         * Start or resume the reader's payout onboarding (Stripe Connect Express): returns the link
+         * @description The first call creates the reader's Stripe Connect Express account; every call returns a
+         *     fresh onboarding link to it (single use, expires within minutes). Concurrent or repeated
+         *     calls make one account. 403 unless the caller is an approved reader; 503 when Stripe is
+         *     unreachable (nothing stored: try again).
+         */
+        post: operations["start_payout_onboarding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reader/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reader's payouts with their status, newest first
+         * @description One page at a time (``cursor`` for the next page).
+         */
+        get: operations["list_reader_payouts"];
+        put?: never;
+        /**
+         * Pay out the reader's available earnings to their bank (at least the payout minimum)
+         * @description Moves ``credits`` (default: everything available for payout) out of the reader's
+         *     available earnings in one ledger movement, as a ``pending`` payout; the transfer to their
+         *     payout account follows within seconds (``paid``; a failed transfer returns the credits,
+         *     ``failed``). Earnings become available once their reading's dispute window closed.
+         *     Refusals: 422 payout_account_not_ready (finish POST /reader/payout-account first),
+         *     below_payout_minimum, insufficient_credits (more than is available), payouts_on_hold (an
+         *     admin holds them), payouts_restricted (credits owed after a refund); 409
+         *     payout_in_progress while another payout is on its way (one at a time: concurrent requests
+         *     make one payout). Send ``Idempotency-Key``: a retry returns the same payout (200); the
+         *     same key for other credits is 409 idempotency_key_reused.
+         */
+        post: operations["request_payout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1560,7 +1779,12 @@ export interface paths {
         /**
          * Replace the caller's reading options
          * @description At most 12 options, one per type and duration; duration 5..180 minutes; price
-         *     1..10000 credits. An option without an id gets a new one.
+         *     1..10000 credits. An option without an id gets a new one. Each option's name and
+         *     description pass the moderation screen like the profile's text: refused text is a 422
+         *     ``content_rejected`` (``readingOptions.<index>.<name|description>``); held text (contact
+         *     details, say) is shown here with ``moderation`` while the public card keeps the option's
+         *     last approved text (a new option whose name is held is not on the card and cannot be
+         *     booked) until a moderator approves it.
          */
         put: operations["put_reading_options"];
         post?: never;
@@ -1945,6 +2169,31 @@ export interface paths {
          *     pusher-js sends) or JSON; a ``socket_id`` not of the form ``digits.digits`` is 400.
          */
         post: operations["authorize_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/realtime/user-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a Pusher connection in as you (pusher-js userAuthentication endpoint, for signin())
+         * @description Signs ``user_data`` ``{"id": "<your user id>"}`` for the connection ``socket_id``:
+         *     pusher-js sends it with ``pusher:signin`` when the frontend calls ``pusher.signin()``. A
+         *     signed-in connection is closed when your account is suspended or deleted (Pusher's
+         *     terminate connections, within seconds), so call ``signin()`` on every connection. The body
+         *     is a form (what pusher-js sends) or JSON; a ``socket_id`` not of the form
+         *     ``digits.digits`` is 400.
+         */
+        post: operations["authenticate_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6067,8 +6316,8 @@ export interface components {
         };
         /**
          * ConditionsIn
-         * @description All the conditions given must hold: one of the keywords, a length within [min, max], the
-         *     author's role.
+         * @description All the conditions given must hold: one of the keywords, the text's sentiment, a length
+         *     within [min, max], the author's role.
          */
         ConditionsIn: {
             /**
@@ -6079,6 +6328,12 @@ export interface components {
             keywords?: string[] | null;
             /** @default null */
             length?: components["schemas"]["LengthIn"] | null;
+            /**
+             * Sentiment
+             * @description the text's sentiment as the built-in English scorer labels it (a lexicon of positive and negative words, with negation and intensifiers): negative, positive or neutral
+             * @default null
+             */
+            sentiment?: ("negative" | "positive" | "neutral") | null;
             /**
              * Userrole
              * @default null
@@ -6096,6 +6351,7 @@ export interface components {
          *         "max": 1,
          *         "min": 1
          *       },
+         *       "sentiment": "negative",
          *       "userRole": [
          *         "client"
          *       ]
@@ -6110,10 +6366,88 @@ export interface components {
             /** @default null */
             length?: components["schemas"]["LengthOut"] | null;
             /**
+             * Sentiment
+             * @description the text's sentiment as the built-in English scorer labels it (a lexicon of positive and negative words, with negation and intensifiers): negative, positive or neutral
+             * @default null
+             */
+            sentiment?: ("negative" | "positive" | "neutral") | null;
+            /**
              * Userrole
              * @default null
              */
             userRole?: ("client" | "reader" | "admin")[] | null;
+        };
+        /**
+         * ConsentChangeOut
+         * @description One change of a consent, as it was recorded: given or withdrawn, when, under which
+         *     privacy policy version, and where the user answered.
+         * @example {
+         *       "consent": "marketing",
+         *       "consentDate": "2026-12-02T09:14:03.120Z",
+         *       "consentVersion": "2026-12-01",
+         *       "granted": true,
+         *       "source": "settings"
+         *     }
+         */
+        ConsentChangeOut: {
+            /**
+             * Consent
+             * @enum {string}
+             */
+            consent: "marketing" | "analytics" | "thirdParty";
+            /**
+             * Consentdate
+             * Format: date-time
+             * @description when it was given or withdrawn
+             */
+            consentDate: string;
+            /**
+             * Consentversion
+             * @description the privacy policy version in force then
+             * @default null
+             */
+            consentVersion?: string | null;
+            /** Granted */
+            granted: boolean;
+            /**
+             * Source
+             * @description where: POST /me/consents (settings, signup or onboarding, as sent) or the marketing switch of PUT /me/preferences (preferences)
+             * @enum {string}
+             */
+            source: "settings" | "signup" | "onboarding" | "preferences";
+        };
+        /**
+         * ConsentHistoryPage
+         * @description Every change of the caller's consents, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "consent": "marketing",
+         *           "consentDate": "2026-12-02T09:14:03.120Z",
+         *           "consentVersion": "2026-12-01",
+         *           "granted": true,
+         *           "source": "settings"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        ConsentHistoryPage: {
+            /** Data */
+            data: components["schemas"]["ConsentChangeOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
         };
         /**
          * ConsentOut
@@ -6170,6 +6504,13 @@ export interface components {
              * @default null
              */
             marketing?: boolean | null;
+            /**
+             * Source
+             * @description where the user answered, kept in the consent history (default settings)
+             * @default settings
+             * @enum {string}
+             */
+            source?: "settings" | "signup" | "onboarding";
             /**
              * Thirdparty
              * @description sharing data with third parties
@@ -6986,7 +7327,9 @@ export interface components {
          *             "readings": 1
          *           },
          *           "thisMonth": {
+         *             "amount": 1799,
          *             "credits": 60,
+         *             "currency": "usd",
          *             "paidOut": 1,
          *             "pending": 1,
          *             "pendingReadings": 1,
@@ -6996,7 +7339,9 @@ export interface components {
          *             "since": "2026-11-28T17:30:00Z"
          *           },
          *           "thisWeek": {
+         *             "amount": 1799,
          *             "credits": 60,
+         *             "currency": "usd",
          *             "paidOut": 1,
          *             "pending": 1,
          *             "pendingReadings": 1,
@@ -7534,8 +7879,10 @@ export interface components {
          * EarningsLineOut
          * @description A ledger line that moved the reader's earnings.
          * @example {
+         *       "amount": 1799,
          *       "createdAt": "2026-11-28T17:30:00Z",
          *       "credits": 60,
+         *       "currency": "usd",
          *       "description": "A live voice call with your reader.",
          *       "entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "kind": "hold",
@@ -7544,6 +7891,11 @@ export interface components {
          *     }
          */
         EarningsLineOut: {
+            /**
+             * Amount
+             * @description what credits are worth to the reader, in the smallest unit of currency, at today's payout value per credit
+             */
+            amount: number;
             /**
              * Createdat
              * Format: date-time
@@ -7554,6 +7906,11 @@ export interface components {
              * @description the signed change to the earnings account
              */
             credits: number;
+            /**
+             * Currency
+             * @description the payout currency (ISO 4217, lower case)
+             */
+            currency: string;
             /**
              * Description
              * @description the entry's memo; null without one
@@ -7581,11 +7938,13 @@ export interface components {
          * EarningsOut
          * @description The reader's earnings: this week, this month (in the reader's timezone, weeks start
          *     on Monday) and all time, each with the same fields; the earnings balance; and a page of
-         *     the ledger lines behind them, newest first. Transfers from the earnings account to a bank
-         *     account are issue 18 and not part of this page yet.
+         *     the ledger lines behind them, newest first; and where the earned credits stand for
+         *     payouts (``payouts``: pending, available, paid out to the bank, owed).
          * @example {
          *       "allTime": {
+         *         "amount": 7520,
          *         "credits": 376,
+         *         "currency": "usd",
          *         "paidOut": 316,
          *         "pending": 60,
          *         "pendingReadings": 1,
@@ -7595,10 +7954,14 @@ export interface components {
          *         "since": null
          *       },
          *       "balance": 316,
+         *       "balanceAmount": 6320,
+         *       "currency": "usd",
          *       "data": [
          *         {
+         *           "amount": 960,
          *           "createdAt": "2026-11-30T10:31:00.000Z",
          *           "credits": 48,
+         *           "currency": "usd",
          *           "description": "Reading completed",
          *           "entryId": "payout:rdg_1",
          *           "kind": "payout",
@@ -7611,6 +7974,7 @@ export interface components {
          *         "cached": false,
          *         "generatedAt": "2026-11-30T12:00:00.000Z"
          *       },
+         *       "minorPerCredit": 20,
          *       "pagination": {
          *         "hasNext": false,
          *         "hasPrev": false,
@@ -7619,8 +7983,23 @@ export interface components {
          *         "page": 1,
          *         "totalPages": 1
          *       },
+         *       "payouts": {
+         *         "available": 160,
+         *         "availableAmount": 3200,
+         *         "minimum": 50,
+         *         "onHold": false,
+         *         "owed": 0,
+         *         "owedAmount": 0,
+         *         "paidOut": 600,
+         *         "paidOutAmount": 12000,
+         *         "payoutInProgress": null,
+         *         "pending": 156,
+         *         "pendingAmount": 3120
+         *       },
          *       "thisMonth": {
+         *         "amount": 3120,
          *         "credits": 156,
+         *         "currency": "usd",
          *         "paidOut": 96,
          *         "pending": 60,
          *         "pendingReadings": 1,
@@ -7630,7 +8009,9 @@ export interface components {
          *         "since": "2026-11-01T00:00:00.000Z"
          *       },
          *       "thisWeek": {
+         *         "amount": 2160,
          *         "credits": 108,
+         *         "currency": "usd",
          *         "paidOut": 48,
          *         "pending": 60,
          *         "pendingReadings": 1,
@@ -7647,9 +8028,19 @@ export interface components {
             allTime: components["schemas"]["EarningsTotalsOut"];
             /**
              * Balance
-             * @description the earnings account's balance now: credits paid out and not transferred to a bank (exact, as GET /credits shows it)
+             * @description the earnings account's balance now: credits earned and still inside their readings' dispute window (payouts.pending; exact, as GET /credits shows it)
              */
             balance: number;
+            /**
+             * Balanceamount
+             * @description what balance is worth to the reader, in the smallest unit of currency
+             */
+            balanceAmount: number;
+            /**
+             * Currency
+             * @description the payout currency (ISO 4217, lower case, e.g. usd) of every amount here
+             */
+            currency: string;
             /**
              * Data
              * @description ledger lines that moved earnings, newest first
@@ -7661,7 +8052,13 @@ export interface components {
              */
             feePercent: number;
             meta: components["schemas"]["PageMeta"];
+            /**
+             * Minorpercredit
+             * @description what one credit pays the reader, in the smallest unit of currency (20 = $0.20 in usd): the stage's payout value; every amount here is credits x minorPerCredit
+             */
+            minorPerCredit: number;
             pagination: components["schemas"]["PageInfo"];
+            payouts: components["schemas"]["EarningsPayoutsOut"];
             thisMonth: components["schemas"]["EarningsTotalsOut"];
             thisWeek: components["schemas"]["EarningsTotalsOut"];
             /**
@@ -7680,7 +8077,9 @@ export interface components {
          *         "readings": 1
          *       },
          *       "thisMonth": {
+         *         "amount": 1799,
          *         "credits": 60,
+         *         "currency": "usd",
          *         "paidOut": 1,
          *         "pending": 1,
          *         "pendingReadings": 1,
@@ -7690,7 +8089,9 @@ export interface components {
          *         "since": "2026-11-28T17:30:00Z"
          *       },
          *       "thisWeek": {
+         *         "amount": 1799,
          *         "credits": 60,
+         *         "currency": "usd",
          *         "paidOut": 1,
          *         "pending": 1,
          *         "pendingReadings": 1,
@@ -7710,11 +8111,79 @@ export interface components {
             timezone: string;
         };
         /**
+         * EarningsPayoutsOut
+         * @description Where the reader's earned credits stand for payouts (issue 18): pending inside their
+         *     readings' dispute window, available for payout once it closed, paid out to their bank,
+         *     and owed after a refund of earnings already paid out (the next earnings settle it). Each
+         *     with its money value (the amounts: credits x minorPerCredit, in the payout currency).
+         * @example {
+         *       "available": 1,
+         *       "availableAmount": 1,
+         *       "minimum": 1,
+         *       "onHold": true,
+         *       "owed": 1,
+         *       "owedAmount": 1,
+         *       "paidOut": 1,
+         *       "paidOutAmount": 1,
+         *       "payoutInProgress": "payoutInProgress",
+         *       "pending": 1,
+         *       "pendingAmount": 1
+         *     }
+         */
+        EarningsPayoutsOut: {
+            /**
+             * Available
+             * @description credits available for payout (POST /reader/payouts, or the weekly payout)
+             */
+            available: number;
+            /** Availableamount */
+            availableAmount: number;
+            /**
+             * Minimum
+             * @description the least a payout may be, in credits
+             */
+            minimum: number;
+            /**
+             * Onhold
+             * @description an admin holds the reader's payouts: none is made until released
+             */
+            onHold: boolean;
+            /**
+             * Owed
+             * @description credits a refund took back after they were paid out: the next earnings pay this down before anything becomes available
+             */
+            owed: number;
+            /** Owedamount */
+            owedAmount: number;
+            /**
+             * Paidout
+             * @description credits sent to the reader's bank so far (a payout on its way included; a failed or reversed one returned)
+             */
+            paidOut: number;
+            /** Paidoutamount */
+            paidOutAmount: number;
+            /**
+             * Payoutinprogress
+             * @description the payout on its way (pending), if any
+             * @default null
+             */
+            payoutInProgress?: string | null;
+            /**
+             * Pending
+             * @description credits earned by readings still inside their dispute window (14 days after completion): not available for payout yet
+             */
+            pending: number;
+            /** Pendingamount */
+            pendingAmount: number;
+        };
+        /**
          * EarningsTotalsOut
          * @description The reader's earnings over a period (this week, this month or all time): credits =
          *     paidOut + pending; credits + platformFee = what the clients paid for those readings.
          * @example {
+         *       "amount": 1799,
          *       "credits": 60,
+         *       "currency": "usd",
          *       "paidOut": 1,
          *       "pending": 1,
          *       "pendingReadings": 1,
@@ -7726,10 +8195,20 @@ export interface components {
          */
         EarningsTotalsOut: {
             /**
+             * Amount
+             * @description what credits are worth to the reader, in the smallest unit of currency (cents), at today's payout value per credit
+             */
+            amount: number;
+            /**
              * Credits
              * @description credits earned: paidOut + pending (the reader's share, after the platform fee)
              */
             credits: number;
+            /**
+             * Currency
+             * @description the payout currency (ISO 4217, lower case)
+             */
+            currency: string;
             /**
              * Paidout
              * @description credits credited to the earnings account by readings completed in the period, less what refunds took back (negative when a refund outweighs the period's payouts)
@@ -9079,6 +9558,8 @@ export interface components {
          *       "kind": "phone",
          *       "match": "call me at 512-555-0142",
          *       "ruleId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "sentiment": "negative",
+         *       "sentimentScore": 4.8,
          *       "source": "rule"
          *     }
          */
@@ -9110,6 +9591,18 @@ export interface components {
              * @default null
              */
             ruleId?: string | null;
+            /**
+             * Sentiment
+             * @description a rule with a sentiment condition only: the label the text was given
+             * @default null
+             */
+            sentiment?: ("negative" | "positive" | "neutral") | null;
+            /**
+             * Sentimentscore
+             * @description a rule with a sentiment condition only: the text's score, -1 (very negative) to 1 (very positive)
+             * @default null
+             */
+            sentimentScore?: number | null;
             /**
              * Source
              * @enum {string}
@@ -9531,6 +10024,47 @@ export interface components {
             sessionId: string;
         };
         /**
+         * LocalConnectIn
+         * @example {
+         *       "outcome": "complete"
+         *     }
+         */
+        LocalConnectIn: {
+            /**
+             * Outcome
+             * @description complete: details submitted and payouts enabled; requirements_due: submitted, but Stripe asks for an identity document first (payouts stay disabled)
+             * @default complete
+             * @enum {string}
+             */
+            outcome?: "complete" | "requirements_due";
+        };
+        /**
+         * LocalConnectOut
+         * @description The outcome of a local (simulated) Connect onboarding and the events it delivered.
+         * @example {
+         *       "accountId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *       "events": [
+         *         {
+         *           "duplicate": false,
+         *           "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "type": "checkout.session.completed"
+         *         }
+         *       ],
+         *       "outcome": "applied"
+         *     }
+         */
+        LocalConnectOut: {
+            /** Accountid */
+            accountId: string;
+            /**
+             * Events
+             * @description Stripe-format events signed and delivered to POST /webhooks/stripe
+             */
+            events: components["schemas"]["DeliveredEvent"][];
+            /** Outcome */
+            outcome: string;
+        };
+        /**
          * LocalMailItem
          * @description One email the local stack sent, as the local mail viewer lists it.
          * @example {
@@ -9611,6 +10145,46 @@ export interface components {
         LocalMailList: {
             /** Messages */
             messages: components["schemas"]["LocalMailItem"][];
+        };
+        /**
+         * LocalTransferIn
+         * @example {
+         *       "action": "reverse"
+         *     }
+         */
+        LocalTransferIn: {
+            /**
+             * Action
+             * @description reverse: the transfer is reversed (transfer.reversed); fail_payout: the reader's bank refuses the payout of it (the connected account's payout.failed)
+             * @enum {string}
+             */
+            action: "reverse" | "fail_payout";
+        };
+        /**
+         * LocalTransferOut
+         * @description What the local transfers stand-in delivered to the webhook.
+         * @example {
+         *       "action": "action",
+         *       "events": [
+         *         {
+         *           "duplicate": false,
+         *           "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
+         *           "type": "checkout.session.completed"
+         *         }
+         *       ],
+         *       "transferId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *     }
+         */
+        LocalTransferOut: {
+            /** Action */
+            action: string;
+            /**
+             * Events
+             * @description Stripe-format events signed and delivered to POST /webhooks/stripe
+             */
+            events: components["schemas"]["DeliveredEvent"][];
+            /** Transferid */
+            transferId: string;
         };
         /**
          * MeFlags
@@ -10300,7 +10874,7 @@ export interface components {
          * @example reading_request
          * @enum {string}
          */
-        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning" | "data_export_ready" | "content_moderated";
+        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning" | "data_export_ready" | "content_moderated" | "payout_sent" | "payout_failed";
         /**
          * NotificationsPage
          * @description A page of the caller's notifications, newest first, and how many are unread in all.
@@ -10677,6 +11251,316 @@ export interface components {
             displayName?: string | null;
             /** Id */
             id: string;
+        };
+        /**
+         * PayoutAccountOut
+         * @description The reader's Stripe Connect (Express) payout account as Stripe last reported it
+         *     (``account.updated``): whether they finished onboarding, whether Stripe lets us pay them
+         *     out, and what Stripe still needs from them.
+         * @example {
+         *       "accountId": "acct_1Q2w3E4r5T6y7U8i",
+         *       "detailsSubmitted": true,
+         *       "disabledReason": "requirements.past_due",
+         *       "payoutsEnabled": false,
+         *       "requirementsDue": [
+         *         "individual.verification.document"
+         *       ],
+         *       "status": "restricted",
+         *       "updatedAt": "2026-12-01T10:00:00.000Z"
+         *     }
+         */
+        PayoutAccountOut: {
+            /**
+             * Accountid
+             * @description the Stripe Connect account id; null before onboarding started
+             * @default null
+             */
+            accountId?: string | null;
+            /**
+             * Detailssubmitted
+             * @description the reader finished Stripe's onboarding form
+             */
+            detailsSubmitted: boolean;
+            /**
+             * Disabledreason
+             * @description why Stripe holds payouts (its requirements.disabled_reason, e.g. requirements.past_due or rejected.fraud); null when it does not
+             * @default null
+             */
+            disabledReason?: string | null;
+            /**
+             * Payoutsenabled
+             * @description Stripe lets us send payouts to this account
+             */
+            payoutsEnabled: boolean;
+            /**
+             * Requirementsdue
+             * @description what Stripe needs now (its requirements.currently_due and past_due, e.g. individual.verification.document); resume onboarding to provide them
+             */
+            requirementsDue: string[];
+            /**
+             * Status
+             * @description not_started: no account yet (POST /reader/payout-account starts onboarding); pending: onboarding not finished; restricted: details submitted but Stripe holds payouts until requirementsDue are provided; enabled: payouts can be sent
+             * @enum {string}
+             */
+            status: "not_started" | "pending" | "restricted" | "enabled";
+            /**
+             * Updatedat
+             * Format: date-time
+             * @description when the state last changed; null before onboarding started
+             * @default null
+             */
+            updatedAt?: string | null;
+        };
+        /**
+         * PayoutHoldIn
+         * @description Why the reader's payouts are held (the audit log keeps it; the reader is only told
+         *     their payouts are on hold).
+         * @example {
+         *       "reason": "Chargebacks under review."
+         *     }
+         */
+        PayoutHoldIn: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * PayoutHoldOut
+         * @description Whether an admin holds the reader's payouts: while held, neither the reader's requests
+         *     nor the weekly run pay them (a payout already on its way is not recalled).
+         * @example {
+         *       "held": true,
+         *       "heldAt": "2026-12-07T09:00:00.000Z",
+         *       "heldBy": "user_2admin",
+         *       "payoutInProgress": null,
+         *       "readerId": "user_2reader",
+         *       "reason": "Chargebacks under review."
+         *     }
+         */
+        PayoutHoldOut: {
+            /** Held */
+            held: boolean;
+            /**
+             * Heldat
+             * Format: date-time
+             * @default null
+             */
+            heldAt?: string | null;
+            /**
+             * Heldby
+             * @description the admin who held them; null when not held
+             * @default null
+             */
+            heldBy?: string | null;
+            /**
+             * Payoutinprogress
+             * @description the id of a payout on its way, if any
+             * @default null
+             */
+            payoutInProgress?: string | null;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Reason
+             * @description the admin's reason while held; null otherwise
+             * @default null
+             */
+            reason?: string | null;
+        };
+        /**
+         * PayoutOnboardingOut
+         * @description Where to send the reader to (continue) onboarding: Stripe's hosted onboarding for their
+         *     account. The link is single use and expires within minutes: ask again for a new one. Stripe
+         *     sends the reader back to the frontend's /reader/payouts?onboarding=return when they leave
+         *     the flow (finished or not: GET /reader/payout-account shows the state once Stripe reports
+         *     it) or ?onboarding=refresh when the link expired (ask for a new one).
+         * @example {
+         *       "account": {
+         *         "accountId": "acct_1Q2w3E4r5T6y7U8i",
+         *         "detailsSubmitted": false,
+         *         "disabledReason": "requirements.past_due",
+         *         "payoutsEnabled": false,
+         *         "requirementsDue": [
+         *           "external_account",
+         *           "tos_acceptance.date"
+         *         ],
+         *         "status": "pending",
+         *         "updatedAt": "2026-12-01T10:00:00.000Z"
+         *       },
+         *       "created": true,
+         *       "expiresAt": 1796119200,
+         *       "url": "https://connect.stripe.com/setup/e/acct_1Q2w3E4r5T6y7U8i/AbCdEf"
+         *     }
+         */
+        PayoutOnboardingOut: {
+            account: components["schemas"]["PayoutAccountOut"];
+            /**
+             * Created
+             * @description true when this request created the account (the first onboarding)
+             */
+            created: boolean;
+            /**
+             * Expiresat
+             * @description unix seconds after which the link no longer works
+             */
+            expiresAt: number;
+            /**
+             * Url
+             * @description send the browser here (Stripe's onboarding; locally, the local onboarding page)
+             */
+            url: string;
+        };
+        /**
+         * PayoutOut
+         * @description A payout of a reader's available earnings to their bank: pending (the credits left
+         *     the reader's earnings, the transfer is being created), paid (Stripe transferred it to the
+         *     reader's payout account), failed (it could not be completed: the credits came back) or
+         *     reversed (the transfer was reversed: the credits came back).
+         * @example {
+         *       "amountMinor": 2400,
+         *       "createdAt": "2026-12-07T06:00:00.000Z",
+         *       "credits": 120,
+         *       "currency": "usd",
+         *       "failureReason": null,
+         *       "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
+         *       "paidAt": "2026-12-07T06:00:02.000Z",
+         *       "readerId": "user_2reader",
+         *       "returnedAt": null,
+         *       "source": "request",
+         *       "status": "paid",
+         *       "transferId": "tr_1Q2w3E4r5T6y7U8i"
+         *     }
+         */
+        PayoutOut: {
+            /**
+             * Amountminor
+             * @description what the credits are worth, in the smallest unit of currency (2400 = $24.00): credits x the payout value of a credit when requested
+             */
+            amountMinor: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Credits
+             * @description credits paid out
+             */
+            credits: number;
+            /**
+             * Currency
+             * @description ISO 4217 code, lowercase
+             */
+            currency: string;
+            /**
+             * Failurereason
+             * @description why it failed or was reversed; null otherwise
+             * @default null
+             */
+            failureReason?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Paidat
+             * Format: date-time
+             * @description when the transfer was made; null before
+             * @default null
+             */
+            paidAt?: string | null;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Returnedat
+             * Format: date-time
+             * @description when a failed or reversed payout's credits came back; null otherwise
+             * @default null
+             */
+            returnedAt?: string | null;
+            /**
+             * Source
+             * @description request: the reader asked (POST /reader/payouts); schedule: the weekly payout run
+             * @enum {string}
+             */
+            source: "request" | "schedule";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "failed" | "reversed";
+            /**
+             * Transferid
+             * @description Stripe's transfer id; null before it is made
+             * @default null
+             */
+            transferId?: string | null;
+        };
+        /**
+         * PayoutPage
+         * @description A page of payouts, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "amountMinor": 2400,
+         *           "createdAt": "2026-12-07T06:00:00.000Z",
+         *           "credits": 120,
+         *           "currency": "usd",
+         *           "failureReason": null,
+         *           "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
+         *           "paidAt": "2026-12-07T06:00:02.000Z",
+         *           "readerId": "user_2reader",
+         *           "returnedAt": null,
+         *           "source": "request",
+         *           "status": "paid",
+         *           "transferId": "tr_1Q2w3E4r5T6y7U8i"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        PayoutPage: {
+            /** Data */
+            data: components["schemas"]["PayoutOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * PayoutReleaseIn
+         * @description An optional note for the audit log.
+         * @example {
+         *       "note": "Review finished."
+         *     }
+         */
+        PayoutReleaseIn: {
+            /**
+             * Note
+             * @default null
+             */
+            note?: string | null;
+        };
+        /**
+         * PayoutRequestIn
+         * @description How much to pay out: by default everything available for payout.
+         * @example {
+         *       "credits": 120
+         *     }
+         */
+        PayoutRequestIn: {
+            /**
+             * Credits
+             * @description credits to pay out (at least the payout minimum, at most what is available); default everything available
+             * @default null
+             */
+            credits?: number | null;
         };
         /**
          * PendingDocumentOut
@@ -12097,7 +12981,9 @@ export interface components {
          *           "readings": 1
          *         },
          *         "thisMonth": {
+         *           "amount": 1799,
          *           "credits": 60,
+         *           "currency": "usd",
          *           "paidOut": 1,
          *           "pending": 1,
          *           "pendingReadings": 1,
@@ -12107,7 +12993,9 @@ export interface components {
          *           "since": "2026-11-28T17:30:00Z"
          *         },
          *         "thisWeek": {
+         *           "amount": 1799,
          *           "credits": 60,
+         *           "currency": "usd",
          *           "paidOut": 1,
          *           "pending": 1,
          *           "pendingReadings": 1,
@@ -12814,6 +13702,14 @@ export interface components {
              * @default true
              */
             isActive?: boolean;
+            /**
+             * Moderation
+             * @description read-only: ignored
+             * @default null
+             */
+            moderation?: {
+                [key: string]: unknown;
+            } | null;
             /** Name */
             name: string;
             /**
@@ -12906,6 +13802,14 @@ export interface components {
             id: string;
             /** Isactive */
             isActive: boolean;
+            /**
+             * Moderation
+             * @description your own views only: the texts (name, description) whose newest version, shown here, moderation holds or hides; the public card keeps the option's last approved text until the new one is approved (a description without one shows empty, an option whose name has none is not on the card)
+             * @default null
+             */
+            moderation?: {
+                [key: string]: components["schemas"]["ModerationStateOut"];
+            } | null;
             /** Name */
             name: string;
             /**
@@ -15448,6 +16352,42 @@ export interface components {
              * @default null
              */
             readingId?: string | null;
+        };
+        /**
+         * UserAuthIn
+         * @description What pusher-js posts to its ``userAuthentication.endpoint`` on ``signin()`` (a form by default).
+         * @example {
+         *       "socket_id": "123456.7890123"
+         *     }
+         */
+        UserAuthIn: {
+            /**
+             * Socket Id
+             * @description the connection's socket id, as Pusher assigned it (digits.digits)
+             */
+            socket_id: string;
+        };
+        /**
+         * UserAuthOut
+         * @description Pusher's user authentication answer, passed to pusher-js as it is: pusher-js sends it
+         *     with ``pusher:signin``, and the connection is then signed in as you.
+         * @example {
+         *       "auth": "local-app-key:8f2d6c1e0b9a47d3c5e1f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1",
+         *       "user_data": "{\"id\":\"user_demo_client1\"}"
+         *     }
+         */
+        UserAuthOut: {
+            /**
+             * Auth
+             * @description <app key>:<HMAC-SHA256 of socket_id::user::user_data>
+             */
+            auth: string;
+            /**
+             * User Data
+             * @description the signed JSON user data: {"id": "<your user id>"}
+             * @example {"id":"user_demo_client1"}
+             */
+            user_data: string;
         };
         /**
          * ViewPage
@@ -18699,6 +19639,78 @@ export interface operations {
             };
         };
     };
+    list_admin_payouts: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+                /** @description which payouts: pending (default: the transfers being created), paid, failed or reversed */
+                status?: "pending" | "paid" | "failed" | "reversed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_admin_plans: {
         parameters: {
             query?: {
@@ -19399,6 +20411,202 @@ export interface operations {
             };
             /** @description Request URI too long (query values percent-encode to more than the server accepts) */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    hold_reader_payouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutHoldIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutHoldOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    release_reader_payouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PayoutReleaseIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutHoldOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20664,6 +21872,117 @@ export interface operations {
             };
         };
     };
+    local_connect_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_connect_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LocalConnectIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalConnectOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     local_mail_page: {
         parameters: {
             query?: {
@@ -20826,6 +22145,115 @@ export interface operations {
             };
             /** @description Not found (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_transfers_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    local_transfer_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transferId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalTransferIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalTransferOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21237,6 +22665,76 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_consent_history: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistoryPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -23061,6 +24559,284 @@ export interface operations {
             };
         };
     };
+    get_payout_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutAccountOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    start_payout_onboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutOnboardingOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_reader_payouts: {
+        parameters: {
+            query?: {
+                /** @description page size, default 20, clamped to 100 */
+                limit?: number;
+                /** @description opaque cursor from pagination.nextCursor */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutPage"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request URI too long (query values percent-encode to more than the server accepts) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    request_payout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PayoutRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_profile: {
         parameters: {
             query?: never;
@@ -23327,6 +25103,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -23338,6 +25123,15 @@ export interface operations {
             };
             /** @description Request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Business rule violated */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -24917,6 +26711,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChannelAuthOut"];
+                };
+            };
+            /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    authenticate_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserAuthIn"];
+                "application/x-www-form-urlencoded": components["schemas"]["UserAuthIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAuthOut"];
                 };
             };
             /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */

@@ -1,7 +1,7 @@
 // The page's side of tests/e2e/test_pusher_js.py: runs the test's commands against pusher-js
 // and reports everything pusher-js tells it back to the test's server.
 //
-//   GET  /command  long poll: {"do": "connect"|"subscribe"|"disconnect", ...}; 204 = none yet
+//   GET  /command  long poll: {"do": "connect"|"subscribe"|"signin"|"disconnect", ...}; 204 = none yet
 //   POST /report   {"seq", "client", "channel", "event", "data"}: one JSON object each
 //
 // The page holds no logic of the product: who connects, to what, and what must arrive is the
@@ -38,6 +38,13 @@
       pusher.connection.bind("state_change", (states) => report(client, null, "state", states.current));
       pusher.connection.bind("connected", () => report(client, null, "connected", pusher.connection.socket_id));
       pusher.connection.bind("error", (error) => report(client, null, "connection:error", error));
+      pusher.connection.bind("message", (message) => {
+        if (message.event === "pusher:signin_success") report(client, null, "signin_success", message.data);
+      });
+      pusher.user.bind("pusher:signin_error", (error) => report(client, null, "signin_error", error));
+    },
+    signin({ client }) {
+      clients[client].signin();
     },
     subscribe({ client, channel }) {
       clients[client].subscribe(channel).bind_global((event, data) => {
