@@ -78,6 +78,9 @@ class RouteSpec:
     accepts_form: bool = False
     # The route class whose rate limit every request counts against (chalicelib/domain/limits.py).
     rate_limit: str | None = None
+    # The handler honours an Idempotency-Key header (a retry with the same key returns the first
+    # answer instead of acting twice); the OpenAPI document declares the header.
+    idempotent: bool = False
 
     handler_name: str = ""
     module: str = ""  # the handler's module: what chalicelib.routing imports on first use
@@ -163,6 +166,7 @@ def route(
     content_type: str = "application/json",
     accepts_form: bool = False,
     rate_limit: str | None = None,
+    idempotent: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     method = method.upper()
     if rate_limit is not None and rate_limit not in limits.CLASSES:
@@ -175,7 +179,7 @@ def route(
             query=query, response=response, status=status, errors=errors, cache_seconds=cache_seconds,
             description=description or (inspect.getdoc(handler) or ""), content_type=content_type,
             path_params=path_params, handler_name=handler.__name__, accepts_form=accepts_form,
-            rate_limit=rate_limit, module=handler.__module__,
+            rate_limit=rate_limit, module=handler.__module__, idempotent=idempotent,
         )
         REGISTRY.append(spec)
 

@@ -134,6 +134,15 @@ def _ref(key_map: dict[Any, Any], model: type[BaseModel], mode: str) -> dict[str
 _SIGNED_IN: tuple[dict[str, list[str]], ...] = ({"bearerAuth": []},)
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "A key of your choosing (1 to 200 printable ASCII characters), the same for every retry of "
+                   "one action: a retry with the same key answers with what the first request did instead of doing "
+                   "it twice; the same key with a different body is a 409 idempotency_key_reused.",
+}
+
+
 def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": spec.handler_name,
@@ -155,6 +164,8 @@ def _operation(spec: RouteSpec, key_map: dict[Any, Any]) -> dict[str, Any]:
         op["security"] = []
     if spec.query is not None:
         op["parameters"].extend(_query_parameters(spec.query))
+    if spec.idempotent:
+        op["parameters"].append(IDEMPOTENCY_KEY)
     if not op["parameters"]:
         del op["parameters"]
     if spec.body is not None:

@@ -60,6 +60,7 @@ ROUTES: tuple[RouteRow, ...] = (
     ("POST", "/admin/reader-applications/{applicationId}/approve", "chalicelib.handlers.reader_applications", "approve_application", None),
     ("POST", "/admin/reader-applications/{applicationId}/decline", "chalicelib.handlers.reader_applications", "decline_application", None),
     ("GET", "/admin/readers/at-risk", "chalicelib.handlers.quality", "list_readers_at_risk", None),
+    ("GET", "/admin/readers/{readerId}/payouts", "chalicelib.handlers.admin_payouts", "get_reader_payouts", None),
     ("POST", "/admin/readers/{readerId}/payouts/hold", "chalicelib.handlers.admin_payouts", "hold_reader_payouts", None),
     ("POST", "/admin/readers/{readerId}/payouts/release", "chalicelib.handlers.admin_payouts", "release_reader_payouts", None),
     ("GET", "/admin/time-spans", "chalicelib.handlers.admin_catalog", "list_admin_time_spans", None),

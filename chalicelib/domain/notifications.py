@@ -44,6 +44,8 @@ class NotificationType(StrEnum):
     CONTENT_MODERATED = "content_moderated"
     PAYOUT_SENT = "payout_sent"
     PAYOUT_FAILED = "payout_failed"
+    PAYOUTS_HELD = "payouts_held"
+    PAYOUTS_RELEASED = "payouts_released"
 
 
 NOTIFICATION_TYPES: tuple[str, ...] = tuple(t.value for t in NotificationType)

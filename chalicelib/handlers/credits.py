@@ -25,7 +25,8 @@ from chalicelib.services import ledger, payments
 
 credits_api = Blueprint(__name__)
 
-_CHANGE_NAMES = {"available": "available", "held": "held", "earnings": "earnings", "receivable": "owed"}
+_CHANGE_NAMES = {"available": "available", "held": "held", "earnings": "earnings", "payable": "payable",
+                 "receivable": "owed"}
 
 
 def _line(line: object) -> dict:
@@ -46,13 +47,13 @@ def get_credits(ctx: RequestContext) -> dict:
     page = paginate(ledger.history_query(ctx.user.user_id), ctx.query, scope=f"GET /credits:{ctx.user.user_id}")
     return {
         "balance": {"available": balance.available, "held": balance.held, "earnings": balance.earnings,
-                    "owed": balance.owed, "restricted": balance.restricted},
+                    "payable": balance.payable, "owed": balance.owed, "restricted": balance.restricted},
         **page.body([_line(line) for line in page.items]),
     }
 
 
 @route(credits_api, "/credits/checkout", "POST", access=SIGNED_IN, body=CheckoutIn, response=CheckoutOut,
-       status=201, errors=(400, 404, 503), tags=["credits"], rate_limit="checkout",
+       status=201, errors=(400, 404, 503), tags=["credits"], rate_limit="checkout", idempotent=True,
        summary="Buy a credit package: creates a Stripe Checkout Session and returns its URL")
 def post_checkout(ctx: RequestContext) -> CheckoutOut:
     """Credits are granted when Stripe reports the payment (webhook), not on return to the
@@ -65,7 +66,7 @@ def post_checkout(ctx: RequestContext) -> CheckoutOut:
 
 
 @route(credits_api, "/subscriptions", "POST", access=SIGNED_IN, body=SubscribeIn, response=CheckoutOut,
-       status=201, errors=(400, 404, 409, 503), tags=["credits"], rate_limit="checkout",
+       status=201, errors=(400, 404, 409, 503), tags=["credits"], rate_limit="checkout", idempotent=True,
        summary="Subscribe to a plan: Stripe Checkout in subscription mode")
 def post_subscription(ctx: RequestContext) -> CheckoutOut:
     """409 already_subscribed while a subscription is active, trialing or past due. Each

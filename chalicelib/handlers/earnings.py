@@ -11,7 +11,7 @@ from chalicelib.auth import READER
 from chalicelib.models.base import iso
 from chalicelib.pagination import paginate
 from chalicelib.schemas.earnings import EarningsOut, EarningsQuery
-from chalicelib.services import earnings, ledger
+from chalicelib.services import earnings
 from chalicelib.services.payouts import queries as payout_queries
 
 earnings_api = Blueprint(__name__)
@@ -22,11 +22,14 @@ def pending_document(pending: earnings.Pending) -> dict[str, Any]:
 
 
 def payouts_document(states: payout_queries.EarningsStates) -> dict[str, Any]:
-    """``EarningsPayoutsOut``: pending, available, paid out and owed credits, with their money."""
-    return {"pending": states.pending, "pendingAmount": earnings.money(states.pending).amount,
+    """``EarningsPayoutsOut``: credits in the dispute window, available, sent to the bank and
+    owed, with their money."""
+    return {"inDisputeWindow": states.in_dispute_window,
+            "inDisputeWindowAmount": earnings.money(states.in_dispute_window).amount,
             "available": states.available, "availableAmount": earnings.money(states.available).amount,
-            "paidOut": states.paid_out, "paidOutAmount": earnings.money(states.paid_out).amount,
+            "sentToBank": states.sent_to_bank, "sentToBankAmount": earnings.money(states.sent_to_bank).amount,
             "owed": states.owed, "owedAmount": earnings.money(states.owed).amount, "minimum": states.minimum,
+            "minimumAmount": earnings.money(states.minimum).amount,
             "onHold": states.on_hold, "payoutInProgress": states.in_progress}
 
 
@@ -49,12 +52,16 @@ def get_earnings(ctx: RequestContext) -> dict[str, Any]:
     readings, less refunds) and how much is pending (accepted readings not completed yet);
     the earnings balance; and a page of the ledger lines that moved earnings, newest first
     (``cursor`` for the next page). ``payouts``: where the earned credits stand for payouts to
-    the reader's bank: pending inside the dispute window, available, paid out, owed."""
+    the reader's bank: in the dispute window, available, sent to the bank, owed (read in one
+    snapshot, so they always add up)."""
     query: EarningsQuery = ctx.query
     reader_id = ctx.user.user_id
     totals = earnings.summary(reader_id, all_time=True)
     assert totals.all_time is not None
-    balance = ledger.balance_of(ctx.user.record).earnings
+    # One snapshot of the user item and the payout state: the payouts block always adds up
+    # (and the balance is its inDisputeWindow), even while a payout commits.
+    states = payout_queries.earnings_states(reader_id)
+    balance = states.in_dispute_window
     credit = earnings.money(1)
     page = paginate(earnings.lines_query(reader_id), query, scope=f"GET /reader/earnings:{reader_id}")
     return {
@@ -63,7 +70,7 @@ def get_earnings(ctx: RequestContext) -> dict[str, Any]:
         "currency": credit.currency, "minorPerCredit": credit.amount,
         "thisWeek": totals_document(totals.week), "thisMonth": totals_document(totals.month),
         "allTime": totals_document(totals.all_time),
-        "payouts": payouts_document(payout_queries.earnings_states(ctx.user.record)),
+        "payouts": payouts_document(states),
         **page.body([{"entryId": line.entry_id, "kind": line.kind, "createdAt": line.created_at,
                       "credits": line.credits, "amount": earnings.money(line.credits).amount,
                       "currency": credit.currency, "platformFee": line.platform_fee, "readingId": line.reading_id,

@@ -6,10 +6,13 @@ reader's account.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from chalice import Blueprint
 
-from chalicelib.api import RequestContext, route
+from chalicelib.api import Reply, RequestContext, route
 from chalicelib.auth import READER
+from chalicelib.models.base import iso
 from chalicelib.schemas.payout_accounts import PayoutAccountOut, PayoutOnboardingOut
 from chalicelib.services.payouts import accounts
 
@@ -38,22 +41,25 @@ def account_document(account: accounts.PayoutAccount | None) -> PayoutAccountOut
     "POST",
     access=READER,
     response=PayoutOnboardingOut,
+    status=201,
     errors=(403, 503),
     tags=["payouts"],
     summary="Start or resume the reader's payout onboarding (Stripe Connect Express): returns the link",
 )
-def start_payout_onboarding(ctx: RequestContext) -> PayoutOnboardingOut:
+def start_payout_onboarding(ctx: RequestContext) -> Reply:
     """The first call creates the reader's Stripe Connect Express account; every call returns a
     fresh onboarding link to it (single use, expires within minutes). Concurrent or repeated
-    calls make one account. 403 unless the caller is an approved reader; 503 when Stripe is
-    unreachable (nothing stored: try again)."""
+    calls make one account. 201 when this call created the account, 200 when it resumed
+    onboarding of the existing one. 403 unless the caller is an approved reader; 503 when
+    Stripe is unreachable (nothing stored: try again)."""
     onboarding = accounts.start_onboarding(ctx.user.user_id, ctx.user.email)
-    return PayoutOnboardingOut(
+    document = PayoutOnboardingOut(
         url=onboarding.url,
-        expires_at=onboarding.expires_at,
+        expires_at=iso(datetime.fromtimestamp(onboarding.expires_at, UTC)),
         created=onboarding.created,
         account=account_document(onboarding.account),
     )
+    return Reply(document.dump(), status=201 if onboarding.created else 200)
 
 
 @route(

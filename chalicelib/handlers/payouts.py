@@ -21,12 +21,12 @@ def payout_document(payout: Payout) -> dict[str, Any]:
         id=payout.payout_id,
         reader_id=payout.reader_id,
         credits=int(payout.credits),
-        amount_minor=int(payout.amount_minor),
+        amount=int(payout.amount_minor),
         currency=payout.currency,
         status=payout.status,  # type: ignore[arg-type]
         source=payout.source,  # type: ignore[arg-type]
         created_at=payout.created_at,
-        paid_at=payout.paid_at,
+        sent_at=payout.sent_at,
         returned_at=payout.returned_at,
         transfer_id=payout.transfer_id,
         failure_reason=payout.failure_reason,
@@ -43,6 +43,7 @@ def payout_document(payout: Payout) -> dict[str, Any]:
     status=201,
     errors=(400, 403, 409, 422, 503),
     tags=["payouts"],
+    idempotent=True,
     summary="Pay out the reader's available earnings to their bank (at least the payout minimum)",
 )
 def request_payout(ctx: RequestContext) -> Reply:

@@ -73,7 +73,7 @@ def quote(ctx: RequestContext) -> dict:
 
 
 @route(readings_api, "/readings", "POST", access=CLIENT, body=ReadingIn, response=ReadingOut, status=201,
-       errors=(400, 403, 404, 409, 422), tags=_TAGS, rate_limit="reading_requests",
+       errors=(400, 403, 404, 409, 422), tags=_TAGS, rate_limit="reading_requests", idempotent=True,
        summary="Request a reading: holds its price in the same transaction")
 def request_reading(ctx: RequestContext) -> Any:
     """Needs the 18+ declaration (422 age_verification_required), the terms of service and

@@ -6,7 +6,8 @@
   created yet) -> ``paid`` (transfer created) | ``failed`` (returned: the transfer could not
   be created, or the bank refused the payout); ``paid`` -> ``reversed`` (the transfer was
   reversed: returned). ``byReader`` (readerId, createdAt) lists a reader's payouts newest
-  first; ``byStatus`` (status, createdAt) the admin's list by status.
+  first; ``byStatus`` (status, createdAt) the admin's list by status; ``byCreated`` (listing,
+  createdAt) the admin's list of every payout (one partition: payouts are few, weekly).
 - ``PayoutReader`` (payout-readers): a reader's payout state: the payout in flight
   (``lock``: one at a time, taken with a condition in the payout's transaction), an admin's
   hold and its reason, the credits paid out so far (net of returns) and the day the weekly
@@ -28,6 +29,7 @@ from chalicelib.models.base import region, table_name
 
 PENDING, PAID, FAILED, REVERSED = "pending", "paid", "failed", "reversed"
 STATUSES = (PENDING, PAID, FAILED, REVERSED)
+EVERY_PAYOUT = "payout"  # the byCreated index's one partition key
 DUE_SHARDS = 8
 
 
@@ -49,6 +51,15 @@ class PayoutsByStatus(GlobalSecondaryIndex["Payout"]):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
+class PayoutsByCreated(GlobalSecondaryIndex["Payout"]):
+    class Meta:
+        index_name = "byCreated"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
 class Payout(Model):
     class Meta:
         table_name = table_name("payouts")
@@ -64,13 +75,16 @@ class Payout(Model):
     source = UnicodeAttribute()  # request (POST /reader/payouts) | schedule (the weekly job)
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt")
-    paid_at = UnicodeAttribute(null=True, attr_name="paidAt")
+    # When the transfer was sent (kept if the payout later fails or is reversed); stored as paidAt.
+    sent_at = UnicodeAttribute(null=True, attr_name="paidAt")
     returned_at = UnicodeAttribute(null=True, attr_name="returnedAt")
     transfer_id = UnicodeAttribute(null=True, attr_name="transferId")  # "tr_..."
     failure_reason = UnicodeAttribute(null=True, attr_name="failureReason")  # a sentence the reader reads
 
     by_reader = PayoutsByReader()
     by_status = PayoutsByStatus()
+    listing = UnicodeAttribute(default=EVERY_PAYOUT)  # every payout, for byCreated
+    by_created = PayoutsByCreated()
 
 
 class PayoutReader(Model):

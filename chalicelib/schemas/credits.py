@@ -35,11 +35,14 @@ class CheckoutOut(ApiModel):
 
 
 class BalanceOut(ApiModel):
-    """The caller's credit accounts: available to spend, held for open readings, earned as a reader, owed after
-    a chargeback."""
+    """The caller's credit accounts: available to spend, held for open readings, earned as a reader (inside the
+    dispute window, then payable: available for payout), owed after a chargeback."""
     available: int = Field(description="credits the user can spend")
     held: int = Field(description="credits held for requested readings")
-    earnings: int = Field(description="a reader's earnings, net of the platform fee (0 for clients)")
+    earnings: int = Field(description="a reader's credits earned (net of the platform fee) and still inside their "
+                                      "readings' dispute window: not available for payout yet (0 for clients)")
+    payable: int = Field(description="a reader's earned credits whose dispute window closed: available for payout "
+                                     "to their bank (0 for clients)")
     owed: int = Field(description="credits owed after a refund or chargeback of credits already spent")
     restricted: bool = Field(description="true while something is owed: no new readings until settled "
                                          "(the next purchase pays it down first)")
@@ -52,7 +55,7 @@ class LedgerLineOut(ApiModel):
                                   "payout, refund, reversal, chargeback")
     created_at: str
     changes: dict[str, int] = Field(description="signed change per account of the user: available, held, "
-                                                "earnings, owed")
+                                                "earnings, payable, owed")
     reference: str | None = Field(default=None, description="the reading, checkout session or subscription")
     description: str | None = None
 

@@ -65,23 +65,33 @@ class EarningsLineOut(ApiModel):
 
 
 class EarningsPayoutsOut(SendsNulls):
-    """Where the reader's earned credits stand for payouts (issue 18): pending inside their
-    readings' dispute window, available for payout once it closed, paid out to their bank,
-    and owed after a refund of earnings already paid out (the next earnings settle it). Each
-    with its money value (the amounts: credits x minorPerCredit, in the payout currency)."""
+    """Where the reader's earned credits stand for payouts to their bank: in their readings'
+    dispute window, available for payout once it closed, sent to their bank, and owed after a
+    refund of earnings already sent (the next earnings settle it). Read in one snapshot, so
+    they always add up. Each with its money value (credits x minorPerCredit, in the payout
+    currency). Not the period totals' paidOut/pending, which count completed and accepted
+    readings."""
     SENT_AS_NULL = ("payout_in_progress",)
-    pending: int = Field(description="credits earned by readings still inside their dispute window (14 days after "
-                                     "completion): not available for payout yet")
-    pending_amount: int
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "inDisputeWindow": 156, "inDisputeWindowAmount": 3120, "available": 160, "availableAmount": 3200,
+        "sentToBank": 600, "sentToBankAmount": 12000, "owed": 0, "owedAmount": 0, "minimum": 50,
+        "minimumAmount": 1000, "onHold": False, "payoutInProgress": "po_01JDQ8V6M4Z2X7N3K5R9T1W0AD"}]})
+    in_dispute_window: int = Field(description="credits earned by readings still inside their dispute window (14 "
+                                               "days after completion): not available for payout yet")
+    in_dispute_window_amount: int = Field(description="what inDisputeWindow is worth, in the smallest currency "
+                                                      "unit of `currency`")
     available: int = Field(description="credits available for payout (POST /reader/payouts, or the weekly payout)")
-    available_amount: int
-    paid_out: int = Field(description="credits sent to the reader's bank so far (a payout on its way included; a "
-                                      "failed or reversed one returned)")
-    paid_out_amount: int
-    owed: int = Field(description="credits a refund took back after they were paid out: the next earnings pay "
-                                  "this down before anything becomes available")
-    owed_amount: int
+    available_amount: int = Field(description="what available is worth, in the smallest currency unit of "
+                                              "`currency`")
+    sent_to_bank: int = Field(description="credits sent to the reader's bank so far (a payout on its way included; "
+                                          "a failed or reversed one returned)")
+    sent_to_bank_amount: int = Field(description="what sentToBank is worth, in the smallest currency unit of "
+                                                 "`currency`")
+    owed: int = Field(description="credits a refund took back after they were sent to the bank: the next earnings "
+                                  "pay this down before anything becomes available")
+    owed_amount: int = Field(description="what owed is worth, in the smallest currency unit of `currency`")
     minimum: int = Field(description="the least a payout may be, in credits")
+    minimum_amount: int = Field(description="what minimum is worth, in the smallest currency unit of `currency`")
     on_hold: bool = Field(description="an admin holds the reader's payouts: none is made until released")
     payout_in_progress: str | None = Field(default=None, description="the payout on its way (pending), if any")
 
@@ -90,7 +100,7 @@ class EarningsOut(ApiModel):
     """The reader's earnings: this week, this month (in the reader's timezone, weeks start
     on Monday) and all time, each with the same fields; the earnings balance; and a page of
     the ledger lines behind them, newest first; and where the earned credits stand for
-    payouts (``payouts``: pending, available, paid out to the bank, owed)."""
+    payouts (``payouts``: in the dispute window, available, sent to the bank, owed)."""
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "timezone": "Europe/Lisbon", "feePercent": 20, "balance": 316, "balanceAmount": 6320, "currency": "usd",
         "minorPerCredit": 20,
@@ -102,9 +112,9 @@ class EarningsOut(ApiModel):
                       "pendingReadings": 1},
         "allTime": {"since": None, "credits": 376, "amount": 7520, "currency": "usd", "platformFee": 94,
                     "paidOut": 316, "pending": 60, "refunded": 0, "readings": 7, "pendingReadings": 1},
-        "payouts": {"pending": 156, "pendingAmount": 3120, "available": 160, "availableAmount": 3200,
-                    "paidOut": 600, "paidOutAmount": 12000, "owed": 0, "owedAmount": 0, "minimum": 50,
-                    "onHold": False, "payoutInProgress": None},
+        "payouts": {"inDisputeWindow": 316, "inDisputeWindowAmount": 6320, "available": 160,
+                    "availableAmount": 3200, "sentToBank": 600, "sentToBankAmount": 12000, "owed": 0, "owedAmount": 0,
+                    "minimum": 50, "minimumAmount": 1000, "onHold": False, "payoutInProgress": None},
         "data": [{"entryId": "payout:rdg_1", "kind": "payout", "createdAt": "2026-11-30T10:31:00.000Z",
                   "credits": 48, "amount": 960, "currency": "usd", "platformFee": 12, "readingId": "rdg_1",
                   "description": "Reading completed"}],
@@ -115,7 +125,8 @@ class EarningsOut(ApiModel):
                                       "when it has none)")
     fee_percent: int = Field(description="the platform's share of a completed reading's price today")
     balance: int = Field(description="the earnings account's balance now: credits earned and still inside their "
-                                     "readings' dispute window (payouts.pending; exact, as GET /credits shows it)")
+                                     "readings' dispute window (payouts.inDisputeWindow; exact, as GET /credits "
+                                     "shows it)")
     balance_amount: int = Field(description="what balance is worth to the reader, in the smallest unit of currency")
     currency: str = Field(description="the payout currency (ISO 4217, lower case, e.g. usd) of every amount here")
     minor_per_credit: int = Field(description=(

@@ -60,7 +60,7 @@ READER_PROFILE_COMMON = {
     "badges": [], "reviews": [REVIEW_SUMMARY], "createdAt": "2026-10-02T15:00:00Z",
     "createdDate": "2026-10-02T15:00:00Z",
 }
-BALANCE = {"available": 38, "held": 82, "earnings": 0, "owed": 0, "restricted": False}
+BALANCE = {"available": 38, "held": 82, "earnings": 0, "payable": 0, "owed": 0, "restricted": False}
 LEDGER_LINE = {"entryId": "01JDQ8V6M4Z2X7N3K5R9T1W0AC", "kind": "hold", "createdAt": _AT,
                "changes": {"available": -82, "held": 82}, "reference": _READING,
                "description": "Credits held for a 30-minute phone reading."}
@@ -108,11 +108,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                                    "totalEarnings": 412}},
     "BalanceOut": BALANCE,
     "LedgerLineOut": LEDGER_LINE,
-    "Credits": {"available": 38, "held": 82, "earnings": 0, "owed": 0},
+    "Credits": {"available": 38, "held": 82, "earnings": 0, "payable": 0, "owed": 0},
     "CreditsOut": {"balance": BALANCE, "data": [LEDGER_LINE], "pagination": PAGE_INFO, "meta": PAGE_META},
     "MeOut": {"id": _CLIENT, "email": "client1@demo.auralumic.example", "displayName": "Clara Nguyen",
               "role": "client", "status": "active", "credits": 38,
-              "balance": {"available": 38, "held": 82, "earnings": 0, "owed": 0},
+              "balance": {"available": 38, "held": 82, "earnings": 0, "payable": 0, "owed": 0},
               "flags": {"ageVerified": True, "suspended": False, "paymentRestricted": False, "isReader": False,
                         "isAdmin": False},
               "createdAt": "2026-10-01T12:00:00Z", "createdDate": "2026-10-01T12:00:00Z", "lastLoginAt": _AT,
@@ -282,7 +282,8 @@ def complete_examples(schemas: dict[str, dict[str, Any]], names: set[str]) -> No
         if kind == "integer":
             return _INTEGERS.get(key, max(1, int(prop.get("minimum", 1))))
         if kind == "number":
-            return {"multiplier": 0.95, "rate": 2.8667, "latencyMs": 12.5}.get(key, 4.8)
+            number = {"multiplier": 0.95, "rate": 2.8667, "latencyMs": 12.5, "sentimentScore": -0.72}.get(key, 4.8)
+            return min(max(number, prop.get("minimum", number)), prop.get("maximum", number))
         if kind == "string":
             return _string(key)
         return None

@@ -111,7 +111,10 @@ class Credits(ApiModel):
     """The user's credit balances."""
     available: int = Field(description="credits the user can spend now")
     held: int = Field(description="credits held for requested readings")
-    earnings: int = Field(default=0, description="a reader's earnings, net of the platform fee")
+    earnings: int = Field(default=0, description="a reader's credits earned (net of the platform fee) and still "
+                                                 "inside their readings' dispute window: not available for payout yet")
+    payable: int = Field(default=0, description="a reader's earned credits whose dispute window closed: available "
+                                                "for payout to their bank")
     owed: int = Field(default=0, description="credits owed after a refund or chargeback of spent credits")
 
 
@@ -147,7 +150,7 @@ class MeOut(ApiModel):
                                               "account_suspended) or deleted; a suspension past its end is active")
     suspension: AccountSuspension | None = Field(default=None, description="present while suspended")
     credits: int = Field(description="credits the user can spend now (same as balance.available)")
-    balance: Credits = Field(description="the balances in detail: available, held, earnings and owed")
+    balance: Credits = Field(description="the balances in detail: available, held, earnings, payable and owed")
     flags: MeFlags
     created_at: str
     last_login_at: str | None = None

@@ -80,7 +80,7 @@ class PayoutOnboardingOut(ApiModel):
             "examples": [
                 {
                     "url": "https://connect.stripe.com/setup/e/acct_1Q2w3E4r5T6y7U8i/AbCdEf",
-                    "expiresAt": 1796119200,
+                    "expiresAt": "2026-12-01T10:05:00.000Z",
                     "created": True,
                     "account": {
                         "accountId": "acct_1Q2w3E4r5T6y7U8i",
@@ -96,8 +96,13 @@ class PayoutOnboardingOut(ApiModel):
         }
     )
     url: str = Field(description="send the browser here (Stripe's onboarding; locally, the local onboarding page)")
-    expires_at: int = Field(description="unix seconds after which the link no longer works")
-    created: bool = Field(description="true when this request created the account (the first onboarding)")
+    expires_at: str = Field(json_schema_extra=_DATE_TIME, description="when the link stops working")
+    created: bool = Field(
+        description=(
+            "true when this request created the account (the first onboarding; the response is 201), false when it "
+            "resumed onboarding of the existing one (200)"
+        )
+    )
     account: PayoutAccountOut
 
 

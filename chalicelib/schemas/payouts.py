@@ -3,7 +3,7 @@ reader's payouts, and the local transfers stand-in (``/local/transfers``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field, JsonValue
 
@@ -18,12 +18,12 @@ _PAYOUT_EXAMPLE: dict[str, JsonValue] = {
     "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
     "readerId": "user_2reader",
     "credits": 120,
-    "amountMinor": 2400,
+    "amount": 2400,
     "currency": "usd",
     "status": "paid",
     "source": "request",
     "createdAt": "2026-12-07T06:00:00.000Z",
-    "paidAt": "2026-12-07T06:00:02.000Z",
+    "sentAt": "2026-12-07T06:00:02.000Z",
     "returnedAt": None,
     "transferId": "tr_1Q2w3E4r5T6y7U8i",
     "failureReason": None,
@@ -36,13 +36,13 @@ class PayoutOut(SendsNulls):
     reader's payout account), failed (it could not be completed: the credits came back) or
     reversed (the transfer was reversed: the credits came back)."""
 
-    SENT_AS_NULL = ("paid_at", "returned_at", "transfer_id", "failure_reason")
+    SENT_AS_NULL: ClassVar[tuple[str, ...]] = ("sent_at", "returned_at", "transfer_id", "failure_reason")
     model_config = ConfigDict(json_schema_extra={"examples": [_PAYOUT_EXAMPLE]})
     id: str
     reader_id: str
     credits: int = Field(description="credits paid out")
-    amount_minor: int = Field(
-        description="what the credits are worth, in the smallest unit of currency (2400 = "
+    amount: int = Field(
+        description="what the credits are worth, in the smallest currency unit of `currency` (2400 = "
         "$24.00): credits x the payout value of a credit when requested"
     )
     currency: str = Field(description="ISO 4217 code, lowercase")
@@ -51,8 +51,10 @@ class PayoutOut(SendsNulls):
         description="request: the reader asked (POST /reader/payouts); schedule: the weekly payout run"
     )
     created_at: str = Field(json_schema_extra=_DATE_TIME)
-    paid_at: str | None = Field(
-        default=None, json_schema_extra=_DATE_TIME, description="when the transfer was made; null before"
+    sent_at: str | None = Field(
+        default=None,
+        json_schema_extra=_DATE_TIME,
+        description="when the transfer was sent (kept when the payout later failed or was reversed); null before",
     )
     returned_at: str | None = Field(
         default=None,
@@ -65,6 +67,18 @@ class PayoutOut(SendsNulls):
 
 class PayoutPage(Page[PayoutOut]):
     """A page of payouts, newest first."""
+
+
+class AdminPayoutOut(PayoutOut):
+    """A payout as an admin lists it: with the reader's display name."""
+
+    SENT_AS_NULL = (*PayoutOut.SENT_AS_NULL, "reader_name")
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_PAYOUT_EXAMPLE, "readerName": "Luna Marquez"}]})
+    reader_name: str | None = Field(default=None, description="the reader's display name; null without one")
+
+
+class AdminPayoutPage(Page[AdminPayoutOut]):
+    """A page of payouts of every reader, newest first."""
 
 
 class PayoutRequestIn(InputModel):
@@ -82,25 +96,36 @@ class PayoutRequestIn(InputModel):
 
 
 class AdminPayoutsQuery(PageQuery):
-    status: PayoutStatus = Field(
-        default="pending",
-        description=("which payouts: pending (default: the transfers being created), paid, failed or reversed"),
+    status: Literal["all", "pending", "paid", "failed", "reversed"] = Field(
+        default="all",
+        description=(
+            "which payouts: all (default: every status), pending (the transfers being created), paid, failed or "
+            "reversed"
+        ),
     )
 
 
+REASON_MIN_LENGTH = 10
+
+
 class PayoutHoldIn(InputModel):
-    """Why the reader's payouts are held (the audit log keeps it; the reader is only told
-    their payouts are on hold)."""
+    """Why the reader's payouts are held (the audit log keeps it; the reader is told their
+    payouts are on hold, not the reason)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Chargebacks under review."}]})
-    reason: str = Field(min_length=3, max_length=500)
+    reason: str = Field(
+        min_length=REASON_MIN_LENGTH, max_length=500, description="a sentence: why the payouts are held"
+    )
 
 
 class PayoutReleaseIn(InputModel):
-    """An optional note for the audit log."""
+    """Why the hold is released (the audit log keeps it; the reader is told their payouts
+    are released, not the reason)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Review finished."}]})
-    note: str | None = Field(default=None, max_length=500)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "The chargeback review is finished."}]})
+    reason: str = Field(
+        min_length=REASON_MIN_LENGTH, max_length=500, description="a sentence: why the hold is released"
+    )
 
 
 class PayoutHoldOut(SendsNulls):
@@ -130,6 +155,45 @@ class PayoutHoldOut(SendsNulls):
     payout_in_progress: str | None = Field(default=None, description="the id of a payout on its way, if any")
 
 
+class AdminReaderPayoutsOut(SendsNulls):
+    """A reader's payouts as an admin sees them: the hold (who, when, why) and the credits
+    available for payout and sent to the bank, read in one snapshot."""
+
+    SENT_AS_NULL = ("reason", "held_at", "held_by", "payout_in_progress")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "readerId": "user_2reader",
+                    "onHold": True,
+                    "reason": "Chargebacks under review.",
+                    "heldAt": "2026-12-07T09:00:00.000Z",
+                    "heldBy": "user_2admin",
+                    "available": 160,
+                    "availableAmount": 3200,
+                    "sentToBank": 600,
+                    "sentToBankAmount": 12000,
+                    "currency": "usd",
+                    "payoutInProgress": None,
+                }
+            ]
+        }
+    )
+    reader_id: str
+    on_hold: bool = Field(description="an admin holds the reader's payouts")
+    reason: str | None = Field(default=None, description="the admin's reason while held; null otherwise")
+    held_at: str | None = Field(default=None, json_schema_extra=_DATE_TIME, description="null when not held")
+    held_by: str | None = Field(default=None, description="the admin who held them; null when not held")
+    available: int = Field(description="credits available for payout")
+    available_amount: int = Field(description="what available is worth, in the smallest currency unit of `currency`")
+    sent_to_bank: int = Field(description="credits sent to the reader's bank so far (net of returned payouts)")
+    sent_to_bank_amount: int = Field(
+        description="what sentToBank is worth, in the smallest currency unit of `currency`"
+    )
+    currency: str = Field(description="the payout currency (ISO 4217, lower case)")
+    payout_in_progress: str | None = Field(default=None, description="the id of a payout on its way, if any")
+
+
 class LocalTransferIn(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"action": "reverse"}]})
     action: Literal["reverse", "fail_payout"] = Field(
@@ -143,6 +207,10 @@ class LocalTransferIn(InputModel):
 class LocalTransferOut(ApiModel):
     """What the local transfers stand-in delivered to the webhook."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "transferId": "tr_local_01JDQ8V6M4Z2X7N3K5R9T1W0AD", "action": "reverse",
+        "events": [{"eventId": "evt_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE", "type": "transfer.reversed",
+                    "duplicate": False}]}]})
     transfer_id: str
     action: str
     events: list[DeliveredEvent] = Field(

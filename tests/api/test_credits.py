@@ -29,7 +29,8 @@ def test_paying_a_package_grants_its_credits_once_through_the_webhook(api, make_
     drain()
     drain()  # a second worker pass changes nothing
     credits = api.get("/credits", as_user="buyer").json_body
-    assert credits["balance"] == {"available": 60, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert credits["balance"] == {"available": 60, "held": 0, "earnings": 0, "payable": 0, "owed": 0,
+                                 "restricted": False}
     assert [(line["kind"], line["changes"]) for line in credits["data"]] == [("grant.purchase", {"available": 60})]
     assert api.get("/me", as_user="buyer").json_body["credits"] == 60
 

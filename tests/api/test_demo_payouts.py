@@ -24,7 +24,11 @@ def test_demo_readers_have_earnings_in_every_state(api, issuer, drain):
 
         rowan, mira, luna = user_id("reader10"), user_id("reader5"), user_id("reader1")
         states = api.get("/reader/earnings", as_user=rowan).json["payouts"]
-        assert states["pending"] > 0 and states["available"] > 0 and states["paidOut"] > 0, states
+        assert states["inDisputeWindow"] > 0 and states["available"] > 0 and states["sentToBank"] > 0, states
+        # Every status in the admin's default list (one Query of byCreated), with the readers' names.
+        admin = user_id("admin")
+        every = api.get("/admin/payouts?limit=100", as_user=admin).json["data"]
+        assert {"paid", "reversed"} <= {x["status"] for x in every} and all(x["readerName"] for x in every), every
         listed = api.get("/reader/payouts", as_user=rowan).json["data"]
         assert sorted(payout["status"] for payout in listed) == ["paid", "reversed"]
         owing = api.get("/reader/earnings", as_user=mira).json["payouts"]

@@ -39,19 +39,23 @@ PERIODS = [
 @contextmanager
 def all_dynamodb_calls() -> Iterator[list[str]]:
     """``dynamodb_calls`` and those of the boto3 client the metrics store reads the all-time
-    counters with."""
+    counters with, and of the shared connection transactions (the payouts block's
+    TransactGetItems) go through."""
     from chalicelib.integrations import aws
+    from chalicelib.models.base import connection
 
-    client = aws.client("dynamodb")
+    clients = [aws.client("dynamodb"), connection().client]
     with dynamodb_calls() as seen:
         def record(model: Any = None, **_: Any) -> None:
             seen.append(model.name)
 
-        client.meta.events.register("before-call", record)
+        for client in clients:
+            client.meta.events.register("before-call", record)
         try:
             yield seen
         finally:
-            client.meta.events.unregister("before-call", record)
+            for client in clients:
+                client.meta.events.unregister("before-call", record)
 
 
 @pytest.mark.parametrize(("zone", "now", "week", "month"), PERIODS)
@@ -225,9 +229,12 @@ def test_a_page_of_lines_is_full_and_one_query_however_many_client_lines_are_new
     assert [line["readingId"] for line in first["data"]] == ["r2", "r1"]
     assert [line["readingId"] for line in second["data"]] == ["r0"] and second["pagination"]["hasNext"] is False
     # Query: the periods' lines, the accepted tab, the page. GetItem: the caller, the profile's
-    # timezone, the all-time counters, the payout state (held, paid out). BatchGetItem: the page's
-    # fees (no line this month).
-    assert sorted(calls) == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "GetItem", "Query", "Query", "Query"]
+    # timezone, the all-time counters. TransactGetItems: the payouts block's snapshot (the user
+    # item and the payout state together, where the payout state was one GetItem beside the
+    # caller's read: a payout committing in between showed its credits twice). BatchGetItem:
+    # the page's fees (no line this month).
+    assert sorted(calls) == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "Query", "Query", "Query",
+                             "TransactGetItems"]
 
 
 def test_clients_cannot_see_earnings(reader_world):

@@ -28,7 +28,7 @@ def test_patch_me_refuses_fields_that_are_not_the_users_to_change(api, field, va
     assert [f["path"] for f in response.json["error"]["details"]["fields"]] == [field]
     me = api.get("/me", as_user="user_a").json
     assert me["role"] == "client" and me["credits"] == 0
-    assert me["balance"] == {"available": 0, "held": 0, "earnings": 0, "owed": 0}
+    assert me["balance"] == {"available": 0, "held": 0, "earnings": 0, "payable": 0, "owed": 0}
     assert me.get("displayName") is None  # the valid part of a rejected request is not stored either
 
 

@@ -54,3 +54,19 @@ def test_docs_page_loads_its_renderer_from_this_api(api):
     assert len(script.body) > 100_000
     assert api.get("/docs/assets/secrets.txt").status_code == 404
     assert api.get("/docs/assets/..%2F..%2Fconfig.py").status_code == 404
+
+
+def test_every_route_that_honours_an_idempotency_key_declares_the_header(api):
+    """The generated client can send only the headers the document declares."""
+    import inspect
+
+    from chalicelib.api import REGISTRY
+
+    reads_the_header = {(spec.method, spec.path) for spec in REGISTRY
+                        if "idempotency-key" in inspect.getsource(spec.view.__wrapped__).lower()}
+    assert ("POST", "/readings") in reads_the_header  # the walk sees what it looks for
+    assert reads_the_header == {(spec.method, spec.path) for spec in REGISTRY if spec.idempotent}
+    document = api.get("/openapi.json").json
+    for method, path in reads_the_header:
+        parameters = document["paths"][path][method.lower()].get("parameters", [])
+        assert [p["name"] for p in parameters if p["in"] == "header"] == ["Idempotency-Key"], (method, path)

@@ -123,7 +123,8 @@ def test_a_payout_moves_the_available_earnings_out_and_transfers_them_once(api, 
 
     assert response.status_code == 201, response.json
     payout = response.json
-    assert (payout["credits"], payout["status"], payout["amountMinor"]) == (2 * share, "pending", 2 * share * 20)
+    assert (payout["credits"], payout["status"], payout["amount"]) == (2 * share, "pending", 2 * share * 20)
+    assert "amountMinor" not in payout and payout["sentAt"] is None
     assert p.accounts(READER)["payable"] == 0
     drain()
     [transfer] = p.transfers_of({payout["id"]})
@@ -131,12 +132,15 @@ def test_a_payout_moves_the_available_earnings_out_and_transfers_them_once(api, 
     listed = api.get("/reader/payouts", as_user=READER).json["data"]
     assert [(x["id"], x["status"], x["transferId"]) for x in listed] == [(payout["id"], "paid", transfer["id"])]
     states = api.get("/reader/earnings", as_user=READER).json["payouts"]
-    assert (states["pending"], states["available"], states["paidOut"], states["paidOutAmount"]) == (
+    assert (states["inDisputeWindow"], states["available"], states["sentToBank"], states["sentToBankAmount"]) == (
         0,
         0,
         2 * share,
         2 * share * 20,
     )
+    assert (states["minimum"], states["minimumAmount"]) == (50, 50 * 20)
+    assert not {"pending", "pendingAmount", "paidOut", "paidOutAmount"} & set(states)
+    assert listed[0]["sentAt"] is not None
     [note] = [n for n in api.get("/notifications", as_user=READER).json["data"] if n["type"] == "payout_sent"]
     assert note["message"].startswith(f"We sent ${2 * share * 20 / 100:.2f} ({2 * share} credits)")
     assert [e["payoutId"] for e in outbox_events("payout.sent")] == [payout["id"]]
@@ -268,6 +272,10 @@ def test_a_payout_the_bank_refuses_is_reversed_and_returned(api, world, drain):
 
     stored = _payout(payout["id"])
     assert stored.status == "failed" and "closed" in (stored.failure_reason or "")
+    # When the transfer was sent stays (sentAt, never "paid"), beside when it came back.
+    [listed] = api.get("/reader/payouts", as_user=READER).json["data"]
+    assert (listed["status"], listed["sentAt"] is not None, listed["returnedAt"] is not None) == ("failed", True, True)
+    assert "paidAt" not in listed
     assert p.gateway().transfers[transfer["id"]]["reversed"] is True  # the money came back to the platform
     assert p.accounts(READER)["payable"] == 2 * world["share"]
     p.ledger_ok()
@@ -327,17 +335,18 @@ def test_an_admin_holds_and_releases_a_readers_payouts(api, world):
     p.mature()
     held = api.post(f"/admin/readers/{READER}/payouts/hold", as_user=ADMIN, json_body={"reason": "Chargebacks."})
     assert held.status_code == 200 and held.json["held"] is True
-    assert _error(api.post(f"/admin/readers/{READER}/payouts/hold", as_user=ADMIN, json_body={"reason": "Again."})) == (
-        409,
-        "payouts_already_held",
-    )
+    assert _error(
+        api.post(f"/admin/readers/{READER}/payouts/hold", as_user=ADMIN, json_body={"reason": "Held again, twice."})
+    ) == (409, "payouts_already_held")
     assert _error(_pay(api)) == (422, "payouts_on_hold")
     assert api.get("/reader/earnings", as_user=READER).json["payouts"]["onHold"] is True
     assert _error(
         api.post(f"/admin/readers/{CLIENT}/payouts/hold", as_user=ADMIN, json_body={"reason": "Not a reader."})
     ) == (404, "not_found")
 
-    released = api.post(f"/admin/readers/{READER}/payouts/release", as_user=ADMIN, json_body={})
+    released = api.post(
+        f"/admin/readers/{READER}/payouts/release", as_user=ADMIN, json_body={"reason": "The review is finished."}
+    )
     assert released.status_code == 200 and released.json["held"] is False
     made = _pay(api)
     assert made.status_code == 201
@@ -377,3 +386,122 @@ def test_the_weekly_run_pays_every_due_reader_once_and_never_a_held_or_suspended
         "rdr_susp": 2 * share,
     }
     p.ledger_ok()
+
+
+# --- the earnings page's payouts block, admin views (tryout fixes) -----------------------------
+
+
+def test_the_payouts_block_adds_up_while_a_payout_commits_during_the_read(api, world):
+    """A payout that commits in the middle of GET /reader/earnings: the block reads the user
+    item and the payout state in one snapshot, so its credits show once (available before, or
+    sent to the bank after), never in both."""
+    from chalicelib.models.base import connection
+    from chalicelib.models.payout_records import PayoutReader
+    from chalicelib.models.users import User
+    from chalicelib.services.payouts import requesting
+
+    share = world["share"]
+    p.mature()
+    paid: list[str] = []
+    started: list[bool] = []
+
+    def pay_before_the_payout_state_is_read(model=None, params=None, **_):
+        gets = ("GetItem", "BatchGetItem", "TransactGetItems")
+        if started or model.name not in gets or "payout-readers" not in repr(params):
+            return None
+        started.append(True)  # the payout's own reads pass
+        paid.append(requesting.request_payout(READER, credits=50).payout.payout_id)
+        return None
+
+    clients = {
+        id(c): c
+        for c in (
+            User._get_connection().connection.client,
+            PayoutReader._get_connection().connection.client,
+            connection().client,
+        )
+    }
+    for client in clients.values():
+        client.meta.events.register("before-call", pay_before_the_payout_state_is_read)
+    try:
+        earnings = api.get("/reader/earnings", as_user=READER).json
+    finally:
+        for client in clients.values():
+            client.meta.events.unregister("before-call", pay_before_the_payout_state_is_read)
+
+    block = earnings["payouts"]
+    assert paid and block["payoutInProgress"] == paid[0]
+    assert (block["available"], block["sentToBank"]) == (2 * share - 50, 50)
+    assert block["available"] + block["sentToBank"] + block["inDisputeWindow"] == 2 * share
+    assert earnings["balance"] == block["inDisputeWindow"]
+
+
+def test_hold_and_release_need_a_reason_and_tell_the_reader(api, world, drain):
+    hold, release = (f"/admin/readers/{READER}/payouts/{action}" for action in ("hold", "release"))
+
+    assert _error(api.post(hold, as_user=ADMIN, json_body={"reason": "  Risk.  "})) == (400, "validation_error")
+    assert _error(api.post(hold, as_user=ADMIN, json_body={})) == (400, "validation_error")
+    assert api.post(hold, as_user=ADMIN, json_body={"reason": "Chargebacks under review."}).status_code == 200
+    assert _error(api.post(release, as_user=ADMIN, json_body={})) == (400, "validation_error")
+    assert _error(api.post(release, as_user=ADMIN, json_body={"note": "Review finished."})) == (400, "validation_error")
+    assert _error(api.post(release, as_user=ADMIN, json_body={"reason": "Done."})) == (400, "validation_error")
+    assert api.post(release, as_user=ADMIN, json_body={"reason": "The review is finished."}).status_code == 200
+    drain()
+
+    notes = api.get("/notifications", as_user=READER).json["data"]
+    assert [n["type"] for n in notes if n["type"].startswith("payouts_")] == ["payouts_released", "payouts_held"]
+    held_note = next(n for n in notes if n["type"] == "payouts_held")
+    assert "on hold" in held_note["message"] and "Chargebacks" not in held_note["message"]  # the reason stays internal
+    from chalicelib.models.audit import AuditRecord
+    from chalicelib.models.base import plain
+
+    reasons = {e.action: plain(e.after).get("reason") for e in AuditRecord.scan() if e.action.startswith("payouts.")}
+    assert reasons == {"payouts.hold": "Chargebacks under review.", "payouts.release": "The review is finished."}
+
+
+def test_an_admin_lists_every_payout_newest_first_with_the_readers_name_in_one_batch_read(api, world, drain):
+    from tests.support.calls import dynamodb_calls
+
+    p.mature()
+    p.gateway().refused_destinations.add(f"acct_local_{READER}")
+    failed = _pay(api, {"credits": 50}).json
+    drain()
+    p.gateway().refused_destinations.clear()
+    pending = _pay(api, {"credits": 50}).json
+
+    with dynamodb_calls() as calls:
+        every = api.get("/admin/payouts?status=all", as_user=ADMIN).json["data"]
+    default = api.get("/admin/payouts", as_user=ADMIN).json["data"]
+    only_failed = api.get("/admin/payouts?status=failed", as_user=ADMIN).json["data"]
+
+    assert [(x["id"], x["status"]) for x in every] == [(pending["id"], "pending"), (failed["id"], "failed")]
+    assert {x["readerName"] for x in every} == {f"{READER.title()} Reader"}
+    assert default == every and [x["id"] for x in only_failed] == [failed["id"]]
+    assert calls.count("BatchGetItem") == 1 and "Scan" not in calls and calls.count("Query") == 1, calls
+
+
+def test_an_admin_sees_a_readers_hold_and_payout_figures(api, world):
+    share = world["share"]
+    p.mature()
+    assert _pay(api, {"credits": 50}).status_code == 201
+    api.post(f"/admin/readers/{READER}/payouts/hold", as_user=ADMIN, json_body={"reason": "Chargebacks under review."})
+
+    seen = api.get(f"/admin/readers/{READER}/payouts", as_user=ADMIN)
+
+    assert seen.status_code == 200, seen.json
+    body = seen.json
+    assert (body["onHold"], body["reason"], body["heldBy"], body["heldAt"] is not None) == (
+        True,
+        "Chargebacks under review.",
+        ADMIN,
+        True,
+    )
+    assert (body["available"], body["availableAmount"], body["sentToBank"], body["sentToBankAmount"]) == (
+        2 * share - 50,
+        (2 * share - 50) * 20,
+        50,
+        50 * 20,
+    )
+    assert body["currency"] == "usd" and body["payoutInProgress"] is not None
+    assert _error(api.get(f"/admin/readers/{CLIENT}/payouts", as_user=ADMIN)) == (404, "not_found")
+    assert api.get(f"/admin/readers/{READER}/payouts", as_user=READER).status_code == 403

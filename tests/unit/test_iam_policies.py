@@ -58,24 +58,30 @@ def test_every_granted_resource_is_one_infra_defines(stage: str) -> None:
     assert not problems, "\n".join(problems)
 
 
+def _documents(rendered: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The role's policy documents: inline, then the managed policies attached to it."""
+    properties = rendered[role]["Properties"]
+    attached = [rendered[ref["Ref"]]["Properties"]["PolicyDocument"] for ref in properties.get("ManagedPolicyArns", [])]
+    return [policy["PolicyDocument"] for policy in properties["Policies"]] + attached
+
+
 @pytest.mark.parametrize("stage", CLOUD_STAGES)
 def test_each_role_grants_exactly_its_groups_actions_on_their_arns(stage: str) -> None:
     renderer = iam.Renderer(load_template()["Resources"], iam.Stage.from_config(stage))
     for group in GROUPS.values():
-        role = renderer.role(group)
-        assert role["Properties"]["AssumeRolePolicyDocument"] == iam.LAMBDA_TRUST_POLICY
-        (policy,) = role["Properties"]["Policies"]
+        rendered = renderer.role_resources(group)
+        assert rendered[group.role]["Properties"]["AssumeRolePolicyDocument"] == iam.LAMBDA_TRUST_POLICY
+        documents = _documents(rendered, group.role)
+        assert len(rendered) == len(documents), "every resource rendered is the role or one of its policies"
+        statements = [statement for document in documents for statement in document["Statement"]]
+        assert all(statement["Effect"] == "Allow" and "Condition" not in statement for statement in statements)
         granted = {
             (action, json.dumps(arn, sort_keys=True))
-            for statement in policy["PolicyDocument"]["Statement"]
+            for statement in statements
             if statement.get("Sid") != "Tracing"
             for action in statement["Action"]
             for arn in statement["Resource"]
         }
-        assert all(
-            statement["Effect"] == "Allow" and "Condition" not in statement
-            for statement in policy["PolicyDocument"]["Statement"]
-        )
         expected = {
             (action, json.dumps(arn, sort_keys=True))
             for resource, actions in group.allowed().items()
@@ -83,12 +89,31 @@ def test_each_role_grants_exactly_its_groups_actions_on_their_arns(stage: str) -
             for arn in renderer.arns(resource)
         }
         assert granted == expected, group.name
-        size = iam.resolved_size(role["Properties"]["Policies"], f"auralumic-{stage}")
-        assert size <= iam.INLINE_POLICY_LIMIT, f"{group.name}: ~{size} characters of inline policy"
+        inline = iam.resolved_size(rendered[group.role]["Properties"]["Policies"], f"auralumic-{stage}")
+        assert inline <= iam.INLINE_POLICY_LIMIT, f"{group.name}: ~{inline} characters of inline policy"
+        for document in documents[1:]:
+            assert iam.resolved_size(document, f"auralumic-{stage}") <= iam.MANAGED_POLICY_LIMIT, group.name
+
+
+def test_a_policy_over_the_inline_limit_continues_in_managed_policies_attached_to_the_role() -> None:
+    """~3,000 characters per statement: three fit inline, the fourth goes to a managed policy."""
+    tables = {f"table/users/index/{index}" for index in ("byRole", "byStatus", "byEmail", "byName")}
+    grants = {
+        table: frozenset({f"dynamodb:{verb}{n}" for n in range(130)})
+        for table, verb in zip(sorted(tables), ("Query", "Scan", "GetItem", "PutItem"), strict=True)
+    }
+    group = iam.Group("big", "Big.", ("f",), grants, ())
+    rendered = iam.Renderer(load_template()["Resources"], iam.Stage.from_config("prod")).role_resources(group)
+    assert sorted(rendered) == ["BigRole", "BigRolePolicy2"]
+    assert rendered["BigRole"]["Properties"]["ManagedPolicyArns"] == [{"Ref": "BigRolePolicy2"}]
+    assert rendered["BigRolePolicy2"]["Type"] == "AWS::IAM::ManagedPolicy"
+    assert [len(document["Statement"]) for document in _documents(rendered, "BigRole")] == [3, 1]
 
 
 def test_tracing_stages_let_every_role_send_traces() -> None:
-    renderer = iam.Renderer(load_template()["Resources"], iam.Stage("dev", "a@example.com", "s", xray=True))
+    renderer = iam.Renderer(
+        load_template()["Resources"], iam.Stage("dev", "a@example.com", "s", xray=True, prefix="auralumic-dev")
+    )
     for group in GROUPS.values():
         statements = renderer.policy(group)["Statement"]
         assert {"Sid": "Tracing", "Effect": "Allow", "Action": list(iam.XRAY_ACTIONS), "Resource": "*"} in statements
@@ -226,7 +251,7 @@ def test_packaging_gives_each_function_its_groups_role_and_refuses_one_in_no_gro
     for logical in functions:
         resources.setdefault(logical, {"Type": "AWS::Serverless::Function", "Properties": {}})
     template = {"Resources": resources}
-    problems = iam.apply(template, GROUPS, iam.Stage.from_config("dev"), "auralumic-dev")
+    problems = iam.apply(template, GROUPS, iam.Stage.from_config("dev"))
     assert problems == [
         "function NewJob is in no group of infra/iam/groups.json (add its Chalice name to the functions of "
         "the group whose permissions it needs)"

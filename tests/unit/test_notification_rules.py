@@ -105,6 +105,9 @@ CASES = [
     (_event("payout.failed", payoutId="po_1", readerId=READER, credits=120, amountMinor=2400, currency="usd",
             status="reversed", reason="The transfer to your payout account was reversed."),
      [(READER, "payout_failed")]),
+    (_event("payouts.held", readerId=READER, heldAt="2026-12-07T09:00:00.000Z"), [(READER, "payouts_held")]),
+    (_event("payouts.released", readerId=READER, releasedAt="2026-12-08T09:00:00.000Z"),
+     [(READER, "payouts_released")]),
 ]
 
 

@@ -15,9 +15,8 @@ from tools.iam import ROOT, SNAPSHOT_FILE, Stage, apply, compare, load_groups, l
 def _apply_command(args: argparse.Namespace) -> int:
     path = Path(args.template)
     template = json.loads(path.read_text())
-    prefix = str(template.get("Parameters", {}).get("ResourcePrefix", {}).get("Default", "auralumic"))
     groups = load_groups()
-    problems = apply(template, groups, Stage.from_config(args.stage), prefix)
+    problems = apply(template, groups, Stage.from_config(args.stage))
     if problems:
         print("\n".join(problems))
         return 1
@@ -55,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check", help="compare infra/iam/groups.json with the snapshot").set_defaults(
         run=_check_command
     )
-    commands.add_parser("snapshot", help="run the suite and rewrite the snapshot").set_defaults(
-        run=_snapshot_command
-    )
+    commands.add_parser("snapshot", help="run the suite and rewrite the snapshot").set_defaults(run=_snapshot_command)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -19,8 +19,13 @@ SECRET_ID = "auralumic/{stage}/app"  # a stage's app secret unless it sets APP_S
 # What a function needs to send traces, in a stage that enables X-Ray ("xray": true in its
 # .chalice/config.json); the tests never trace. IAM cannot scope these to a resource.
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
-# An inline policy's size limit (the sum over a role's inline policies, whitespace excluded).
+# IAM's size limits, whitespace excluded: a role's inline policies together; one managed
+# policy; managed policies per role (the default quota). POLICY_ENVELOPE: room kept for a
+# document's own keys and name.
 INLINE_POLICY_LIMIT = 10_240
+MANAGED_POLICY_LIMIT = 6_144
+MANAGED_POLICIES_PER_ROLE = 10
+POLICY_ENVELOPE = 200
 LAMBDA_TRUST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -61,6 +66,7 @@ class Stage:
     sender: str  # the address of the stage's EMAIL_SENDER
     secret_id: str  # the stage's APP_SECRET_ID
     xray: bool = False  # "xray": true for the stage: its functions send traces
+    prefix: str = "auralumic"  # the stage's RESOURCE_PREFIX (sizes policies once resolved)
 
     @classmethod
     def from_config(cls, stage: str, config_path: Path = CHALICE_CONFIG) -> Stage:
@@ -75,6 +81,7 @@ class Stage:
             parseaddr(variables.get("EMAIL_SENDER", ""))[1],
             variables.get("APP_SECRET_ID") or SECRET_ID.format(stage=stage),
             bool(xray),
+            variables.get("RESOURCE_PREFIX") or f"auralumic-{stage}",
         )
 
 
@@ -157,15 +164,49 @@ class Renderer:
             statements.append({"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"})
         return {"Version": "2012-10-17", "Statement": statements}
 
-    def role(self, group: Group) -> dict[str, Any]:
-        return {
+    def role_resources(self, group: Group) -> dict[str, dict[str, Any]]:
+        """The group's role (logical id ``group.role``) with its policy inline, and, when the
+        policy outgrows IAM's inline limit, the rest in managed policies attached to the role
+        (``<role>Policy2``...)."""
+        chunks: list[list[dict[str, Any]]] = [[]]
+        room = INLINE_POLICY_LIMIT - POLICY_ENVELOPE
+        for statement in self.policy(group)["Statement"]:
+            size = resolved_size(statement, self.stage.prefix)
+            if size > room and chunks[-1]:
+                chunks.append([])
+                room = MANAGED_POLICY_LIMIT - POLICY_ENVELOPE
+            if size > room:
+                raise ValueError(f"statement {statement['Sid']} alone is ~{size} characters: split its resources")
+            chunks[-1].append(statement)
+            room -= size
+        if len(chunks) - 1 > MANAGED_POLICIES_PER_ROLE:
+            raise ValueError(
+                f"its policy needs {len(chunks) - 1} managed policies, over IAM's {MANAGED_POLICIES_PER_ROLE}"
+            )
+        role: dict[str, Any] = {
             "Type": "AWS::IAM::Role",
             "Properties": {
                 "Description": f"{group.about} (infra/iam/groups.json: {group.name})"[:1000],
                 "AssumeRolePolicyDocument": LAMBDA_TRUST_POLICY,
-                "Policies": [{"PolicyName": group.name, "PolicyDocument": self.policy(group)}],
+                "Policies": [{"PolicyName": group.name, "PolicyDocument": _document(chunks[0])}],
             },
         }
+        found = {group.role: role}
+        for number, chunk in enumerate(chunks[1:], start=2):
+            name = f"{group.role}Policy{number}"
+            found[name] = {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "Description": f"Part {number} of the policy of {group.role} (infra/iam/groups.json: {group.name})",
+                    "PolicyDocument": _document(chunk),
+                },
+            }
+            role["Properties"].setdefault("ManagedPolicyArns", []).append({"Ref": name})
+        return found
+
+
+def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def resolved_size(document: Any, prefix: str) -> int:
@@ -186,7 +227,7 @@ def resolved_size(document: Any, prefix: str) -> int:
     return len(re.sub(r"\s", "", text))
 
 
-def apply(template: dict[str, Any], groups: Mapping[str, Group], stage: Stage, prefix: str) -> list[str]:
+def apply(template: dict[str, Any], groups: Mapping[str, Group], stage: Stage) -> list[str]:
     """Give every function of the packaged ``template`` its group's role (added to the
     template); returns the problems (the template is then not to be deployed)."""
     resources = template["Resources"]
@@ -211,30 +252,25 @@ def apply(template: dict[str, Any], groups: Mapping[str, Group], stage: Stage, p
                 f"infra/iam/groups.json: group {owners[function].name} names function {function}, "
                 f"which the template does not have"
             )
+    ours: set[str] = set()
     for group in groups.values():
         if group.role in resources:
             problems.append(f"{group.role}: the template already has a resource of that name")
             continue
         try:
-            role = renderer.role(group)
+            rendered = renderer.role_resources(group)
         except ValueError as exc:
             problems.append(f"infra/iam/groups.json, group {group.name}: {exc}")
             continue
-        size = resolved_size(role["Properties"]["Policies"], prefix)
-        if size > INLINE_POLICY_LIMIT:
-            problems.append(
-                f"group {group.name}: its policy would be ~{size} characters once resolved, over IAM's "
-                f"{INLINE_POLICY_LIMIT} for a role's inline policies (split the group)"
-            )
-        resources[group.role] = role
+        resources.update(rendered)
+        ours |= set(rendered)
     for logical, function in functions.items():
         if logical in by_logical:
             function.setdefault("Properties", {})["Role"] = {"Fn::GetAtt": [owners[by_logical[logical]].role, "Arn"]}
     stray = sorted(
         name
         for name, res in resources.items()
-        if res.get("Type") in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-        and name not in {g.role for g in groups.values()}
+        if res.get("Type") in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and name not in ours
     )
     if stray:
         problems.append(

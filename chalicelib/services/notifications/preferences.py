@@ -45,7 +45,7 @@ TRANSACTIONAL: frozenset[str] = frozenset({
     NotificationType.CREDITS_PURCHASED, NotificationType.APPLICATION_APPROVED,
     NotificationType.APPLICATION_DECLINED, NotificationType.APPLICATION_SUBMITTED, NotificationType.DISPUTE_FILED,
     NotificationType.DISPUTE_RESOLVED, NotificationType.DATA_EXPORT_READY, NotificationType.PAYOUT_SENT,
-    NotificationType.PAYOUT_FAILED,
+    NotificationType.PAYOUT_FAILED, NotificationType.PAYOUTS_HELD, NotificationType.PAYOUTS_RELEASED,
 })
 MARKETING: frozenset[str] = frozenset({NotificationType.SUGGESTED_READING})
 

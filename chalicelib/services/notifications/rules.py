@@ -328,6 +328,23 @@ def _payout_failed(e: Event, n: Names) -> list[Target]:
                 e.data.get("readerId"))]
 
 
+@rule("payouts.held")
+def _payouts_held(e: Event, n: Names) -> list[Target]:
+    return [_to(Note(T.PAYOUTS_HELD, "Payouts on hold",
+                     "An administrator put your payouts on hold while they review your account. Your earnings "
+                     "stay in your account and keep maturing; no payout is sent until the hold is released. "
+                     "Contact support if you have questions.", e.data.get("readerId"), "/reader/earnings",
+                     {"heldAt": e.data.get("heldAt")}), e.data.get("readerId"))]
+
+
+@rule("payouts.released")
+def _payouts_released(e: Event, n: Names) -> list[Target]:
+    return [_to(Note(T.PAYOUTS_RELEASED, "Payouts resumed",
+                     "The hold on your payouts was released. Your available earnings are paid out again on the "
+                     "next weekly payout, or when you request a payout.", e.data.get("readerId"),
+                     "/reader/earnings", {"releasedAt": e.data.get("releasedAt")}), e.data.get("readerId"))]
+
+
 # --- reader applications ------------------------------------------------------------------
 
 @rule("reader_application.submitted", clients=("user_id",))

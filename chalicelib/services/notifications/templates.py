@@ -161,6 +161,9 @@ SPECS: dict[str, _Spec] = {
     "payout_sent": _simple("See your payouts", "payouts sent to your bank"),
     "payout_failed": _simple("See your payouts", "payouts that could not be completed",
                              lead="The credits of this payout are back in your earnings available for payout."),
+    "payouts_held": _simple("See your earnings", "holds on your payouts",
+                            lead="Your earnings stay in your account while your payouts are on hold."),
+    "payouts_released": _simple("See your earnings", "holds on your payouts"),
     "data_export_ready": _simple("Download your data", "your data exports",
                                  lead="For your security the file is not attached: sign in and download it "
                                       "from the page below before it expires."),

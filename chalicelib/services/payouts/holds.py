@@ -3,7 +3,9 @@
 A hold stops every new payout of the reader, on request or by the weekly job: the payout's
 transaction is conditional on the reader's payout state not being held, so a hold that
 commits first wins over a payout being requested at the same moment. A payout already on
-its way is not recalled (its transfer may exist already).
+its way is not recalled (its transfer may exist already). The reader is told of both
+(``payouts.held`` / ``payouts.released``, emitted in the same transaction; the reason stays
+in the audit log).
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.base import iso, utcnow
 from chalicelib.models.payout_records import PayoutReader
 from chalicelib.models.users import User
-from chalicelib.services import audit
+from chalicelib.services import audit, outbox
+from chalicelib.services.payouts.queries import EarningsStates, earnings_states
 from chalicelib.services.payouts.requesting import READER_STATE, reader_state
 from chalicelib.services.tx import ConditionsFailed, Transaction
+
+HELD = "payouts.held"
+RELEASED = "payouts.released"
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,14 @@ def hold_state(reader_id: str) -> HoldState:
         state.held_at if held else None,
         state.lock,
     )
+
+
+def reader_payouts(reader_id: str) -> EarningsStates:
+    """The reader's hold and payout figures, in one snapshot (404 unless a reader)."""
+    states = earnings_states(reader_id)
+    if states.role != "reader":
+        raise NotFound("reader")
+    return states
 
 
 def _reader(reader_id: str) -> None:
@@ -83,6 +97,7 @@ def hold(
         after={"payoutsHeld": True, "reason": reason},
         request_id=request_id,
     )
+    outbox.emit(tx, HELD, readerId=reader_id, heldAt=at)
     try:
         tx.commit()
     except ConditionsFailed as failed:
@@ -94,11 +109,11 @@ def release(
     reader_id: str,
     *,
     admin_id: str,
-    note: str | None = None,
+    reason: str,
     request_id: str | None = None,
     now: datetime | None = None,
 ) -> HoldState:
-    """Release the hold (409 when not held); the next payout run pays the reader again."""
+    """Release the hold with a reason (409 when not held); the next payout run pays the reader again."""
     _reader(reader_id)
     current = hold_state(reader_id)
     at = iso(now or utcnow())
@@ -122,9 +137,10 @@ def release(
         entity_type="user",
         entity_id=reader_id,
         before={"payoutsHeld": True, "reason": current.reason},
-        after={"payoutsHeld": False, **({"note": note} if note else {})},
+        after={"payoutsHeld": False, "reason": reason},
         request_id=request_id,
     )
+    outbox.emit(tx, RELEASED, readerId=reader_id, releasedAt=at)
     try:
         tx.commit()
     except ConditionsFailed as failed:

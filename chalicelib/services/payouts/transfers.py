@@ -75,7 +75,7 @@ def _mark_paid(payout: Payout, transfer_id: str, moment: datetime) -> None:
         actions=[
             Payout.status.set(PAID),
             Payout.transfer_id.set(transfer_id),
-            Payout.paid_at.set(at),
+            Payout.sent_at.set(at),
             Payout.updated_at.set(at),
         ],
         condition=Payout.status == PENDING,

@@ -435,9 +435,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Payouts by status, newest first
-         * @description ``status``: pending (default: the transfer is being created; one that stays pending
-         *     needs a look), paid, failed or reversed. One Query of an index per page.
+         * Payouts of every reader (or by status), newest first, with the reader's name
+         * @description ``status``: all (default: every status), pending (the transfer is being created; one
+         *     that stays pending needs a look), paid, failed or reversed. One Query of an index per page
+         *     and one BatchGetItem for the page's readers' names.
          */
         get: operations["list_admin_payouts"];
         put?: never;
@@ -563,6 +564,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/readers/{readerId}/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A reader's payouts: whether they are held (why, by whom, since when), available and sent to the bank
+         * @description The hold and the figures come from one snapshot of the reader's items (one
+         *     TransactGetItems). 404 for a user who is not a reader.
+         */
+        get: operations["get_reader_payouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/readers/{readerId}/payouts/hold": {
         parameters: {
             query?: never;
@@ -575,8 +597,8 @@ export interface paths {
         /**
          * Hold a reader's payouts, with a reason
          * @description While held, neither the reader's requests (422 payouts_on_hold) nor the weekly run pay
-         *     them; a payout already on its way is not recalled. 404 for a user who is not a reader,
-         *     409 when already held. Audited.
+         *     them; a payout already on its way is not recalled; the reader is told (not the reason).
+         *     404 for a user who is not a reader, 409 when already held. Audited.
          */
         post: operations["hold_reader_payouts"];
         delete?: never;
@@ -596,8 +618,8 @@ export interface paths {
         put?: never;
         /**
          * Release the hold on a reader's payouts
-         * @description The next payout run (or the reader's request) pays them again. 404 for a user who is
-         *     not a reader, 409 when not held. Audited.
+         * @description The next payout run (or the reader's request) pays them again; the reader is told.
+         *     404 for a user who is not a reader, 409 when not held. Audited.
          */
         post: operations["release_reader_payouts"];
         delete?: never;
@@ -1596,7 +1618,8 @@ export interface paths {
          *     readings, less refunds) and how much is pending (accepted readings not completed yet);
          *     the earnings balance; and a page of the ledger lines that moved earnings, newest first
          *     (``cursor`` for the next page). ``payouts``: where the earned credits stand for payouts to
-         *     the reader's bank: pending inside the dispute window, available, paid out, owed.
+         *     the reader's bank: in the dispute window, available, sent to the bank, owed (read in one
+         *     snapshot, so they always add up).
          */
         get: operations["get_earnings"];
         put?: never;
@@ -1674,8 +1697,9 @@ export interface paths {
          * Start or resume the reader's payout onboarding (Stripe Connect Express): returns the link
          * @description The first call creates the reader's Stripe Connect Express account; every call returns a
          *     fresh onboarding link to it (single use, expires within minutes). Concurrent or repeated
-         *     calls make one account. 403 unless the caller is an approved reader; 503 when Stripe is
-         *     unreachable (nothing stored: try again).
+         *     calls make one account. 201 when this call created the account, 200 when it resumed
+         *     onboarding of the existing one. 403 unless the caller is an approved reader; 503 when
+         *     Stripe is unreachable (nothing stored: try again).
          */
         post: operations["start_payout_onboarding"];
         delete?: never;
@@ -3555,6 +3579,135 @@ export interface components {
             pagination: components["schemas"]["PageInfo"];
         };
         /**
+         * AdminPayoutOut
+         * @description A payout as an admin lists it: with the reader's display name.
+         * @example {
+         *       "amount": 2400,
+         *       "createdAt": "2026-12-07T06:00:00.000Z",
+         *       "credits": 120,
+         *       "currency": "usd",
+         *       "failureReason": null,
+         *       "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
+         *       "readerId": "user_2reader",
+         *       "readerName": "Luna Marquez",
+         *       "returnedAt": null,
+         *       "sentAt": "2026-12-07T06:00:02.000Z",
+         *       "source": "request",
+         *       "status": "paid",
+         *       "transferId": "tr_1Q2w3E4r5T6y7U8i"
+         *     }
+         */
+        AdminPayoutOut: {
+            /**
+             * Amount
+             * @description what the credits are worth, in the smallest currency unit of `currency` (2400 = $24.00): credits x the payout value of a credit when requested
+             */
+            amount: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Credits
+             * @description credits paid out
+             */
+            credits: number;
+            /**
+             * Currency
+             * @description ISO 4217 code, lowercase
+             */
+            currency: string;
+            /**
+             * Failurereason
+             * @description why it failed or was reversed; null otherwise
+             * @default null
+             */
+            failureReason?: string | null;
+            /** Id */
+            id: string;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Readername
+             * @description the reader's display name; null without one
+             * @default null
+             */
+            readerName?: string | null;
+            /**
+             * Returnedat
+             * Format: date-time
+             * @description when a failed or reversed payout's credits came back; null otherwise
+             * @default null
+             */
+            returnedAt?: string | null;
+            /**
+             * Sentat
+             * Format: date-time
+             * @description when the transfer was sent (kept when the payout later failed or was reversed); null before
+             * @default null
+             */
+            sentAt?: string | null;
+            /**
+             * Source
+             * @description request: the reader asked (POST /reader/payouts); schedule: the weekly payout run
+             * @enum {string}
+             */
+            source: "request" | "schedule";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "failed" | "reversed";
+            /**
+             * Transferid
+             * @description Stripe's transfer id; null before it is made
+             * @default null
+             */
+            transferId?: string | null;
+        };
+        /**
+         * AdminPayoutPage
+         * @description A page of payouts of every reader, newest first.
+         * @example {
+         *       "data": [
+         *         {
+         *           "amount": 2400,
+         *           "createdAt": "2026-12-07T06:00:00.000Z",
+         *           "credits": 120,
+         *           "currency": "usd",
+         *           "failureReason": null,
+         *           "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
+         *           "readerId": "user_2reader",
+         *           "readerName": "Luna Marquez",
+         *           "returnedAt": null,
+         *           "sentAt": "2026-12-07T06:00:02.000Z",
+         *           "source": "request",
+         *           "status": "paid",
+         *           "transferId": "tr_1Q2w3E4r5T6y7U8i"
+         *         }
+         *       ],
+         *       "meta": {
+         *         "cached": false,
+         *         "generatedAt": "2026-12-01T09:30:00.000Z"
+         *       },
+         *       "pagination": {
+         *         "hasNext": true,
+         *         "hasPrev": true,
+         *         "limit": 20,
+         *         "nextCursor": "eyJrIjp7fSwicCI6M30.c2ln",
+         *         "page": 2,
+         *         "totalPages": null
+         *       }
+         *     }
+         */
+        AdminPayoutPage: {
+            /** Data */
+            data: components["schemas"]["AdminPayoutOut"][];
+            meta: components["schemas"]["PageMeta"];
+            pagination: components["schemas"]["PageInfo"];
+        };
+        /**
          * AdminPlan
          * @description A subscription plan as admins manage it (price in cents).
          * @example {
@@ -3666,6 +3819,83 @@ export interface components {
             data: components["schemas"]["AdminPlan"][];
             meta: components["schemas"]["PageMeta"];
             pagination: components["schemas"]["PageInfo"];
+        };
+        /**
+         * AdminReaderPayoutsOut
+         * @description A reader's payouts as an admin sees them: the hold (who, when, why) and the credits
+         *     available for payout and sent to the bank, read in one snapshot.
+         * @example {
+         *       "available": 160,
+         *       "availableAmount": 3200,
+         *       "currency": "usd",
+         *       "heldAt": "2026-12-07T09:00:00.000Z",
+         *       "heldBy": "user_2admin",
+         *       "onHold": true,
+         *       "payoutInProgress": null,
+         *       "readerId": "user_2reader",
+         *       "reason": "Chargebacks under review.",
+         *       "sentToBank": 600,
+         *       "sentToBankAmount": 12000
+         *     }
+         */
+        AdminReaderPayoutsOut: {
+            /**
+             * Available
+             * @description credits available for payout
+             */
+            available: number;
+            /**
+             * Availableamount
+             * @description what available is worth, in the smallest currency unit of `currency`
+             */
+            availableAmount: number;
+            /**
+             * Currency
+             * @description the payout currency (ISO 4217, lower case)
+             */
+            currency: string;
+            /**
+             * Heldat
+             * Format: date-time
+             * @description null when not held
+             * @default null
+             */
+            heldAt?: string | null;
+            /**
+             * Heldby
+             * @description the admin who held them; null when not held
+             * @default null
+             */
+            heldBy?: string | null;
+            /**
+             * Onhold
+             * @description an admin holds the reader's payouts
+             */
+            onHold: boolean;
+            /**
+             * Payoutinprogress
+             * @description the id of a payout on its way, if any
+             * @default null
+             */
+            payoutInProgress?: string | null;
+            /** Readerid */
+            readerId: string;
+            /**
+             * Reason
+             * @description the admin's reason while held; null otherwise
+             * @default null
+             */
+            reason?: string | null;
+            /**
+             * Senttobank
+             * @description credits sent to the reader's bank so far (net of returned payouts)
+             */
+            sentToBank: number;
+            /**
+             * Senttobankamount
+             * @description what sentToBank is worth, in the smallest currency unit of `currency`
+             */
+            sentToBankAmount: number;
         };
         /**
          * AdminTimeSpan
@@ -5340,13 +5570,14 @@ export interface components {
         };
         /**
          * BalanceOut
-         * @description The caller's credit accounts: available to spend, held for open readings, earned as a reader, owed after
-         *     a chargeback.
+         * @description The caller's credit accounts: available to spend, held for open readings, earned as a reader (inside the
+         *     dispute window, then payable: available for payout), owed after a chargeback.
          * @example {
          *       "available": 38,
          *       "earnings": 0,
          *       "held": 82,
          *       "owed": 0,
+         *       "payable": 0,
          *       "restricted": false
          *     }
          */
@@ -5358,7 +5589,7 @@ export interface components {
             available: number;
             /**
              * Earnings
-             * @description a reader's earnings, net of the platform fee (0 for clients)
+             * @description a reader's credits earned (net of the platform fee) and still inside their readings' dispute window: not available for payout yet (0 for clients)
              */
             earnings: number;
             /**
@@ -5371,6 +5602,11 @@ export interface components {
              * @description credits owed after a refund or chargeback of credits already spent
              */
             owed: number;
+            /**
+             * Payable
+             * @description a reader's earned credits whose dispute window closed: available for payout to their bank (0 for clients)
+             */
+            payable: number;
             /**
              * Restricted
              * @description true while something is owed: no new readings until settled (the next purchase pays it down first)
@@ -5889,6 +6125,7 @@ export interface components {
          *         "earnings": 0,
          *         "held": 82,
          *         "owed": 0,
+         *         "payable": 0,
          *         "restricted": false
          *       },
          *       "recentReadings": {
@@ -6661,7 +6898,8 @@ export interface components {
          *       "available": 38,
          *       "earnings": 0,
          *       "held": 82,
-         *       "owed": 0
+         *       "owed": 0,
+         *       "payable": 0
          *     }
          */
         Credits: {
@@ -6672,7 +6910,7 @@ export interface components {
             available: number;
             /**
              * Earnings
-             * @description a reader's earnings, net of the platform fee
+             * @description a reader's credits earned (net of the platform fee) and still inside their readings' dispute window: not available for payout yet
              * @default 0
              */
             earnings?: number;
@@ -6687,6 +6925,12 @@ export interface components {
              * @default 0
              */
             owed?: number;
+            /**
+             * Payable
+             * @description a reader's earned credits whose dispute window closed: available for payout to their bank
+             * @default 0
+             */
+            payable?: number;
         };
         /**
          * CreditsOut
@@ -6697,6 +6941,7 @@ export interface components {
          *         "earnings": 0,
          *         "held": 82,
          *         "owed": 0,
+         *         "payable": 0,
          *         "restricted": false
          *       },
          *       "data": [
@@ -7056,6 +7301,7 @@ export interface components {
          *           "earnings": 0,
          *           "held": 82,
          *           "owed": 0,
+         *           "payable": 0,
          *           "restricted": false
          *         },
          *         "recentReadings": {
@@ -7939,7 +8185,7 @@ export interface components {
          * @description The reader's earnings: this week, this month (in the reader's timezone, weeks start
          *     on Monday) and all time, each with the same fields; the earnings balance; and a page of
          *     the ledger lines behind them, newest first; and where the earned credits stand for
-         *     payouts (``payouts``: pending, available, paid out to the bank, owed).
+         *     payouts (``payouts``: in the dispute window, available, sent to the bank, owed).
          * @example {
          *       "allTime": {
          *         "amount": 7520,
@@ -7986,15 +8232,16 @@ export interface components {
          *       "payouts": {
          *         "available": 160,
          *         "availableAmount": 3200,
+         *         "inDisputeWindow": 316,
+         *         "inDisputeWindowAmount": 6320,
          *         "minimum": 50,
+         *         "minimumAmount": 1000,
          *         "onHold": false,
          *         "owed": 0,
          *         "owedAmount": 0,
-         *         "paidOut": 600,
-         *         "paidOutAmount": 12000,
          *         "payoutInProgress": null,
-         *         "pending": 156,
-         *         "pendingAmount": 3120
+         *         "sentToBank": 600,
+         *         "sentToBankAmount": 12000
          *       },
          *       "thisMonth": {
          *         "amount": 3120,
@@ -8028,7 +8275,7 @@ export interface components {
             allTime: components["schemas"]["EarningsTotalsOut"];
             /**
              * Balance
-             * @description the earnings account's balance now: credits earned and still inside their readings' dispute window (payouts.pending; exact, as GET /credits shows it)
+             * @description the earnings account's balance now: credits earned and still inside their readings' dispute window (payouts.inDisputeWindow; exact, as GET /credits shows it)
              */
             balance: number;
             /**
@@ -8112,22 +8359,25 @@ export interface components {
         };
         /**
          * EarningsPayoutsOut
-         * @description Where the reader's earned credits stand for payouts (issue 18): pending inside their
-         *     readings' dispute window, available for payout once it closed, paid out to their bank,
-         *     and owed after a refund of earnings already paid out (the next earnings settle it). Each
-         *     with its money value (the amounts: credits x minorPerCredit, in the payout currency).
+         * @description Where the reader's earned credits stand for payouts to their bank: in their readings'
+         *     dispute window, available for payout once it closed, sent to their bank, and owed after a
+         *     refund of earnings already sent (the next earnings settle it). Read in one snapshot, so
+         *     they always add up. Each with its money value (credits x minorPerCredit, in the payout
+         *     currency). Not the period totals' paidOut/pending, which count completed and accepted
+         *     readings.
          * @example {
-         *       "available": 1,
-         *       "availableAmount": 1,
-         *       "minimum": 1,
-         *       "onHold": true,
-         *       "owed": 1,
-         *       "owedAmount": 1,
-         *       "paidOut": 1,
-         *       "paidOutAmount": 1,
-         *       "payoutInProgress": "payoutInProgress",
-         *       "pending": 1,
-         *       "pendingAmount": 1
+         *       "available": 160,
+         *       "availableAmount": 3200,
+         *       "inDisputeWindow": 156,
+         *       "inDisputeWindowAmount": 3120,
+         *       "minimum": 50,
+         *       "minimumAmount": 1000,
+         *       "onHold": false,
+         *       "owed": 0,
+         *       "owedAmount": 0,
+         *       "payoutInProgress": "po_01JDQ8V6M4Z2X7N3K5R9T1W0AD",
+         *       "sentToBank": 600,
+         *       "sentToBankAmount": 12000
          *     }
          */
         EarningsPayoutsOut: {
@@ -8136,13 +8386,31 @@ export interface components {
              * @description credits available for payout (POST /reader/payouts, or the weekly payout)
              */
             available: number;
-            /** Availableamount */
+            /**
+             * Availableamount
+             * @description what available is worth, in the smallest currency unit of `currency`
+             */
             availableAmount: number;
+            /**
+             * Indisputewindow
+             * @description credits earned by readings still inside their dispute window (14 days after completion): not available for payout yet
+             */
+            inDisputeWindow: number;
+            /**
+             * Indisputewindowamount
+             * @description what inDisputeWindow is worth, in the smallest currency unit of `currency`
+             */
+            inDisputeWindowAmount: number;
             /**
              * Minimum
              * @description the least a payout may be, in credits
              */
             minimum: number;
+            /**
+             * Minimumamount
+             * @description what minimum is worth, in the smallest currency unit of `currency`
+             */
+            minimumAmount: number;
             /**
              * Onhold
              * @description an admin holds the reader's payouts: none is made until released
@@ -8150,18 +8418,14 @@ export interface components {
             onHold: boolean;
             /**
              * Owed
-             * @description credits a refund took back after they were paid out: the next earnings pay this down before anything becomes available
+             * @description credits a refund took back after they were sent to the bank: the next earnings pay this down before anything becomes available
              */
             owed: number;
-            /** Owedamount */
-            owedAmount: number;
             /**
-             * Paidout
-             * @description credits sent to the reader's bank so far (a payout on its way included; a failed or reversed one returned)
+             * Owedamount
+             * @description what owed is worth, in the smallest currency unit of `currency`
              */
-            paidOut: number;
-            /** Paidoutamount */
-            paidOutAmount: number;
+            owedAmount: number;
             /**
              * Payoutinprogress
              * @description the payout on its way (pending), if any
@@ -8169,12 +8433,15 @@ export interface components {
              */
             payoutInProgress?: string | null;
             /**
-             * Pending
-             * @description credits earned by readings still inside their dispute window (14 days after completion): not available for payout yet
+             * Senttobank
+             * @description credits sent to the reader's bank so far (a payout on its way included; a failed or reversed one returned)
              */
-            pending: number;
-            /** Pendingamount */
-            pendingAmount: number;
+            sentToBank: number;
+            /**
+             * Senttobankamount
+             * @description what sentToBank is worth, in the smallest currency unit of `currency`
+             */
+            sentToBankAmount: number;
         };
         /**
          * EarningsTotalsOut
@@ -9559,7 +9826,7 @@ export interface components {
          *       "match": "call me at 512-555-0142",
          *       "ruleId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
          *       "sentiment": "negative",
-         *       "sentimentScore": 4.8,
+         *       "sentimentScore": -0.72,
          *       "source": "rule"
          *     }
          */
@@ -9728,7 +9995,7 @@ export interface components {
         LedgerLineOut: {
             /**
              * Changes
-             * @description signed change per account of the user: available, held, earnings, owed
+             * @description signed change per account of the user: available, held, earnings, payable, owed
              */
             changes: {
                 [key: string]: number;
@@ -10164,15 +10431,15 @@ export interface components {
          * LocalTransferOut
          * @description What the local transfers stand-in delivered to the webhook.
          * @example {
-         *       "action": "action",
+         *       "action": "reverse",
          *       "events": [
          *         {
          *           "duplicate": false,
-         *           "eventId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB",
-         *           "type": "checkout.session.completed"
+         *           "eventId": "evt_local_01JDQ8V6M4Z2X7N3K5R9T1W0AE",
+         *           "type": "transfer.reversed"
          *         }
          *       ],
-         *       "transferId": "01JDQ8V6M4Z2X7N3K5R9T1W0AB"
+         *       "transferId": "tr_local_01JDQ8V6M4Z2X7N3K5R9T1W0AD"
          *     }
          */
         LocalTransferOut: {
@@ -10221,7 +10488,8 @@ export interface components {
          *         "available": 38,
          *         "earnings": 0,
          *         "held": 82,
-         *         "owed": 0
+         *         "owed": 0,
+         *         "payable": 0
          *       },
          *       "createdAt": "2026-10-01T12:00:00Z",
          *       "createdDate": "2026-10-01T12:00:00Z",
@@ -10243,7 +10511,7 @@ export interface components {
          *     }
          */
         MeOut: {
-            /** @description the balances in detail: available, held, earnings and owed */
+            /** @description the balances in detail: available, held, earnings, payable and owed */
             balance: components["schemas"]["Credits"];
             /** Createdat */
             createdAt: string;
@@ -10874,7 +11142,7 @@ export interface components {
          * @example reading_request
          * @enum {string}
          */
-        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning" | "data_export_ready" | "content_moderated" | "payout_sent" | "payout_failed";
+        NotificationType: "reading_request" | "reading_accepted" | "reading_declined" | "reading_completed" | "suggested_reading" | "status_response" | "application_approved" | "application_declined" | "credits_purchased" | "dispute_filed" | "reading_reminder" | "reading_cancelled" | "application_submitted" | "media_processed" | "media_rejected" | "badge_awarded" | "earnings_received" | "system_alert" | "review_received" | "dispute_resolved" | "status_posted" | "quality_warning" | "data_export_ready" | "content_moderated" | "payout_sent" | "payout_failed" | "payouts_held" | "payouts_released";
         /**
          * NotificationsPage
          * @description A page of the caller's notifications, newest first, and how many are unread in all.
@@ -11313,14 +11581,17 @@ export interface components {
         };
         /**
          * PayoutHoldIn
-         * @description Why the reader's payouts are held (the audit log keeps it; the reader is only told
-         *     their payouts are on hold).
+         * @description Why the reader's payouts are held (the audit log keeps it; the reader is told their
+         *     payouts are on hold, not the reason).
          * @example {
          *       "reason": "Chargebacks under review."
          *     }
          */
         PayoutHoldIn: {
-            /** Reason */
+            /**
+             * Reason
+             * @description a sentence: why the payouts are held
+             */
             reason: string;
         };
         /**
@@ -11387,7 +11658,7 @@ export interface components {
          *         "updatedAt": "2026-12-01T10:00:00.000Z"
          *       },
          *       "created": true,
-         *       "expiresAt": 1796119200,
+         *       "expiresAt": "2026-12-01T10:05:00.000Z",
          *       "url": "https://connect.stripe.com/setup/e/acct_1Q2w3E4r5T6y7U8i/AbCdEf"
          *     }
          */
@@ -11395,14 +11666,15 @@ export interface components {
             account: components["schemas"]["PayoutAccountOut"];
             /**
              * Created
-             * @description true when this request created the account (the first onboarding)
+             * @description true when this request created the account (the first onboarding; the response is 201), false when it resumed onboarding of the existing one (200)
              */
             created: boolean;
             /**
              * Expiresat
-             * @description unix seconds after which the link no longer works
+             * Format: date-time
+             * @description when the link stops working
              */
-            expiresAt: number;
+            expiresAt: string;
             /**
              * Url
              * @description send the browser here (Stripe's onboarding; locally, the local onboarding page)
@@ -11416,15 +11688,15 @@ export interface components {
          *     reader's payout account), failed (it could not be completed: the credits came back) or
          *     reversed (the transfer was reversed: the credits came back).
          * @example {
-         *       "amountMinor": 2400,
+         *       "amount": 2400,
          *       "createdAt": "2026-12-07T06:00:00.000Z",
          *       "credits": 120,
          *       "currency": "usd",
          *       "failureReason": null,
          *       "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
-         *       "paidAt": "2026-12-07T06:00:02.000Z",
          *       "readerId": "user_2reader",
          *       "returnedAt": null,
+         *       "sentAt": "2026-12-07T06:00:02.000Z",
          *       "source": "request",
          *       "status": "paid",
          *       "transferId": "tr_1Q2w3E4r5T6y7U8i"
@@ -11432,10 +11704,10 @@ export interface components {
          */
         PayoutOut: {
             /**
-             * Amountminor
-             * @description what the credits are worth, in the smallest unit of currency (2400 = $24.00): credits x the payout value of a credit when requested
+             * Amount
+             * @description what the credits are worth, in the smallest currency unit of `currency` (2400 = $24.00): credits x the payout value of a credit when requested
              */
-            amountMinor: number;
+            amount: number;
             /**
              * Createdat
              * Format: date-time
@@ -11459,13 +11731,6 @@ export interface components {
             failureReason?: string | null;
             /** Id */
             id: string;
-            /**
-             * Paidat
-             * Format: date-time
-             * @description when the transfer was made; null before
-             * @default null
-             */
-            paidAt?: string | null;
             /** Readerid */
             readerId: string;
             /**
@@ -11475,6 +11740,13 @@ export interface components {
              * @default null
              */
             returnedAt?: string | null;
+            /**
+             * Sentat
+             * Format: date-time
+             * @description when the transfer was sent (kept when the payout later failed or was reversed); null before
+             * @default null
+             */
+            sentAt?: string | null;
             /**
              * Source
              * @description request: the reader asked (POST /reader/payouts); schedule: the weekly payout run
@@ -11499,15 +11771,15 @@ export interface components {
          * @example {
          *       "data": [
          *         {
-         *           "amountMinor": 2400,
+         *           "amount": 2400,
          *           "createdAt": "2026-12-07T06:00:00.000Z",
          *           "credits": 120,
          *           "currency": "usd",
          *           "failureReason": null,
          *           "id": "po_01JE5Q8Z2V3W4X5Y6Z7A8B9C0D",
-         *           "paidAt": "2026-12-07T06:00:02.000Z",
          *           "readerId": "user_2reader",
          *           "returnedAt": null,
+         *           "sentAt": "2026-12-07T06:00:02.000Z",
          *           "source": "request",
          *           "status": "paid",
          *           "transferId": "tr_1Q2w3E4r5T6y7U8i"
@@ -11535,17 +11807,18 @@ export interface components {
         };
         /**
          * PayoutReleaseIn
-         * @description An optional note for the audit log.
+         * @description Why the hold is released (the audit log keeps it; the reader is told their payouts
+         *     are released, not the reason).
          * @example {
-         *       "note": "Review finished."
+         *       "reason": "The chargeback review is finished."
          *     }
          */
         PayoutReleaseIn: {
             /**
-             * Note
-             * @default null
+             * Reason
+             * @description a sentence: why the hold is released
              */
-            note?: string | null;
+            reason: string;
         };
         /**
          * PayoutRequestIn
@@ -19646,8 +19919,8 @@ export interface operations {
                 limit?: number;
                 /** @description opaque cursor from pagination.nextCursor */
                 cursor?: string | null;
-                /** @description which payouts: pending (default: the transfers being created), paid, failed or reversed */
-                status?: "pending" | "paid" | "failed" | "reversed";
+                /** @description which payouts: all (default: every status), pending (the transfers being created), paid, failed or reversed */
+                status?: "all" | "pending" | "paid" | "failed" | "reversed";
             };
             header?: never;
             path?: never;
@@ -19661,7 +19934,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PayoutPage"];
+                    "application/json": components["schemas"]["AdminPayoutPage"];
                 };
             };
             /** @description Invalid input (validation_error, malformed_json, invalid_cursor) */
@@ -20429,6 +20702,64 @@ export interface operations {
             };
         };
     };
+    get_reader_payouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                readerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminReaderPayoutsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Authenticated, but this role or account may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Bug; the body carries the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     hold_reader_payouts: {
         parameters: {
             query?: never;
@@ -20536,7 +20867,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["PayoutReleaseIn"];
             };
@@ -21337,7 +21668,10 @@ export interface operations {
     post_checkout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choosing (1 to 200 printable ASCII characters), the same for every retry of one action: a retry with the same key answers with what the first request did instead of doing it twice; the same key with a different body is a 409 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -24616,7 +24950,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -24735,7 +25069,10 @@ export interface operations {
     request_payout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choosing (1 to 200 printable ASCII characters), the same for every retry of one action: a retry with the same key answers with what the first request did instead of doing it twice; the same key with a different body is a 409 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -25544,7 +25881,10 @@ export interface operations {
     request_reading: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choosing (1 to 200 printable ASCII characters), the same for every retry of one action: a retry with the same key answers with what the first request did instead of doing it twice; the same key with a different body is a 409 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -27818,7 +28158,10 @@ export interface operations {
     post_subscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choosing (1 to 200 printable ASCII characters), the same for every retry of one action: a retry with the same key answers with what the first request did instead of doing it twice; the same key with a different body is a 409 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
