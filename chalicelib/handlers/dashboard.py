@@ -36,7 +36,7 @@ def _client(ctx: RequestContext, found: dashboard.ClientDashboard) -> dict[str, 
         "upcomingReadings": {"data": _readings(ctx, found.upcoming, found.parties), "hasMore": found.more_upcoming},
         "recentReadings": {"data": _readings(ctx, found.recent, found.parties), "hasMore": found.more_recent},
         "balance": {"available": balance.available, "held": balance.held, "earnings": balance.earnings,
-                    "owed": balance.owed, "restricted": balance.restricted},
+                    "payable": balance.payable, "owed": balance.owed, "restricted": balance.restricted},
         "recommendations": [{"reader": item.card, "reasons": list(item.reasons), "score": item.score}
                             for item in found.recommendations.items],
         "recommendationsPersonalized": found.recommendations.personalized,

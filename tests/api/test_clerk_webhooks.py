@@ -94,7 +94,7 @@ def test_a_signed_user_created_creates_the_user_with_clerks_fields(api):
     assert (me["email"], me["displayName"], me["imageUrl"]) == ("ada@example.com", "Ada Lovelace",
                                                                 "https://img.clerk.com/ada.png")
     assert me["role"] == "client" and me["status"] == "active" and me["credits"] == 0
-    assert me["balance"] == {"available": 0, "held": 0, "earnings": 0, "owed": 0}
+    assert me["balance"] == {"available": 0, "held": 0, "earnings": 0, "payable": 0, "owed": 0}
     assert me["createdAt"] == "2023-11-14T22:13:20.000Z"  # Clerk's created_at
 
 

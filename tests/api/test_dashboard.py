@@ -147,7 +147,7 @@ def test_a_new_client_gets_an_empty_dashboard_in_few_calls(api, default_catalog,
         home = api.get("/dashboard", as_user="new").json["client"]
 
     assert home["activeStatuses"] == [] and home["upcomingReadings"] == {"data": [], "hasMore": False}
-    assert home["balance"] == {"available": 0, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert home["balance"] == {"available": 0, "held": 0, "earnings": 0, "payable": 0, "owed": 0, "restricted": False}
     # No status, no reading: no categories and no parties to read.
     assert sorted(calls) == ["GetItem", "Query", "Query", "Query", "Query"]
 

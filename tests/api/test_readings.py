@@ -100,7 +100,8 @@ def test_fifty_concurrent_accepts_capture_the_credits_once(api, atomic_dynamodb)
     report(f"readings: 50 concurrent accepts -> {accepted} accepted, {conflicts} x 409")
     assert (accepted, conflicts) == (1, 49)
 
-    assert _credits(api, "cli") == {"available": 200 - CALL, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert _credits(api, "cli") == {"available": 200 - CALL, "held": 0, "earnings": 0, "payable": 0,
+                                    "owed": 0, "restricted": False}
     history = [line["kind"] for line in api.get("/credits", as_user="cli").json_body["data"]]
     assert history == ["capture", "hold", "grant.promotion"]
     assert ledger.system_balance("platform:revenue") == CALL
@@ -318,7 +319,8 @@ def test_too_few_credits_is_422_and_writes_nothing(api):
     at = next_local(2, "15:00")
     assert _error(_request(api, "cli", at=at)) == (422, "insufficient_credits")
     assert _error(_request(api, "cli", key="k")) == (422, "insufficient_credits")
-    assert _credits(api, "cli") == {"available": CALL - 1, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert _credits(api, "cli") == {"available": CALL - 1, "held": 0, "earnings": 0, "payable": 0,
+                                    "owed": 0, "restricted": False}
     for tab in ("requested", "accepted", "archived"):
         assert api.get(f"/readings?tab={tab}", as_user="cli").json_body["data"] == []
     assert api.get("/readings?as=reader", as_user="rdr").json_body["data"] == []
@@ -350,7 +352,8 @@ def test_a_reader_suspended_or_deleted_while_a_booking_is_priced_is_a_404_and_ho
     refused = _request(api, "cli")
     assert _error(refused) == (404, "not_found"), refused.body
     assert refused.json_body["error"]["message"] == "The reader was not found."
-    assert _credits(api, "cli") == {"available": 200, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert _credits(api, "cli") == {"available": 200, "held": 0, "earnings": 0, "payable": 0,
+                                    "owed": 0, "restricted": False}
     assert api.get("/readings", as_user="cli").json_body["data"] == []
 
 

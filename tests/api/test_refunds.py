@@ -78,7 +78,7 @@ def test_a_full_refund_takes_the_purchased_credits_back_once(api, make_user, dra
     refunded(api, drain, stripe_api, charge_id, payment_intent, ("re_full", PRICE))
 
     seen = credits(api, "buyer")
-    assert seen["balance"] == {"available": 0, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert seen["balance"] == {"available": 0, "held": 0, "earnings": 0, "payable": 0, "owed": 0, "restricted": False}
     assert (seen["data"][0]["kind"], seen["data"][0]["changes"]) == ("refund", {"available": -CREDITS})
     [listing] = stripe_api.calls("GET", "/v1/refunds")
     assert listing.query["charge"] == charge_id
@@ -116,13 +116,14 @@ def test_refunding_spent_credits_leaves_a_debt_that_restricts_the_account(api, m
     refunded(api, drain, stripe_api, charge_id, payment_intent, ("re_full", PRICE))
 
     seen = credits(api, "buyer")
-    assert seen["balance"] == {"available": 0, "held": 50, "earnings": 0, "owed": 50, "restricted": True}
+    assert seen["balance"] == {"available": 0, "held": 50, "earnings": 0, "payable": 0, "owed": 50, "restricted": True}
     assert seen["data"][0]["changes"] == {"available": -10, "owed": 50}
     assert api.get("/me", as_user="buyer").json_body["balance"]["owed"] == 50
 
     # The next purchase pays the debt first.
     send(api, drain, "checkout.session.completed", se.ordered_checkout(api, "buyer"))
-    assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
 
 
 def test_a_failed_refund_gives_the_credits_back_paying_the_debt_first(api, make_user, drain,
@@ -138,12 +139,14 @@ def test_a_failed_refund_gives_the_credits_back_paying_the_debt_first(api, make_
     failed = se.refund("re_full", charge_id, payment_intent, amount=PRICE, status="failed")
     stripe_api.put_refund(failed)
     send(api, drain, "refund.failed", failed)
-    assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
 
     # Replays, and a stale charge.refunded, do nothing more.
     send(api, drain, "refund.failed", failed)
     refunded(api, drain, stripe_api, charge_id, payment_intent)
-    assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": 10, "held": 50, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
     assert [line["kind"] for line in credits(api, "buyer")["data"]] == [
         "grant.purchase", "refund", "hold", "grant.purchase"]
     assert ledger_is_consistent()
@@ -199,7 +202,8 @@ def test_a_chargeback_takes_the_credits_back_and_a_won_dispute_returns_them(api,
     assert balance(api, "buyer")["available"] == CREDITS
     send(api, drain, "charge.dispute.closed", won)  # replay
     send(api, drain, "charge.dispute.created", opened)  # a late redelivery of the opening
-    assert balance(api, "buyer") == {"available": CREDITS, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": CREDITS, "held": 0, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
     assert [line["kind"] for line in credits(api, "buyer")["data"]] == ["grant.purchase", "chargeback",
                                                                          "grant.purchase"]
     assert stripe_clearing() == -CREDITS
@@ -214,9 +218,11 @@ def test_a_lost_dispute_keeps_the_credits_taken_and_the_debt(api, make_user, dra
     ledger.hold("buyer", 45, entry_id="hold:reading-1", ref="reading-1")
     opened = se.dispute("dp_1", charge_id, payment_intent, amount=PRICE)
     send(api, drain, "charge.dispute.created", opened)
-    assert balance(api, "buyer") == {"available": 0, "held": 45, "earnings": 0, "owed": 45, "restricted": True}
+    assert balance(api, "buyer") == {"available": 0, "held": 45, "earnings": 0, "payable": 0,
+                                     "owed": 45, "restricted": True}
     send(api, drain, "charge.dispute.closed", {**opened, "status": "lost"})
-    assert balance(api, "buyer") == {"available": 0, "held": 45, "earnings": 0, "owed": 45, "restricted": True}
+    assert balance(api, "buyer") == {"available": 0, "held": 45, "earnings": 0, "payable": 0,
+                                     "owed": 45, "restricted": True}
 
 
 def test_a_won_dispute_pays_the_debt_before_the_balance(api, make_user, drain, stripe_api):  # noqa: F811
@@ -228,7 +234,8 @@ def test_a_won_dispute_pays_the_debt_before_the_balance(api, make_user, drain, s
     opened = se.dispute("dp_1", charge_id, payment_intent, amount=PRICE)
     send(api, drain, "charge.dispute.created", opened)
     send(api, drain, "charge.dispute.closed", {**opened, "status": "won"})
-    assert balance(api, "buyer") == {"available": 15, "held": 45, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": 15, "held": 45, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
 
 
 def test_a_won_dispute_processed_before_its_opening_leaves_the_credits(api, make_user, drain,
@@ -249,5 +256,6 @@ def test_refund_and_chargeback_of_one_charge_never_take_more_than_was_bought(api
     after_refund = balance(api, "buyer")["available"]
     assert after_refund == CREDITS - CREDITS * 600 // PRICE
     send(api, drain, "charge.dispute.created", se.dispute("dp_1", charge_id, payment_intent, amount=PRICE))
-    assert balance(api, "buyer") == {"available": 0, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": 0, "held": 0, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
     assert stripe_clearing() == 0

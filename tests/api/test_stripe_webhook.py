@@ -218,7 +218,8 @@ def test_the_same_event_delivered_ten_times_at_once_and_replayed_later_grants_on
     duplicates = sum(1 for r in [*answers, replay] if r.json_body["duplicate"])
     grants = grants_for("buyer")
     assert grants == 1 and duplicates == 10
-    assert balance(api, "buyer") == {"available": 60, "held": 0, "earnings": 0, "owed": 0, "restricted": False}
+    assert balance(api, "buyer") == {"available": 60, "held": 0, "earnings": 0, "payable": 0,
+                                     "owed": 0, "restricted": False}
     assert history(api, "buyer") == [("grant.purchase", {"available": 60})]
     report(f"stripe webhook: same event x10 concurrently + 1 replay -> {grants} grant, {duplicates} duplicates")
 

@@ -23,6 +23,7 @@ locally, and fails in CI (``CI=true``).
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
@@ -95,17 +96,21 @@ def _pusher_js() -> Path:
     for name in ("package.json", "package-lock.json"):
         digest.update((PACKAGE / name).read_bytes())
     stamp, want = NODE_MODULES / ".installed-from", digest.hexdigest()
-    if not (stamp.exists() and stamp.read_text() == want and PUSHER_JS.exists()):
-        installed = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=PACKAGE,
-            capture_output=True,
-            text=True,
-            timeout=NPM_CI_TIMEOUT_S,
-            check=False,
-        )
-        assert installed.returncode == 0, f"npm ci in {PACKAGE} failed:\n{installed.stdout}\n{installed.stderr}"
-        stamp.write_text(want)
+    # Several xdist workers may get here at once on a fresh clone: one installs, the others
+    # wait for it on the lock and then find the stamp (two npm ci in one folder collide).
+    with open(PACKAGE / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == want and PUSHER_JS.exists()):
+            installed = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=PACKAGE,
+                capture_output=True,
+                text=True,
+                timeout=NPM_CI_TIMEOUT_S,
+                check=False,
+            )
+            assert installed.returncode == 0, f"npm ci in {PACKAGE} failed:\n{installed.stdout}\n{installed.stderr}"
+            stamp.write_text(want)
     installed_version = json.loads((NODE_MODULES / "pusher-js" / "package.json").read_text())["version"]
     assert installed_version == PUSHER_JS_VERSION, f"the lockfile pins pusher-js {installed_version}"
     return PUSHER_JS
